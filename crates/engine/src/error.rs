@@ -27,13 +27,17 @@ pub enum DurationParseError {
         position: usize,
     },
     /// A number with no unit after it.
-    #[error("duration {input:?} has a number without a unit: add one of d, h, m, s, ms (e.g. \"90s\")")]
+    #[error(
+        "duration {input:?} has a number without a unit: add one of d, h, m, s, ms (e.g. \"90s\")"
+    )]
     MissingUnit {
         /// The whole input.
         input: String,
     },
     /// A unit that is not `d`, `h`, `m`, `s` or `ms`.
-    #[error("duration {input:?} has unknown unit {unit:?}: use d, h, m, s or ms (e.g. \"5m\", not \"5 minutes\")")]
+    #[error(
+        "duration {input:?} has unknown unit {unit:?}: use d, h, m, s or ms (e.g. \"5m\", not \"5 minutes\")"
+    )]
     UnknownUnit {
         /// The whole input.
         input: String,
@@ -41,7 +45,9 @@ pub enum DurationParseError {
         unit: String,
     },
     /// Units repeated or not in decreasing order.
-    #[error("duration {input:?} has unit {unit:?} out of order: write larger units first, each once (e.g. \"2h30m\")")]
+    #[error(
+        "duration {input:?} has unit {unit:?} out of order: write larger units first, each once (e.g. \"2h30m\")"
+    )]
     UnitOrder {
         /// The whole input.
         input: String,

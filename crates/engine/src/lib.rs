@@ -77,4 +77,6 @@ pub use queue::{EventId, EventQueue};
 pub use rng::{RngStreams, StreamExt, StreamRng};
 pub use sim::{Ctx, Model, Simulation, StopReason};
 pub use time::{SimDuration, SimTime};
-pub use trace::{HashTrace, JsonLinesTrace, MemoryTrace, NoTrace, OwnedTraceRecord, TraceRecord, TraceSink};
+pub use trace::{
+    HashTrace, JsonLinesTrace, MemoryTrace, NoTrace, OwnedTraceRecord, TraceRecord, TraceSink,
+};

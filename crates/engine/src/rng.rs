@@ -176,7 +176,10 @@ mod tests {
             st.stream("a-name-that-is-too-long"),
             Err(StreamNameError::Length(_))
         ));
-        assert!(matches!(st.stream("sp ace"), Err(StreamNameError::Charset(_))));
+        assert!(matches!(
+            st.stream("sp ace"),
+            Err(StreamNameError::Charset(_))
+        ));
         assert!(st.stream("mail/db-17.x_y").is_ok());
     }
 

@@ -312,7 +312,8 @@ mod tests {
                 }
                 Ev::SpawnNow(name) => {
                     self.fired.push((now, "spawn"));
-                    ctx.schedule(ctx.now(), Ev::Plain(name)).expect("now is allowed");
+                    ctx.schedule(ctx.now(), Ev::Plain(name))
+                        .expect("now is allowed");
                 }
                 Ev::Cancel => {
                     let id = self.cancel_next.take().expect("id set");
@@ -322,7 +323,13 @@ mod tests {
                 Ev::Past => {
                     let past = SimTime::from_millis(now - 1);
                     let err = ctx.schedule(past, Ev::Plain("never")).unwrap_err();
-                    assert_eq!(err, ScheduleError::InThePast { at: past, now: ctx.now() });
+                    assert_eq!(
+                        err,
+                        ScheduleError::InThePast {
+                            at: past,
+                            now: ctx.now()
+                        }
+                    );
                     self.fired.push((now, "refused"));
                 }
             }
@@ -359,9 +366,16 @@ mod tests {
         assert_eq!(sim.now(), t(20));
         assert_eq!(sim.run_until(t(25)), StopReason::TimeReached);
         assert_eq!(sim.now(), t(25));
-        assert!(sim.schedule(t(24), Ev::Plain("late")).is_err(), "the past is refused");
+        assert!(
+            sim.schedule(t(24), Ev::Plain("late")).is_err(),
+            "the past is refused"
+        );
         assert_eq!(sim.run_until(t(100)), StopReason::TimeReached);
-        assert_eq!(sim.now(), t(100), "clock reaches the limit even with an empty queue");
+        assert_eq!(
+            sim.now(),
+            t(100),
+            "clock reaches the limit even with an empty queue"
+        );
         assert_eq!(sim.pending(), 0);
     }
 

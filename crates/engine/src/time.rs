@@ -189,7 +189,11 @@ impl AddAssign<SimDuration> for SimTime {
 impl Sub<SimTime> for SimTime {
     type Output = SimDuration;
     fn sub(self, rhs: SimTime) -> SimDuration {
-        SimDuration(self.0.checked_sub(rhs.0).expect("SimTime subtraction underflow"))
+        SimDuration(
+            self.0
+                .checked_sub(rhs.0)
+                .expect("SimTime subtraction underflow"),
+        )
     }
 }
 
@@ -359,7 +363,7 @@ fn parse_duration(input: &str) -> Result<u64, DurationParseError> {
             } else {
                 digits.parse::<u128>().map_err(|_| overflow())? * u128::from(len)
             };
-            if numer % scale != 0 {
+            if !numer.is_multiple_of(scale) {
                 return Err(E::SubMillisecond {
                     input: input.to_owned(),
                 });

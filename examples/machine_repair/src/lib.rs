@@ -170,8 +170,7 @@ impl Model for Shop {
             Event::WarmupEnd => {
                 self.l = TimeAverage::new(now, u64::from(self.down));
                 self.busy_avg = TimeAverage::new(now, u64::from(self.busy));
-                self.all_down =
-                    TimeAverage::new(now, u64::from(self.down == self.params.machines));
+                self.all_down = TimeAverage::new(now, u64::from(self.down == self.params.machines));
                 self.failures = 0;
                 return;
             }
@@ -191,8 +190,14 @@ pub fn run(params: Params, streams: &RngStreams) -> Result<Estimates, StreamName
         let _ = sim.schedule(SimTime::ZERO.saturating_add(d), Event::Fail(i as u32));
     }
     let hour = SimDuration::from_millis(3_600_000);
-    let warm = SimTime::ZERO.saturating_add(hour.checked_mul(params.warmup_h).unwrap_or(SimDuration::MAX));
-    let end = warm.saturating_add(hour.checked_mul(params.measured_h).unwrap_or(SimDuration::MAX));
+    let warm = SimTime::ZERO.saturating_add(
+        hour.checked_mul(params.warmup_h)
+            .unwrap_or(SimDuration::MAX),
+    );
+    let end = warm.saturating_add(
+        hour.checked_mul(params.measured_h)
+            .unwrap_or(SimDuration::MAX),
+    );
     let _ = sim.schedule(warm, Event::WarmupEnd);
     sim.run_until(end);
     let shop = sim.model();

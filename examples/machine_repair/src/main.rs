@@ -17,7 +17,9 @@ fn main() -> ExitCode {
         match s.parse() {
             Ok(v) => nums[i] = v,
             Err(_) => {
-                eprintln!("machine_repair: expected a whole number, got {s:?}\nusage: machine_repair [SEED] [REPLICATIONS] [HOURS]");
+                eprintln!(
+                    "machine_repair: expected a whole number, got {s:?}\nusage: machine_repair [SEED] [REPLICATIONS] [HOURS]"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -28,7 +30,14 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     for (m, c) in [(2, 1), (3, 2)] {
-        let p = Params { machines: m, repairers: c, mttf_h: 10.0, mttr_h: 8.0, measured_h: hours, warmup_h: 100 };
+        let p = Params {
+            machines: m,
+            repairers: c,
+            mttf_h: 10.0,
+            mttr_h: 8.0,
+            measured_h: hours,
+            warmup_h: 100,
+        };
         let (mut l, mut busy, mut up) = (Welford::new(), Welford::new(), Welford::new());
         for rep in 0..reps {
             match run(p, &RngStreams::new(seed, rep)) {
@@ -43,16 +52,29 @@ fn main() -> ExitCode {
                 }
             }
         }
-        println!("\n{m} machines, {c} repairer(s), MTTF 10 h, MTTR 8 h; seed {seed}, {reps} x {hours} h");
-        println!("{:<30} {:>10} {:>22} {:>10}", "quantity", "estimate", "95% CI", "exact");
+        println!(
+            "\n{m} machines, {c} repairer(s), MTTF 10 h, MTTR 8 h; seed {seed}, {reps} x {hours} h"
+        );
+        println!(
+            "{:<30} {:>10} {:>22} {:>10}",
+            "quantity", "estimate", "95% CI", "exact"
+        );
         let exact_l = p.exact_l();
         for (name, est, exact) in [
             ("L (machines down)", &l, exact_l),
             ("busy repairers", &busy, p.exact_busy()),
-            ("availability of one machine", &up, 1.0 - exact_l / f64::from(m)),
+            (
+                "availability of one machine",
+                &up,
+                1.0 - exact_l / f64::from(m),
+            ),
         ] {
             let h = 1.96 * est.std_error();
-            println!("{name:<30} {:>10.6} {:>22} {exact:>10.6}", est.mean(), format!("[{:.5}, {:.5}]", est.mean() - h, est.mean() + h));
+            println!(
+                "{name:<30} {:>10.6} {:>22} {exact:>10.6}",
+                est.mean(),
+                format!("[{:.5}, {:.5}]", est.mean() - h, est.mean() + h)
+            );
         }
     }
     ExitCode::SUCCESS

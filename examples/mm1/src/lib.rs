@@ -126,11 +126,11 @@ impl Model for Mm1 {
                 let _ = ctx.schedule_in(a, Event::Arrival);
             }
             Event::Departure => {
-                if let Some(arrived) = self.waiting.pop_front() {
-                    if self.measuring {
-                        self.sojourn_min
-                            .push(now.saturating_duration_since(arrived).as_secs_f64() / 60.0);
-                    }
+                if let Some(arrived) = self.waiting.pop_front()
+                    && self.measuring
+                {
+                    self.sojourn_min
+                        .push(now.saturating_duration_since(arrived).as_secs_f64() / 60.0);
                 }
                 self.in_system.set(now, self.waiting.len() as u64);
                 ctx.trace("mm1", "departure");

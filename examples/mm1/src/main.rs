@@ -54,8 +54,13 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("M/M/1, lambda = 0.8/min, mu = 1/min; seed {seed}, {reps} replications of {minutes} min after 1000 min warm-up, {events} events");
-    println!("{:<28} {:>10} {:>22} {:>10}", "quantity", "estimate", "95% CI", "exact");
+    println!(
+        "M/M/1, lambda = 0.8/min, mu = 1/min; seed {seed}, {reps} replications of {minutes} min after 1000 min warm-up, {events} events"
+    );
+    println!(
+        "{:<28} {:>10} {:>22} {:>10}",
+        "quantity", "estimate", "95% CI", "exact"
+    );
     for (name, est, exact) in [
         ("L (mean number in system)", &l, params.exact_l()),
         ("W (mean time in system, min)", &w, params.exact_w_min()),
