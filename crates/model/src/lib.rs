@@ -1,0 +1,12 @@
+//! `dialtone-model`: the physics of the simulated mail organisation. Each module is one
+//! component with its rules as named, tested functions; docs/MODEL.md lists every rule
+//! with its parameters, defaults and source.
+//!
+//! The model defines state and how it changes; it never decides which administrator
+//! action to take (that is the scenario layer's playbooks).
+
+pub mod ids;
+pub mod network;
+pub mod quorum;
+
+pub use ids::{DatabaseId, LinkId, ServerId, SiteId};
