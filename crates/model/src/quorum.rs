@@ -438,6 +438,18 @@ mod tests {
     }
 
     #[test]
+    fn a_tie_is_not_a_majority() {
+        // 4 members with the witness unconfigured: 4 votes, a 2 | 2 split gives nobody
+        // quorum (half is not a strict majority).
+        let mut c = Cluster::new(4, true, false);
+        c.set_witness_configured(false);
+        assert_eq!(c.total_votes(), 4);
+        let parts = [Some(0), Some(0), Some(1), Some(1)];
+        let out = c.evaluate(&Presence { member_partition: &parts, witness_partition: None });
+        assert_eq!(out.quorum, None);
+    }
+
+    #[test]
     fn a_cluster_that_lost_quorum_cold_starts_with_static_votes() {
         let mut c = Cluster::new(4, true, true);
         assert!(!eval(&mut c, &[true, false, false, false], false));
