@@ -5,6 +5,7 @@
 //! The model defines state and how it changes; it never decides which administrator
 //! action to take (that is the scenario layer's playbooks).
 
+pub mod dac;
 pub mod ids;
 pub mod network;
 pub mod quorum;
