@@ -6,8 +6,10 @@
 //! action to take (that is the scenario layer's playbooks).
 
 pub mod dac;
+pub mod dns;
 pub mod ids;
 pub mod network;
 pub mod quorum;
+pub mod server;
 
 pub use ids::{DatabaseId, LinkId, ServerId, SiteId};
