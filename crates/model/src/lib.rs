@@ -6,6 +6,7 @@
 //! action to take (that is the scenario layer's playbooks).
 
 pub mod dac;
+pub mod database;
 pub mod dns;
 pub mod ids;
 pub mod network;

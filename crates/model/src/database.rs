@@ -1,0 +1,589 @@
+//! Mailbox databases, their copies, and continuous replication.
+//!
+//! Rules (sources in docs/MODEL.md):
+//!
+//! - `db.log_generation`: delivering a message writes `message_kb` to the active copy's
+//!   transaction log stream; a log closes every 1 MB (1024 KB) and only closed logs ship.
+//!   `log_gen` counts closed logs.
+//! - `db.copy_queue`: a passive copy that can reach the active copy copies closed logs at
+//!   `ms_per_log` each; the copy queue is `log_gen − copied`. A copy that cannot reach the
+//!   active one falls behind and drains after.
+//! - `db.replay`: a non-lagged copy replays what it has copied; a lagged copy replays only
+//!   logs closed at least `replay_lag` ago. The replay queue is `copied − replayed`.
+//! - `db.logical_corruption`: a corruption written at log `g` corrupts the active copy at
+//!   once and every copy when it replays log `g`; a lagged copy that has not replayed `g`
+//!   survives, with the data before `g`.
+//! - `db.truncation`: logs below the smallest point every copy still needs (copied for
+//!   lagged copies, replayed for others) and, without circular logging, below the last
+//!   backup, are truncated. A copy that is down or suspended therefore blocks truncation;
+//!   when the log volume holds more than `log_volume_logs` untruncated logs, the database
+//!   dismounts (`LogVolumeFull`). A copy that needs a truncated log must be reseeded.
+//! - `db.lost_messages`: mounting a copy that has `copied = g` loses every message not
+//!   wholly in logs `1..=g`: `messages − floor(g · 1024 / message_kb)`.
+//! - `db.schema`: a database moves only to a server of its schema version.
+
+use dialtone_engine::{SimDuration, SimTime};
+
+use crate::ids::ServerId;
+
+/// Log file size in KB (1 MB from Exchange 2007 on).
+pub const LOG_KB: u64 = 1024;
+
+/// What kind of database it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    /// A production database.
+    Production,
+    /// An empty dial tone database standing in for a failed one.
+    DialTone,
+    /// A recovery database (RDB / 2003 Recovery Storage Group): no client or mail access.
+    Recovery,
+}
+
+/// Whether the database serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbState {
+    /// Mounted on its active copy's server.
+    Mounted,
+    /// Not mounted (by an administrator, a lost quorum, or no copy within the dial).
+    Dismounted,
+    /// Failed: the active copy is damaged or its log volume is full.
+    Failed(FailReason),
+}
+
+/// Why a database failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailReason {
+    /// Logical or physical corruption.
+    Corrupt,
+    /// Untruncated logs filled the log volume.
+    LogVolumeFull,
+    /// The disk holding it is gone.
+    DiskLost,
+}
+
+/// The health of one copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyHealth {
+    /// Copying and replaying normally (possibly behind).
+    Healthy,
+    /// Suspended by an administrator: neither copies nor counts as a candidate.
+    Suspended,
+    /// Needs a reseed (its logs were truncated, or it diverged, or its disk was lost).
+    FailedAndSuspended,
+    /// Being reseeded; healthy again at the given time.
+    Seeding(SimTime),
+}
+
+/// A copy's fixed configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyConfig {
+    /// The server holding it.
+    pub server: ServerId,
+    /// Activation preference, 1 = most preferred.
+    pub preference: u32,
+    /// Replay lag (zero for a normal copy).
+    pub replay_lag: SimDuration,
+}
+
+/// One copy of a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copy {
+    /// Configuration.
+    pub config: CopyConfig,
+    /// Last closed log copied here.
+    pub copied: u64,
+    /// Last log replayed into the copy's database file.
+    pub replayed: u64,
+    /// Health.
+    pub health: CopyHealth,
+    /// `Suspend-MailboxDatabaseCopy -ActivationOnly` or a blocked server policy.
+    pub activation_blocked: bool,
+    /// Milliseconds of copying done towards the next log.
+    carry_ms: u64,
+}
+
+impl Copy {
+    /// Whether this is a lagged copy.
+    pub fn is_lagged(&self) -> bool {
+        !self.config.replay_lag.is_zero()
+    }
+}
+
+/// Parameters of one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbParams {
+    /// Size of the database file in MB (drives restore and reseed times).
+    pub size_mb: u64,
+    /// Mailboxes in it.
+    pub mailboxes: u64,
+    /// Average message size written to the log, KB.
+    pub message_kb: u64,
+    /// Milliseconds to copy one log between sites.
+    pub ms_per_log: u64,
+    /// Logs the log volume holds before the database dismounts.
+    pub log_volume_logs: u64,
+    /// Circular logging (logs truncate without a backup).
+    pub circular_logging: bool,
+    /// Schema version of the database.
+    pub schema_version: u32,
+}
+
+/// A database and its copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    /// Parameters.
+    pub params: DbParams,
+    /// What kind of database.
+    pub kind: DbKind,
+    /// Whether it serves.
+    pub state: DbState,
+    /// Copies; `copies[active]` is the active one.
+    pub copies: Vec<Copy>,
+    /// Index of the active copy.
+    pub active: usize,
+    /// Closed logs written (the active copy's log generation).
+    pub log_gen: u64,
+    /// KB written since the start (closed and open logs).
+    kb_written: u64,
+    /// Messages written since the start (`db.lost_messages` needs it).
+    pub messages: u64,
+    /// Logs below this are truncated.
+    pub truncated_below: u64,
+    /// Last log covered by a backup.
+    pub backed_up: u64,
+    /// The log in which a logical corruption was written.
+    pub corrupt_from: Option<u64>,
+    /// When each closed log was closed, for lagged replay: `(time, log_gen)` pairs,
+    /// pruned to the longest lag. Empty when no copy is lagged.
+    closed_at: Vec<(SimTime, u64)>,
+    /// When replication state was last brought up to date.
+    updated: SimTime,
+}
+
+/// Rule `db.schema`: why a database cannot move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("database schema version {database} cannot move to a server with schema version {server}")]
+pub struct SchemaMismatch {
+    /// The database's version.
+    pub database: u32,
+    /// The target server's version.
+    pub server: u32,
+}
+
+/// Rule `db.schema`.
+pub fn check_schema(database: u32, server: u32) -> Result<(), SchemaMismatch> {
+    if database == server {
+        Ok(())
+    } else {
+        Err(SchemaMismatch { database, server })
+    }
+}
+
+impl Database {
+    /// A mounted production database with its copies, active on `copies[0]`, nothing
+    /// written yet.
+    pub fn new(params: DbParams, copies: &[CopyConfig]) -> Self {
+        Database {
+            params,
+            kind: DbKind::Production,
+            state: DbState::Mounted,
+            copies: copies
+                .iter()
+                .map(|&config| Copy {
+                    config,
+                    copied: 0,
+                    replayed: 0,
+                    health: CopyHealth::Healthy,
+                    activation_blocked: false,
+                    carry_ms: 0,
+                })
+                .collect(),
+            active: 0,
+            log_gen: 0,
+            kb_written: 0,
+            messages: 0,
+            truncated_below: 0,
+            backed_up: 0,
+            corrupt_from: None,
+            closed_at: Vec::new(),
+            updated: SimTime::ZERO,
+        }
+    }
+
+    fn max_lag(&self) -> SimDuration {
+        self.copies
+            .iter()
+            .map(|c| c.config.replay_lag)
+            .max()
+            .unwrap_or(SimDuration::ZERO)
+    }
+
+    /// Rule `db.log_generation`: `count` messages are delivered at `now`. Call
+    /// [`Database::advance`] first. Returns logs closed.
+    pub fn write(&mut self, now: SimTime, count: u64) -> u64 {
+        self.messages += count;
+        self.kb_written += count * self.params.message_kb;
+        let head = self.kb_written / LOG_KB;
+        let closed = head - self.log_gen;
+        self.log_gen = head;
+        let active = self.active;
+        // The active copy holds every closed log.
+        self.copies[active].copied = head;
+        self.copies[active].replayed = head;
+        if closed > 0 && !self.max_lag().is_zero() {
+            self.closed_at.push((now, head));
+        }
+        closed
+    }
+
+    /// Rules `db.copy_queue`, `db.replay`, `db.logical_corruption`, `db.truncation`:
+    /// brings replication up to `now`. `connected(i)` says whether copy `i` could reach
+    /// the active copy during the whole interval since the last call (state changes are
+    /// events, so it is constant in between).
+    pub fn advance(&mut self, now: SimTime, connected: impl Fn(usize) -> bool) {
+        let dt = now.saturating_duration_since(self.updated).as_millis();
+        self.updated = now;
+        let head = self.log_gen;
+        let per_log = self.params.ms_per_log.max(1);
+        let mounted = self.state == DbState::Mounted;
+        for i in 0..self.copies.len() {
+            if i == self.active {
+                continue;
+            }
+            let c = &mut self.copies[i];
+            if let CopyHealth::Seeding(done) = c.health
+                && now >= done
+            {
+                c.health = CopyHealth::Healthy;
+                c.copied = head;
+                c.replayed = head;
+                c.carry_ms = 0;
+            }
+            if c.health != CopyHealth::Healthy || !mounted || !connected(i) {
+                continue;
+            }
+            if c.copied < self.truncated_below {
+                c.health = CopyHealth::FailedAndSuspended;
+                continue;
+            }
+            let budget = dt + c.carry_ms;
+            let can = budget / per_log;
+            let behind = head - c.copied;
+            if can >= behind {
+                c.copied = head;
+                c.carry_ms = 0;
+            } else {
+                c.copied += can;
+                c.carry_ms = budget % per_log;
+            }
+        }
+        self.replay(now);
+        self.truncate();
+    }
+
+    fn replay(&mut self, now: SimTime) {
+        for i in 0..self.copies.len() {
+            if i == self.active {
+                continue;
+            }
+            let lag = self.copies[i].config.replay_lag;
+            let target = if lag.is_zero() {
+                self.copies[i].copied
+            } else {
+                let cutoff = now.as_millis().checked_sub(lag.as_millis());
+                let aged = cutoff.map_or(0, |c| {
+                    let k = self.closed_at.partition_point(|&(t, _)| t.as_millis() <= c);
+                    if k == 0 { 0 } else { self.closed_at[k - 1].1 }
+                });
+                aged.min(self.copies[i].copied)
+            };
+            let c = &mut self.copies[i];
+            if c.health == CopyHealth::Healthy {
+                c.replayed = c.replayed.max(target);
+            }
+        }
+        // Keep just enough history for the longest lag.
+        let lag = self.max_lag().as_millis();
+        if let Some(cut) = now.as_millis().checked_sub(lag) {
+            let k = self.closed_at.partition_point(|&(t, _)| t.as_millis() <= cut);
+            if k > 1 {
+                self.closed_at.drain(..k - 1);
+            }
+        }
+    }
+
+    /// Rule `db.truncation`.
+    fn truncate(&mut self) {
+        let needed = self
+            .copies
+            .iter()
+            .enumerate()
+            .filter(|&(i, c)| i != self.active && c.health != CopyHealth::FailedAndSuspended)
+            .map(|(_, c)| if c.is_lagged() { c.copied } else { c.replayed })
+            .min()
+            .unwrap_or(self.log_gen);
+        let mut point = needed.min(self.log_gen);
+        if !self.params.circular_logging {
+            point = point.min(self.backed_up);
+        }
+        self.truncated_below = self.truncated_below.max(point);
+        if self.state == DbState::Mounted
+            && self.log_gen - self.truncated_below > self.params.log_volume_logs
+        {
+            self.state = DbState::Failed(FailReason::LogVolumeFull);
+        }
+    }
+
+    /// A full backup at `now` covers every closed log.
+    pub fn backup(&mut self) {
+        self.backed_up = self.log_gen;
+        self.truncate();
+    }
+
+    /// Copy queue of copy `i` (logs the active has and it has not copied).
+    pub fn copy_queue(&self, i: usize) -> u64 {
+        self.log_gen - self.copies[i].copied
+    }
+
+    /// Replay queue of copy `i`.
+    pub fn replay_queue(&self, i: usize) -> u64 {
+        self.copies[i].copied - self.copies[i].replayed
+    }
+
+    /// Rule `db.logical_corruption`: corruption is written into the current log; the
+    /// active copy is corrupt at once.
+    pub fn corrupt_logically(&mut self) {
+        let g = self.log_gen + 1;
+        self.corrupt_from = Some(self.corrupt_from.map_or(g, |c| c.min(g)));
+        self.state = DbState::Failed(FailReason::Corrupt);
+    }
+
+    /// Whether copy `i` holds corrupt data (it replayed the corrupt log).
+    pub fn copy_corrupt(&self, i: usize) -> bool {
+        if i == self.active && self.corrupt_from.is_some() {
+            return true;
+        }
+        self.corrupt_from.is_some_and(|g| self.copies[i].replayed >= g)
+    }
+
+    /// Rule `db.lost_messages`: messages wholly contained in logs `1..=g`.
+    pub fn messages_in_logs(&self, g: u64) -> u64 {
+        (g * LOG_KB / self.params.message_kb.max(1)).min(self.messages)
+    }
+
+    /// Makes copy `i` the active one and mounts it, discarding the logs it lacks.
+    /// Returns the messages lost (rule `db.lost_messages`). Copies ahead of the new
+    /// active (diverged) are cut back to it. A lagged copy first replays everything it
+    /// has copied (or, with corruption, only up to the log before it).
+    pub fn activate(&mut self, i: usize) -> u64 {
+        let c = &self.copies[i];
+        let mut g = c.copied;
+        if let Some(bad) = self.corrupt_from
+            && g >= bad
+        {
+            g = bad - 1;
+        }
+        let lost = self.messages - self.messages_in_logs(g);
+        self.messages -= lost;
+        self.log_gen = g;
+        self.kb_written = g * LOG_KB;
+        if self.corrupt_from.is_some_and(|bad| bad > g) {
+            self.corrupt_from = None;
+        }
+        self.active = i;
+        for (j, c) in self.copies.iter_mut().enumerate() {
+            if j == i {
+                c.copied = g;
+                c.replayed = g;
+            } else if c.copied > g {
+                c.copied = g;
+                c.replayed = c.replayed.min(g);
+            }
+        }
+        self.closed_at.retain(|&(_, head)| head <= g);
+        self.state = DbState::Mounted;
+        lost
+    }
+
+    /// Starts reseeding copy `i` from the active copy at `now`; done after
+    /// `size_mb / seed_mb_per_s`.
+    pub fn reseed(&mut self, i: usize, now: SimTime, seed_mb_per_s: u64) -> SimTime {
+        let secs = self.params.size_mb.div_ceil(seed_mb_per_s.max(1));
+        let done = now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
+        self.copies[i].health = CopyHealth::Seeding(done);
+        done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> DbParams {
+        DbParams {
+            size_mb: 400_000,
+            mailboxes: 2500,
+            message_kb: 64, // 16 messages per log
+            ms_per_log: 100,
+            log_volume_logs: 10_000,
+            circular_logging: true,
+            schema_version: 1,
+        }
+    }
+
+    fn copy(server: u32, preference: u32, lag_h: u64) -> CopyConfig {
+        CopyConfig {
+            server: ServerId(server),
+            preference,
+            replay_lag: SimDuration::from_hours(lag_h).unwrap_or(SimDuration::MAX),
+        }
+    }
+
+    fn at_s(s: u64) -> SimTime {
+        SimTime::from_millis(s * 1000)
+    }
+
+    #[test]
+    fn messages_make_logs() {
+        let mut db = Database::new(params(), &[copy(0, 1, 0)]);
+        assert_eq!(db.write(at_s(1), 15), 0, "15 x 64 KB is under one log");
+        assert_eq!(db.write(at_s(2), 1), 1);
+        assert_eq!(db.log_gen, 1);
+        assert_eq!(db.messages_in_logs(1), 16);
+    }
+
+    #[test]
+    fn the_copy_queue_grows_during_a_wan_cut_and_drains_after() {
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0)]);
+        // One log a second for 100 s with the WAN cut.
+        for s in 1..=100 {
+            db.advance(at_s(s), |_| false);
+            db.write(at_s(s), 16);
+        }
+        assert_eq!(db.copy_queue(1), 100);
+        // WAN back: 10 logs a second drain it while 1 a second arrives.
+        let mut s = 100;
+        loop {
+            s += 1;
+            db.advance(at_s(s), |_| true);
+            if db.copy_queue(1) == 0 {
+                break;
+            }
+            db.write(at_s(s), 16);
+            assert!(s < 200, "must drain");
+        }
+        // 100 behind, gaining 9 a second (10 copied, 1 written): caught up in about 11 s.
+        assert!((110..=113).contains(&s), "drained at {s}");
+        assert_eq!(db.replay_queue(1), 0);
+    }
+
+    #[test]
+    fn a_lagged_copy_survives_a_corruption_that_replicates() {
+        let mut db = Database::new(
+            params(),
+            &[copy(0, 1, 0), copy(1, 2, 0), copy(2, 3, 24)],
+        );
+        for s in 1..=3600 {
+            db.advance(at_s(s), |_| true);
+            db.write(at_s(s), 16);
+        }
+        db.corrupt_logically();
+        let bad = db.corrupt_from.expect("corrupt");
+        // A few logs later, the non-lagged copy has replayed the bad log; the lagged one
+        // (24 h behind) has not.
+        db.state = DbState::Mounted; // the application keeps writing on the corrupt copy
+        for s in 3601..=3700 {
+            db.advance(at_s(s), |_| true);
+            db.write(at_s(s), 16);
+        }
+        assert!(db.copy_corrupt(0));
+        assert!(db.copy_corrupt(1));
+        assert!(!db.copy_corrupt(2), "lagged copy replayed {} < {bad}", db.copies[2].replayed);
+        // Activating the lagged copy recovers everything before the corruption.
+        let lost = db.activate(2);
+        assert_eq!(db.log_gen, bad - 1);
+        assert_eq!(lost, 100 * 16, "messages in logs 3601..=3700, from the bad log on");
+        assert!(db.corrupt_from.is_none());
+        assert!(!db.copy_corrupt(2));
+    }
+
+    #[test]
+    fn a_down_copy_blocks_truncation_until_the_log_volume_fills() {
+        let p = DbParams { log_volume_logs: 50, ..params() };
+        let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
+        let mut s = 0;
+        while db.state == DbState::Mounted {
+            s += 1;
+            db.advance(at_s(s), |_| false);
+            db.write(at_s(s), 16);
+            assert!(s < 100);
+        }
+        assert_eq!(db.state, DbState::Failed(FailReason::LogVolumeFull));
+        assert_eq!(s, 52, "dismounts when more than 50 logs are untruncated");
+        // Connected all along, the same load never fills it.
+        let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
+        for s in 1..=500 {
+            db.advance(at_s(s), |_| true);
+            db.write(at_s(s), 16);
+        }
+        assert_eq!(db.state, DbState::Mounted);
+    }
+
+    #[test]
+    fn a_copy_whose_logs_were_truncated_needs_a_reseed() {
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0)]);
+        db.copies[1].health = CopyHealth::FailedAndSuspended; // removed by the admin
+        for s in 1..=100 {
+            db.advance(at_s(s), |_| true);
+            db.write(at_s(s), 16);
+        }
+        assert_eq!(db.truncated_below, 99, "the removed copy no longer blocks truncation");
+        let done = db.reseed(1, at_s(100), 20);
+        assert_eq!(done, at_s(100 + 20_000), "400 GB at 20 MB/s");
+        db.advance(done, |_| true);
+        assert_eq!(db.copies[1].health, CopyHealth::Healthy);
+        assert_eq!(db.copy_queue(1), 0);
+    }
+
+    #[test]
+    fn without_circular_logging_only_backups_truncate() {
+        let p = DbParams { circular_logging: false, ..params() };
+        let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
+        for s in 1..=10 {
+            db.advance(at_s(s), |_| true);
+            db.write(at_s(s), 16);
+        }
+        db.advance(at_s(11), |_| true);
+        assert_eq!(db.truncated_below, 0);
+        db.backup();
+        assert_eq!(db.truncated_below, 10);
+    }
+
+    #[test]
+    fn a_lossy_activation_loses_the_uncopied_messages() {
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0)]);
+        for s in 1..=10 {
+            db.advance(at_s(s), |_| true);
+            db.write(at_s(s), 16);
+        }
+        db.advance(at_s(11), |_| true);
+        for s in 11..=18 {
+            db.advance(at_s(s), |_| false);
+            db.write(at_s(s), 16);
+        }
+        db.write(at_s(18), 5); // an open log's worth too
+        assert_eq!(db.copy_queue(1), 8);
+        let lost = db.activate(1);
+        assert_eq!(lost, 8 * 16 + 5);
+        assert_eq!(db.active, 1);
+        assert_eq!(db.copies[0].copied, 10, "the old active diverged and is cut back");
+    }
+
+    #[test]
+    fn schema_versions_must_match() {
+        assert!(check_schema(3, 3).is_ok());
+        let e = check_schema(3, 2).expect_err("mismatch");
+        assert!(e.to_string().contains("schema version 3"));
+    }
+}
