@@ -5,6 +5,7 @@
 //! The model defines state and how it changes; it never decides which administrator
 //! action to take (that is the scenario layer's playbooks).
 
+pub mod active_manager;
 pub mod dac;
 pub mod database;
 pub mod dns;
