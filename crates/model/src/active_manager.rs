@@ -128,7 +128,10 @@ mod tests {
             let max = dial.max_lost_logs();
             assert_eq!(
                 choose(&[cand(1, max, 2, dial)]),
-                Choice::Mount { copy: 1, lost_logs: max }
+                Choice::Mount {
+                    copy: 1,
+                    lost_logs: max
+                }
             );
             assert_eq!(choose(&[cand(1, max + 1, 2, dial)]), Choice::NoneWithinDial);
         }
@@ -136,7 +139,10 @@ mod tests {
 
     #[test]
     fn no_copy_within_the_dial_means_no_mount() {
-        let c = [cand(1, 20, 2, GoodAvailability), cand(2, 9, 3, GoodAvailability)];
+        let c = [
+            cand(1, 20, 2, GoodAvailability),
+            cand(2, 9, 3, GoodAvailability),
+        ];
         assert_eq!(choose(&c), Choice::NoneWithinDial);
         let mut blocked = cand(1, 0, 2, GoodAvailability);
         blocked.eligible = false;
@@ -150,14 +156,26 @@ mod tests {
             cand(2, 1, 4, GoodAvailability),
             cand(3, 1, 3, GoodAvailability),
         ];
-        assert_eq!(choose(&c), Choice::Mount { copy: 3, lost_logs: 1 });
+        assert_eq!(
+            choose(&c),
+            Choice::Mount {
+                copy: 3,
+                lost_logs: 1
+            }
+        );
     }
 
     #[test]
     fn lossless_anywhere_orders_by_preference() {
         let c = [cand(1, 5, 2, GoodAvailability), cand(2, 0, 3, Lossless)];
         // By preference copy 1 first; it is within its own dial (5 <= 6).
-        assert_eq!(choose(&c), Choice::Mount { copy: 1, lost_logs: 5 });
+        assert_eq!(
+            choose(&c),
+            Choice::Mount {
+                copy: 1,
+                lost_logs: 5
+            }
+        );
     }
 
     #[test]
@@ -165,12 +183,27 @@ mod tests {
         let mut c = cand(1, 40, 2, Lossless);
         assert_eq!(choose(&[c]), Choice::NoneWithinDial);
         c.acll = true;
-        assert_eq!(choose(&[c]), Choice::Mount { copy: 1, lost_logs: 0 });
+        assert_eq!(
+            choose(&[c]),
+            Choice::Mount {
+                copy: 1,
+                lost_logs: 0
+            }
+        );
     }
 
     #[test]
     fn a_candidate_outside_its_dial_is_skipped_for_the_next() {
-        let c = [cand(1, 8, 1, GoodAvailability), cand(2, 10, 2, BestAvailability)];
-        assert_eq!(choose(&c), Choice::Mount { copy: 2, lost_logs: 10 });
+        let c = [
+            cand(1, 8, 1, GoodAvailability),
+            cand(2, 10, 2, BestAvailability),
+        ];
+        assert_eq!(
+            choose(&c),
+            Choice::Mount {
+                copy: 2,
+                lost_logs: 10
+            }
+        );
     }
 }

@@ -171,8 +171,21 @@ mod tests {
         SimTime::from_millis(h * 3_600_000)
     }
 
-    fn start(dac: &mut Dac, member: usize, site: usize, reachable: &[bool], witness: Option<SimTime>, now: SimTime) -> bool {
-        dac.on_start(&StartView { member, site, reachable, witness, now })
+    fn start(
+        dac: &mut Dac,
+        member: usize,
+        site: usize,
+        reachable: &[bool],
+        witness: Option<SimTime>,
+        now: SimTime,
+    ) -> bool {
+        dac.on_start(&StartView {
+            member,
+            site,
+            reachable,
+            witness,
+            now,
+        })
     }
 
     #[test]
@@ -182,7 +195,14 @@ mod tests {
         d.on_down(0);
         d.on_down(1);
         // Member 0 comes back seeing only member 1 (also down-and-restarting).
-        assert!(!start(&mut d, 0, 0, &[true, true, false, false], None, t(1)));
+        assert!(!start(
+            &mut d,
+            0,
+            0,
+            &[true, true, false, false],
+            None,
+            t(1)
+        ));
         // Once it can reach member 2, which kept its bit, it may mount.
         assert!(start(&mut d, 0, 0, &[true, true, true, false], None, t(2)));
     }
@@ -193,7 +213,10 @@ mod tests {
         for m in 0..3 {
             d.on_down(m);
         }
-        assert!(!start(&mut d, 0, 0, &[true, true, false], None, t(1)), "one member still dead");
+        assert!(
+            !start(&mut d, 0, 0, &[true, true, false], None, t(1)),
+            "one member still dead"
+        );
         assert!(start(&mut d, 0, 0, &[true, true, true], None, t(1)));
         assert!(start(&mut d, 1, 0, &[true, true, true], None, t(1)));
     }

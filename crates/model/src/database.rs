@@ -306,7 +306,9 @@ impl Database {
         // Keep just enough history for the longest lag.
         let lag = self.max_lag().as_millis();
         if let Some(cut) = now.as_millis().checked_sub(lag) {
-            let k = self.closed_at.partition_point(|&(t, _)| t.as_millis() <= cut);
+            let k = self
+                .closed_at
+                .partition_point(|&(t, _)| t.as_millis() <= cut);
             if k > 1 {
                 self.closed_at.drain(..k - 1);
             }
@@ -364,7 +366,8 @@ impl Database {
         if i == self.active && self.corrupt_from.is_some() {
             return true;
         }
-        self.corrupt_from.is_some_and(|g| self.copies[i].replayed >= g)
+        self.corrupt_from
+            .is_some_and(|g| self.copies[i].replayed >= g)
     }
 
     /// Rule `db.lost_messages`: messages wholly contained in logs `1..=g`.
@@ -480,10 +483,7 @@ mod tests {
 
     #[test]
     fn a_lagged_copy_survives_a_corruption_that_replicates() {
-        let mut db = Database::new(
-            params(),
-            &[copy(0, 1, 0), copy(1, 2, 0), copy(2, 3, 24)],
-        );
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0), copy(2, 3, 24)]);
         for s in 1..=3600 {
             db.advance(at_s(s), |_| true);
             db.write(at_s(s), 16);
@@ -499,18 +499,29 @@ mod tests {
         }
         assert!(db.copy_corrupt(0));
         assert!(db.copy_corrupt(1));
-        assert!(!db.copy_corrupt(2), "lagged copy replayed {} < {bad}", db.copies[2].replayed);
+        assert!(
+            !db.copy_corrupt(2),
+            "lagged copy replayed {} < {bad}",
+            db.copies[2].replayed
+        );
         // Activating the lagged copy recovers everything before the corruption.
         let lost = db.activate(2);
         assert_eq!(db.log_gen, bad - 1);
-        assert_eq!(lost, 100 * 16, "messages in logs 3601..=3700, from the bad log on");
+        assert_eq!(
+            lost,
+            100 * 16,
+            "messages in logs 3601..=3700, from the bad log on"
+        );
         assert!(db.corrupt_from.is_none());
         assert!(!db.copy_corrupt(2));
     }
 
     #[test]
     fn a_down_copy_blocks_truncation_until_the_log_volume_fills() {
-        let p = DbParams { log_volume_logs: 50, ..params() };
+        let p = DbParams {
+            log_volume_logs: 50,
+            ..params()
+        };
         let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
         let mut s = 0;
         while db.state == DbState::Mounted {
@@ -538,7 +549,10 @@ mod tests {
             db.advance(at_s(s), |_| true);
             db.write(at_s(s), 16);
         }
-        assert_eq!(db.truncated_below, 99, "the removed copy no longer blocks truncation");
+        assert_eq!(
+            db.truncated_below, 99,
+            "the removed copy no longer blocks truncation"
+        );
         let done = db.reseed(1, at_s(100), 20);
         assert_eq!(done, at_s(100 + 20_000), "400 GB at 20 MB/s");
         db.advance(done, |_| true);
@@ -548,7 +562,10 @@ mod tests {
 
     #[test]
     fn without_circular_logging_only_backups_truncate() {
-        let p = DbParams { circular_logging: false, ..params() };
+        let p = DbParams {
+            circular_logging: false,
+            ..params()
+        };
         let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
         for s in 1..=10 {
             db.advance(at_s(s), |_| true);
@@ -577,7 +594,10 @@ mod tests {
         let lost = db.activate(1);
         assert_eq!(lost, 8 * 16 + 5);
         assert_eq!(db.active, 1);
-        assert_eq!(db.copies[0].copied, 10, "the old active diverged and is cut back");
+        assert_eq!(
+            db.copies[0].copied, 10,
+            "the old active diverged and is cut back"
+        );
     }
 
     #[test]

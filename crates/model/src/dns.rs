@@ -57,7 +57,10 @@ impl Record {
     /// be made in time order.
     pub fn change(&mut self, at: SimTime, propagation: SimDuration, target: u32) -> SimTime {
         let effective = at.saturating_add(propagation);
-        let effective = self.changes.last().map_or(effective, |&(t, _)| effective.max(t));
+        let effective = self
+            .changes
+            .last()
+            .map_or(effective, |&(t, _)| effective.max(t));
         self.changes.push((effective, target));
         effective
     }
@@ -149,9 +152,16 @@ mod tests {
             over_240 += u32::from(s > 240.0);
             stale.push(s);
         }
-        assert!((stale.mean() - 150.0).abs() <= 3.29 * stale.std_error(), "mean {}", stale.mean());
+        assert!(
+            (stale.mean() - 150.0).abs() <= 3.29 * stale.std_error(),
+            "mean {}",
+            stale.mean()
+        );
         let p = f64::from(over_240) / f64::from(n);
-        assert!((p - 0.2).abs() < 3.29 * (0.2f64 * 0.8 / f64::from(n)).sqrt(), "P(>240 s) = {p}");
+        assert!(
+            (p - 0.2).abs() < 3.29 * (0.2f64 * 0.8 / f64::from(n)).sqrt(),
+            "P(>240 s) = {p}"
+        );
     }
 
     proptest! {

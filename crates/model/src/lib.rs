@@ -13,5 +13,6 @@ pub mod ids;
 pub mod network;
 pub mod quorum;
 pub mod server;
+pub mod transport;
 
 pub use ids::{DatabaseId, LinkId, ServerId, SiteId};

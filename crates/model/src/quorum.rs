@@ -94,7 +94,7 @@ impl Cluster {
             self.weight[i] = self.in_cluster[i];
         }
         let members = self.in_cluster.iter().filter(|&&x| x).count();
-        self.witness_weight = self.has_witness && members % 2 == 0;
+        self.witness_weight = self.has_witness && members.is_multiple_of(2);
         if self.dynamic {
             self.tie_break(true);
         }
@@ -103,9 +103,9 @@ impl Cluster {
     /// Dynamic witness and tie-breaker (part of rule `quorum.dynamic`).
     fn tie_break(&mut self, witness_available: bool) {
         let voting = self.weight.iter().filter(|&&w| w).count();
-        self.witness_weight = self.has_witness && witness_available && voting % 2 == 0;
+        self.witness_weight = self.has_witness && witness_available && voting.is_multiple_of(2);
         if !self.witness_weight
-            && voting % 2 == 0
+            && voting.is_multiple_of(2)
             && voting > 0
             && let Some(last) = self.weight.iter().rposition(|&w| w)
         {
@@ -213,8 +213,8 @@ impl Cluster {
     /// stale, uncleaned members hold a static majority of the old membership.
     fn rogue_partitions(&self, p: &Presence<'_>, quorum: Option<u32>, labels: &[u32]) -> Vec<u32> {
         let old_total = self.original_members
-            + usize::from(self.has_witness && self.original_members % 2 == 0);
-        let old_witness = self.has_witness && self.original_members % 2 == 0;
+            + usize::from(self.has_witness && self.original_members.is_multiple_of(2));
+        let old_witness = self.has_witness && self.original_members.is_multiple_of(2);
         labels
             .iter()
             .copied()
@@ -258,7 +258,7 @@ impl Cluster {
             self.tie_break(self.witness_weight);
         } else {
             let members = self.in_cluster.iter().filter(|&&x| x).count();
-            self.witness_weight = self.has_witness && members % 2 == 0;
+            self.witness_weight = self.has_witness && members.is_multiple_of(2);
         }
     }
 
@@ -276,7 +276,7 @@ impl Cluster {
         self.stale[m] = false;
         self.cleaned[m] = false;
         let members = self.in_cluster.iter().filter(|&&x| x).count();
-        self.witness_weight = self.has_witness && members % 2 == 0;
+        self.witness_weight = self.has_witness && members.is_multiple_of(2);
         if self.dynamic {
             self.tie_break(true);
         }
@@ -286,8 +286,13 @@ impl Cluster {
     /// alternate witness: whether a witness is configured from now on.
     pub fn set_witness_configured(&mut self, configured: bool) {
         self.has_witness = configured;
-        let voting = self.weight.iter().zip(&self.in_cluster).filter(|(w, c)| **w && **c).count();
-        self.witness_weight = configured && voting % 2 == 0;
+        let voting = self
+            .weight
+            .iter()
+            .zip(&self.in_cluster)
+            .filter(|(w, c)| **w && **c)
+            .count();
+        self.witness_weight = configured && voting.is_multiple_of(2);
     }
 }
 
@@ -311,7 +316,13 @@ mod tests {
     }
 
     /// Survives: after failing `first` (evaluated), then `second` (evaluated).
-    fn one_then_another(n: usize, witness: bool, dynamic: bool, first: usize, second: usize) -> bool {
+    fn one_then_another(
+        n: usize,
+        witness: bool,
+        dynamic: bool,
+        first: usize,
+        second: usize,
+    ) -> bool {
         let mut c = Cluster::new(n, witness, dynamic);
         let mut up = vec![true; n];
         assert!(eval(&mut c, &up, witness));
@@ -391,7 +402,14 @@ mod tests {
     /// witness is up (sys.dm_hadr_cluster's tolerances, validation.md Case 7).
     #[test]
     fn static_quorum_tolerates_the_documented_failures() {
-        for (n, witness) in [(2usize, true), (3, false), (4, true), (5, false), (7, false), (6, true)] {
+        for (n, witness) in [
+            (2usize, true),
+            (3, false),
+            (4, true),
+            (5, false),
+            (7, false),
+            (6, true),
+        ] {
             let tolerated = if witness { n / 2 } else { n.div_ceil(2) - 1 };
             for down in 0..=n {
                 let mut c = Cluster::new(n, witness, false);
@@ -445,7 +463,10 @@ mod tests {
         c.set_witness_configured(false);
         assert_eq!(c.total_votes(), 4);
         let parts = [Some(0), Some(0), Some(1), Some(1)];
-        let out = c.evaluate(&Presence { member_partition: &parts, witness_partition: None });
+        let out = c.evaluate(&Presence {
+            member_partition: &parts,
+            witness_partition: None,
+        });
         assert_eq!(out.quorum, None);
     }
 
@@ -477,7 +498,10 @@ mod tests {
         // administrator forces quorum in dc2 and evicts 0 and 1 (non-DAC switchover).
         let mut c = Cluster::new(4, true, false);
         let dark = [None, None, Some(2), Some(2)];
-        let p = Presence { member_partition: &dark, witness_partition: None };
+        let p = Presence {
+            member_partition: &dark,
+            witness_partition: None,
+        };
         c.force_quorum(2, &p);
         c.evict(0);
         c.evict(1);
@@ -485,7 +509,10 @@ mod tests {
         // dc1 comes back while the WAN is still cut: 2 stale members + witness = 3 of 5
         // votes in their old configuration.
         let split = [Some(0), Some(0), Some(2), Some(2)];
-        let p = Presence { member_partition: &split, witness_partition: Some(0) };
+        let p = Presence {
+            member_partition: &split,
+            witness_partition: Some(0),
+        };
         let out = c.evaluate(&p);
         assert_eq!(out.quorum, Some(2));
         assert_eq!(out.rogue, vec![0], "split brain is possible");
@@ -503,7 +530,10 @@ mod tests {
         c.evict(1);
         assert_eq!(c.total_votes(), 3);
         assert!(eval(&mut c, &[false, false, true, true], true));
-        assert!(eval(&mut c, &[false, false, true, false], true), "one survivor + witness");
+        assert!(
+            eval(&mut c, &[false, false, true, false], true),
+            "one survivor + witness"
+        );
         // Start-DAG brings them back.
         c.add_back(0);
         c.add_back(1);

@@ -131,10 +131,17 @@ mod tests {
     fn state_precedence() {
         let s = server();
         assert_eq!(s.state(true, false, false), ServerState::Up);
-        assert_eq!(s.state(false, true, true), ServerState::Down, "no power beats all");
+        assert_eq!(
+            s.state(false, true, true),
+            ServerState::Down,
+            "no power beats all"
+        );
         assert_eq!(s.state(true, true, true), ServerState::Evicted);
         assert_eq!(s.state(true, true, false), ServerState::Stopped);
-        let off = Server { powered: false, ..server() };
+        let off = Server {
+            powered: false,
+            ..server()
+        };
         assert_eq!(off.state(true, false, false), ServerState::Down);
     }
 

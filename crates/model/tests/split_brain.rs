@@ -43,8 +43,16 @@ impl Org {
             schema_version: 1,
         };
         let copies = [
-            CopyConfig { server: ServerId(0), preference: 1, replay_lag: SimDuration::ZERO },
-            CopyConfig { server: ServerId(2), preference: 2, replay_lag: SimDuration::ZERO },
+            CopyConfig {
+                server: ServerId(0),
+                preference: 1,
+                replay_lag: SimDuration::ZERO,
+            },
+            CopyConfig {
+                server: ServerId(2),
+                preference: 2,
+                replay_lag: SimDuration::ZERO,
+            },
         ];
         Org {
             net: Network::new(2, &[(SiteId(0), SiteId(1))]),
@@ -63,7 +71,13 @@ impl Org {
 
     fn partitions(&self) -> Vec<Option<u32>> {
         (0..4)
-            .map(|m| if self.up(m) { self.net.component(SiteId(SITE_OF[m] as u32)) } else { None })
+            .map(|m| {
+                if self.up(m) {
+                    self.net.component(SiteId(SITE_OF[m] as u32))
+                } else {
+                    None
+                }
+            })
             .collect()
     }
 
@@ -90,14 +104,18 @@ impl Org {
         let active_server = self.db.copies[self.db.active].config.server.index();
         if let Some(q) = out.quorum
             && parts[active_server] == Some(q)
-            && self.dac.may_mount(active_server, SITE_OF[active_server], true)
+            && self
+                .dac
+                .may_mount(active_server, SITE_OF[active_server], true)
         {
             mounted.push(active_server);
         }
         let stale_server = self.db.copies[self.stale_active].config.server.index();
         for r in stale_out.rogue {
             if parts[stale_server] == Some(r)
-                && self.dac.may_mount(stale_server, SITE_OF[stale_server], true)
+                && self
+                    .dac
+                    .may_mount(stale_server, SITE_OF[stale_server], true)
             {
                 mounted.push(stale_server);
             }
@@ -109,10 +127,18 @@ impl Org {
         let reachable: Vec<bool> = (0..4)
             .map(|i| {
                 self.up(i)
-                    && self.net.reachable(SiteId(SITE_OF[m] as u32), SiteId(SITE_OF[i] as u32))
+                    && self
+                        .net
+                        .reachable(SiteId(SITE_OF[m] as u32), SiteId(SITE_OF[i] as u32))
             })
             .collect();
-        self.dac.on_start(&StartView { member: m, site: SITE_OF[m], reachable: &reachable, witness: None, now });
+        self.dac.on_start(&StartView {
+            member: m,
+            site: SITE_OF[m],
+            reachable: &reachable,
+            witness: None,
+            now,
+        });
     }
 
     fn activate_db1_in_dc2(&mut self) {
@@ -140,7 +166,10 @@ fn primary_power_loss(org: &mut Org) {
     for m in [0, 1] {
         org.dac.on_down(m);
     }
-    assert!(org.mounted_servers().is_empty(), "2 of 5 votes: nobody has quorum");
+    assert!(
+        org.mounted_servers().is_empty(),
+        "2 of 5 votes: nobody has quorum"
+    );
 }
 
 fn primary_returns_during_wan_cut(org: &mut Org) {
@@ -166,7 +195,10 @@ fn dac_mode_prevents_split_brain() {
     org.activate_db1_in_dc2();
     assert_eq!(org.mounted_servers(), vec![2]);
     primary_returns_during_wan_cut(&mut org);
-    assert!(!org.dac.bit(0) && !org.dac.bit(1), "dc1 members cannot reach a member with the bit");
+    assert!(
+        !org.dac.bit(0) && !org.dac.bit(1),
+        "dc1 members cannot reach a member with the bit"
+    );
     assert_eq!(org.mounted_servers(), vec![2], "no split brain");
 }
 
@@ -177,7 +209,13 @@ fn without_dac_and_without_cleanup_split_brain_happens() {
     // Non-DAC switchover from dc2: force quorum, evict dc1 members (they are dark, so
     // nobody runs /forcecleanup on them), new witness in dc2.
     let parts = org.partitions();
-    org.cluster.force_quorum(2, &Presence { member_partition: &parts, witness_partition: None });
+    org.cluster.force_quorum(
+        2,
+        &Presence {
+            member_partition: &parts,
+            witness_partition: None,
+        },
+    );
     org.cluster.evict(0);
     org.cluster.evict(1);
     org.witness_site = 1;
@@ -193,7 +231,13 @@ fn without_dac_but_with_cleanup_there_is_no_split_brain() {
     let mut org = Org::new(false);
     primary_power_loss(&mut org);
     let parts = org.partitions();
-    org.cluster.force_quorum(2, &Presence { member_partition: &parts, witness_partition: None });
+    org.cluster.force_quorum(
+        2,
+        &Presence {
+            member_partition: &parts,
+            witness_partition: None,
+        },
+    );
     org.cluster.evict(0);
     org.cluster.evict(1);
     // The administrator powers dc1 members up isolated and runs /forcecleanup first
