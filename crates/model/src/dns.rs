@@ -79,7 +79,13 @@ impl Record {
     /// Rule `dns.uniform_phase`: what a cache with phase `phase` (in `[0, TTL)`) answers at
     /// `t`: the authoritative answer at its last refresh at or before `t`.
     pub fn cached(&self, t: SimTime, phase: SimDuration) -> u32 {
-        let ttl = self.effective_ttl().as_millis().max(1);
+        self.cached_every(t, self.effective_ttl(), phase)
+    }
+
+    /// Like [`Record::cached`] for a cache that refreshes every `period` instead of every
+    /// TTL (rule `dns.pinned`: clients that resolve only when they restart).
+    pub fn cached_every(&self, t: SimTime, period: SimDuration, phase: SimDuration) -> u32 {
+        let ttl = period.as_millis().max(1);
         let phase = phase.as_millis() % ttl;
         let t_ms = t.as_millis();
         let last_refresh = if t_ms < phase {
@@ -94,14 +100,13 @@ impl Record {
     /// Rule `dns.uniform_phase`: the first time at or after `from` that a cache with
     /// `phase` refreshes.
     pub fn next_refresh(&self, from: SimTime, phase: SimDuration) -> SimTime {
-        let ttl = self.effective_ttl().as_millis().max(1);
-        let phase = phase.as_millis() % ttl;
-        let f = from.as_millis();
-        if f <= phase {
-            return SimTime::from_millis(phase);
-        }
-        let k = (f - phase).div_ceil(ttl);
-        SimTime::from_millis(phase.saturating_add(k.saturating_mul(ttl)))
+        crate::clients::next_tick(from, self.effective_ttl(), phase)
+    }
+
+    /// The current target differs from what a cache refreshed at `t` would hold? Returns
+    /// the time the last change became authoritative.
+    pub fn last_change(&self) -> SimTime {
+        self.changes.last().map_or(SimTime::ZERO, |&(t, _)| t)
     }
 }
 

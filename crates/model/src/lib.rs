@@ -6,6 +6,7 @@
 //! action to take (that is the scenario layer's playbooks).
 
 pub mod active_manager;
+pub mod clients;
 pub mod dac;
 pub mod database;
 pub mod dns;

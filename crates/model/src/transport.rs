@@ -33,6 +33,10 @@ use dialtone_engine::{SimDuration, SimTime};
 
 use crate::ids::{DatabaseId, ServerId};
 
+/// The pseudo-server that holds resubmitted mail (a shadow copy or Safety Net): it
+/// delivers from wherever the database is reachable.
+pub const SHADOW: ServerId = ServerId(u32::MAX);
+
 /// Transport parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TransportParams {
@@ -205,14 +209,14 @@ impl Transport {
     }
 
     /// Senders offer `count` messages for `db` at `now`. Returns the batches delivered at
-    /// once, as `(db, count)` for the database to write.
+    /// once, as `(db, delivering server, count)` for the database to write.
     pub fn offer(
         &mut self,
         now: SimTime,
         db: DatabaseId,
         count: u64,
         path: &impl Path,
-    ) -> Vec<(DatabaseId, u64)> {
+    ) -> Vec<(DatabaseId, ServerId, u64)> {
         if count == 0 {
             return Vec::new();
         }
@@ -230,8 +234,9 @@ impl Transport {
     }
 
     /// Processes everything due at `now`: sender retries and give-ups, hub deliveries and
-    /// expiries, Safety Net pruning. Returns what was delivered, per database.
-    pub fn step(&mut self, now: SimTime, path: &impl Path) -> Vec<(DatabaseId, u64)> {
+    /// expiries, Safety Net pruning. Returns what was delivered, per database and delivering
+    /// server ([`SHADOW`] for resubmitted mail), sorted.
+    pub fn step(&mut self, now: SimTime, path: &impl Path) -> Vec<(DatabaseId, ServerId, u64)> {
         let p = self.params;
         // Rule transport.sender_retry.
         let mut keep = VecDeque::with_capacity(self.sender_queue.len());
@@ -252,7 +257,7 @@ impl Transport {
         }
         self.sender_queue = keep;
         // Rule transport.hub_queue.
-        let mut out: Vec<(DatabaseId, u64)> = Vec::new();
+        let mut out: Vec<(DatabaseId, ServerId, u64)> = Vec::new();
         let mut i = 0;
         while i < self.hub_queue.len() {
             let q = self.hub_queue[i];
@@ -263,9 +268,12 @@ impl Transport {
             if path.deliverable(q.db, q.server, now) {
                 self.hub_queue.swap_remove(i);
                 self.record_delivery(now, q);
-                match out.iter_mut().find(|(d, _)| *d == q.db) {
-                    Some((_, c)) => *c += q.count,
-                    None => out.push((q.db, q.count)),
+                match out
+                    .iter_mut()
+                    .find(|(d, s, _)| *d == q.db && *s == q.server)
+                {
+                    Some((_, _, c)) => *c += q.count,
+                    None => out.push((q.db, q.server, q.count)),
                 }
             } else if now.saturating_duration_since(q.offered) >= p.message_expiry {
                 self.hub_queue.swap_remove(i);
@@ -295,7 +303,7 @@ impl Transport {
                 a.2 += d.count;
             }
         }
-        out.sort_by_key(|(d, _)| *d);
+        out.sort_by_key(|&(d, s, _)| (d, s));
         out
     }
 
@@ -341,7 +349,7 @@ impl Transport {
                 let q = &mut self.hub_queue[i];
                 q.recovered = true;
                 q.next = now.saturating_add(p.shadow_resubmit);
-                q.server = ServerId(u32::MAX); // held by the shadow, delivered from anywhere
+                q.server = SHADOW;
                 i += 1;
             } else {
                 let q = self.hub_queue.swap_remove(i);
@@ -388,7 +396,7 @@ impl Transport {
                     offered: d.offered,
                     next: now,
                     recovered: true,
-                    server: ServerId(u32::MAX),
+                    server: SHADOW,
                 });
             } else {
                 self.fates.lost_silently += take;
@@ -462,7 +470,7 @@ mod tests {
             t.step(min(10), &w).is_empty(),
             "the sender retries at 30 min, not at once"
         );
-        assert_eq!(t.step(min(30), &w), vec![(DatabaseId(0), 10)]);
+        assert_eq!(t.step(min(30), &w), vec![(DatabaseId(0), ServerId(1), 10)]);
         let f = t.fates();
         assert_eq!((f.delivered_late, f.delivered_on_time), (10, 0));
         assert!(f.conserved());

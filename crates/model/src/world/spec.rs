@@ -1,0 +1,149 @@
+//! The validated description a [`super::World`] is built from. The scenario layer turns a
+//! file into this; nothing here parses or validates user input.
+
+use dialtone_engine::SimDuration;
+
+use crate::active_manager::MountDial;
+use crate::clients::ClientKind;
+use crate::database::{CopyConfig, DbParams};
+use crate::ids::{DatabaseId, ServerId, SiteId};
+use crate::transport::TransportParams;
+
+/// A server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSpec {
+    /// A name for traces.
+    pub name: String,
+    /// Its site.
+    pub site: SiteId,
+    /// Active mailboxes served before service degrades.
+    pub capacity_mailboxes: Option<u64>,
+    /// Database schema version.
+    pub schema_version: u32,
+}
+
+/// The DAG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DagSpec {
+    /// Member servers, in membership order.
+    pub members: Vec<ServerId>,
+    /// The witness server (not a member).
+    pub witness: Option<ServerId>,
+    /// The alternate witness, used by Restore-DAG.
+    pub alternate_witness: Option<ServerId>,
+    /// DAC mode.
+    pub dac_mode: bool,
+    /// Dynamic quorum (Windows 2012 R2 and later).
+    pub dynamic_quorum: bool,
+    /// AutoDatabaseMountDial of every member.
+    pub mount_dial: MountDial,
+}
+
+/// A database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSpec {
+    /// A name for traces.
+    pub name: String,
+    /// Parameters.
+    pub params: DbParams,
+    /// Copies; the first is active at the start.
+    pub copies: Vec<CopyConfig>,
+}
+
+/// DNS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DnsSpec {
+    /// TTL of every record.
+    pub ttl: SimDuration,
+    /// Delay before a change reaches the authoritative server.
+    pub propagation: SimDuration,
+    /// Share of clients pinned to their start-up answer, parts per million.
+    pub pinned_ppm: u32,
+    /// Pinned clients restart (and resolve again) this often.
+    pub restart_period: SimDuration,
+    /// Site the client access namespace points to at the start.
+    pub client_access_site: SiteId,
+    /// Site the MX record points to at the start.
+    pub mx_site: SiteId,
+}
+
+/// A cohort: the users of one mailbox group (original database) on one client kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CohortSpec {
+    /// The original database of their mailboxes.
+    pub home: DatabaseId,
+    /// Their client.
+    pub kind: ClientKind,
+    /// How many users.
+    pub users: u64,
+}
+
+/// Client behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientParams {
+    /// Phase buckets per cohort (each split into TTL-honouring and pinned users).
+    pub buckets: u32,
+    /// Outlook reconnect interval.
+    pub outlook_retry: SimDuration,
+    /// Web users retry (refresh) this often.
+    pub web_retry: SimDuration,
+    /// Mobile devices retry this often.
+    pub mobile_retry: SimDuration,
+    /// Helpdesk profile changes per hour (Outlook without Autodiscover).
+    pub helpdesk_per_hour: u64,
+}
+
+/// Mail workload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MailSpec {
+    /// Messages received per user per day, averaged over the day.
+    pub messages_per_user_per_day: f64,
+    /// Length of a mail batch.
+    pub tick: SimDuration,
+    /// Office-hours profile (08:00-18:00 weekdays carry 80% of mail) instead of flat.
+    pub office_hours: bool,
+}
+
+/// Timing of automatic behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// Time for the cluster to declare a node down (heartbeat threshold).
+    pub heartbeat_detect: SimDuration,
+    /// Active Manager's failover duration once the failure is detected.
+    pub failover: SimDuration,
+    /// Reseed speed, MB/s.
+    pub seed_mb_per_s: u64,
+    /// Restore throughput from backup, MB/s.
+    pub restore_mb_per_s: u64,
+    /// Merge (restore request) throughput, mailboxes per hour.
+    pub merge_mailboxes_per_hour: u64,
+    /// Both databases are dismounted this long during a swap.
+    pub swap_outage: SimDuration,
+}
+
+/// Everything a world is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldSpec {
+    /// Number of sites.
+    pub sites: usize,
+    /// WAN links between sites.
+    pub links: Vec<(SiteId, SiteId)>,
+    /// Servers (members, witnesses, others).
+    pub servers: Vec<ServerSpec>,
+    /// The DAG.
+    pub dag: DagSpec,
+    /// Databases.
+    pub databases: Vec<DbSpec>,
+    /// DNS.
+    pub dns: DnsSpec,
+    /// Cohorts.
+    pub cohorts: Vec<CohortSpec>,
+    /// Client behaviour.
+    pub clients: ClientParams,
+    /// Transport.
+    pub transport: TransportParams,
+    /// Mail.
+    pub mail: MailSpec,
+    /// Timing.
+    pub timing: Timing,
+}
