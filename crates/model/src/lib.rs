@@ -15,5 +15,6 @@ pub mod network;
 pub mod quorum;
 pub mod server;
 pub mod transport;
+pub mod world;
 
 pub use ids::{DatabaseId, LinkId, ServerId, SiteId};

@@ -362,6 +362,18 @@ impl Transport {
     /// recently delivered messages (at most what was ever delivered to it). Returns how
     /// many were resubmitted.
     pub fn lossy_mount(&mut self, now: SimTime, db: DatabaseId, lost: u64) -> u64 {
+        let resubmit = !self.params.safety_net_hold.is_zero();
+        self.take_back(now, db, lost, resubmit)
+    }
+
+    /// The `count` messages just delivered for `db` went to a copy that will be
+    /// discarded (the losing side of a split brain): lost silently.
+    pub fn discard(&mut self, db: DatabaseId, count: u64) {
+        let now = self.delivered.back().map_or(SimTime::ZERO, |d| d.at);
+        self.take_back(now, db, count, false);
+    }
+
+    fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, resubmit: bool) -> u64 {
         let p = self.params;
         let mut left = lost;
         let mut resubmitted = 0;
@@ -386,8 +398,7 @@ impl Transport {
             }
             self.latency
                 .remove(d.at.saturating_duration_since(d.offered), take);
-            let held = !p.safety_net_hold.is_zero()
-                && now.saturating_duration_since(d.at) <= p.safety_net_hold;
+            let held = resubmit && now.saturating_duration_since(d.at) <= p.safety_net_hold;
             if held {
                 resubmitted += take;
                 self.hub_queue.push(Queued {

@@ -119,6 +119,10 @@ pub struct Timing {
     pub merge_mailboxes_per_hour: u64,
     /// Both databases are dismounted this long during a swap.
     pub swap_outage: SimDuration,
+    /// Full backups this often (none when `None`).
+    pub backup_every: Option<SimDuration>,
+    /// Time of the first backup.
+    pub backup_first: SimDuration,
 }
 
 /// Everything a world is built from.

@@ -1,0 +1,659 @@
+//! Stories run through the whole world, each pinning a direction a domain expert expects.
+
+use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
+
+use super::spec::*;
+use super::*;
+use crate::active_manager::MountDial;
+use crate::clients::ClientKind;
+use crate::database::{CopyConfig, DbParams};
+use crate::dns::RecordKind;
+use crate::transport::TransportParams;
+use crate::world::actions::DbRef;
+
+fn d(s: &str) -> SimDuration {
+    s.parse().expect("duration")
+}
+
+fn t(s: &str) -> SimTime {
+    s.parse().expect("time")
+}
+
+const MBX1: ServerId = ServerId(0);
+const MBX2: ServerId = ServerId(1);
+const MBX3: ServerId = ServerId(2);
+const MBX4: ServerId = ServerId(3);
+const FSW1: ServerId = ServerId(4);
+const FSW2: ServerId = ServerId(5);
+const DC1: SiteId = SiteId(0);
+const DC2: SiteId = SiteId(1);
+
+/// dc1: mbx1, mbx2, fsw1; dc2: mbx3, mbx4, fsw2. db0 on mbx1 (copies mbx2, mbx3), db1 on
+/// mbx2 (copies mbx1, mbx4). 1,000 users per database in three client kinds.
+fn spec(dac: bool, ttl: &str) -> WorldSpec {
+    let server = |name: &str, site: SiteId| ServerSpec {
+        name: name.into(),
+        site,
+        capacity_mailboxes: None,
+        schema_version: 15,
+    };
+    let params = DbParams {
+        size_mb: 50_000,
+        mailboxes: 1000,
+        message_kb: 64,
+        ms_per_log: 50,
+        log_volume_logs: 1_000_000,
+        circular_logging: true,
+        schema_version: 15,
+    };
+    let copy = |s: ServerId, p: u32| CopyConfig {
+        server: s,
+        preference: p,
+        replay_lag: SimDuration::ZERO,
+    };
+    let mut cohorts = Vec::new();
+    for home in [DatabaseId(0), DatabaseId(1)] {
+        for (kind, users) in [
+            (
+                ClientKind::Outlook {
+                    autodiscover: true,
+                    cached_mode: true,
+                },
+                700,
+            ),
+            (
+                ClientKind::Outlook {
+                    autodiscover: false,
+                    cached_mode: false,
+                },
+                100,
+            ),
+            (ClientKind::Web, 200),
+        ] {
+            cohorts.push(CohortSpec { home, kind, users });
+        }
+    }
+    WorldSpec {
+        sites: 2,
+        links: vec![(DC1, DC2)],
+        servers: vec![
+            server("mbx1", DC1),
+            server("mbx2", DC1),
+            server("mbx3", DC2),
+            server("mbx4", DC2),
+            server("fsw1", DC1),
+            server("fsw2", DC2),
+        ],
+        dag: DagSpec {
+            members: vec![MBX1, MBX2, MBX3, MBX4],
+            witness: Some(FSW1),
+            alternate_witness: Some(FSW2),
+            dac_mode: dac,
+            dynamic_quorum: true,
+            mount_dial: MountDial::GoodAvailability,
+        },
+        databases: vec![
+            DbSpec {
+                name: "db0".into(),
+                params,
+                copies: vec![copy(MBX1, 1), copy(MBX2, 2), copy(MBX3, 3)],
+            },
+            DbSpec {
+                name: "db1".into(),
+                params,
+                copies: vec![copy(MBX2, 1), copy(MBX1, 2), copy(MBX4, 3)],
+            },
+        ],
+        dns: DnsSpec {
+            ttl: d(ttl),
+            propagation: d("1m"),
+            pinned_ppm: 50_000,
+            restart_period: d("1d"),
+            client_access_site: DC1,
+            mx_site: DC1,
+        },
+        cohorts,
+        clients: ClientParams {
+            buckets: 8,
+            outlook_retry: d("1m"),
+            web_retry: d("5m"),
+            mobile_retry: d("15m"),
+            helpdesk_per_hour: 30,
+        },
+        transport: TransportParams {
+            sender_retry: d("30m"),
+            sender_expiry: d("4d"),
+            delivery_retry: d("5m"),
+            message_expiry: d("2d"),
+            late_after: d("5m"),
+            shadow_redundancy: true,
+            shadow_resubmit: d("3h"),
+            safety_net_hold: d("2d"),
+        },
+        mail: MailSpec {
+            messages_per_user_per_day: 60.0,
+            tick: d("5m"),
+            office_hours: false,
+        },
+        timing: Timing {
+            heartbeat_detect: d("10s"),
+            failover: d("30s"),
+            seed_mb_per_s: 20,
+            restore_mb_per_s: 50,
+            merge_mailboxes_per_hour: 500,
+            swap_outage: d("5m"),
+            backup_every: Some(d("1d")),
+            backup_first: d("22h"),
+        },
+    }
+}
+
+/// Runs `spec` for `horizon` with `events` injected, and returns the finished world.
+fn run(spec: WorldSpec, horizon: &str, events: Vec<(&str, Event)>) -> World {
+    let world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
+    let initial = world.initial_events();
+    let mut sim = Simulation::new(world);
+    for (at, ev) in initial {
+        sim.schedule(at, ev).expect("future");
+    }
+    for (at, ev) in events {
+        sim.schedule(t(at), ev).expect("future");
+    }
+    let end = t(horizon);
+    sim.run_until(end);
+    let (mut w, _) = sim.into_parts();
+    w.finish(end);
+    w
+}
+
+/// User-minutes without send/receive over all cohorts.
+fn outage_user_minutes(w: &World) -> f64 {
+    w.tallies
+        .without_service
+        .iter()
+        .map(|a| a.integral_ms() as f64 / 60_000.0)
+        .sum()
+}
+
+fn history_user_minutes(w: &World) -> f64 {
+    w.tallies
+        .without_history
+        .iter()
+        .map(|a| a.integral_ms() as f64 / 60_000.0)
+        .sum()
+}
+
+fn fault(f: Fault) -> Event {
+    Event::Fault(f)
+}
+
+fn act(a: Action) -> Event {
+    Event::Action(a)
+}
+
+#[test]
+fn nothing_fails_nothing_is_lost() {
+    let w = run(spec(true, "5m"), "2d", vec![]);
+    assert_eq!(outage_user_minutes(&w), 0.0);
+    let f = w.fates();
+    assert!(f.conserved(), "{f:?}");
+    // 2,000 users x 60 a day x 2 days = 240,000 expected.
+    assert!((230_000..250_000).contains(&f.offered), "{f:?}");
+    assert_eq!(f.delivered_on_time + f.queued, f.offered, "{f:?}");
+    assert_eq!(w.tallies.split_brain.integral_ms(), 0);
+}
+
+#[test]
+fn a_server_failure_fails_over_inside_the_site() {
+    let w = run(
+        spec(true, "5m"),
+        "1d",
+        vec![(
+            "2h",
+            fault(Fault::ServerPower {
+                server: MBX1,
+                on: false,
+            }),
+        )],
+    );
+    assert_eq!(
+        w.serving(DatabaseId(0)),
+        Some(MBX2),
+        "db0 moved to its second copy"
+    );
+    let outage = outage_user_minutes(&w);
+    // 1,000 users of db0 out for detection (10 s) + failover (30 s) + their retry
+    // (<= 1 min for Outlook, 5 min for web): a few thousand user-minutes at most.
+    assert!(outage > 500.0 && outage < 5_000.0, "{outage}");
+    let f = w.fates();
+    assert!(f.conserved());
+    assert_eq!(
+        f.lost_silently, 0,
+        "a lossless failover inside the site: {f:?}"
+    );
+}
+
+/// Site power loss and a DAC-mode switchover to dc2, by the book (seed 004).
+fn dac_switchover(ttl: &str) -> World {
+    fn at(h: &str) -> &str {
+        h
+    }
+    run(
+        spec(true, ttl),
+        "1d",
+        vec![
+            (
+                "10h",
+                fault(Fault::SitePower {
+                    site: DC1,
+                    on: false,
+                }),
+            ),
+            (
+                at("10h40m"),
+                act(Action::StopDag {
+                    servers: vec![MBX1, MBX2],
+                    from_site: DC2,
+                    configuration_only: true,
+                }),
+            ),
+            (
+                at("10h45m"),
+                act(Action::ClusterService {
+                    server: MBX3,
+                    running: false,
+                }),
+            ),
+            (
+                at("10h45m"),
+                act(Action::ClusterService {
+                    server: MBX4,
+                    running: false,
+                }),
+            ),
+            (at("10h50m"), act(Action::RestoreDag { site: DC2 })),
+            (
+                at("10h50m"),
+                act(Action::ChangeDns {
+                    record: RecordKind::ClientAccess,
+                    site: DC2,
+                }),
+            ),
+            (
+                at("10h50m"),
+                act(Action::ChangeDns {
+                    record: RecordKind::Mx,
+                    site: DC2,
+                }),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn a_dac_switchover_restores_service_in_the_second_datacenter() {
+    let w = dac_switchover("5m");
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
+    assert_eq!(w.serving(DatabaseId(1)), Some(MBX4));
+    let total: u64 = (0..w.cohorts.len()).map(|c| w.connected(c)).sum();
+    // Pinned clients (5%) wait for their restart; everyone else is back.
+    assert!(total >= 1_850, "connected at the end: {total}");
+    assert_eq!(w.tallies.split_brain.integral_ms(), 0);
+    let f = w.fates();
+    assert!(f.conserved(), "{f:?}");
+    assert!(
+        f.delivered_late > 0,
+        "mail waited for the switchover: {f:?}"
+    );
+}
+
+#[test]
+fn a_longer_dns_ttl_lengthens_the_switchover_outage() {
+    let short = outage_user_minutes(&dac_switchover("5m"));
+    let long = outage_user_minutes(&dac_switchover("1h"));
+    assert!(
+        long > short * 1.1,
+        "5 min TTL: {short:.0}, 1 h TTL: {long:.0}"
+    );
+}
+
+#[test]
+fn without_quorum_nothing_mounts_until_the_administrator_acts() {
+    let w = run(
+        spec(true, "5m"),
+        "14h",
+        vec![(
+            "10h",
+            fault(Fault::SitePower {
+                site: DC1,
+                on: false,
+            }),
+        )],
+    );
+    assert_eq!(w.serving(DatabaseId(0)), None);
+    assert_eq!(w.serving(DatabaseId(1)), None);
+    assert_eq!(w.connected(0), 0);
+}
+
+fn primary_returns_during_wan_cut(dac: bool) -> World {
+    let mut ev = vec![(
+        "10h",
+        fault(Fault::SitePower {
+            site: DC1,
+            on: false,
+        }),
+    )];
+    if dac {
+        ev.push((
+            "10h40m",
+            act(Action::StopDag {
+                servers: vec![MBX1, MBX2],
+                from_site: DC2,
+                configuration_only: true,
+            }),
+        ));
+        ev.push(("10h50m", act(Action::RestoreDag { site: DC2 })));
+    } else {
+        ev.push(("10h40m", act(Action::ForceQuorum { server: MBX3 })));
+        ev.push(("10h45m", act(Action::EvictNode { server: MBX1 })));
+        ev.push(("10h45m", act(Action::EvictNode { server: MBX2 })));
+        ev.push(("10h46m", act(Action::SetWitness { server: FSW2 })));
+        ev.push((
+            "10h50m",
+            act(Action::MoveActive {
+                home: 0,
+                to: MBX3,
+                skip_checks: true,
+            }),
+        ));
+        ev.push((
+            "10h50m",
+            act(Action::MoveActive {
+                home: 1,
+                to: MBX4,
+                skip_checks: true,
+            }),
+        ));
+    }
+    ev.push((
+        "12h",
+        fault(Fault::Link {
+            link: LinkId(0),
+            up: false,
+        }),
+    ));
+    ev.push((
+        "13h",
+        fault(Fault::SitePower {
+            site: DC1,
+            on: true,
+        }),
+    ));
+    run(spec(dac, "5m"), "1d", ev)
+}
+
+#[test]
+fn dac_mode_prevents_split_brain_in_the_world() {
+    let w = primary_returns_during_wan_cut(true);
+    assert_eq!(w.tallies.split_brain.integral_ms(), 0);
+    assert_eq!(w.tallies.split_brain_messages, 0);
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
+}
+
+#[test]
+fn without_dac_the_returning_primary_splits_the_brain() {
+    let w = primary_returns_during_wan_cut(false);
+    assert!(
+        w.tallies.split_brain.integral_ms() > 0,
+        "two copies mounted at once"
+    );
+    assert_eq!(w.rogue_serving(DatabaseId(0)), Some(MBX1));
+    assert!(w.tallies.split_brain_messages > 0, "MX still points at dc1");
+    assert!(w.fates().conserved());
+}
+
+#[test]
+fn dial_tone_restores_send_receive_long_before_history() {
+    // db0 is corrupted on all its copies (no lagged copy): dial tone on the same server,
+    // restore into a recovery database, swap, merge (2013 procedure, seed 000).
+    let ev = vec![
+        ("1d1h", fault(Fault::Corruption { db: DatabaseId(0) })),
+        (
+            "1d1h20m",
+            act(Action::CreateDialTone {
+                home: 0,
+                server: MBX1,
+            }),
+        ),
+        (
+            "1d1h25m",
+            act(Action::MoveMailboxes {
+                home: 0,
+                to: DbRef::DialTone,
+            }),
+        ),
+        (
+            "1d1h30m",
+            act(Action::Mount {
+                home: 0,
+                db: DbRef::DialTone,
+            }),
+        ),
+        (
+            "1d1h35m",
+            act(Action::RestoreBackup {
+                home: 0,
+                server: MBX1,
+            }),
+        ),
+        ("1d3h", act(Action::Swap { home: 0 })),
+        (
+            "1d3h10m",
+            act(Action::Merge {
+                home: 0,
+                mailboxes_per_hour: None,
+            }),
+        ),
+    ];
+    let w = run(spec(true, "5m"), "3d", ev);
+    let sr = outage_user_minutes(&w);
+    let hist = history_user_minutes(&w);
+    assert!(sr > 0.0);
+    assert!(
+        hist > sr,
+        "history comes back after send/receive: {sr:.0} vs {hist:.0}"
+    );
+    assert_eq!(
+        w.connected(0),
+        700,
+        "everyone back on db0's Autodiscover cohort"
+    );
+    assert_eq!(
+        w.homes[0].history_ready, 1000,
+        "history back after the swap"
+    );
+    assert_eq!(w.left_in_dial_tone(0), 0, "merged");
+    assert!(w.fates().conserved());
+}
+
+#[test]
+fn clients_without_autodiscover_wait_for_the_helpdesk() {
+    // Dial tone on an alternate server (mbx3): Autodiscover clients follow at their next
+    // retry; the 100 Outlook users without it need a profile change each (30 an hour).
+    let base = vec![
+        (
+            "1d1h",
+            fault(Fault::DiskLost {
+                db: DatabaseId(0),
+                copy: 0,
+            }),
+        ),
+        (
+            "1d1h",
+            fault(Fault::DiskLost {
+                db: DatabaseId(0),
+                copy: 1,
+            }),
+        ),
+        (
+            "1d1h",
+            fault(Fault::DiskLost {
+                db: DatabaseId(0),
+                copy: 2,
+            }),
+        ),
+        (
+            "1d1h20m",
+            act(Action::CreateDialTone {
+                home: 0,
+                server: MBX3,
+            }),
+        ),
+        (
+            "1d1h25m",
+            act(Action::MoveMailboxes {
+                home: 0,
+                to: DbRef::DialTone,
+            }),
+        ),
+        (
+            "1d1h30m",
+            act(Action::Mount {
+                home: 0,
+                db: DbRef::DialTone,
+            }),
+        ),
+    ];
+    let mut with_helpdesk = base.clone();
+    with_helpdesk.push((
+        "1d1h30m",
+        act(Action::ReconfigureProfiles {
+            home: 0,
+            server: MBX3,
+        }),
+    ));
+    let w = run(spec(true, "5m"), "1d8h", with_helpdesk);
+    assert_eq!(w.connected(0), 700, "Autodiscover users followed the move");
+    assert_eq!(
+        w.connected(1),
+        100,
+        "all profiles fixed within ~3.5 h at 30/h"
+    );
+    assert_eq!(w.tallies.profile_changes, 100);
+    let w = run(spec(true, "5m"), "1d8h", base);
+    assert_eq!(w.connected(1), 0, "no helpdesk, no service");
+}
+
+#[test]
+fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
+    // Cut the WAN so mbx3's copy of db0 falls behind, then lose dc1's copies: the
+    // administrator activates mbx3 accepting the loss.
+    for hold in ["2d", "0s"] {
+        let mut s = spec(true, "5m");
+        s.transport.safety_net_hold = d(hold);
+        let ev = vec![
+            (
+                "9h",
+                fault(Fault::Link {
+                    link: LinkId(0),
+                    up: false,
+                }),
+            ),
+            (
+                "10h",
+                fault(Fault::SitePower {
+                    site: DC1,
+                    on: false,
+                }),
+            ),
+            (
+                "10h1m",
+                fault(Fault::Link {
+                    link: LinkId(0),
+                    up: true,
+                }),
+            ),
+            (
+                "10h40m",
+                act(Action::StopDag {
+                    servers: vec![MBX1, MBX2],
+                    from_site: DC2,
+                    configuration_only: true,
+                }),
+            ),
+            ("10h50m", act(Action::RestoreDag { site: DC2 })),
+            (
+                "10h50m",
+                act(Action::ChangeDns {
+                    record: RecordKind::Mx,
+                    site: DC2,
+                }),
+            ),
+            (
+                "10h51m",
+                act(Action::MoveActive {
+                    home: 0,
+                    to: MBX3,
+                    skip_checks: true,
+                }),
+            ),
+        ];
+        let w = run(s, "1d", ev);
+        let f = w.fates();
+        assert!(f.conserved(), "{f:?}");
+        if hold == "0s" {
+            assert!(
+                f.lost_silently > 100,
+                "an hour of db0's mail is gone: {f:?}"
+            );
+        } else {
+            assert_eq!(f.lost_silently, 0, "{f:?}");
+            assert!(f.recovered > 100, "Safety Net resubmitted it: {f:?}");
+        }
+    }
+}
+
+#[test]
+fn restore_dag_refuses_without_stop_dag() {
+    let w = run(
+        spec(true, "5m"),
+        "12h",
+        vec![
+            (
+                "10h",
+                fault(Fault::SitePower {
+                    site: DC1,
+                    on: false,
+                }),
+            ),
+            ("10h50m", act(Action::RestoreDag { site: DC2 })),
+        ],
+    );
+    assert_eq!(w.tallies.failed_actions, 1);
+    assert_eq!(w.serving(DatabaseId(0)), None);
+}
+
+#[test]
+fn site_resilience_cmdlets_need_dac_mode() {
+    let w = run(
+        spec(false, "5m"),
+        "11h",
+        vec![(
+            "10h40m",
+            act(Action::StopDag {
+                servers: vec![MBX1],
+                from_site: DC2,
+                configuration_only: true,
+            }),
+        )],
+    );
+    assert_eq!(w.tallies.failed_actions, 1);
+}
+
+#[test]
+fn a_run_is_deterministic() {
+    let a = dac_switchover("5m");
+    let b = dac_switchover("5m");
+    assert_eq!(a.fates(), b.fates());
+    assert_eq!(a.tallies, b.tallies);
+}
