@@ -8,6 +8,7 @@
 //!   empty, for N events, or until the model stops.
 //! - [`RngStreams`]: named ChaCha streams derived from (master seed, replication, name).
 //! - [`TraceSink`]: where records of what happened go; [`NoTrace`] costs nothing.
+//! - [`DurationDist`]: distributions of durations (repairs, operator steps, failures).
 //! - [`stats`]: accumulators for time averages and replication statistics.
 //!
 //! # Ordering contract
@@ -64,6 +65,7 @@
 //! assert!(sim.model().served > 1000);
 //! ```
 
+pub mod dist;
 pub mod error;
 pub mod queue;
 pub mod rng;
@@ -72,6 +74,7 @@ pub mod stats;
 pub mod time;
 pub mod trace;
 
+pub use dist::{DistError, DurationDist};
 pub use error::{DurationParseError, ScheduleError, StreamNameError};
 pub use queue::{EventId, EventQueue};
 pub use rng::{RngStreams, StreamExt, StreamRng};

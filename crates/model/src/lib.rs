@@ -10,6 +10,7 @@ pub mod clients;
 pub mod dac;
 pub mod database;
 pub mod dns;
+pub mod fixtures;
 pub mod ids;
 pub mod network;
 pub mod quorum;

@@ -4,7 +4,7 @@
 //! duration and schedules it), checks its preconditions, and fails with an
 //! [`ActionError`] that says why, leaving the world unchanged.
 
-use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
+use dialtone_engine::{Ctx, DurationDist, SimDuration, SimTime, TraceSink};
 
 use super::{Event, World};
 use crate::database::{CopyConfig, CopyHealth, Database, DbKind, DbParams, DbState, check_schema};
@@ -176,12 +176,104 @@ pub enum Action {
         /// State after the action.
         on: bool,
     },
+    /// Power a whole site off or on (an administrator terminating a datacenter).
+    PowerSite {
+        /// The site.
+        site: SiteId,
+        /// State after the action.
+        on: bool,
+    },
     /// Rebuild a lost server under the same name (Setup /m:RecoverServer, or the 2003
     /// rebuild): it comes up with empty disks; its copies need reseeding.
     RebuildServer {
         /// The server.
         server: ServerId,
     },
+}
+
+impl Action {
+    /// The cmdlet or manual step this action stands for, for traces and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::StopDag { .. } => "Stop-DatabaseAvailabilityGroup",
+            Action::RestoreDag { .. } => "Restore-DatabaseAvailabilityGroup",
+            Action::StartDag { .. } => "Start-DatabaseAvailabilityGroup",
+            Action::SetWitness { .. } => "Set-DatabaseAvailabilityGroup -WitnessServer",
+            Action::ForceQuorum { .. } => "net start clussvc /forcequorum",
+            Action::EvictNode { .. } => "evict cluster node",
+            Action::ForceCleanup { .. } => "cluster node /forcecleanup",
+            Action::ClusterService { .. } => "net stop|start clussvc",
+            Action::Mount { .. } => "Mount-Database",
+            Action::Dismount { .. } => "Dismount-Database",
+            Action::MoveActive { .. } => "Move-ActiveMailboxDatabase",
+            Action::BlockActivation { .. } => "Set-MailboxServer -DatabaseCopyAutoActivationPolicy",
+            Action::Reseed { .. } => "Update-MailboxDatabaseCopy",
+            Action::RemoveCopy { .. } => "Remove-MailboxDatabaseCopy",
+            Action::CreateDialTone { .. } => "New-MailboxDatabase (dial tone)",
+            Action::MoveMailboxes { .. } => "Set-Mailbox -Database",
+            Action::RestoreBackup { .. } => "restore backup to recovery database",
+            Action::Swap { .. } => "swap databases",
+            Action::Merge { .. } => "New-MailboxRestoreRequest",
+            Action::ReconfigureProfiles { .. } => "helpdesk profile changes",
+            Action::ChangeDns { .. } => "change DNS record",
+            Action::PowerServer { .. } => "power server",
+            Action::PowerSite { .. } => "power site",
+            Action::RebuildServer { .. } => "Setup /m:RecoverServer",
+        }
+    }
+
+    /// How long the administrator's step takes when a playbook does not say. Physical
+    /// work that follows (restore, reseed, merge, swap outage, helpdesk) is timed by the
+    /// world from its throughputs. Sources in docs/MODEL.md ("Administrator actions").
+    pub fn default_duration(&self) -> DurationDist {
+        let m = |mins: u64| SimDuration::from_millis(mins * 60_000);
+        let s = |secs: u64| SimDuration::from_millis(secs * 1000);
+        match self {
+            // Microsoft: server switchover "30 seconds per database".
+            Action::MoveActive { .. } => DurationDist::Fixed(s(30)),
+            // Microsoft: recover a DAG member with Setup /m:RecoverServer, 30 minutes.
+            Action::RebuildServer { .. } => DurationDist::Fixed(m(30)),
+            // Microsoft: restore requests and copies, "2 minutes" of administrator time.
+            Action::Merge { .. } | Action::Reseed { .. } | Action::RestoreBackup { .. } => {
+                DurationDist::Fixed(m(2))
+            }
+            // Microsoft: dial tone recovery, 5 minutes plus restore and data movement,
+            // split over its administrative steps.
+            Action::CreateDialTone { .. } => DurationDist::Fixed(m(2)),
+            Action::MoveMailboxes { .. } => DurationDist::Fixed(m(2)),
+            Action::Mount { .. } | Action::Dismount { .. } => DurationDist::Fixed(s(30)),
+            // No published figure: dialtone's assumptions, lognormal to reflect people.
+            Action::StopDag { .. } | Action::RestoreDag { .. } | Action::StartDag { .. } => {
+                DurationDist::LogNormal {
+                    mean: m(5),
+                    sd: m(2),
+                }
+            }
+            Action::ForceQuorum { .. }
+            | Action::EvictNode { .. }
+            | Action::ForceCleanup { .. }
+            | Action::ClusterService { .. }
+            | Action::SetWitness { .. }
+            | Action::BlockActivation { .. }
+            | Action::RemoveCopy { .. } => DurationDist::LogNormal {
+                mean: m(2),
+                sd: m(1),
+            },
+            Action::Swap { .. } => DurationDist::LogNormal {
+                mean: m(10),
+                sd: m(5),
+            },
+            Action::ChangeDns { .. } => DurationDist::LogNormal {
+                mean: m(5),
+                sd: m(2),
+            },
+            Action::PowerServer { .. } | Action::PowerSite { .. } => DurationDist::LogNormal {
+                mean: m(5),
+                sd: m(3),
+            },
+            Action::ReconfigureProfiles { .. } => DurationDist::Fixed(SimDuration::ZERO),
+        }
+    }
 }
 
 /// Why an action was refused.
@@ -203,6 +295,9 @@ pub enum ActionError {
     /// Not a DAG member.
     #[error("server {0} is not a DAG member")]
     NotMember(u32),
+    /// Evicted from the cluster.
+    #[error("server {0} was evicted from the cluster; add it back first")]
+    Evicted(u32),
     /// A server that must be reachable is not.
     #[error("server {0} is down or unreachable")]
     Unreachable(u32),
@@ -426,19 +521,23 @@ impl World {
             }
             Action::ForceQuorum { server } => {
                 let m = self.member_of(*server)?;
+                if !self.cluster.is_member(m) {
+                    return Err(E_::Evicted(server.0));
+                }
                 if !self.server_up(*server) {
                     return Err(E_::Unreachable(server.0));
                 }
                 self.servers[server.index()].services.cluster = true;
                 let (parts, wp) = self.presence(self.witness);
-                let out = self.cluster.force_quorum(
+                self.cluster.force_quorum(
                     m,
                     &Presence {
                         member_partition: &parts,
                         witness_partition: wp,
                     },
                 );
-                self.quorum = out.quorum;
+                // Quorum and rogue partitions are always derived together.
+                self.evaluate_quorum();
             }
             Action::EvictNode { server } => {
                 let m = self.member_of(*server)?;
@@ -446,6 +545,11 @@ impl World {
                     return Err(E_::NoQuorum);
                 }
                 self.cluster.evict(m);
+                // Evicting a node the cluster can reach also cleans its configuration.
+                if self.partition_of(*server).is_some() && self.partition_of(*server) == self.quorum
+                {
+                    self.cluster.cleanup(m);
+                }
                 self.evaluate_quorum();
             }
             Action::ForceCleanup { server } => {
@@ -734,6 +838,17 @@ impl World {
                 self.servers[server.index()].powered = *on;
                 if !on {
                     self.transport.server_lost(now, *server);
+                }
+                self.schedule_heartbeat(now, ctx);
+            }
+            Action::PowerSite { site, on } => {
+                self.net.set_site_up(*site, *on);
+                if !on {
+                    for i in 0..self.servers.len() {
+                        if self.servers[i].site == *site {
+                            self.transport.server_lost(now, ServerId::from(i));
+                        }
+                    }
                 }
                 self.schedule_heartbeat(now, ctx);
             }

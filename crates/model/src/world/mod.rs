@@ -424,6 +424,11 @@ impl World {
         }
     }
 
+    /// The network partition a server is in (`None` when down); equal labels can talk.
+    pub fn partition_label(&self, s: ServerId) -> Option<u32> {
+        self.partition_of(s)
+    }
+
     /// Where database `d` is served by the authoritative cluster, if anywhere.
     pub fn serving(&self, d: DatabaseId) -> Option<ServerId> {
         self.serving[d.index()]
@@ -485,7 +490,13 @@ impl World {
             member_partition: &parts,
             witness_partition: old_wp,
         });
-        self.rogue = stale.rogue;
+        // A stale member that can reach the running cluster joins it; a rogue cluster
+        // exists only apart from it.
+        self.rogue = stale
+            .rogue
+            .into_iter()
+            .filter(|&r| Some(r) != self.quorum)
+            .collect();
     }
 
     /// Rules `dac.bit_*`: members that came up since the last refresh start Active

@@ -2,13 +2,8 @@
 
 use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
 
-use super::spec::*;
 use super::*;
-use crate::active_manager::MountDial;
-use crate::clients::ClientKind;
-use crate::database::{CopyConfig, DbParams};
 use crate::dns::RecordKind;
-use crate::transport::TransportParams;
 use crate::world::actions::DbRef;
 
 fn d(s: &str) -> SimDuration {
@@ -19,134 +14,7 @@ fn t(s: &str) -> SimTime {
     s.parse().expect("time")
 }
 
-const MBX1: ServerId = ServerId(0);
-const MBX2: ServerId = ServerId(1);
-const MBX3: ServerId = ServerId(2);
-const MBX4: ServerId = ServerId(3);
-const FSW1: ServerId = ServerId(4);
-const FSW2: ServerId = ServerId(5);
-const DC1: SiteId = SiteId(0);
-const DC2: SiteId = SiteId(1);
-
-/// dc1: mbx1, mbx2, fsw1; dc2: mbx3, mbx4, fsw2. db0 on mbx1 (copies mbx2, mbx3), db1 on
-/// mbx2 (copies mbx1, mbx4). 1,000 users per database in three client kinds.
-fn spec(dac: bool, ttl: &str) -> WorldSpec {
-    let server = |name: &str, site: SiteId| ServerSpec {
-        name: name.into(),
-        site,
-        capacity_mailboxes: None,
-        schema_version: 15,
-    };
-    let params = DbParams {
-        size_mb: 50_000,
-        mailboxes: 1000,
-        message_kb: 64,
-        ms_per_log: 50,
-        log_volume_logs: 1_000_000,
-        circular_logging: true,
-        schema_version: 15,
-    };
-    let copy = |s: ServerId, p: u32| CopyConfig {
-        server: s,
-        preference: p,
-        replay_lag: SimDuration::ZERO,
-    };
-    let mut cohorts = Vec::new();
-    for home in [DatabaseId(0), DatabaseId(1)] {
-        for (kind, users) in [
-            (
-                ClientKind::Outlook {
-                    autodiscover: true,
-                    cached_mode: true,
-                },
-                700,
-            ),
-            (
-                ClientKind::Outlook {
-                    autodiscover: false,
-                    cached_mode: false,
-                },
-                100,
-            ),
-            (ClientKind::Web, 200),
-        ] {
-            cohorts.push(CohortSpec { home, kind, users });
-        }
-    }
-    WorldSpec {
-        sites: 2,
-        links: vec![(DC1, DC2)],
-        servers: vec![
-            server("mbx1", DC1),
-            server("mbx2", DC1),
-            server("mbx3", DC2),
-            server("mbx4", DC2),
-            server("fsw1", DC1),
-            server("fsw2", DC2),
-        ],
-        dag: DagSpec {
-            members: vec![MBX1, MBX2, MBX3, MBX4],
-            witness: Some(FSW1),
-            alternate_witness: Some(FSW2),
-            dac_mode: dac,
-            dynamic_quorum: true,
-            mount_dial: MountDial::GoodAvailability,
-        },
-        databases: vec![
-            DbSpec {
-                name: "db0".into(),
-                params,
-                copies: vec![copy(MBX1, 1), copy(MBX2, 2), copy(MBX3, 3)],
-            },
-            DbSpec {
-                name: "db1".into(),
-                params,
-                copies: vec![copy(MBX2, 1), copy(MBX1, 2), copy(MBX4, 3)],
-            },
-        ],
-        dns: DnsSpec {
-            ttl: d(ttl),
-            propagation: d("1m"),
-            pinned_ppm: 50_000,
-            restart_period: d("1d"),
-            client_access_site: DC1,
-            mx_site: DC1,
-        },
-        cohorts,
-        clients: ClientParams {
-            buckets: 8,
-            outlook_retry: d("1m"),
-            web_retry: d("5m"),
-            mobile_retry: d("15m"),
-            helpdesk_per_hour: 30,
-        },
-        transport: TransportParams {
-            sender_retry: d("30m"),
-            sender_expiry: d("4d"),
-            delivery_retry: d("5m"),
-            message_expiry: d("2d"),
-            late_after: d("5m"),
-            shadow_redundancy: true,
-            shadow_resubmit: d("3h"),
-            safety_net_hold: d("2d"),
-        },
-        mail: MailSpec {
-            messages_per_user_per_day: 60.0,
-            tick: d("5m"),
-            office_hours: false,
-        },
-        timing: Timing {
-            heartbeat_detect: d("10s"),
-            failover: d("30s"),
-            seed_mb_per_s: 20,
-            restore_mb_per_s: 50,
-            merge_mailboxes_per_hour: 500,
-            swap_outage: d("5m"),
-            backup_every: Some(d("1d")),
-            backup_first: d("22h"),
-        },
-    }
-}
+use crate::fixtures::{DC1, DC2, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites as spec};
 
 /// Runs `spec` for `horizon` with `events` injected, and returns the finished world.
 fn run(spec: WorldSpec, horizon: &str, events: Vec<(&str, Event)>) -> World {
