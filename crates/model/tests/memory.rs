@@ -1,0 +1,74 @@
+//! No per-user or per-message memory: a 1,000,000-user organisation holds the same state
+//! as a 1,000-user one with the same cohorts and databases, and a day of mail adds only
+//! per-tick batches. Measured by a counting global allocator (its own test binary).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dialtone_engine::{RngStreams, SimTime, Simulation};
+use dialtone_model::fixtures::two_sites_scaled;
+use dialtone_model::world::World;
+
+#[allow(unsafe_code)]
+struct Counting;
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator and only counts bytes.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        IN_USE.fetch_add(l.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        IN_USE.fetch_sub(l.size(), Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[allow(unsafe_code)]
+#[global_allocator]
+static A: Counting = Counting;
+
+/// Bytes held by a world of `users` users per database after `hours` of simulated mail.
+fn footprint(users: u64, hours: u64) -> (usize, u64) {
+    let before = IN_USE.load(Ordering::Relaxed);
+    let world =
+        World::new(two_sites_scaled(true, "5m", users), &RngStreams::new(1, 0)).expect("streams");
+    let mut sim = Simulation::new(world);
+    for (at, ev) in sim.model().initial_events() {
+        sim.schedule(at, ev).expect("future");
+    }
+    sim.run_until(SimTime::from_millis(hours * 3_600_000));
+    let used = IN_USE.load(Ordering::Relaxed) - before;
+    let offered = sim.model().fates().offered;
+    drop(sim);
+    (used, offered)
+}
+
+#[test]
+fn memory_grows_with_cohorts_and_databases_not_users_or_messages() {
+    // 2 databases x 1,000 users vs 2 x 500,000 (1,000,000 users), 24 h of mail each.
+    let (small, small_mail) = footprint(1_000, 24);
+    let (large, large_mail) = footprint(500_000, 24);
+    assert!(
+        large_mail > 400 * small_mail,
+        "the large world really moved more mail"
+    );
+    eprintln!(
+        "1,000 users/db: {small} bytes, {small_mail} messages; 500,000 users/db: {large} bytes, {large_mail} messages"
+    );
+    // Stated bound: the same cohorts, buckets and databases; the only difference allowed
+    // is in batch bookkeeping (a few bytes of count width), so within 2%.
+    let ratio = large as f64 / small as f64;
+    assert!(
+        ratio < 1.02,
+        "memory ratio {ratio:.3} ({small} vs {large} bytes)"
+    );
+    assert!(
+        large < 4 << 20,
+        "under 4 MiB for 1,000,000 users: {large} bytes"
+    );
+}
