@@ -525,3 +525,52 @@ fn a_run_is_deterministic() {
     assert_eq!(a.fates(), b.fates());
     assert_eq!(a.tallies, b.tallies);
 }
+
+#[test]
+fn a_mailbox_move_interrupts_clients_until_they_rediscover() {
+    // Group 1's mailboxes move to a dial tone database already mounted on mbx3: every
+    // client must find the new location, Autodiscover ones at their next retry (Outlook
+    // every minute, web every 5), so each loses at most one retry interval.
+    let ev = vec![
+        (
+            "2h",
+            act(Action::CreateDialTone {
+                home: 1,
+                server: MBX3,
+            }),
+        ),
+        (
+            "2h5m",
+            act(Action::Mount {
+                home: 1,
+                db: DbRef::DialTone,
+            }),
+        ),
+        (
+            "2h10m",
+            act(Action::MoveMailboxes {
+                home: 1,
+                to: DbRef::DialTone,
+            }),
+        ),
+        (
+            "2h10m",
+            act(Action::ReconfigureProfiles {
+                home: 1,
+                server: MBX3,
+            }),
+        ),
+    ];
+    let w = run(spec(true, "5m"), "6h", ev);
+    let outlook = w.tallies.without_service[3].integral_ms() as f64 / 60_000.0;
+    let web = w.tallies.without_service[5].integral_ms() as f64 / 60_000.0;
+    assert!(
+        outlook > 0.0 && outlook <= 700.0,
+        "Outlook: {outlook:.0} user-minutes"
+    );
+    assert!(
+        web > outlook / 700.0 * 200.0 && web <= 5.0 * 200.0,
+        "web: {web:.0} user-minutes"
+    );
+    assert_eq!(w.connected(3), 700);
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Breaks each model rule once and checks that the test suite notices.
+
+Each mutation replaces one exact snippet in one file, runs `cargo test -p dialtone-model`,
+and restores the file. A mutation the tests do not catch is printed as SURVIVED: either a
+missing test or a rule that does not matter. Run from the repository root:
+
+    python3 scripts/mutate-rules.py            # all
+    python3 scripts/mutate-rules.py dns        # only mutations whose name contains "dns"
+"""
+import pathlib
+import subprocess
+import sys
+
+M = "crates/model/src/"
+MUTATIONS = [
+    ("network.reachability", M + "network.rs",
+     "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
+    ("server.capacity", M + "server.rs",
+     "capacity.map_or(active, |c| active.min(c))", "capacity.map_or(active, |_| active)"),
+    ("quorum.majority", M + "quorum.rs",
+     ".find(|&l| 2 * self.votes_in(p, l) > total);", ".find(|&l| 2 * self.votes_in(p, l) >= total);"),
+    ("quorum.dynamic", M + "quorum.rs",
+     "self.weight[i] = self.in_cluster[i] && p.member_partition[i] == Some(l);", "self.weight[i] = self.in_cluster[i];"),
+    ("quorum.stale_config", M + "quorum.rs",
+     "stale_here > 0 && 2 * votes > old_total", "false"),
+    ("dac.mount_gate", M + "dac.rs",
+     "self.bit[m] && !self.view[site][m].stopped", "!self.view[site][m].stopped"),
+    ("dac.bit_all_members", M + "dac.rs",
+     "if peer_has_bit || all_started_reachable || witness_rule {", "if peer_has_bit || witness_rule {"),
+    ("dac.stopped_list", M + "dac.rs",
+     "let started = |i: usize| !self.view[v.site][i].stopped;", "let started = |_i: usize| true;"),
+    ("dns.uniform_phase", M + "dns.rs",
+     "phase + (t_ms - phase) / ttl * ttl", "t_ms"),
+    ("dns.ttl_cap", M + "dns.rs",
+     "self.ttl.min(RESOLVER_TTL_CAP)", "self.ttl"),
+    ("am.mount_dial", M + "active_manager.rs",
+     "MountDial::GoodAvailability => 6,", "MountDial::GoodAvailability => 7,"),
+    ("am.order", M + "active_manager.rs",
+     "eligible.sort_by_key(|c| (c.copy_queue, c.preference, c.copy));", "eligible.sort_by_key(|c| (c.preference, c.copy));"),
+    ("am.acll", M + "active_manager.rs",
+     "let remaining = if c.acll { 0 } else { c.copy_queue };", "let remaining = c.copy_queue;"),
+    ("db.replay_lag", M + "database.rs",
+     "let target = if lag.is_zero() {", "let target = if true {"),
+    ("db.truncation", M + "database.rs",
+     ".filter(|&(i, c)| i != self.active && c.health != CopyHealth::FailedAndSuspended)", ".filter(|&(i, c)| i != self.active && c.health == CopyHealth::Healthy && false)"),
+    ("db.lost_messages", M + "database.rs",
+     "(g * LOG_KB / self.params.message_kb.max(1)).min(self.messages)", "(g * LOG_KB / self.params.message_kb.max(1) + 1).min(self.messages)"),
+    ("transport.shadow", M + "transport.rs",
+     "if p.shadow_redundancy {", "if false {"),
+    ("transport.safety_net", M + "transport.rs",
+     "let resubmit = !self.params.safety_net_hold.is_zero();", "let resubmit = false;"),
+    ("transport.hub_queue", M + "transport.rs",
+     "} else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);\n                self.fates.bounced += q.count;",
+     "} else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);"),
+    ("clients.autodiscover", M + "world/actions.rs",
+     "self.buckets[b].knows_location = false;", "self.buckets[b].knows_location = true;"),
+    ("clients.profile", M + "world/mod.rs",
+     ".filter(|(s, _)| db.copies.iter().any(|c| c.config.server == *s))", ".filter(|_| true)"),
+    ("world.quorum_loss", M + "world/mod.rs",
+     "&& self.quorum.is_some()\n                    && self.partition_of(s) == self.quorum", ""),
+    ("world.failover", M + "world/mod.rs",
+     "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
+]
+
+
+def main():
+    only = sys.argv[1] if len(sys.argv) > 1 else ""
+    survived = []
+    for name, path, old, new in MUTATIONS:
+        if only not in name:
+            continue
+        p = pathlib.Path(path)
+        text = p.read_text()
+        if text.count(old) != 1:
+            print(f"STALE     {name}: snippet not found once in {path}; update this script")
+            survived.append(name)
+            continue
+        p.write_text(text.replace(old, new))
+        try:
+            r = subprocess.run(["cargo", "test", "-q", "-p", "dialtone-model"],
+                               capture_output=True, text=True)
+        finally:
+            p.write_text(text)
+        if r.returncode == 0:
+            print(f"SURVIVED  {name}")
+            survived.append(name)
+        else:
+            print(f"caught    {name}")
+    print(f"{len(survived)} survived" + (f": {', '.join(survived)}" if survived else ""))
+    sys.exit(1 if survived else 0)
+
+
+if __name__ == "__main__":
+    main()
