@@ -136,6 +136,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
             messages_per_user_per_day: 60.0,
             tick: d("5m"),
             office_hours: false,
+            edge_active_active: false,
         },
         timing: Timing {
             heartbeat_detect: d("10s"),
@@ -146,6 +147,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
             swap_outage: d("5m"),
             backup_every: Some(d("1d")),
             backup_first: d("22h"),
+            backup_site: Some(DC2),
         },
     }
 }

@@ -397,6 +397,33 @@ mod tests {
         }
     }
 
+    /// Without dynamic quorum, every single and double failure (at once or one after the
+    /// other) of 2+witness, 3, 4+witness and 5 members survives iff the static votes left
+    /// are a strict majority: order never matters.
+    #[test]
+    fn static_quorum_over_every_single_and_double_failure() {
+        for (n, w) in [(2usize, true), (3, false), (4, true), (5, false)] {
+            let total = n + usize::from(w && n % 2 == 0);
+            for a in 0..n {
+                let survives = 2 * (total - 1) > total;
+                assert_eq!(single(n, w, false, a), survives, "{n}+{w}: lose {a}");
+                for b in (0..n).filter(|&b| b != a) {
+                    let survives = 2 * (total - 2) > total;
+                    assert_eq!(
+                        simultaneous(n, w, false, a, b),
+                        survives,
+                        "{n}+{w}: lose {a},{b} at once"
+                    );
+                    assert_eq!(
+                        one_then_another(n, w, false, a, b),
+                        survives,
+                        "{n}+{w}: lose {a} then {b}"
+                    );
+                }
+            }
+        }
+    }
+
     /// Static majorities (Exchange's own quorum models without dynamic quorum): Node
     /// Majority tolerates ceil(n/2)-1 failures, Node and File Share Majority n/2 while the
     /// witness is up (sys.dm_hadr_cluster's tolerances, validation.md Case 7).

@@ -322,6 +322,11 @@ pub enum ActionError {
     /// Schema mismatch.
     #[error(transparent)]
     Schema(#[from] crate::database::SchemaMismatch),
+    /// The backups are in a site that is down or cut off.
+    #[error(
+        "the backups are kept in site {0}, which is down or unreachable from the target server"
+    )]
+    BackupUnreachable(u32),
     /// Swap prerequisites.
     #[error("swap needs a mounted restored database and a dial tone database in use")]
     SwapNotReady,
@@ -718,6 +723,11 @@ impl World {
                 let orig = self.db_ref(*home, DbRef::Original)?;
                 if !self.server_up(*server) {
                     return Err(E_::Unreachable(server.0));
+                }
+                if let Some(site) = self.spec.timing.backup_site
+                    && !self.net.reachable(site, self.site_of(*server))
+                {
+                    return Err(E_::BackupUnreachable(site.0));
                 }
                 check_schema(
                     self.dbs[orig].params.schema_version,

@@ -1211,17 +1211,26 @@ struct PathView<'a> {
 }
 
 impl Path for PathView<'_> {
+    /// Rule `world.mx`: senders try the site their cached MX answer names; with
+    /// active/active Edge they fall back to any other site (RFC 5321: MX hosts in
+    /// preference order).
     fn mx_accepts(&self, now: SimTime) -> Option<ServerId> {
         let w = self.w;
         let site = SiteId(w.mx.cached(now, w.mx_phase));
-        if !w.net.site_up(site) {
-            return None;
-        }
-        (0..w.servers.len()).map(ServerId::from).find(|&s| {
-            w.site_of(s) == site
-                && w.server_up(s)
-                && w.servers[s.index()].services.transport
-                && w.member[s.index()].is_some()
+        let accepts_in = |site: SiteId| {
+            (0..w.servers.len()).map(ServerId::from).find(|&s| {
+                w.site_of(s) == site
+                    && w.server_up(s)
+                    && w.servers[s.index()].services.transport
+                    && w.member[s.index()].is_some()
+            })
+        };
+        accepts_in(site).or_else(|| {
+            if w.spec.mail.edge_active_active {
+                (0..w.net.sites()).map(SiteId::from).find_map(accepts_in)
+            } else {
+                None
+            }
         })
     }
 

@@ -102,6 +102,9 @@ pub struct MailSpec {
     pub tick: SimDuration,
     /// Office-hours profile (08:00-18:00 weekdays carry 80% of mail) instead of flat.
     pub office_hours: bool,
+    /// Edge/MX in every site accepts mail at all times (active/active); otherwise only the
+    /// site the MX record names (active/passive: a switchover changes the record).
+    pub edge_active_active: bool,
 }
 
 /// Timing of automatic behaviour.
@@ -123,6 +126,8 @@ pub struct Timing {
     pub backup_every: Option<SimDuration>,
     /// Time of the first backup.
     pub backup_first: SimDuration,
+    /// Site where backups are kept; a restore needs it up and reachable (`None`: anywhere).
+    pub backup_site: Option<SiteId>,
 }
 
 /// Everything a world is built from.

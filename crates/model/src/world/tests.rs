@@ -574,3 +574,72 @@ fn a_mailbox_move_interrupts_clients_until_they_rediscover() {
     );
     assert_eq!(w.connected(3), 700);
 }
+
+#[test]
+fn active_active_edge_keeps_mail_flowing_without_an_mx_change() {
+    // dc1 dark; switchover to dc2 but the MX record is not changed.
+    let switchover = |active_active: bool| {
+        let mut s = spec(true, "5m");
+        s.mail.edge_active_active = active_active;
+        run(
+            s,
+            "1d",
+            vec![
+                (
+                    "10h",
+                    fault(Fault::SitePower {
+                        site: DC1,
+                        on: false,
+                    }),
+                ),
+                (
+                    "10h40m",
+                    act(Action::StopDag {
+                        servers: vec![MBX1, MBX2],
+                        from_site: DC2,
+                        configuration_only: true,
+                    }),
+                ),
+                ("10h50m", act(Action::RestoreDag { site: DC2 })),
+            ],
+        )
+    };
+    let passive = switchover(false).fates();
+    let active = switchover(true).fates();
+    assert!(
+        passive.queued > 10_000,
+        "active/passive: mail waits for an MX change: {passive:?}"
+    );
+    assert!(
+        active.queued < 1_000,
+        "active/active: dc2 accepts at once: {active:?}"
+    );
+    assert!(active.delivered_on_time > passive.delivered_on_time);
+}
+
+#[test]
+fn a_restore_needs_the_backup_site() {
+    // Backups live in dc2; with dc2 cut off from mbx1 the restore is refused.
+    let w = run(
+        spec(true, "5m"),
+        "1d2h",
+        vec![
+            (
+                "1d1h",
+                fault(Fault::Link {
+                    link: LinkId(0),
+                    up: false,
+                }),
+            ),
+            (
+                "1d1h10m",
+                act(Action::RestoreBackup {
+                    home: 0,
+                    server: MBX1,
+                }),
+            ),
+        ],
+    );
+    assert_eq!(w.tallies.failed_actions, 1);
+    assert!(w.homes[0].recovery.is_none());
+}
