@@ -1268,28 +1268,17 @@ fn office_factor(now: SimTime) -> f64 {
     }
 }
 
-/// A Poisson draw: inversion for small means, a rounded normal approximation (continuity
-/// corrected) above 500, where its error is below the batch granularity that matters.
+/// A Poisson draw (rand_distr's exact sampler), as a whole count.
 fn poisson(rng: &mut StreamRng, mean: f64) -> u64 {
-    if mean <= 0.0 {
+    if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
-    if mean < 500.0 {
-        let mut k = 0u64;
-        let mut p = (-mean).exp();
-        let mut cdf = p;
-        let u = rng.unit();
-        while u > cdf && k < 10_000 {
-            k += 1;
-            p *= mean / k as f64;
-            cdf += p;
+    match rand_distr::Poisson::new(mean) {
+        Ok(p) => {
+            let x: f64 = rand_distr::Distribution::sample(&p, rng);
+            x as u64
         }
-        k
-    } else {
-        // Box-Muller.
-        let (u1, u2) = (1.0 - rng.unit(), rng.unit());
-        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-        (mean + z * mean.sqrt()).round().max(0.0) as u64
+        Err(_) => 0,
     }
 }
 
