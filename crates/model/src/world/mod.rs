@@ -1007,15 +1007,22 @@ impl World {
             let d = self.homes[h].current.index();
             let authoritative =
                 self.serving[d].is_some_and(|s| from == SHADOW || self.servers_reach(from, s));
-            if authoritative {
+            let active_server = self.dbs[d].copies[self.dbs[d].active].config.server;
+            // Rule world.split_brain: a rogue cluster writing to the copy the
+            // authoritative view also calls active (while nobody else serves it) writes
+            // real mail; writing to any other copy diverges and is discarded when the
+            // partition heals, and counts as split-brain mail while both sides serve.
+            let rogue_same_copy =
+                self.serving[d].is_none() && self.rogue_serving[d] == Some(active_server);
+            if authoritative || rogue_same_copy {
                 self.dbs[d].write(now, count);
                 if self.dbs[d].kind == DbKind::DialTone {
                     self.homes[h].dial_tone_messages += count;
                 }
             } else {
-                // Delivered to the losing side of a split brain: written to a copy that
-                // will be discarded when the split heals.
-                self.tallies.split_brain_messages += count;
+                if self.serving[d].is_some() {
+                    self.tallies.split_brain_messages += count;
+                }
                 self.transport.discard(home, count);
             }
         }

@@ -643,3 +643,80 @@ fn a_restore_needs_the_backup_site() {
     assert_eq!(w.tallies.failed_actions, 1);
     assert!(w.homes[0].recovery.is_none());
 }
+
+#[test]
+fn dac_mode_does_not_save_an_activation_without_terminating_the_primary() {
+    // The WAN is cut while dc1 keeps running (it keeps quorum with the witness). The
+    // administrator runs Stop-DAG from dc2 only (dc1's AD never hears of it) and
+    // Restore-DAG there. dc1's members never restarted, so their DACP bits are still 1:
+    // both datacenters serve the databases. Seed 004: "Failure to either turn off the
+    // Mailbox servers in the failed datacenter or to successfully perform the Stop-DAG
+    // command against the servers will create the potential for split-brain syndrome."
+    // dc2's copies are too far behind to mount automatically, so the administrator moves
+    // the databases with skip checks, as the procedure allows.
+    let ev = vec![
+        (
+            "1h",
+            fault(Fault::Link {
+                link: LinkId(0),
+                up: false,
+            }),
+        ),
+        (
+            "2h",
+            act(Action::StopDag {
+                servers: vec![MBX1, MBX2],
+                from_site: DC2,
+                configuration_only: true,
+            }),
+        ),
+        ("2h", act(Action::RestoreDag { site: DC2 })),
+        (
+            "2h5m",
+            act(Action::MoveActive {
+                home: 0,
+                to: MBX3,
+                skip_checks: true,
+            }),
+        ),
+        (
+            "2h5m",
+            act(Action::MoveActive {
+                home: 1,
+                to: MBX4,
+                skip_checks: true,
+            }),
+        ),
+    ];
+    let w = run(spec(true, "5m"), "6h", ev.clone());
+    assert!(
+        w.tallies.split_brain_messages > 0,
+        "dc1 keeps taking mail for diverged copies"
+    );
+    assert!(
+        w.tallies.split_brain.integral_ms() > 0,
+        "split brain despite DAC mode"
+    );
+    // Terminating dc1 first (powering it off) is what makes DAC mode safe, even when it
+    // comes back while the WAN is still cut.
+    let mut safe = ev;
+    safe.insert(
+        1,
+        (
+            "1h50m",
+            act(Action::PowerSite {
+                site: DC1,
+                on: false,
+            }),
+        ),
+    );
+    safe.push((
+        "4h",
+        fault(Fault::SitePower {
+            site: DC1,
+            on: true,
+        }),
+    ));
+    let w = run(spec(true, "5m"), "6h", safe);
+    assert_eq!(w.tallies.split_brain.integral_ms(), 0);
+}
