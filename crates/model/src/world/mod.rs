@@ -165,6 +165,11 @@ pub struct Tallies {
     pub profile_changes: u64,
     /// Administrator actions that failed their preconditions.
     pub failed_actions: u64,
+    /// Change points `(time, users)` of the total of users without send/receive; the
+    /// users-in-service curve and time-to-service percentiles come from it.
+    pub without_service_curve: Vec<(SimTime, u64)>,
+    /// Change points of the total of users without their history.
+    pub without_history_curve: Vec<(SimTime, u64)>,
 }
 
 /// The state of the organisation.
@@ -376,6 +381,8 @@ impl World {
                 split_brain_messages: 0,
                 profile_changes: 0,
                 failed_actions: 0,
+                without_service_curve: vec![(SimTime::ZERO, 0)],
+                without_history_curve: vec![(SimTime::ZERO, 0)],
             },
             dbs,
             spec,
@@ -785,6 +792,10 @@ impl World {
         } else {
             (u128::from(conn) * u128::from(home.history_ready) / u128::from(home.users)) as u64
         };
+        let before = (
+            self.tallies.without_service[c].value(),
+            self.tallies.without_history[c].value(),
+        );
         self.tallies.without_service[c].set(now, users - conn);
         let offline = if cohort.kind.has_offline_copy() {
             users - with_history
@@ -793,6 +804,18 @@ impl World {
         };
         self.tallies.without_history[c].set(now, users - with_history - offline);
         self.tallies.offline_readable[c].set(now, offline);
+        push_change(
+            &mut self.tallies.without_service_curve,
+            now,
+            before.0,
+            users - conn,
+        );
+        push_change(
+            &mut self.tallies.without_history_curve,
+            now,
+            before.1,
+            users - with_history - offline,
+        );
     }
 
     /// Users of cohort `c` who can send and receive now.
@@ -1249,6 +1272,20 @@ impl Path for PathView<'_> {
         let to_rogue =
             from != SHADOW && w.rogue_serving[d].is_some_and(|s| w.servers_reach(from, s));
         to_authoritative || to_rogue
+    }
+}
+
+/// Records that one cohort's count went from `old` to `new` in a total's curve; changes
+/// at the same instant merge into one point.
+fn push_change(curve: &mut Vec<(SimTime, u64)>, now: SimTime, old: u64, new: u64) {
+    if old == new {
+        return;
+    }
+    let last = curve.last().map_or(0, |&(_, v)| v);
+    let value = (last + new).saturating_sub(old);
+    match curve.last_mut() {
+        Some((t, v)) if *t == now => *v = value,
+        _ => curve.push((now, value)),
     }
 }
 

@@ -720,3 +720,30 @@ fn dac_mode_does_not_save_an_activation_without_terminating_the_primary() {
     let w = run(spec(true, "5m"), "6h", safe);
     assert_eq!(w.tallies.split_brain.integral_ms(), 0);
 }
+
+#[test]
+fn the_without_service_curve_integrates_to_the_cohort_totals() {
+    let w = dac_switchover("5m");
+    let end = t("1d");
+    let curve = &w.tallies.without_service_curve;
+    let mut integral = 0u128;
+    for (i, &(at, v)) in curve.iter().enumerate() {
+        let next = curve.get(i + 1).map_or(end, |&(n, _)| n);
+        integral += u128::from(v) * u128::from(next.as_millis() - at.as_millis());
+    }
+    let total: u128 = w
+        .tallies
+        .without_service
+        .iter()
+        .map(|a| a.integral_ms())
+        .sum();
+    assert_eq!(integral, total);
+    assert!(
+        curve.windows(2).all(|p| p[0].0 < p[1].0),
+        "strictly increasing times"
+    );
+    assert!(
+        curve.iter().map(|&(_, v)| v).max() >= Some(2_000),
+        "everyone was out"
+    );
+}
