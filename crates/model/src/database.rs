@@ -345,12 +345,14 @@ impl Database {
 
     /// Copy queue of copy `i` (logs the active has and it has not copied).
     pub fn copy_queue(&self, i: usize) -> u64 {
-        self.log_gen - self.copies[i].copied
+        self.log_gen.saturating_sub(self.copies[i].copied)
     }
 
     /// Replay queue of copy `i`.
     pub fn replay_queue(&self, i: usize) -> u64 {
-        self.copies[i].copied - self.copies[i].replayed
+        self.copies[i]
+            .copied
+            .saturating_sub(self.copies[i].replayed)
     }
 
     /// Rule `db.logical_corruption`: corruption is written into the current log; the
@@ -407,6 +409,29 @@ impl Database {
         self.closed_at.retain(|&(_, head)| head <= g);
         self.state = DbState::Mounted;
         lost
+    }
+
+    /// Restores the active copy from a backup rolled forward to log `head`, holding
+    /// `messages`: dismounted and ready to mount; passive copies need a reseed.
+    pub fn restore_to(&mut self, head: u64, messages: u64) {
+        self.messages = messages;
+        self.log_gen = head;
+        self.kb_written = head * LOG_KB;
+        self.corrupt_from = None;
+        self.state = DbState::Dismounted;
+        self.truncated_below = self.truncated_below.min(head);
+        self.closed_at.retain(|&(_, g)| g <= head);
+        let active = self.active;
+        for (i, c) in self.copies.iter_mut().enumerate() {
+            if i == active {
+                c.copied = head;
+                c.replayed = head;
+            } else {
+                c.copied = c.copied.min(head);
+                c.replayed = c.replayed.min(head);
+                c.health = CopyHealth::FailedAndSuspended;
+            }
+        }
     }
 
     /// Starts reseeding copy `i` from the active copy at `now`; done after

@@ -142,6 +142,13 @@ pub enum Action {
         /// Where.
         server: ServerId,
     },
+    /// Restore the group's original database in place from its last backup (on its own
+    /// server, rebuilt if needed) and roll forward the surviving logs; it is ready to
+    /// mount when the restore finishes.
+    RestoreInPlace {
+        /// The mailbox group.
+        home: usize,
+    },
     /// Swap the restored database with the dial tone database (both dismounted briefly).
     Swap {
         /// The mailbox group.
@@ -212,6 +219,7 @@ impl Action {
             Action::CreateDialTone { .. } => "New-MailboxDatabase (dial tone)",
             Action::MoveMailboxes { .. } => "Set-Mailbox -Database",
             Action::RestoreBackup { .. } => "restore backup to recovery database",
+            Action::RestoreInPlace { .. } => "restore backup in place",
             Action::Swap { .. } => "swap databases",
             Action::Merge { .. } => "New-MailboxRestoreRequest",
             Action::ReconfigureProfiles { .. } => "helpdesk profile changes",
@@ -234,9 +242,10 @@ impl Action {
             // Microsoft: recover a DAG member with Setup /m:RecoverServer, 30 minutes.
             Action::RebuildServer { .. } => DurationDist::Fixed(m(30)),
             // Microsoft: restore requests and copies, "2 minutes" of administrator time.
-            Action::Merge { .. } | Action::Reseed { .. } | Action::RestoreBackup { .. } => {
-                DurationDist::Fixed(m(2))
-            }
+            Action::Merge { .. }
+            | Action::Reseed { .. }
+            | Action::RestoreBackup { .. }
+            | Action::RestoreInPlace { .. } => DurationDist::Fixed(m(2)),
             // Microsoft: dial tone recovery, 5 minutes plus restore and data movement,
             // split over its administrative steps.
             Action::CreateDialTone { .. } => DurationDist::Fixed(m(2)),
@@ -578,6 +587,11 @@ impl World {
                 if matches!(dbx.state, DbState::Failed(_)) {
                     return Err(E_::CannotMount("the database has failed"));
                 }
+                if *db == DbRef::Original
+                    && self.restoring_in_place.get(*home).copied() == Some(true)
+                {
+                    return Err(E_::CannotMount("its restore has not finished"));
+                }
                 if !self.server_up(s) {
                     return Err(E_::Unreachable(s.0));
                 }
@@ -702,6 +716,14 @@ impl World {
                 let old_server = self.dbs[self.homes[*home].current.index()].copies[0]
                     .config
                     .server;
+                let from = self.homes[*home].current.index();
+                if self.dbs[from].kind == DbKind::DialTone && self.dbs[d].kind != DbKind::DialTone {
+                    // Moving back: the dial tone database now holds the mail to merge.
+                    self.dbs[from].state = DbState::Mounted;
+                    self.dbs[from].kind = DbKind::Recovery;
+                    self.homes[*home].recovery = Some(DatabaseId::from(from));
+                    self.homes[*home].recovery_holds_dial_tone = true;
+                }
                 self.homes[*home].current = DatabaseId::from(d);
                 self.homes[*home].history_ready = if self.dbs[d].kind == DbKind::DialTone {
                     0
@@ -765,6 +787,46 @@ impl World {
                     now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
                 let _ = ctx.schedule(done, Event::RestoreDone(DatabaseId::from(id)).into());
             }
+            Action::RestoreInPlace { home } => {
+                let orig = self.db_ref(*home, DbRef::Original)?;
+                let server = self.dbs[orig].copies[self.dbs[orig].active].config.server;
+                if !self.server_up(server) {
+                    return Err(E_::Unreachable(server.0));
+                }
+                if let Some(site) = self.spec.timing.backup_site
+                    && !self.net.reachable(site, self.site_of(server))
+                {
+                    return Err(E_::BackupUnreachable(site.0));
+                }
+                let src = &self.dbs[orig];
+                let logs_survive =
+                    src.state != DbState::Failed(crate::database::FailReason::DiskLost);
+                let mut upto = if logs_survive {
+                    src.log_gen
+                } else {
+                    src.backed_up
+                };
+                if let Some(bad) = src.corrupt_from {
+                    upto = upto.min(bad.saturating_sub(1));
+                }
+                let kept = src.messages_in_logs(upto);
+                let lost = src.messages - kept;
+                let size = src.params.size_mb;
+                let db = &mut self.dbs[orig];
+                db.restore_to(upto, kept);
+                self.restored.resize(self.dbs.len(), false);
+                self.restored[orig] = true;
+                self.restoring_in_place.resize(self.homes.len(), false);
+                self.restoring_in_place[*home] = true;
+                if lost > 0 {
+                    self.transport
+                        .lossy_mount(now, crate::ids::DatabaseId::from(*home), lost);
+                }
+                let secs = size.div_ceil(self.spec.timing.restore_mb_per_s.max(1));
+                let done =
+                    now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
+                let _ = ctx.schedule(done, Event::RestoreDone(DatabaseId::from(orig)).into());
+            }
             Action::Swap { home } => {
                 let h = *home;
                 let cur = self.homes.get(h).ok_or(E_::NoHome(h))?.current.index();
@@ -820,6 +882,10 @@ impl World {
                     let _ = ctx
                         .schedule_in(SimDuration::from_millis(60_000), Event::HelpdeskTick.into());
                 }
+            }
+            Action::ChangeDns { record, site } if !self.dns_up => {
+                // Changes wait for the DNS server.
+                self.pending_dns.push((*record, *site));
             }
             Action::ChangeDns { record, site } => {
                 let prop = self.spec.dns.propagation;

@@ -20,7 +20,7 @@ use dialtone_engine::{
     TraceSink,
 };
 
-pub use actions::{Action, ActionError};
+pub use actions::{Action, ActionError, DbRef};
 pub use spec::WorldSpec;
 
 use crate::active_manager::{Candidate, Choice, choose};
@@ -84,6 +84,12 @@ pub enum Fault {
     Corruption {
         /// The database.
         db: DatabaseId,
+    },
+    /// The authoritative DNS server is lost (`up = false`) or back: record changes made
+    /// while it is down take effect when it returns.
+    DnsServer {
+        /// State after the event.
+        up: bool,
     },
     /// The disk holding one copy is lost (the active copy: the database fails).
     DiskLost {
@@ -221,6 +227,9 @@ pub struct World {
     restored: Vec<bool>,
     /// Merge throughput per group, mailboxes per hour.
     merge_rate: Vec<u64>,
+    /// Per group: an in-place restore of the original database is running (`true`) or
+    /// finished (`false`).
+    restoring_in_place: Vec<bool>,
     /// Per cohort: users and connected users (kept incrementally).
     cohort_users: Vec<u64>,
     cohort_connected: Vec<u64>,
@@ -228,6 +237,12 @@ pub struct World {
     server_load: Vec<u64>,
     /// Per site: a client access server is up there (recomputed at each refresh).
     cas_site_up: Vec<bool>,
+    /// Whether the authoritative DNS server runs.
+    pub(crate) dns_up: bool,
+    /// DNS changes waiting for the DNS server.
+    pub(crate) pending_dns: Vec<(RecordKind, SiteId)>,
+    /// Per database: `(first time it stopped being served, last time it came back)`.
+    pub outages: Vec<(Option<SimTime>, Option<SimTime>)>,
     /// Counters for metrics.
     pub tallies: Tallies,
 }
@@ -369,10 +384,14 @@ impl World {
             dial_tone: Vec::new(),
             restored: Vec::new(),
             merge_rate: Vec::new(),
+            restoring_in_place: Vec::new(),
             cohort_users: vec![0; ncoh],
             cohort_connected: vec![0; ncoh],
             server_load: Vec::new(),
             cas_site_up: Vec::new(),
+            dns_up: true,
+            pending_dns: Vec::new(),
+            outages: vec![(None, None); ndb],
             tallies: Tallies {
                 without_service: vec![TimeAverage::new(SimTime::ZERO, 0); ncoh],
                 without_history: vec![TimeAverage::new(SimTime::ZERO, 0); ncoh],
@@ -613,6 +632,15 @@ impl World {
                     .iter()
                     .any(|h| h.swapping && h.current.index() == d);
             self.serving[d] = ok.then_some(active_server);
+            if self.outages.len() <= d {
+                self.outages.resize(d + 1, (None, None));
+            }
+            if prev.is_some() && self.serving[d].is_none() && self.outages[d].0.is_none() {
+                self.outages[d].0 = Some(now);
+            }
+            if prev.is_none() && self.serving[d].is_some() {
+                self.outages[d].1 = Some(now);
+            }
             if prev.is_some() && self.serving[d].is_none() {
                 ctx.trace_with("db", "unavailable", || self.spec_name(d).to_string());
             }
@@ -913,6 +941,14 @@ impl World {
                 ctx.trace("db", "corruption");
                 self.dbs[db.index()].corrupt_logically();
             }
+            Fault::DnsServer { up } => {
+                self.dns_up = up;
+                if up {
+                    for (record, site) in std::mem::take(&mut self.pending_dns) {
+                        let _ = self.apply_action(&Action::ChangeDns { record, site }, now, ctx);
+                    }
+                }
+            }
             Fault::DiskLost { db, copy } => {
                 let d = &mut self.dbs[db.index()];
                 if copy == d.active {
@@ -1168,7 +1204,14 @@ impl World {
                 }
             }
             Event::RestoreDone(rdb) => {
-                self.dbs[rdb.index()].state = DbState::Mounted;
+                let d = rdb.index();
+                if self.dbs[d].kind == DbKind::Recovery {
+                    self.dbs[d].state = DbState::Mounted;
+                } else if let Some(h) = self.homes.iter().position(|h| h.original == rdb) {
+                    // An in-place restore: the database is ready for Mount-Database.
+                    self.restoring_in_place.resize(self.homes.len(), false);
+                    self.restoring_in_place[h] = false;
+                }
                 ctx.trace("restore", "done");
                 self.refresh(now, ctx);
             }
@@ -1185,16 +1228,75 @@ impl World {
                 self.refresh(now, ctx);
             }
             Event::Action(a) => {
-                let res = self.apply_action(&a, now, ctx);
-                if let Err(e) = &res {
-                    self.tallies.failed_actions += 1;
-                    ctx.trace_with("admin", "refused", || format!("{a:?}: {e}"));
-                } else {
-                    ctx.trace_with("admin", "done", || format!("{a:?}"));
-                }
-                self.refresh(now, ctx);
+                let _ = self.act_now(&a, now, ctx);
             }
         }
+    }
+
+    /// Applies an administrator action now and reports whether it was accepted (a
+    /// playbook needs to know). Same effect as handling `Event::Action`.
+    pub fn act<E: From<Event>, S: TraceSink>(
+        &mut self,
+        a: &Action,
+        ctx: &mut Ctx<'_, E, S>,
+    ) -> Result<(), ActionError> {
+        let now = ctx.now();
+        self.advance_replication(now);
+        self.act_now(a, now, ctx)
+    }
+
+    fn act_now<E: From<Event>, S: TraceSink>(
+        &mut self,
+        a: &Action,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) -> Result<(), ActionError> {
+        let res = self.apply_action(a, now, ctx);
+        match &res {
+            Err(e) => {
+                self.tallies.failed_actions += 1;
+                ctx.trace_with("admin", "refused", || format!("{}: {e}", a.name()));
+            }
+            Ok(()) => ctx.trace_with("admin", "done", || a.name().to_owned()),
+        }
+        self.refresh(now, ctx);
+        res
+    }
+
+    /// Whether group `h`'s mailboxes are served now.
+    pub fn home_served(&self, h: usize) -> bool {
+        self.home_server(h).is_some()
+    }
+
+    /// Whether a restore for group `h` has finished (its recovery database, or its
+    /// original restored in place, is mounted or ready to mount).
+    pub fn restore_finished(&self, h: usize) -> bool {
+        let home = &self.homes[h];
+        let rdb_ready = home
+            .recovery
+            .is_some_and(|d| self.dbs[d.index()].state == DbState::Mounted);
+        let in_place = self.restoring_in_place.get(h).copied() == Some(false)
+            && self
+                .restored
+                .get(home.original.index())
+                .copied()
+                .unwrap_or(false);
+        rdb_ready || in_place
+    }
+
+    /// Whether group `h` has no merge running and nothing left to merge.
+    pub fn merge_finished(&self, h: usize) -> bool {
+        let home = &self.homes[h];
+        !home.merging && (home.dial_tone_messages == 0 || !home.recovery_holds_dial_tone)
+    }
+
+    /// Whether every copy of group `h`'s original database is healthy (resynchronised).
+    pub fn copies_healthy(&self, h: usize) -> bool {
+        let db = &self.dbs[self.homes[h].original.index()];
+        db.copies
+            .iter()
+            .enumerate()
+            .all(|(i, c)| i == db.active || c.health == CopyHealth::Healthy)
     }
 
     /// The world's own recurring events, to schedule once before running: the first

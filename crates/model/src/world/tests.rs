@@ -4,7 +4,6 @@ use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
 
 use super::*;
 use crate::dns::RecordKind;
-use crate::world::actions::DbRef;
 
 fn d(s: &str) -> SimDuration {
     s.parse().expect("duration")
@@ -746,4 +745,132 @@ fn the_without_service_curve_integrates_to_the_cohort_totals() {
         curve.iter().map(|&(_, v)| v).max() >= Some(2_000),
         "everyone was out"
     );
+}
+
+fn lose_db0_everywhere(at: &'static str) -> Vec<(&'static str, Event)> {
+    (0..3)
+        .map(|copy| {
+            (
+                at,
+                fault(Fault::DiskLost {
+                    db: DatabaseId(0),
+                    copy,
+                }),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn restore_only_makes_users_wait_for_the_restore() {
+    let mut ev = lose_db0_everywhere("1d1h");
+    ev.push(("1d1h30m", act(Action::RestoreInPlace { home: 0 })));
+    ev.push((
+        "1d1h31m",
+        act(Action::Mount {
+            home: 0,
+            db: DbRef::Original,
+        }),
+    ));
+    // 50 GB at 50 MB/s = 1,000 s: the restore is done at about 1d1h47m.
+    ev.push((
+        "1d2h",
+        act(Action::Mount {
+            home: 0,
+            db: DbRef::Original,
+        }),
+    ));
+    let w = run(spec(true, "5m"), "1d6h", ev);
+    assert_eq!(
+        w.tallies.failed_actions, 1,
+        "mounting before the restore finished is refused"
+    );
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
+    let (down, back) = w.outages[0];
+    assert_eq!(down, Some(t("1d1h")));
+    assert_eq!(back, Some(t("1d2h")));
+    let f = w.fates();
+    assert!(f.conserved(), "{f:?}");
+    assert!(
+        f.recovered > 0,
+        "mail since the 22:00 backup came back through Safety Net: {f:?}"
+    );
+    assert_eq!(f.lost_silently, 0, "{f:?}");
+    assert_eq!(w.homes[0].history_ready, 1000);
+}
+
+#[test]
+fn dial_tone_on_an_alternate_server_then_back() {
+    let mut ev = lose_db0_everywhere("1d1h");
+    ev.extend([
+        (
+            "1d1h20m",
+            act(Action::CreateDialTone {
+                home: 0,
+                server: MBX3,
+            }),
+        ),
+        (
+            "1d1h25m",
+            act(Action::MoveMailboxes {
+                home: 0,
+                to: DbRef::DialTone,
+            }),
+        ),
+        (
+            "1d1h26m",
+            act(Action::Mount {
+                home: 0,
+                db: DbRef::DialTone,
+            }),
+        ),
+        (
+            "1d1h26m",
+            act(Action::ReconfigureProfiles {
+                home: 0,
+                server: MBX3,
+            }),
+        ),
+        ("1d2h", act(Action::RestoreInPlace { home: 0 })),
+        (
+            "1d3h",
+            act(Action::Mount {
+                home: 0,
+                db: DbRef::Original,
+            }),
+        ),
+        (
+            "1d3h5m",
+            act(Action::MoveMailboxes {
+                home: 0,
+                to: DbRef::Original,
+            }),
+        ),
+        (
+            "1d3h5m",
+            act(Action::ReconfigureProfiles {
+                home: 0,
+                server: MBX1,
+            }),
+        ),
+        (
+            "1d3h10m",
+            act(Action::Merge {
+                home: 0,
+                mailboxes_per_hour: None,
+            }),
+        ),
+    ]);
+    let w = run(spec(true, "5m"), "1d12h", ev);
+    assert_eq!(w.tallies.failed_actions, 0);
+    assert_eq!(
+        w.serving(DatabaseId(0)),
+        Some(MBX1),
+        "back on the original server"
+    );
+    assert_eq!(w.homes[0].history_ready, 1000);
+    assert_eq!(w.left_in_dial_tone(0), 0, "dial tone mail merged back");
+    assert_eq!(w.tallies.profile_changes, 200, "100 profiles changed twice");
+    assert_eq!(w.connected(1), 100);
+    assert!(w.fates().conserved());
 }
