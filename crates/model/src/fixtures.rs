@@ -113,6 +113,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
             restart_period: d("1d"),
             client_access_site: DC1,
             mx_site: DC1,
+            multi_ip: false,
         },
         cohorts,
         clients: ClientParams {

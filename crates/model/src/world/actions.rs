@@ -976,6 +976,14 @@ impl World {
             home.merging = false;
             if home.recovery_holds_dial_tone {
                 home.dial_tone_messages = 0;
+            } else {
+                // History merged into the dial tone database: it is the production
+                // database from now on (dial tone "staying" on the alternate server).
+                let cur = home.current.index();
+                home.dial_tone_messages = 0;
+                if self.dbs[cur].kind == DbKind::DialTone {
+                    self.dbs[cur].kind = DbKind::Production;
+                }
             }
             ctx.trace("merge", "done");
         } else {

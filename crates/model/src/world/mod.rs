@@ -727,7 +727,19 @@ impl World {
         } else {
             self.client_access.effective_ttl()
         };
-        let site = SiteId(self.client_access.cached_every(now, period, bk.dns_phase));
+        let mut site = SiteId(self.client_access.cached_every(now, period, bk.dns_phase));
+        if self.spec.dns.multi_ip
+            && !(self.cas_site_up.get(site.index()).copied().unwrap_or(false)
+                && self.net.reachable(site, self.site_of(server)))
+        {
+            // Rule world.multi_ip: the client tries the namespace's other addresses.
+            if let Some(s) = (0..self.net.sites()).map(SiteId::from).find(|&s| {
+                self.cas_site_up.get(s.index()).copied().unwrap_or(false)
+                    && self.net.reachable(s, self.site_of(server))
+            }) {
+                site = s;
+            }
+        }
         let cas_ok = self.cas_site_up.get(site.index()).copied().unwrap_or(false)
             && self.net.reachable(site, self.site_of(server));
         if !cas_ok {
@@ -1261,6 +1273,11 @@ impl World {
         }
         self.refresh(now, ctx);
         res
+    }
+
+    /// Whether a site has power.
+    pub fn site_up(&self, s: SiteId) -> bool {
+        self.net.site_up(s)
     }
 
     /// Whether group `h`'s mailboxes are served now.

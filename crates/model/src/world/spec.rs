@@ -65,6 +65,9 @@ pub struct DnsSpec {
     pub client_access_site: SiteId,
     /// Site the MX record points to at the start.
     pub mx_site: SiteId,
+    /// The client access namespace lists every site's address (multi-IP): clients fail
+    /// over to any reachable site with client access, without a DNS change.
+    pub multi_ip: bool,
 }
 
 /// A cohort: the users of one mailbox group (original database) on one client kind.

@@ -1,0 +1,274 @@
+//! The metrics of one run, exactly as docs/METRICS.md defines them, and the stable
+//! summary.json shape (keys are never renamed; new ones may be added).
+
+use dialtone_engine::SimTime;
+use serde::Serialize;
+
+use crate::runner::{Runner, StepReport};
+use crate::validate::Scenario;
+
+/// summary.json.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Scenario name (file stem).
+    pub scenario: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Replication index.
+    pub replication: u64,
+    /// Simulated horizon, seconds.
+    pub horizon_s: f64,
+    /// When the first failure happened, seconds (null if none did).
+    pub first_failure_s: Option<f64>,
+    /// Headline metrics.
+    pub metrics: Metrics,
+    /// Per cohort (database x client kind).
+    pub cohorts: Vec<CohortMetrics>,
+    /// Per database.
+    pub databases: Vec<DatabaseMetrics>,
+    /// The playbook as it ran.
+    pub playbook: PlaybookReport,
+}
+
+/// Headline metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Integral over time of users who cannot both send and receive, minutes.
+    pub user_minutes_without_send_receive: f64,
+    /// Integral of users whose pre-failure mail is not reachable (cached-mode users
+    /// reading their offline copy are counted separately), minutes.
+    pub user_minutes_without_history: f64,
+    /// Integral of cached-mode users reading their offline copy instead, minutes.
+    pub user_minutes_offline_readable: f64,
+    /// Time from the first failure until 50% of the affected users have service back.
+    pub time_to_service_p50_s: Option<f64>,
+    /// ... 95% ...
+    pub time_to_service_p95_s: Option<f64>,
+    /// ... all of them.
+    pub time_to_service_all_s: Option<f64>,
+    /// Time from the first failure until every user has their history back.
+    pub time_to_history_all_s: Option<f64>,
+    /// Time during which some database was mounted twice (split brain), milliseconds
+    /// (database-milliseconds when several were).
+    pub split_brain_ms: u64,
+    /// Messages delivered to the losing side of a split brain.
+    pub split_brain_messages: u64,
+    /// Administrator time spent on playbook steps, hours.
+    pub operator_hours: f64,
+    /// Outlook profiles reconfigured by the helpdesk.
+    pub profile_changes: u64,
+    /// Administrator actions refused by their preconditions.
+    pub failed_actions: u64,
+    /// Mail fates.
+    pub mail: Mail,
+}
+
+/// Mail fates; `accepted = delivered_on_time + delivered_late + bounced + lost_silently
+/// + queued_at_end`; `recovered` and `left_in_dial_tone` are subsets of the delivered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mail {
+    /// Messages senders handed to the system.
+    pub accepted: u64,
+    /// Delivered within `metrics.on_time_within`.
+    pub delivered_on_time: u64,
+    /// Delivered later.
+    pub delivered_late: u64,
+    /// The sender got a non-delivery report.
+    pub bounced: u64,
+    /// Accepted and never delivered, nobody told.
+    pub lost_silently: u64,
+    /// Resubmitted by Safety Net or shadow redundancy, then delivered.
+    pub recovered: u64,
+    /// Delivered to a dial tone database and never merged back.
+    pub left_in_dial_tone: u64,
+    /// Still queued at the horizon.
+    pub queued_at_end: u64,
+    /// Median delivery latency (upper bound of its power-of-two bucket), seconds.
+    pub latency_p50_s: Option<u64>,
+    /// 99th percentile delivery latency (same convention), seconds.
+    pub latency_p99_s: Option<u64>,
+}
+
+/// Per cohort.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortMetrics {
+    /// The mailbox group's original database.
+    pub database: String,
+    /// Client kind.
+    pub client: String,
+    /// Users.
+    pub users: u64,
+    /// As the headline metric, for this cohort.
+    pub user_minutes_without_send_receive: f64,
+    /// As the headline metric, for this cohort.
+    pub user_minutes_without_history: f64,
+    /// As the headline metric, for this cohort.
+    pub user_minutes_offline_readable: f64,
+}
+
+/// Per database.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatabaseMetrics {
+    /// Name.
+    pub name: String,
+    /// When it first stopped being served, seconds.
+    pub down_s: Option<f64>,
+    /// When it was last served again, seconds.
+    pub back_s: Option<f64>,
+    /// Achieved RTO: back − down, seconds (null if it never came back).
+    pub rto_s: Option<f64>,
+}
+
+/// The playbook as it ran.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaybookReport {
+    /// Whether the operators started it.
+    pub started: bool,
+    /// Whether every step finished.
+    pub finished: bool,
+    /// Why it did not finish.
+    pub stuck: Option<String>,
+    /// Administrator time, hours.
+    pub operator_hours: f64,
+    /// Every step.
+    pub steps: Vec<StepReport>,
+}
+
+fn minutes(ms: u128) -> f64 {
+    ms as f64 / 60_000.0
+}
+
+/// Rule `metrics.time_to_service`: on a change-point curve of users without service,
+/// the time after `t0` at which the count first falls to at most `(1 − share)` of its
+/// peak (after the peak), in seconds; `Some(0)` if nobody was affected; `None` if never.
+pub fn time_to(curve: &[(SimTime, u64)], t0: SimTime, share: f64) -> Option<f64> {
+    let after = curve.iter().enumerate().filter(|(_, (t, _))| *t >= t0);
+    let (ipeak, peak) = after.fold(
+        (0, 0u64),
+        |acc, (i, &(_, v))| if v > acc.1 { (i, v) } else { acc },
+    );
+    if peak == 0 {
+        return Some(0.0);
+    }
+    let limit = ((1.0 - share) * peak as f64).floor() as u64;
+    curve[ipeak..]
+        .iter()
+        .find(|&&(_, v)| v <= limit)
+        .map(|&(t, _)| t.saturating_duration_since(t0).as_secs_f64())
+}
+
+/// Builds the summary of a finished run.
+pub fn summarize(sc: &Scenario, seed: u64, replication: u64, r: &Runner, end: SimTime) -> Summary {
+    let w = &r.world;
+    let t = &w.tallies;
+    let f = w.fates();
+    let t0 = r.first_failure.unwrap_or(SimTime::ZERO);
+    let playbook = r.playbook_report();
+    let left: u64 = (0..w.homes.len()).map(|h| w.left_in_dial_tone(h)).sum();
+    let metrics = Metrics {
+        user_minutes_without_send_receive: minutes(
+            t.without_service.iter().map(|a| a.integral_ms()).sum(),
+        ),
+        user_minutes_without_history: minutes(
+            t.without_history.iter().map(|a| a.integral_ms()).sum(),
+        ),
+        user_minutes_offline_readable: minutes(
+            t.offline_readable.iter().map(|a| a.integral_ms()).sum(),
+        ),
+        time_to_service_p50_s: time_to(&t.without_service_curve, t0, 0.5),
+        time_to_service_p95_s: time_to(&t.without_service_curve, t0, 0.95),
+        time_to_service_all_s: time_to(&t.without_service_curve, t0, 1.0),
+        time_to_history_all_s: time_to(&t.without_history_curve, t0, 1.0),
+        split_brain_ms: t.split_brain.integral_ms() as u64,
+        split_brain_messages: t.split_brain_messages,
+        operator_hours: playbook.operator_hours,
+        profile_changes: t.profile_changes,
+        failed_actions: t.failed_actions,
+        mail: Mail {
+            accepted: f.offered,
+            delivered_on_time: f.delivered_on_time,
+            delivered_late: f.delivered_late,
+            bounced: f.bounced,
+            lost_silently: f.lost_silently,
+            recovered: f.recovered,
+            left_in_dial_tone: left,
+            queued_at_end: f.queued,
+            latency_p50_s: w.transport.latency.quantile_upper_s(0.5),
+            latency_p99_s: w.transport.latency.quantile_upper_s(0.99),
+        },
+    };
+    let cohorts = sc
+        .world
+        .cohorts
+        .iter()
+        .enumerate()
+        .map(|(c, co)| CohortMetrics {
+            database: sc.names.databases[co.home.index()].clone(),
+            client: co.kind.label().to_owned(),
+            users: co.users,
+            user_minutes_without_send_receive: minutes(t.without_service[c].integral_ms()),
+            user_minutes_without_history: minutes(t.without_history[c].integral_ms()),
+            user_minutes_offline_readable: minutes(t.offline_readable[c].integral_ms()),
+        })
+        .collect();
+    let databases = (0..sc.names.databases.len())
+        .map(|d| {
+            let (down, back) = w.outages.get(d).copied().unwrap_or((None, None));
+            let back = back.filter(|b| down.is_some_and(|dn| *b >= dn));
+            DatabaseMetrics {
+                name: sc.names.databases[d].clone(),
+                down_s: down.map(|x| x.as_secs_f64()),
+                back_s: back.map(|x| x.as_secs_f64()),
+                rto_s: match (down, back) {
+                    (Some(dn), Some(b)) => Some((b - dn).as_secs_f64()),
+                    _ => None,
+                },
+            }
+        })
+        .collect();
+    Summary {
+        scenario: sc.name.clone(),
+        strategy: sc.strategy.clone(),
+        seed,
+        replication,
+        horizon_s: end.as_secs_f64(),
+        first_failure_s: r.first_failure.map(|x| x.as_secs_f64()),
+        metrics,
+        cohorts,
+        databases,
+        playbook,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: u64) -> SimTime {
+        SimTime::from_millis(s * 1000)
+    }
+
+    #[test]
+    fn time_to_service_reads_the_curve() {
+        // 0 until 100 s, 1000 out, then 600 at 200 s, 40 at 300 s, 0 at 400 s.
+        let c = [
+            (t(0), 0),
+            (t(100), 1000),
+            (t(200), 600),
+            (t(300), 40),
+            (t(400), 0),
+        ];
+        assert_eq!(time_to(&c, t(100), 0.5), Some(200.0));
+        assert_eq!(time_to(&c, t(100), 0.95), Some(200.0));
+        assert_eq!(time_to(&c, t(100), 1.0), Some(300.0));
+        let never = [(t(0), 0), (t(100), 10)];
+        assert_eq!(time_to(&never, t(100), 1.0), None, "never reached is null");
+        assert_eq!(
+            time_to(&[(t(0), 0)], t(0), 1.0),
+            Some(0.0),
+            "nobody affected"
+        );
+    }
+}

@@ -1,0 +1,451 @@
+//! Runs a validated scenario: builds the world, injects its failures, executes the
+//! strategy's playbook, and measures (docs/METRICS.md).
+//!
+//! Random streams (common random numbers across strategies): `failures` (one substream
+//! per failure), `operators` (detection, decision and step durations), `mail` and
+//! `clients` (in the world). Changing the strategy never changes when things fail or how
+//! much mail arrives.
+
+use dialtone_engine::{
+    Ctx, Model, NoTrace, OwnedTraceRecord, RngStreams, SimDuration, SimTime, Simulation, StreamRng,
+    TraceSink,
+};
+use dialtone_model::world::{self, Fault, World};
+use dialtone_model::{DatabaseId, ServerId};
+use serde::Serialize;
+
+use crate::metrics::{self, Summary};
+use crate::playbook::{Cond, StepKind};
+use crate::spec::FailureKind;
+use crate::validate::{Scenario, Target, When};
+
+/// Why a run failed. Fatal: a run that breaks an invariant is a bug, reported loudly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A random stream could not be created (a bug: stream names are constants).
+    #[error("internal error creating random streams: {0}")]
+    Streams(#[from] dialtone_engine::StreamNameError),
+    /// Mail conservation was violated (a bug).
+    #[error("mail conservation violated at the end of the run: {0}")]
+    Conservation(String),
+    /// The run exceeded its event budget.
+    #[error(
+        "the run exceeded its budget of {0} events; shorten the horizon or coarsen workload.tick"
+    )]
+    EventBudget(u64),
+}
+
+/// Events of a run: the world's, plus failures and the playbook's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEvent {
+    /// An event of the world.
+    World(world::Event),
+    /// Failure `i` happens (`repair = false`) or is repaired.
+    Fail {
+        /// Index into the scenario's failures.
+        index: usize,
+        /// Repair rather than failure.
+        repair: bool,
+    },
+    /// The operators have detected and decided: the playbook starts.
+    PlaybookStart,
+    /// Playbook step `i` finishes.
+    StepDone(usize),
+}
+
+impl From<world::Event> for RunEvent {
+    fn from(e: world::Event) -> Self {
+        RunEvent::World(e)
+    }
+}
+
+/// What happened to one playbook step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepReport {
+    /// Its name.
+    pub name: String,
+    /// When it started, seconds from the start.
+    pub started_s: Option<f64>,
+    /// When it finished.
+    pub finished_s: Option<f64>,
+    /// `ok`, `refused: REASON`, `skipped` (an if-unserved step that was not needed), or
+    /// `not started`.
+    pub result: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StepState {
+    Pending,
+    Waiting,
+    Running,
+    Done,
+    Failed,
+}
+
+/// The model a run simulates.
+#[derive(Debug)]
+pub struct Runner {
+    /// The world.
+    pub world: World,
+    scenario: Scenario,
+    ops: StreamRng,
+    fail_rng: Vec<StreamRng>,
+    state: Vec<StepState>,
+    reports: Vec<StepReport>,
+    /// When the first failure happened.
+    pub first_failure: Option<SimTime>,
+    started: bool,
+    operator_ms: u64,
+}
+
+impl Runner {
+    /// A runner for replication `replication` of `scenario` with master seed `seed`.
+    pub fn new(scenario: &Scenario, seed: u64, replication: u64) -> Result<Self, RunError> {
+        let streams = RngStreams::new(seed, replication);
+        let world = World::new(scenario.world.clone(), &streams)?;
+        let fail_rng = (0..scenario.failures.len())
+            .map(|i| streams.substream("failures", i as u64))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = scenario.playbook.len();
+        Ok(Runner {
+            world,
+            ops: streams.stream("operators")?,
+            fail_rng,
+            state: vec![StepState::Pending; n],
+            reports: scenario
+                .playbook
+                .iter()
+                .map(|s| StepReport {
+                    name: s.name.clone(),
+                    started_s: None,
+                    finished_s: None,
+                    result: "not started".into(),
+                })
+                .collect(),
+            scenario: scenario.clone(),
+            first_failure: None,
+            started: false,
+            operator_ms: 0,
+        })
+    }
+
+    /// The initial events: the world's, and each failure's first occurrence.
+    fn initial(&mut self) -> Vec<(SimTime, RunEvent)> {
+        let mut v: Vec<(SimTime, RunEvent)> = self
+            .world
+            .initial_events()
+            .into_iter()
+            .map(|(t, e)| (t, RunEvent::World(e)))
+            .collect();
+        for i in 0..self.scenario.failures.len() {
+            match &self.scenario.failures[i].when {
+                When::At { at, repair_after } => {
+                    v.push((
+                        *at,
+                        RunEvent::Fail {
+                            index: i,
+                            repair: false,
+                        },
+                    ));
+                    if let Some(r) = repair_after {
+                        v.push((
+                            at.saturating_add(*r),
+                            RunEvent::Fail {
+                                index: i,
+                                repair: true,
+                            },
+                        ));
+                    }
+                }
+                When::Stochastic { ttf, .. } => {
+                    let d = ttf.sample(&mut self.fail_rng[i]);
+                    v.push((
+                        SimTime::ZERO.saturating_add(d),
+                        RunEvent::Fail {
+                            index: i,
+                            repair: false,
+                        },
+                    ));
+                }
+            }
+        }
+        v
+    }
+
+    fn faults(&self, index: usize, repair: bool) -> Vec<Fault> {
+        let f = &self.scenario.failures[index];
+        let up = repair;
+        match &f.target {
+            Target::Site(site) => vec![Fault::SitePower {
+                site: *site,
+                on: up,
+            }],
+            Target::Server(s) => {
+                let mut v = vec![Fault::ServerPower { server: *s, on: up }];
+                if !repair && f.kind == FailureKind::ServerLoss {
+                    // Hardware and disks: every copy on it is gone.
+                    for (d, db) in self.world.dbs.iter().enumerate() {
+                        for (c, copy) in db.copies.iter().enumerate() {
+                            if copy.config.server == *s {
+                                v.push(Fault::DiskLost {
+                                    db: DatabaseId::from(d),
+                                    copy: c,
+                                });
+                            }
+                        }
+                    }
+                }
+                v
+            }
+            Target::Database(db) => {
+                if repair {
+                    vec![]
+                } else {
+                    vec![Fault::Corruption { db: *db }]
+                }
+            }
+            Target::Copy(db, copy) => {
+                if repair {
+                    vec![]
+                } else {
+                    vec![Fault::DiskLost {
+                        db: *db,
+                        copy: *copy,
+                    }]
+                }
+            }
+            Target::Link(link) => vec![Fault::Link { link: *link, up }],
+            Target::Witness(s) => vec![Fault::ServerPower { server: *s, on: up }],
+            Target::Partial(site, services) => {
+                let mut v = Vec::new();
+                for (i, srv) in self.scenario.world.servers.iter().enumerate() {
+                    if srv.site == *site
+                        && self.scenario.world.dag.members.contains(&ServerId::from(i))
+                    {
+                        for &service in services {
+                            v.push(Fault::Service {
+                                server: ServerId::from(i),
+                                service,
+                                up,
+                            });
+                        }
+                    }
+                }
+                v
+            }
+            Target::Dns => vec![Fault::DnsServer { up }],
+        }
+    }
+
+    fn secs(t: SimTime) -> f64 {
+        t.as_secs_f64()
+    }
+
+    fn start_ready<S: TraceSink>(&mut self, ctx: &mut Ctx<'_, RunEvent, S>) {
+        if !self.started {
+            return;
+        }
+        loop {
+            let mut progressed = false;
+            for i in 0..self.state.len() {
+                if self.state[i] != StepState::Pending {
+                    continue;
+                }
+                let deps_done = self.scenario.playbook[i]
+                    .after
+                    .iter()
+                    .all(|&a| self.state[a] == StepState::Done);
+                if !deps_done {
+                    continue;
+                }
+                self.state[i] = StepState::Waiting;
+                self.reports[i].started_s = Some(Self::secs(ctx.now()));
+                progressed = true;
+            }
+            // Waiting steps whose condition holds start their duration.
+            for i in 0..self.state.len() {
+                if self.state[i] != StepState::Waiting {
+                    continue;
+                }
+                let ready = match &self.scenario.playbook[i].kind {
+                    StepKind::Wait(c) => self.holds(c),
+                    _ => true,
+                };
+                if ready {
+                    let d = self.scenario.playbook[i].duration.sample(&mut self.ops);
+                    if !matches!(self.scenario.playbook[i].kind, StepKind::Wait(_)) {
+                        self.operator_ms += d.as_millis();
+                    }
+                    self.state[i] = StepState::Running;
+                    let name = self.scenario.playbook[i].name.clone();
+                    ctx.trace_with("playbook", "step-start", || name);
+                    if ctx.schedule_in(d, RunEvent::StepDone(i)).is_err() {
+                        self.state[i] = StepState::Failed;
+                        self.reports[i].result = "refused: its duration overflows the clock".into();
+                    }
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn holds(&self, c: &Cond) -> bool {
+        match c {
+            Cond::RestoreFinished(h) => self.world.restore_finished(*h),
+            Cond::MergeFinished(h) => self.world.merge_finished(*h),
+            Cond::CopiesHealthy(h) => self.world.copies_healthy(*h),
+            Cond::SiteUp(s) => self.world.site_up(*s),
+        }
+    }
+
+    fn step_done<S: TraceSink>(&mut self, i: usize, ctx: &mut Ctx<'_, RunEvent, S>) {
+        let kind = self.scenario.playbook[i].kind.clone();
+        let res = match &kind {
+            StepKind::Act(a) => self.world.act(a, ctx).map(|()| "ok".to_owned()),
+            StepKind::IfUnserved(h, a) => {
+                if self.world.home_served(*h) {
+                    Ok("skipped".to_owned())
+                } else {
+                    self.world.act(a, ctx).map(|()| "ok".to_owned())
+                }
+            }
+            StepKind::Wait(_) | StepKind::Manual => Ok("ok".to_owned()),
+        };
+        self.reports[i].finished_s = Some(Self::secs(ctx.now()));
+        match res {
+            Ok(r) => {
+                self.state[i] = StepState::Done;
+                self.reports[i].result = r;
+            }
+            Err(e) => {
+                self.state[i] = StepState::Failed;
+                self.reports[i].result = format!("refused: {e}");
+            }
+        }
+        self.start_ready(ctx);
+    }
+
+    /// The playbook's report: every step, and why it is stuck if it is.
+    pub fn playbook_report(&self) -> metrics::PlaybookReport {
+        let failed = self.state.iter().position(|s| *s == StepState::Failed);
+        let finished = self.state.iter().all(|s| *s == StepState::Done);
+        let stuck = if finished || self.state.is_empty() {
+            None
+        } else if let Some(i) = failed {
+            Some(format!(
+                "step {:?} was refused ({}); the steps after it did not run",
+                self.reports[i].name, self.reports[i].result
+            ))
+        } else if !self.started {
+            Some("the playbook never started (no failure was detected before the horizon)".into())
+        } else if let Some(i) = self.state.iter().position(|s| *s == StepState::Waiting) {
+            Some(format!(
+                "step {:?} was still waiting for its condition at the horizon",
+                self.reports[i].name
+            ))
+        } else {
+            Some("steps were still running at the horizon".into())
+        };
+        metrics::PlaybookReport {
+            started: self.started,
+            finished,
+            stuck,
+            operator_hours: self.operator_ms as f64 / 3_600_000.0,
+            steps: self.reports.clone(),
+        }
+    }
+}
+
+impl Model for Runner {
+    type Event = RunEvent;
+
+    fn handle<S: TraceSink>(&mut self, ev: RunEvent, ctx: &mut Ctx<'_, RunEvent, S>) {
+        match ev {
+            RunEvent::World(e) => self.world.handle_event(e, ctx),
+            RunEvent::Fail { index, repair } => {
+                if !repair && self.first_failure.is_none() {
+                    self.first_failure = Some(ctx.now());
+                    let d = self.scenario.detection.sample(&mut self.ops);
+                    let dec = self.scenario.decision.sample(&mut self.ops);
+                    let _ = ctx.schedule_in(
+                        d.checked_add(dec).unwrap_or(SimDuration::MAX),
+                        RunEvent::PlaybookStart,
+                    );
+                }
+                for f in self.faults(index, repair) {
+                    self.world.handle_event(world::Event::Fault(f), ctx);
+                }
+                if let When::Stochastic { ttf, ttr } = &self.scenario.failures[index].when {
+                    let next = if repair {
+                        Some((ttf.sample(&mut self.fail_rng[index]), false))
+                    } else {
+                        ttr.as_ref()
+                            .map(|r| (r.sample(&mut self.fail_rng[index]), true))
+                    };
+                    if let Some((d, rep)) = next {
+                        let _ = ctx.schedule_in(d, RunEvent::Fail { index, repair: rep });
+                    }
+                }
+            }
+            RunEvent::PlaybookStart => {
+                self.started = true;
+                ctx.trace("playbook", "start");
+            }
+            RunEvent::StepDone(i) => {
+                self.step_done(i, ctx);
+                return;
+            }
+        }
+        self.start_ready(ctx);
+    }
+}
+
+/// What a run produces.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Headline and detailed metrics (summary.json).
+    pub summary: Summary,
+    /// Trace records, when tracing was on.
+    pub trace: Vec<OwnedTraceRecord>,
+}
+
+/// Default event budget per replication.
+pub const EVENT_BUDGET: u64 = 200_000_000;
+
+/// Runs replication `replication` of `scenario` with `seed`, tracing into `sink`.
+pub fn run_with<S: TraceSink>(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u64,
+    sink: S,
+) -> Result<(Summary, S), RunError> {
+    let mut runner = Runner::new(scenario, seed, replication)?;
+    let initial = runner.initial();
+    let mut sim = Simulation::with_trace(runner, sink);
+    for (t, e) in initial {
+        let _ = sim.schedule(t, e);
+    }
+    sim.run_bounded(scenario.horizon, EVENT_BUDGET);
+    if sim.now() < scenario.horizon && sim.events_processed() >= EVENT_BUDGET {
+        return Err(RunError::EventBudget(EVENT_BUDGET));
+    }
+    let end = scenario.horizon;
+    let (mut runner, sink) = sim.into_parts();
+    runner.world.finish(end);
+    let summary = metrics::summarize(scenario, seed, replication, &runner, end);
+    if !runner.world.fates().conserved() {
+        return Err(RunError::Conservation(format!(
+            "{:?}",
+            runner.world.fates()
+        )));
+    }
+    Ok((summary, sink))
+}
+
+/// Runs one replication without tracing.
+pub fn run(scenario: &Scenario, seed: u64, replication: u64) -> Result<Summary, RunError> {
+    run_with(scenario, seed, replication, NoTrace).map(|(s, _)| s)
+}

@@ -1,0 +1,757 @@
+//! The scenario file as written: permissive serde types (unknown fields are errors),
+//! with defaults from exchange-facts.md. docs/SCENARIOS.md documents every field.
+
+use dialtone_engine::{SimDuration, SimTime};
+use serde::{Deserialize, Serialize};
+
+use crate::units::{Dist, Rate, Size};
+
+fn d(s: &str) -> SimDuration {
+    s.parse().unwrap_or(SimDuration::ZERO)
+}
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// What the scenario shows and what to expect.
+    pub description: String,
+    /// Sites, servers, the DAG, databases, DNS, transport, backup.
+    pub topology: TopologySpec,
+    /// Client mix: shares of users per client kind (the same mix for every database).
+    #[serde(default = "default_clients")]
+    pub clients: Vec<ClientSpec>,
+    /// How clients retry and how fast the helpdesk works.
+    #[serde(default)]
+    pub client_behaviour: ClientBehaviourSpec,
+    /// Mail volume and shape.
+    #[serde(default)]
+    pub workload: WorkloadSpec,
+    /// What breaks.
+    #[serde(default)]
+    pub failures: Vec<FailureSpec>,
+    /// What the administrators do.
+    pub strategy: StrategySpec,
+    /// Horizon and seed.
+    pub run: RunSpec,
+    /// Metric options.
+    #[serde(default)]
+    pub metrics: MetricsSpec,
+}
+
+/// The organisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologySpec {
+    /// Datacenters (AD sites).
+    pub sites: Vec<SiteSpec>,
+    /// WAN links.
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+    /// Mailbox servers (witness servers are declared in `dag`).
+    pub servers: Vec<ServerSpec>,
+    /// The database availability group.
+    pub dag: DagSpec,
+    /// Mailbox databases.
+    pub databases: Vec<DatabaseSpec>,
+    /// DNS records and client caches.
+    #[serde(default)]
+    pub dns: DnsSpec,
+    /// Mail transport.
+    #[serde(default)]
+    pub transport: TransportSpec,
+    /// Backups.
+    #[serde(default)]
+    pub backup: BackupSpec,
+    /// Continuous replication.
+    #[serde(default)]
+    pub replication: ReplicationSpec,
+    /// Automatic behaviour timing.
+    #[serde(default)]
+    pub timing: TimingSpec,
+}
+
+/// A site.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// Unique name.
+    pub name: String,
+}
+
+/// A WAN link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// The two sites it joins.
+    pub between: [String; 2],
+    /// Name used by failures (default `"A-B"`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Round-trip latency (informational; DAG members need at most 500 ms).
+    #[serde(default)]
+    pub latency: Option<SimDuration>,
+}
+
+/// A mailbox server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// Unique name.
+    pub name: String,
+    /// Its site.
+    pub site: String,
+    /// Active mailboxes before service degrades (default unlimited).
+    #[serde(default)]
+    pub capacity_mailboxes: Option<u64>,
+    /// Database schema version (default 15, Exchange 2013+).
+    #[serde(default = "default_schema")]
+    pub schema_version: u32,
+}
+
+fn default_schema() -> u32 {
+    15
+}
+
+/// A witness server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessSpec {
+    /// Its name (not a DAG member).
+    pub server: String,
+    /// Its site.
+    pub site: String,
+}
+
+/// The DAG.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DagSpec {
+    /// Member servers.
+    pub members: Vec<String>,
+    /// The file share witness.
+    #[serde(default)]
+    pub witness: Option<WitnessSpec>,
+    /// The alternate witness for Restore-DAG.
+    #[serde(default)]
+    pub alternate_witness: Option<WitnessSpec>,
+    /// DAC mode (Exchange default: off; Microsoft recommends on).
+    #[serde(default)]
+    pub dac_mode: bool,
+    /// Dynamic quorum (default on, Windows 2012 R2+).
+    #[serde(default = "yes")]
+    pub dynamic_quorum: bool,
+    /// AutoDatabaseMountDial: Lossless, GoodAvailability (default), BestAvailability.
+    #[serde(default)]
+    pub mount_dial: MountDialSpec,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// AutoDatabaseMountDial.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum MountDialSpec {
+    /// 0 logs.
+    Lossless,
+    /// 6 logs.
+    #[default]
+    GoodAvailability,
+    /// 12 logs.
+    BestAvailability,
+}
+
+/// A mailbox database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    /// Unique name.
+    pub name: String,
+    /// Size of the database file.
+    pub size: Size,
+    /// Mailboxes (users) in it.
+    pub mailboxes: u64,
+    /// Copies; the first (or preference 1) is active at the start.
+    pub copies: Vec<CopySpec>,
+    /// Circular logging (default: on when it has 3 or more copies).
+    #[serde(default)]
+    pub circular_logging: Option<bool>,
+}
+
+/// A database copy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopySpec {
+    /// The server holding it (a DAG member).
+    pub server: String,
+    /// Activation preference, 1 = most preferred (default: list order).
+    #[serde(default)]
+    pub preference: Option<u32>,
+    /// Replay lag (default none; at most 14 days).
+    #[serde(default)]
+    pub replay_lag: Option<SimDuration>,
+}
+
+/// DNS.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSpec {
+    /// TTL of client-facing records (Microsoft recommends 5 min).
+    #[serde(default = "dns_ttl")]
+    pub ttl: SimDuration,
+    /// Delay before a change reaches the authoritative server.
+    #[serde(default = "dns_prop")]
+    pub propagation: SimDuration,
+    /// Share of clients that resolve only at start-up (0..1).
+    #[serde(default = "dns_pinned")]
+    pub pinned_client_share: f64,
+    /// How often pinned clients restart.
+    #[serde(default = "dns_restart")]
+    pub restart_period: SimDuration,
+    /// Site the client access namespace points to (default: the site of the first
+    /// database's active copy).
+    #[serde(default)]
+    pub client_access_site: Option<String>,
+    /// Site the MX record points to (default: as client access).
+    #[serde(default)]
+    pub mx_site: Option<String>,
+    /// The client access namespace lists every site's address: clients fail over to a
+    /// reachable site without a DNS change (about 21 s; default false).
+    #[serde(default)]
+    pub multi_ip: bool,
+}
+
+fn dns_ttl() -> SimDuration {
+    d("5m")
+}
+fn dns_prop() -> SimDuration {
+    d("1m")
+}
+fn dns_pinned() -> f64 {
+    0.05
+}
+fn dns_restart() -> SimDuration {
+    d("1d")
+}
+
+impl Default for DnsSpec {
+    fn default() -> Self {
+        DnsSpec {
+            ttl: dns_ttl(),
+            propagation: dns_prop(),
+            pinned_client_share: dns_pinned(),
+            restart_period: dns_restart(),
+            client_access_site: None,
+            mx_site: None,
+            multi_ip: false,
+        }
+    }
+}
+
+/// Edge/MX arrangement.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EdgeSpec {
+    /// Only the MX record's site accepts (a switchover changes the MX record).
+    #[default]
+    ActivePassive,
+    /// Every site accepts.
+    ActiveActive,
+}
+
+/// Transport.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportSpec {
+    /// Edge/MX arrangement.
+    #[serde(default)]
+    pub edge: EdgeSpec,
+    /// Shadow redundancy (default on).
+    #[serde(default = "yes")]
+    pub shadow_redundancy: bool,
+    /// Safety Net hold time (default 2 days; "0s" turns it off).
+    #[serde(default = "two_days")]
+    pub safety_net_hold: SimDuration,
+    /// External senders' retry interval (RFC 5321: at least 30 min).
+    #[serde(default = "thirty_min")]
+    pub sender_retry: SimDuration,
+    /// External senders give up after (RFC 5321: 4-5 days).
+    #[serde(default = "four_days")]
+    pub sender_expiry: SimDuration,
+    /// Exchange's delivery retry (5 min).
+    #[serde(default = "five_min")]
+    pub delivery_retry: SimDuration,
+    /// Exchange's MessageExpirationTimeout (2 days).
+    #[serde(default = "two_days")]
+    pub message_expiration: SimDuration,
+    /// ShadowResubmitTimeSpan (3 h).
+    #[serde(default = "three_h")]
+    pub shadow_resubmit: SimDuration,
+}
+
+fn two_days() -> SimDuration {
+    d("2d")
+}
+fn thirty_min() -> SimDuration {
+    d("30m")
+}
+fn four_days() -> SimDuration {
+    d("4d")
+}
+fn five_min() -> SimDuration {
+    d("5m")
+}
+fn three_h() -> SimDuration {
+    d("3h")
+}
+
+impl Default for TransportSpec {
+    fn default() -> Self {
+        TransportSpec {
+            edge: EdgeSpec::default(),
+            shadow_redundancy: true,
+            safety_net_hold: two_days(),
+            sender_retry: thirty_min(),
+            sender_expiry: four_days(),
+            delivery_retry: five_min(),
+            message_expiration: two_days(),
+            shadow_resubmit: three_h(),
+        }
+    }
+}
+
+/// Backups.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSpec {
+    /// Full backups this often (default daily; `null` for none).
+    #[serde(default = "one_day")]
+    pub every: Option<SimDuration>,
+    /// Time of the first backup after the start (default 22h).
+    #[serde(default = "at_22h")]
+    pub first: SimDuration,
+    /// Site where backups are kept (default: anywhere reachable).
+    #[serde(default)]
+    pub site: Option<String>,
+    /// Restore throughput (default 180GB/h = 50 MB/s; no Microsoft figure).
+    #[serde(default = "restore_rate")]
+    pub restore_rate: Rate,
+}
+
+fn one_day() -> Option<SimDuration> {
+    Some(d("1d"))
+}
+fn at_22h() -> SimDuration {
+    d("22h")
+}
+fn restore_rate() -> Rate {
+    Rate(50.0 * (1u64 << 20) as f64)
+}
+
+impl Default for BackupSpec {
+    fn default() -> Self {
+        BackupSpec {
+            every: one_day(),
+            first: at_22h(),
+            site: None,
+            restore_rate: restore_rate(),
+        }
+    }
+}
+
+/// Continuous replication.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationSpec {
+    /// Log copy throughput between servers (default 20MB/s).
+    #[serde(default = "twenty_mb")]
+    pub log_copy_rate: Rate,
+    /// Reseed throughput (default 20MB/s, Microsoft's example).
+    #[serde(default = "twenty_mb")]
+    pub seed_rate: Rate,
+    /// Log volume size; untruncated logs beyond it dismount the database (default 500GB).
+    #[serde(default = "log_volume")]
+    pub log_volume: Size,
+}
+
+fn twenty_mb() -> Rate {
+    Rate(20.0 * (1u64 << 20) as f64)
+}
+fn log_volume() -> Size {
+    Size(500 << 30)
+}
+
+impl Default for ReplicationSpec {
+    fn default() -> Self {
+        ReplicationSpec {
+            log_copy_rate: twenty_mb(),
+            seed_rate: twenty_mb(),
+            log_volume: log_volume(),
+        }
+    }
+}
+
+/// Automatic behaviour.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingSpec {
+    /// Heartbeat detection (default 10s).
+    #[serde(default = "ten_s")]
+    pub heartbeat: SimDuration,
+    /// Active Manager failover duration (default 30s).
+    #[serde(default = "thirty_s")]
+    pub failover: SimDuration,
+    /// Both databases dismounted during a swap (default 5m).
+    #[serde(default = "five_min")]
+    pub swap_outage: SimDuration,
+    /// Merge (restore request) throughput, mailboxes per hour (default 500).
+    #[serde(default = "merge_rate")]
+    pub merge_mailboxes_per_hour: u64,
+}
+
+fn ten_s() -> SimDuration {
+    d("10s")
+}
+fn thirty_s() -> SimDuration {
+    d("30s")
+}
+fn merge_rate() -> u64 {
+    500
+}
+
+impl Default for TimingSpec {
+    fn default() -> Self {
+        TimingSpec {
+            heartbeat: ten_s(),
+            failover: thirty_s(),
+            swap_outage: five_min(),
+            merge_mailboxes_per_hour: merge_rate(),
+        }
+    }
+}
+
+/// A client kind and its share of users.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    /// `outlook`, `web` or `mobile`.
+    pub kind: ClientKindSpec,
+    /// Outlook with Autodiscover (default true).
+    #[serde(default = "yes")]
+    pub autodiscover: bool,
+    /// Outlook cached mode (default false).
+    #[serde(default)]
+    pub cached_mode: bool,
+    /// Share of each database's users (shares add up to 1).
+    pub share: f64,
+}
+
+/// Client program.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientKindSpec {
+    /// Outlook.
+    Outlook,
+    /// Outlook on the web.
+    Web,
+    /// ActiveSync devices.
+    Mobile,
+}
+
+fn default_clients() -> Vec<ClientSpec> {
+    let c = |kind, autodiscover, cached_mode, share| ClientSpec {
+        kind,
+        autodiscover,
+        cached_mode,
+        share,
+    };
+    vec![
+        c(ClientKindSpec::Outlook, true, true, 0.7),
+        c(ClientKindSpec::Outlook, false, false, 0.05),
+        c(ClientKindSpec::Web, true, false, 0.1),
+        c(ClientKindSpec::Mobile, true, false, 0.15),
+    ]
+}
+
+/// Client behaviour.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientBehaviourSpec {
+    /// Phase buckets per cohort (default 8; more is finer and slower).
+    #[serde(default = "buckets")]
+    pub buckets: u32,
+    /// Outlook reconnect interval (default 1m).
+    #[serde(default = "one_min")]
+    pub outlook_retry: SimDuration,
+    /// Web retry interval (default 5m).
+    #[serde(default = "five_min")]
+    pub web_retry: SimDuration,
+    /// Mobile retry interval (default 15m).
+    #[serde(default = "fifteen_min")]
+    pub mobile_retry: SimDuration,
+    /// Helpdesk profile changes per hour (default 30).
+    #[serde(default = "helpdesk")]
+    pub helpdesk_per_hour: u64,
+}
+
+fn buckets() -> u32 {
+    8
+}
+fn one_min() -> SimDuration {
+    d("1m")
+}
+fn fifteen_min() -> SimDuration {
+    d("15m")
+}
+fn helpdesk() -> u64 {
+    30
+}
+
+impl Default for ClientBehaviourSpec {
+    fn default() -> Self {
+        ClientBehaviourSpec {
+            buckets: buckets(),
+            outlook_retry: one_min(),
+            web_retry: five_min(),
+            mobile_retry: fifteen_min(),
+            helpdesk_per_hour: helpdesk(),
+        }
+    }
+}
+
+/// Mail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Inbound messages per user per day (default 60).
+    #[serde(default = "msgs")]
+    pub messages_per_user_per_day: f64,
+    /// `flat` or `office-hours` (default office-hours).
+    #[serde(default)]
+    pub profile: ProfileSpec,
+    /// Average message size (default 75KB).
+    #[serde(default = "msg_size")]
+    pub message_size: Size,
+    /// Length of a mail batch (default 5m).
+    #[serde(default = "five_min")]
+    pub tick: SimDuration,
+}
+
+fn msgs() -> f64 {
+    60.0
+}
+fn msg_size() -> Size {
+    Size(75 << 10)
+}
+
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        WorkloadSpec {
+            messages_per_user_per_day: msgs(),
+            profile: ProfileSpec::default(),
+            message_size: msg_size(),
+            tick: five_min(),
+        }
+    }
+}
+
+/// Daily shape of mail.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProfileSpec {
+    /// The same rate all day.
+    Flat,
+    /// 08:00-18:00 on weekdays carry 80% of the week's mail.
+    #[default]
+    OfficeHours,
+}
+
+/// What breaks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureSpec {
+    /// The kind of failure.
+    pub kind: FailureKind,
+    /// What fails: a site, server, database, link or witness name; for `disk-loss`,
+    /// `"DATABASE@SERVER"`.
+    pub target: String,
+    /// When (scripted). Give `at`, or `time_to_failure` (stochastic), not both.
+    #[serde(default)]
+    pub at: Option<SimTime>,
+    /// Scripted repair delay; omit for a permanent failure.
+    #[serde(default)]
+    pub repair_after: Option<SimDuration>,
+    /// Stochastic time to failure (from the start, and after each repair).
+    #[serde(default)]
+    pub time_to_failure: Option<Dist>,
+    /// Stochastic time to repair; omit for a permanent failure.
+    #[serde(default)]
+    pub time_to_repair: Option<Dist>,
+    /// For `partial-datacenter`: services that stop (`cluster`, `client-access`,
+    /// `transport`, `unified-messaging`).
+    #[serde(default)]
+    pub services: Vec<String>,
+}
+
+/// Failure kinds (brief §6).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// Logical corruption that replicates to copies that replay it.
+    DatabaseCorruption,
+    /// One copy's disk (`"db@server"`).
+    DiskLoss,
+    /// A server's hardware and disks: its copies are gone.
+    ServerLoss,
+    /// A server stops and comes back with its disks (a crash, a power supply).
+    ServerOutage,
+    /// A site loses power.
+    SitePowerLoss,
+    /// A WAN link is cut.
+    WanCut,
+    /// The witness server fails.
+    WitnessLoss,
+    /// Some services stop in every server of a site.
+    PartialDatacenter,
+    /// The authoritative DNS server fails.
+    DnsServerLoss,
+}
+
+/// What the administrators do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategySpec {
+    /// A built-in strategy (`dialtone list strategies`), or `custom` with `steps`.
+    pub name: String,
+    /// Detection and decision delays.
+    #[serde(default)]
+    pub operators: OperatorsSpec,
+    /// The server to use as the alternate (dial tone alternate strategies; default: the
+    /// first suitable one).
+    #[serde(default)]
+    pub alternate_server: Option<String>,
+    /// Switchback: how long after the failed site's repair it is scheduled (default 1d).
+    #[serde(default = "one_day_dur")]
+    pub switchback_after: SimDuration,
+    /// The steps of a `custom` playbook.
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+fn one_day_dur() -> SimDuration {
+    d("1d")
+}
+
+/// Operator delays.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorsSpec {
+    /// From the failure to someone noticing (default 10m).
+    #[serde(default = "detection")]
+    pub detection: Dist,
+    /// From noticing to deciding on the strategy (default lognormal(20m, 10m)).
+    #[serde(default = "decision")]
+    pub decision: Dist,
+}
+
+fn detection() -> Dist {
+    Dist::fixed("10m")
+}
+fn decision() -> Dist {
+    Dist::parse("lognormal(20m, 10m)").unwrap_or_else(|_| Dist::fixed("20m"))
+}
+
+impl Default for OperatorsSpec {
+    fn default() -> Self {
+        OperatorsSpec {
+            detection: detection(),
+            decision: decision(),
+        }
+    }
+}
+
+/// One step of a custom playbook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// Unique id, used by `after`.
+    pub id: String,
+    /// The action (`dialtone list actions`).
+    pub action: String,
+    /// Steps that must finish first.
+    #[serde(default)]
+    pub after: Vec<String>,
+    /// How long it takes (default: the action's documented default).
+    #[serde(default)]
+    pub duration: Option<Dist>,
+    /// Database argument.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Server argument.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// Servers argument (Stop-/Start-DAG).
+    #[serde(default)]
+    pub servers: Vec<String>,
+    /// Site argument.
+    #[serde(default)]
+    pub site: Option<String>,
+    /// DNS record: `client-access`, `autodiscover`, `mx`, `unified-messaging`.
+    #[serde(default)]
+    pub record: Option<String>,
+    /// Which database of the group: `original`, `dial-tone`, `recovery`.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Power state, service state, blocked state.
+    #[serde(default)]
+    pub on: Option<bool>,
+    /// Move-ActiveMailboxDatabase -SkipLagChecks.
+    #[serde(default)]
+    pub skip_checks: bool,
+    /// Stop-DAG -ConfigurationOnly.
+    #[serde(default)]
+    pub configuration_only: bool,
+}
+
+/// Horizon and seed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    /// Simulated time to run.
+    pub horizon: SimDuration,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications for studies (default 1).
+    #[serde(default = "one")]
+    pub replications: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// Metric options.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSpec {
+    /// Mail delivered within this of being sent is on time (default 5m).
+    #[serde(default = "five_min")]
+    pub on_time_within: SimDuration,
+    /// Target recovery time, for studies (default 1h).
+    #[serde(default = "one_hour")]
+    pub rto_target: SimDuration,
+}
+
+fn one_hour() -> SimDuration {
+    d("1h")
+}
+
+impl Default for MetricsSpec {
+    fn default() -> Self {
+        MetricsSpec {
+            on_time_within: five_min(),
+            rto_target: one_hour(),
+        }
+    }
+}
