@@ -1,15 +1,15 @@
 //! `dialtone`: the command-line front end. Thin: it parses arguments, calls the library
-//! crates, prints, and maps errors to exit codes (0 ok, 1 a run failed, 2 bad input).
-//!
-//! Subcommands so far: `duration`, which checks duration strings exactly as scenario files
-//! will read them. `run`, `study`, `compare`, `sweep` and `report` arrive with the
-//! scenario, study and report crates.
+//! crates, prints, writes files atomically, and maps errors to exit codes: 0 ok, 1 a run
+//! failed, 2 bad input.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use dialtone_engine::SimDuration;
+use dialtone_engine::{MemoryTrace, SimDuration};
+use dialtone_scenario::playbook::{ACTIONS, STRATEGIES};
+use dialtone_scenario::{Scenario, ScenarioError, Summary};
 
 /// A discrete-event disaster simulator for Exchange-style mail systems.
 #[derive(Debug, Parser)]
@@ -21,7 +21,44 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Parse duration strings as scenario files do and print them in milliseconds and in
+    /// Run one replication of a scenario and print its summary.
+    ///
+    /// Example: dialtone run scenarios/site-failure-dac.json --out results/
+    Run {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Use this built-in strategy instead of the file's.
+        #[arg(long)]
+        strategy: Option<String>,
+        /// Use this master seed instead of the file's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write summary.json and timeline.csv (and trace.jsonl with --trace) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write every trace record to OUT/trace.jsonl.
+        #[arg(long, requires = "out")]
+        trace: bool,
+    },
+    /// Check scenario files and report every problem found.
+    ///
+    /// Example: dialtone validate scenarios/*.json
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List built-in strategies, the shipped scenarios or the playbook actions.
+    ///
+    /// Example: dialtone list strategies
+    List {
+        /// `strategies`, `scenarios` or `actions`.
+        what: ListWhat,
+        /// Folder of scenarios (for `list scenarios`).
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+    },
+    /// Parse durations as scenario files do and print them in milliseconds and in
     /// canonical form.
     ///
     /// Example: dialtone duration 90s 2h30m 1.5d
@@ -32,33 +69,287 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Duration { values } => duration(&values),
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ListWhat {
+    Strategies,
+    Scenarios,
+    Actions,
+}
+
+/// Errors the binary reports; each maps to an exit code.
+enum Failure {
+    /// Bad input: exit 2.
+    Input(String),
+    /// A run failed: exit 1.
+    Run(String),
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Self {
+        Failure::Input(e.to_string())
     }
 }
 
-fn duration(values: &[String]) -> ExitCode {
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.command {
+        Command::Run {
+            scenario,
+            strategy,
+            seed,
+            out,
+            trace,
+        } => run(&scenario, strategy.as_deref(), seed, out.as_deref(), trace),
+        Command::Validate { files } => validate(&files),
+        Command::List { what, dir } => list(what, &dir),
+        Command::Duration { values } => duration(&values),
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(m)) => {
+            eprintln!("dialtone: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(m)) => {
+            eprintln!("dialtone: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(path: &Path, strategy: Option<&str>) -> Result<Scenario, Failure> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;
+    let name = path
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let spec = dialtone_scenario::validate::parse_spec(&file, &text)?;
+    Ok(dialtone_scenario::validate::validate(
+        &file, &name, spec, strategy,
+    )?)
+}
+
+fn run(
+    path: &Path,
+    strategy: Option<&str>,
+    seed: Option<u64>,
+    out: Option<&Path>,
+    trace: bool,
+) -> Result<(), Failure> {
+    let sc = load(path, strategy)?;
+    let seed = seed.unwrap_or(sc.seed);
+    let (summary, records) = if out.is_some() {
+        let (s, sink) = dialtone_scenario::run_with(&sc, seed, 0, MemoryTrace::default())
+            .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;
+        (s, sink.records)
+    } else {
+        (
+            dialtone_scenario::run(&sc, seed, 0)
+                .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?,
+            Vec::new(),
+        )
+    };
+    print_summary(&summary);
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::Input(format!("{}: cannot create the folder: {e}", dir.display()))
+        })?;
+        let mut json =
+            serde_json::to_string_pretty(&summary).map_err(|e| Failure::Run(e.to_string()))?;
+        json.push('\n');
+        write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+        let mut csv = String::from("time_s,component,what,detail\n");
+        for r in &records {
+            csv.push_str(&format!(
+                "{},{},{},{}\n",
+                r.time.as_secs_f64(),
+                field(&r.component),
+                field(&r.what),
+                field(&r.detail)
+            ));
+        }
+        write_atomic(&dir.join("timeline.csv"), csv.as_bytes())?;
+        if trace {
+            let mut lines = Vec::new();
+            for r in &records {
+                serde_json::to_writer(&mut lines, r).map_err(|e| Failure::Run(e.to_string()))?;
+                lines.push(b'\n');
+            }
+            write_atomic(&dir.join("trace.jsonl"), &lines)?;
+        }
+    }
+    Ok(())
+}
+
+/// A CSV field, quoted when it needs to be.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Writes a file atomically: a temporary name in the same folder, fsync, rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let tmp = path.with_extension("tmp");
+    let fail = |e: std::io::Error| Failure::Run(format!("{}: cannot write: {e}", path.display()));
+    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
+    f.write_all(bytes).map_err(fail)?;
+    f.sync_all().map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+fn opt_s(v: Option<f64>) -> String {
+    v.map_or("never".into(), |s| {
+        SimDuration::from_secs_f64(s).map_or("?".into(), |d| d.to_string())
+    })
+}
+
+fn print_summary(s: &Summary) {
+    let m = &s.metrics;
+    let mail = &m.mail;
+    let mut o = std::io::stdout().lock();
+    let _ = (|| -> std::io::Result<()> {
+        writeln!(
+            o,
+            "scenario {}   strategy {}   seed {}",
+            s.scenario, s.strategy, s.seed
+        )?;
+        writeln!(
+            o,
+            "  users without send/receive   {:>14.0} user-minutes",
+            m.user_minutes_without_send_receive
+        )?;
+        writeln!(
+            o,
+            "  users without history       {:>14.0} user-minutes  (+ {:.0} reading offline copies)",
+            m.user_minutes_without_history, m.user_minutes_offline_readable
+        )?;
+        writeln!(
+            o,
+            "  service back for 50% / 95% / all   {} / {} / {}",
+            opt_s(m.time_to_service_p50_s),
+            opt_s(m.time_to_service_p95_s),
+            opt_s(m.time_to_service_all_s)
+        )?;
+        writeln!(
+            o,
+            "  history back for all        {}",
+            opt_s(m.time_to_history_all_s)
+        )?;
+        writeln!(
+            o,
+            "  split brain                 {} ms, {} messages",
+            m.split_brain_ms, m.split_brain_messages
+        )?;
+        writeln!(
+            o,
+            "  operators {:.2} h, helpdesk {} profile changes, {} refused actions",
+            m.operator_hours, m.profile_changes, m.failed_actions
+        )?;
+        writeln!(
+            o,
+            "  mail accepted {}: on time {}, late {}, bounced {}, lost silently {}, queued {} (recovered {}, left in dial tone {})",
+            mail.accepted,
+            mail.delivered_on_time,
+            mail.delivered_late,
+            mail.bounced,
+            mail.lost_silently,
+            mail.queued_at_end,
+            mail.recovered,
+            mail.left_in_dial_tone
+        )?;
+        match &s.playbook.stuck {
+            Some(why) => writeln!(o, "  playbook stuck: {why}")?,
+            None if s.playbook.started => {
+                writeln!(o, "  playbook finished ({} steps)", s.playbook.steps.len())?
+            }
+            None => {}
+        }
+        Ok(())
+    })();
+}
+
+fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut bad = Vec::new();
+    for f in files {
+        match load(f, None) {
+            Ok(sc) => println!(
+                "{}: ok ({} databases, {} users, strategy {})",
+                f.display(),
+                sc.world.databases.len(),
+                sc.world.cohorts.iter().map(|c| c.users).sum::<u64>(),
+                sc.strategy
+            ),
+            Err(Failure::Input(m)) | Err(Failure::Run(m)) => bad.push(m),
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Input(bad.join("\n")))
+    }
+}
+
+fn list(what: ListWhat, dir: &Path) -> Result<(), Failure> {
+    match what {
+        ListWhat::Strategies => {
+            for (n, d) in STRATEGIES {
+                println!("{n:<32} {d}");
+            }
+        }
+        ListWhat::Actions => ACTIONS.iter().for_each(|a| println!("{a}")),
+        ListWhat::Scenarios => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|e| {
+                    Failure::Input(format!("{}: cannot list scenarios: {e}", dir.display()))
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            for f in files {
+                let desc = std::fs::read_to_string(&f)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .and_then(|v| {
+                        v.get("description")
+                            .and_then(|d| d.as_str())
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_default();
+                let first = desc.split(". ").next().unwrap_or("");
+                println!(
+                    "{:<34} {first}",
+                    f.file_stem()
+                        .map(|s| s.to_string_lossy())
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn duration(values: &[String]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
-    let mut bad = false;
+    let mut bad = Vec::new();
     for v in values {
         match v.parse::<SimDuration>() {
             Ok(d) => {
                 // A closed pipe (`| head`) is not an error worth reporting.
                 if writeln!(out, "{v}\t{} ms\t{d}", d.as_millis()).is_err() {
-                    return ExitCode::SUCCESS;
+                    return Ok(());
                 }
             }
-            Err(e) => {
-                eprintln!("dialtone: {e}");
-                bad = true;
-            }
+            Err(e) => bad.push(e.to_string()),
         }
     }
-    if bad {
-        ExitCode::from(2)
+    if bad.is_empty() {
+        Ok(())
     } else {
-        ExitCode::SUCCESS
+        Err(Failure::Input(bad.join("\n")))
     }
 }

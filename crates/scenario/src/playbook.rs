@@ -35,8 +35,10 @@ pub enum StepKind {
     IfUnserved(usize, Action),
     /// Waits for a condition (checked after every event), then takes its duration.
     Wait(Cond),
-    /// Human work with no effect on the world (validation, scheduling, waiting for DNS).
+    /// Human work with no effect on the world (confirming, validating).
     Manual,
+    /// Waiting a set time (for a scheduled window, for DNS caches): not operator work.
+    Delay,
 }
 
 /// One playbook step.
@@ -105,7 +107,7 @@ impl B {
     fn push(&mut self, name: impl Into<String>, kind: StepKind, after: &[usize]) -> usize {
         let duration = match &kind {
             StepKind::Act(a) | StepKind::IfUnserved(_, a) => a.default_duration(),
-            StepKind::Wait(_) => DurationDist::Fixed(SimDuration::ZERO),
+            StepKind::Wait(_) | StepKind::Delay => DurationDist::Fixed(SimDuration::ZERO),
             StepKind::Manual => DurationDist::LogNormal {
                 mean: mins(15),
                 sd: mins(5),
@@ -124,6 +126,11 @@ impl B {
     }
     fn manual(&mut self, name: impl Into<String>, d: DurationDist, after: &[usize]) -> usize {
         let i = self.push(name, StepKind::Manual, after);
+        self.steps[i].duration = d;
+        i
+    }
+    fn delay(&mut self, name: impl Into<String>, d: DurationDist, after: &[usize]) -> usize {
+        let i = self.push(name, StepKind::Delay, after);
         self.steps[i].duration = d;
         i
     }
@@ -614,7 +621,7 @@ pub fn build(
                     Action::RestoreDag { site: y },
                     &stops,
                 );
-                let settle = b.manual(
+                let settle = b.delay(
                     "let Active Manager mount",
                     DurationDist::Fixed(mins(2)),
                     &[restore],
@@ -736,7 +743,7 @@ pub fn build(
                     StepKind::Wait(Cond::SiteUp(x)),
                     &deps,
                 );
-                let sched = b.manual(
+                let sched = b.delay(
                     "schedule the switchback",
                     DurationDist::Fixed(spec.strategy.switchback_after),
                     &[up],
@@ -751,22 +758,23 @@ pub fn build(
                 );
                 let mut resynced = Vec::new();
                 for h in cx.homes_on_site(x) {
+                    let mut reseeds = vec![start];
                     for c in &w.databases[h].copies {
                         if cx.site(c.server) == x {
-                            b.act(
-                                "reseed the primary copy",
+                            reseeds.push(b.act(
+                                "reseed the primary copy if it failed",
                                 Action::Reseed {
                                     home: h,
                                     server: c.server,
                                 },
                                 &[start],
-                            );
+                            ));
                         }
                     }
                     resynced.push(b.push(
                         "wait for copies to resynchronise",
                         StepKind::Wait(Cond::CopiesHealthy(h)),
-                        &[start],
+                        &reseeds,
                     ));
                 }
                 let mut after_sync = resynced.clone();
@@ -783,7 +791,7 @@ pub fn build(
                         &after_sync,
                     ),
                 };
-                let outage = b.manual(
+                let outage = b.delay(
                     "outage window starts",
                     DurationDist::Fixed(SimDuration::ZERO),
                     &[witness],
@@ -813,7 +821,7 @@ pub fn build(
                     )
                 })
                 .collect();
-                let ttl = b.manual(
+                let ttl = b.delay(
                     "wait for TTL and cache expiry",
                     DurationDist::Fixed(spec.topology.dns.ttl),
                     &back,
@@ -1130,6 +1138,7 @@ fn custom_kind(s: &StepSpec, cx: &Ctx<'_>) -> Result<StepKind, (String, String)>
         "wait-copies-healthy" => Ok(StepKind::Wait(Cond::CopiesHealthy(home()?))),
         "wait-site-up" => Ok(StepKind::Wait(Cond::SiteUp(site()?))),
         "manual" => Ok(StepKind::Manual),
+        "delay" => Ok(StepKind::Delay),
         other => Err((
             ".action".into(),
             format!("unknown action {other:?}; see `dialtone list actions`"),

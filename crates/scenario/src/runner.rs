@@ -274,7 +274,10 @@ impl Runner {
                 };
                 if ready {
                     let d = self.scenario.playbook[i].duration.sample(&mut self.ops);
-                    if !matches!(self.scenario.playbook[i].kind, StepKind::Wait(_)) {
+                    if !matches!(
+                        self.scenario.playbook[i].kind,
+                        StepKind::Wait(_) | StepKind::Delay
+                    ) {
                         self.operator_ms += d.as_millis();
                     }
                     self.state[i] = StepState::Running;
@@ -312,7 +315,7 @@ impl Runner {
                     self.world.act(a, ctx).map(|()| "ok".to_owned())
                 }
             }
-            StepKind::Wait(_) | StepKind::Manual => Ok("ok".to_owned()),
+            StepKind::Wait(_) | StepKind::Manual | StepKind::Delay => Ok("ok".to_owned()),
         };
         self.reports[i].finished_s = Some(Self::secs(ctx.now()));
         match res {

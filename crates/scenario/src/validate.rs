@@ -459,9 +459,6 @@ impl Validator {
                 ),
             }
         }
-        if members.is_empty() {
-            self.err("topology.dag.members", "a DAG needs at least one member");
-        }
         if members.len() > limits::DAG_MEMBERS {
             self.err(
                 "topology.dag.members",

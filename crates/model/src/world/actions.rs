@@ -669,6 +669,11 @@ impl World {
                 else {
                     return Err(E_::NoCopy(server.0));
                 };
+                if copy == self.dbs[d].active
+                    || self.dbs[d].copies[copy].health == CopyHealth::Healthy
+                {
+                    return Ok(()); // nothing to reseed: it resynchronises by itself
+                }
                 let active = self.dbs[d].copies[self.dbs[d].active].config.server;
                 if self.dbs[d].state != DbState::Mounted || !self.servers_reach(active, *server) {
                     return Err(E_::CannotReseed);

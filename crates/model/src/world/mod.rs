@@ -595,7 +595,7 @@ impl World {
         for i in 0..self.servers.len() {
             let s = &self.servers[i];
             if s.services.client_access
-                && self.member[i].is_some()
+                && self.is_mailbox_server(ServerId::from(i))
                 && self.server_up(ServerId::from(i))
             {
                 self.cas_site_up[s.site.index()] = true;
@@ -673,6 +673,11 @@ impl World {
         self.precompute();
         for b in 0..self.buckets.len() {
             self.evaluate_bucket(b, now, ctx);
+        }
+        // History may have changed without any connection changing (a move back, a
+        // swap, a merge step).
+        for c in 0..self.cohorts.len() {
+            self.update_cohort(c, now);
         }
     }
 
@@ -823,6 +828,12 @@ impl World {
         let c = self.buckets[b].cohort as usize;
         self.cohort_connected[c] = self.cohort_connected[c] - self.buckets[b].connected + connected;
         self.buckets[b].connected = connected;
+        self.update_cohort(c, now);
+    }
+
+    /// Re-derives cohort `c`'s tallies (service, history, offline reading) from its
+    /// connected users and its group's history.
+    fn update_cohort(&mut self, c: usize, now: SimTime) {
         let cohort = self.cohorts[c];
         let h = cohort.home.index();
         let (conn, users) = (self.cohort_connected[c], self.cohort_users[c]);
@@ -836,13 +847,14 @@ impl World {
             self.tallies.without_service[c].value(),
             self.tallies.without_history[c].value(),
         );
-        self.tallies.without_service[c].set(now, users - conn);
         let offline = if cohort.kind.has_offline_copy() {
             users - with_history
         } else {
             0
         };
-        self.tallies.without_history[c].set(now, users - with_history - offline);
+        let without_history = users - with_history - offline;
+        self.tallies.without_service[c].set(now, users - conn);
+        self.tallies.without_history[c].set(now, without_history);
         self.tallies.offline_readable[c].set(now, offline);
         push_change(
             &mut self.tallies.without_service_curve,
@@ -854,22 +866,13 @@ impl World {
             &mut self.tallies.without_history_curve,
             now,
             before.1,
-            users - with_history - offline,
+            without_history,
         );
     }
 
     /// Users of cohort `c` who can send and receive now.
     pub fn connected(&self, c: usize) -> u64 {
         self.cohort_connected[c]
-    }
-
-    /// Re-derives the history tallies of every cohort of group `h` (after a swap or merge
-    /// changed what its database holds).
-    fn refresh_history(&mut self, now: SimTime) {
-        for b in 0..self.buckets.len() {
-            let c = self.buckets[b].connected;
-            self.set_connected(b, c, now);
-        }
     }
 
     fn schedule_heartbeat<E: From<Event>, S: TraceSink>(
@@ -1081,8 +1084,8 @@ impl World {
             let active_server = self.dbs[d].copies[self.dbs[d].active].config.server;
             // Rule world.split_brain: a rogue cluster writing to the copy the
             // authoritative view also calls active (while nobody else serves it) writes
-            // real mail; writing to any other copy diverges and is discarded when the
-            // partition heals, and counts as split-brain mail while both sides serve.
+            // real mail; writing to any other copy diverges: it is discarded when the
+            // partition heals and counts as split-brain mail.
             let rogue_same_copy =
                 self.serving[d].is_none() && self.rogue_serving[d] == Some(active_server);
             if authoritative || rogue_same_copy {
@@ -1091,9 +1094,8 @@ impl World {
                     self.homes[h].dial_tone_messages += count;
                 }
             } else {
-                if self.serving[d].is_some() {
-                    self.tallies.split_brain_messages += count;
-                }
+                // Written to a diverged rogue copy: the losing side of a split brain.
+                self.tallies.split_brain_messages += count;
                 self.transport.discard(home, count);
             }
         }
@@ -1230,7 +1232,6 @@ impl World {
             Event::SwapDone(h) => {
                 self.homes[h].swapping = false;
                 self.refresh(now, ctx);
-                self.refresh_history(now);
             }
             Event::MergeTick(h) => self.merge_tick(h, now, ctx),
             Event::Fault(f) => {
@@ -1273,6 +1274,12 @@ impl World {
         }
         self.refresh(now, ctx);
         res
+    }
+
+    /// Whether `s` is a mailbox server (not a witness): it runs client access and
+    /// transport.
+    pub fn is_mailbox_server(&self, s: ServerId) -> bool {
+        Some(s) != self.spec.dag.witness && Some(s) != self.spec.dag.alternate_witness
     }
 
     /// Whether a site has power.
@@ -1371,7 +1378,7 @@ impl Path for PathView<'_> {
                 w.site_of(s) == site
                     && w.server_up(s)
                     && w.servers[s.index()].services.transport
-                    && w.member[s.index()].is_some()
+                    && w.is_mailbox_server(s)
             })
         };
         accepts_in(site).or_else(|| {
