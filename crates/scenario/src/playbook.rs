@@ -188,13 +188,47 @@ impl Ctx<'_> {
     }
 }
 
-/// Builds the playbook of `spec.strategy` for the first failure, or says why it cannot.
+/// Failure kinds a strategy responds to (`None`: any).
+fn responds_to(strategy: &str) -> Option<&'static [FailureKind]> {
+    use FailureKind::*;
+    match strategy {
+        "dial-tone-same-server" => Some(&[DatabaseCorruption, DiskLoss]),
+        "dial-tone-alternate-server" | "dial-tone-alternate-stay" | "dial-tone-rsg-2003" => {
+            Some(&[ServerLoss, DatabaseCorruption, DiskLoss])
+        }
+        "datacenter-switchover-dac" | "datacenter-switchover-non-dac" | "switchback" => {
+            Some(&[SitePowerLoss, PartialDatacenter])
+        }
+        _ => None,
+    }
+}
+
+/// The failure a strategy responds to: the earliest (scripted ones by time, then
+/// stochastic ones in file order) of a kind it handles.
+pub fn trigger(strategy: &str, failures: &[Failure]) -> Option<usize> {
+    let kinds = responds_to(strategy);
+    let mut cands: Vec<(u64, usize)> = failures
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| kinds.is_none_or(|k| k.contains(&f.kind)))
+        .map(|(i, f)| match f.when {
+            When::At { at, .. } => (at.as_millis(), i),
+            When::Stochastic { .. } => (u64::MAX, i),
+        })
+        .collect();
+    cands.sort_unstable();
+    cands.first().map(|&(_, i)| i)
+}
+
+/// Builds the playbook of `spec.strategy` for the failure it responds to (see
+/// [`trigger`]), or says why it cannot.
 pub fn build(
     spec: &ScenarioSpec,
     names: &Names,
     w: &WorldSpec,
-    first: Option<&Failure>,
+    failures: &[Failure],
 ) -> Result<Vec<Step>, Vec<Issue>> {
+    let first = trigger(&spec.strategy.name, failures).map(|i| &failures[i]);
     let name = spec.strategy.name.as_str();
     let refuse = |msg: String| {
         vec![Issue {
@@ -232,8 +266,9 @@ pub fn build(
         return Ok(Vec::new());
     }
     let Some(f) = first else {
+        let kinds = responds_to(name).map_or(String::new(), |k| format!(" ({k:?})"));
         return Err(refuse(format!(
-            "strategy {name:?} responds to a failure, but the scenario has none (add one to `failures`)"
+            "strategy {name:?} responds to a failure{kinds}, but the scenario has none of that kind (add one to `failures`)"
         )));
     };
     let need_db_failure = |what: &str| -> Result<Vec<usize>, Vec<Issue>> {

@@ -96,6 +96,7 @@ pub struct Runner {
     /// When the first failure happened.
     pub first_failure: Option<SimTime>,
     started: bool,
+    detecting: bool,
     operator_ms: u64,
 }
 
@@ -126,6 +127,7 @@ impl Runner {
             scenario: scenario.clone(),
             first_failure: None,
             started: false,
+            detecting: false,
             operator_ms: 0,
         })
     }
@@ -371,6 +373,9 @@ impl Model for Runner {
             RunEvent::Fail { index, repair } => {
                 if !repair && self.first_failure.is_none() {
                     self.first_failure = Some(ctx.now());
+                }
+                if !repair && self.scenario.trigger == Some(index) && !self.detecting {
+                    self.detecting = true;
                     let d = self.scenario.detection.sample(&mut self.ops);
                     let dec = self.scenario.decision.sample(&mut self.ops);
                     let _ = ctx.schedule_in(

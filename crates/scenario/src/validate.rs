@@ -170,8 +170,10 @@ pub struct Scenario {
     pub failures: Vec<Failure>,
     /// The strategy's name.
     pub strategy: String,
-    /// Its playbook, for the first failure.
+    /// Its playbook.
     pub playbook: Vec<Step>,
+    /// The failure (index) whose first occurrence starts the operators' clock.
+    pub trigger: Option<usize>,
     /// Detection delay.
     pub detection: DurationDist,
     /// Decision delay.
@@ -816,7 +818,7 @@ impl Validator {
         // Strategy.
         let horizon = SimTime::ZERO.saturating_add(r.horizon);
         let playbook = if self.issues.is_empty() {
-            match playbook::build(s, &names, &world, failures.first()) {
+            match playbook::build(s, &names, &world, &failures) {
                 Ok(p) => p,
                 Err(issues) => {
                     self.issues.extend(issues);
@@ -826,6 +828,7 @@ impl Validator {
         } else {
             Vec::new()
         };
+        let trigger = playbook::trigger(&s.strategy.name, &failures);
         Some(Scenario {
             name: String::new(),
             spec: s.clone(),
@@ -833,6 +836,7 @@ impl Validator {
             names,
             failures,
             strategy: s.strategy.name.clone(),
+            trigger,
             playbook,
             detection: s.strategy.operators.detection.0.clone(),
             decision: s.strategy.operators.decision.0.clone(),

@@ -1,17 +1,195 @@
-//! Directions a domain expert expects, pinned.
+//! Directions a domain expert expects, pinned on the shipped scenarios.
 
-use crate::scenario;
+use dialtone_scenario::{Scenario, Summary};
+use serde_json::json;
+
+use crate::{root, scenario};
+
+fn run(sc: &Scenario) -> Summary {
+    dialtone_scenario::run(sc, sc.seed, 0).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Loads a shipped scenario with its JSON changed at `pointer`.
+fn variant(name: &str, changes: &[(&str, serde_json::Value)]) -> Scenario {
+    let text =
+        std::fs::read_to_string(root().join(format!("scenarios/{name}.json"))).expect("file");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    for (p, x) in changes {
+        match v.pointer_mut(p) {
+            Some(slot) => *slot = x.clone(),
+            None => panic!("no {p}"),
+        }
+    }
+    dialtone_scenario::parse("variant.json", name, &v.to_string()).unwrap_or_else(|e| panic!("{e}"))
+}
 
 #[test]
-fn smoke_site_failure_dac() {
+fn dial_tone_restores_send_receive_long_before_history() {
+    let s = run(&scenario("db-corruption-dial-tone-same-server"));
+    let m = &s.metrics;
+    let service = m.time_to_service_all_s.expect("service back");
+    let history = m.time_to_history_all_s.expect("history back");
+    assert!(
+        history > service + 1800.0,
+        "service {service} s, history {history} s"
+    );
+}
+
+#[test]
+fn dial_tone_beats_waiting_for_the_restore() {
+    let dial = run(&scenario("db-corruption-dial-tone-same-server"))
+        .metrics
+        .user_minutes_without_send_receive;
+    let wait = run(&scenario("restore-only"))
+        .metrics
+        .user_minutes_without_send_receive;
+    assert!(
+        dial < wait * 0.6,
+        "dial tone {dial:.0} vs restore only {wait:.0} user-minutes"
+    );
+}
+
+#[test]
+fn a_larger_dns_ttl_lengthens_the_switchover_outage() {
+    let short = run(&variant(
+        "site-failure-dac",
+        &[("/topology/dns/ttl", json!("5m"))],
+    ));
+    let long = run(&variant(
+        "site-failure-dac",
+        &[("/topology/dns/ttl", json!("1h"))],
+    ));
+    let (a, b) = (
+        short.metrics.user_minutes_without_send_receive,
+        long.metrics.user_minutes_without_send_receive,
+    );
+    assert!(b > a * 1.1, "TTL 5 min: {a:.0}, 1 h: {b:.0} user-minutes");
+    assert!(long.metrics.time_to_service_p95_s > short.metrics.time_to_service_p95_s);
+}
+
+#[test]
+fn clients_without_autodiscover_wait_for_the_helpdesk() {
+    let s = run(&scenario("server-loss-dial-tone-alternate"));
+    let per_user = |client: &str| {
+        let c = s
+            .cohorts
+            .iter()
+            .find(|c| c.database == "db1" && c.client == client)
+            .expect("cohort");
+        c.user_minutes_without_send_receive / c.users as f64
+    };
+    let (auto, manual) = (
+        per_user("outlook-cached"),
+        per_user("outlook-no-autodiscover"),
+    );
+    assert!(
+        manual > auto + 30.0,
+        "minutes per user: Autodiscover {auto:.0}, without {manual:.0}"
+    );
+    assert!(s.metrics.profile_changes > 0);
+}
+
+#[test]
+fn dac_switchover_has_no_split_brain_while_the_non_dac_story_has_some() {
+    let dac = run(&scenario("site-failure-dac"));
+    assert_eq!(dac.metrics.split_brain_ms, 0);
+    let split = run(&scenario("split-brain-non-dac"));
+    assert!(
+        split.metrics.split_brain_ms > 3_600_000,
+        "{}",
+        split.metrics.split_brain_ms
+    );
+}
+
+#[test]
+fn a_lossy_mount_loses_mail_that_safety_net_recovers_when_on() {
+    // A WAN cut lets dc2's copies fall behind before dc1 goes dark; the non-DAC
+    // switchover moves the databases with skip checks, losing the uncopied logs.
+    let failures = json!([
+        {"kind": "wan-cut", "target": "dc1-dc2", "at": "1d9h", "repair_after": "1h1m"},
+        {"kind": "site-power-loss", "target": "dc1", "at": "1d10h", "repair_after": "18h"}
+    ]);
+    let strategy = json!({"name": "datacenter-switchover-non-dac"});
+    let on = run(&variant(
+        "site-failure-non-dac",
+        &[
+            ("/failures", failures.clone()),
+            ("/strategy", strategy.clone()),
+        ],
+    ));
+    let off = run(&variant(
+        "site-failure-non-dac",
+        &[
+            ("/failures", failures),
+            ("/strategy", strategy),
+            ("/topology/transport/safety_net_hold", json!("0s")),
+        ],
+    ));
+    assert!(
+        off.metrics.mail.lost_silently > 1000,
+        "without Safety Net: {:?}",
+        off.metrics.mail
+    );
+    assert_eq!(
+        on.metrics.mail.lost_silently, 0,
+        "with Safety Net: {:?}",
+        on.metrics.mail
+    );
+    assert!(
+        on.metrics.mail.recovered >= off.metrics.mail.lost_silently,
+        "{:?}",
+        on.metrics.mail
+    );
+}
+
+#[test]
+fn automatic_site_failover_is_much_faster_than_a_manual_switchover() {
+    let auto = run(&scenario("three-site-automatic-failover")).metrics;
+    let manual = run(&scenario("site-failure-dac")).metrics;
+    assert!(auto.time_to_service_p50_s.expect("back") < 600.0);
+    assert!(
+        auto.user_minutes_without_send_receive * 10.0 < manual.user_minutes_without_send_receive
+    );
+    assert_eq!(auto.operator_hours, 0.0);
+}
+
+#[test]
+fn switchback_costs_a_second_shorter_outage() {
+    let back = run(&scenario("switchback"))
+        .metrics
+        .user_minutes_without_send_receive;
+    let over = run(&variant(
+        "switchback",
+        &[("/strategy/name", json!("datacenter-switchover-dac"))],
+    ))
+    .metrics
+    .user_minutes_without_send_receive;
+    assert!(
+        back > over,
+        "the switchback adds an outage: {back:.0} vs {over:.0}"
+    );
+    assert!(back < over * 2.0, "and it is shorter than the switchover");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_summary_and_another_seed_another() {
     let sc = scenario("site-failure-dac");
-    let s = dialtone_scenario::run(&sc, sc.seed, 0).expect("runs");
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&s.metrics).expect("json")
-    );
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&s.playbook).expect("json")
-    );
+    let a = serde_json::to_string(&run(&sc)).expect("json");
+    let b = serde_json::to_string(&run(&sc)).expect("json");
+    assert_eq!(a, b);
+    let c = serde_json::to_string(&dialtone_scenario::run(&sc, sc.seed + 1, 0).expect("runs"))
+        .expect("json");
+    assert_ne!(a, c);
+}
+
+#[test]
+fn changing_the_strategy_does_not_change_when_things_fail_or_how_much_mail_arrives() {
+    // Common random numbers: the failure, mail and client streams ignore the strategy.
+    let a = run(&scenario("site-failure-dac"));
+    let b = run(&variant(
+        "site-failure-dac",
+        &[("/strategy/name", json!("none"))],
+    ));
+    assert_eq!(a.first_failure_s, b.first_failure_s);
+    assert_eq!(a.metrics.mail.accepted, b.metrics.mail.accepted);
 }
