@@ -1,12 +1,24 @@
 //! Runs the real `dialtone` binary.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn dialtone(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dialtone"))
         .args(args)
+        .current_dir(root())
         .output()
         .expect("the binary runs")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dialtone-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
 }
 
 #[test]
@@ -25,4 +37,141 @@ fn a_bad_duration_exits_2_with_the_fix_on_stderr() {
     assert!(stderr.contains("\"5 minutes\""), "{stderr}");
     assert!(stderr.contains("2h30m"), "{stderr}");
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn run_writes_byte_identical_outputs_for_the_same_seed() {
+    let (a, b) = (tmp("a"), tmp("b"));
+    for d in [&a, &b] {
+        let out = dialtone(&[
+            "run",
+            "scenarios/site-failure-dac.json",
+            "--out",
+            d.to_str().expect("utf8"),
+            "--trace",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("users without send/receive"));
+    }
+    for f in ["summary.json", "timeline.csv", "trace.jsonl"] {
+        let x = std::fs::read(a.join(f)).expect(f);
+        let y = std::fs::read(b.join(f)).expect(f);
+        assert!(!x.is_empty(), "{f} is empty");
+        assert_eq!(x, y, "{f} differs between two runs");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("summary.json")).expect("summary"))
+            .expect("json");
+    for key in [
+        "user_minutes_without_send_receive",
+        "user_minutes_without_history",
+        "time_to_service_p50_s",
+        "time_to_service_p95_s",
+        "time_to_service_all_s",
+        "time_to_history_all_s",
+        "split_brain_ms",
+        "split_brain_messages",
+        "operator_hours",
+        "profile_changes",
+    ] {
+        assert!(
+            summary["metrics"].get(key).is_some(),
+            "summary.json lacks metrics.{key}"
+        );
+    }
+    for key in [
+        "accepted",
+        "delivered_on_time",
+        "delivered_late",
+        "bounced",
+        "lost_silently",
+        "recovered",
+        "left_in_dial_tone",
+        "queued_at_end",
+        "latency_p50_s",
+        "latency_p99_s",
+    ] {
+        assert!(
+            summary["metrics"]["mail"].get(key).is_some(),
+            "summary.json lacks metrics.mail.{key}"
+        );
+    }
+    assert_eq!(summary["scenario"], "site-failure-dac");
+    assert_eq!(summary["seed"], 42);
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn strategy_and_seed_can_be_overridden() {
+    let out = dialtone(&[
+        "run",
+        "scenarios/site-failure-dac.json",
+        "--strategy",
+        "none",
+        "--seed",
+        "7",
+    ]);
+    assert!(out.status.success());
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("strategy none   seed 7"), "{s}");
+}
+
+#[test]
+fn validate_reports_every_problem_and_exits_2() {
+    let dir = tmp("bad");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.json");
+    let text = std::fs::read_to_string(root().join("scenarios/site-failure-dac.json"))
+        .expect("file")
+        .replace(
+            "\"mbx3\"}, {\"server\": \"mbx4\"}",
+            "\"mbx9\"}, {\"server\": \"mbx4\"}",
+        )
+        .replace("\"ttl\": \"5m\"", "\"ttl\": \"5 minutes\"");
+    std::fs::write(&bad, text).expect("write");
+    let out = dialtone(&["validate", bad.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.json"), "{err}");
+    assert!(err.contains("topology.dns.ttl"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let ok = dialtone(&[
+        "validate",
+        "scenarios/site-failure-dac.json",
+        "scenarios/restore-only.json",
+    ]);
+    assert!(ok.status.success());
+}
+
+#[test]
+fn a_missing_file_is_bad_input() {
+    let out = dialtone(&["run", "scenarios/does-not-exist.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does-not-exist.json"));
+}
+
+#[test]
+fn lists_name_every_strategy_and_scenario() {
+    let out = dialtone(&["list", "strategies"]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    for n in [
+        "dial-tone-same-server",
+        "dial-tone-alternate-server",
+        "dial-tone-alternate-stay",
+        "dial-tone-rsg-2003",
+        "datacenter-switchover-dac",
+        "datacenter-switchover-non-dac",
+        "automatic-site-failover",
+        "switchback",
+        "restore-only",
+    ] {
+        assert!(s.contains(n), "{n} missing");
+    }
+    let out = dialtone(&["list", "scenarios"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("enterprise-two-sites"));
 }

@@ -583,7 +583,7 @@ pub fn build(
                     "{name} needs DAC mode (topology.dag.dac_mode: true); without it use datacenter-switchover-non-dac"
                 )));
             }
-            let survivors_even = ym.len() % 2 == 0 || ym.len() == 1;
+            let survivors_even = ym.len().is_multiple_of(2) || ym.len() == 1;
             if survivors_even && w.dag.alternate_witness.is_none() {
                 return Err(refuse(format!(
                     "{name} needs an alternate witness (topology.dag.alternate_witness) because {} member(s) survive in {:?}",
@@ -718,7 +718,7 @@ pub fn build(
                     })
                     .collect();
                 let mut quorum = evicts.clone();
-                if ym.len() % 2 == 0
+                if ym.len().is_multiple_of(2)
                     && let Some(aw) = w.dag.alternate_witness
                 {
                     quorum = vec![b.act(

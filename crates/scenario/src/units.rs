@@ -53,7 +53,7 @@ fn parse_size(s: &str) -> Result<Size, String> {
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (u, m) in UNITS {
-            if self.0 >= m && self.0 % m == 0 {
+            if self.0 >= m && self.0.is_multiple_of(m) {
                 return write!(f, "{}{u}", self.0 / m);
             }
         }

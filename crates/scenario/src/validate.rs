@@ -477,7 +477,7 @@ impl Validator {
                 "all DAG members must run the same Exchange version (schema_version)",
             );
         }
-        if members.len() % 2 == 0 && dag.witness.is_none() && !members.is_empty() {
+        if members.len().is_multiple_of(2) && dag.witness.is_none() && !members.is_empty() {
             self.err("topology.dag.witness", "a DAG with an even number of members needs a witness (Node and File Share Majority)");
         }
         // Databases.
