@@ -193,3 +193,133 @@ fn changing_the_strategy_does_not_change_when_things_fail_or_how_much_mail_arriv
     assert_eq!(a.first_failure_s, b.first_failure_s);
     assert_eq!(a.metrics.mail.accepted, b.metrics.mail.accepted);
 }
+
+#[test]
+fn stochastic_server_outages_recur_and_conserve_mail() {
+    // Every member fails after Exp(2 d) and is repaired after Exp(2 h), over 30 days.
+    let failures: Vec<serde_json::Value> = ["mbx1", "mbx2", "mbx3", "mbx4"]
+        .iter()
+        .map(|m| json!({"kind": "server-outage", "target": m, "time_to_failure": "exponential(2d)", "time_to_repair": "exponential(2h)"}))
+        .collect();
+    let sc = variant(
+        "site-failure-dac",
+        &[
+            ("/failures", json!(failures)),
+            ("/strategy", json!({"name": "none"})),
+            ("/run/horizon", json!("30d")),
+        ],
+    );
+    let s = run(&sc);
+    let m = &s.metrics;
+    // About 60 outages of 2 h across four members; with two copies per site Active
+    // Manager keeps most users served, but failovers and quorum losses cost something.
+    assert!(m.user_minutes_without_send_receive > 0.0);
+    assert_eq!(
+        m.mail.accepted,
+        m.mail.delivered_on_time
+            + m.mail.delivered_late
+            + m.mail.bounced
+            + m.mail.lost_silently
+            + m.mail.queued_at_end
+    );
+    let other = dialtone_scenario::run(&sc, sc.seed + 1, 0).expect("runs");
+    assert_ne!(
+        s.metrics.user_minutes_without_send_receive,
+        other.metrics.user_minutes_without_send_receive,
+        "failures are random"
+    );
+}
+
+#[test]
+fn a_partial_datacenter_without_client_access_needs_the_switchover() {
+    // Client access stops in dc1 while the mailbox servers run: users lose service
+    // until the DNS change; the playbook powers dc1 off (terminate) and activates dc2.
+    let sc = variant(
+        "site-failure-dac",
+        &[(
+            "/failures",
+            json!([{"kind": "partial-datacenter", "target": "dc1", "services": ["client-access"], "at": "1d10h"}]),
+        )],
+    );
+    let s = run(&sc);
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    assert!(s.metrics.user_minutes_without_send_receive > 10_000.0);
+    assert!(s.metrics.time_to_service_p95_s.expect("back") < 4.0 * 3600.0);
+}
+
+#[test]
+fn losing_the_witness_alone_costs_nothing() {
+    let sc = variant(
+        "site-failure-dac",
+        &[
+            (
+                "/failures",
+                json!([{"kind": "witness-loss", "target": "fsw1", "at": "1d10h", "repair_after": "4h"}]),
+            ),
+            ("/strategy", json!({"name": "none"})),
+        ],
+    );
+    let s = run(&sc);
+    assert_eq!(
+        s.metrics.user_minutes_without_send_receive, 0.0,
+        "4 members of 5 votes keep quorum"
+    );
+}
+
+#[test]
+fn a_lost_dns_server_delays_the_switchover() {
+    let base = run(&scenario("site-failure-dac"))
+        .metrics
+        .user_minutes_without_send_receive;
+    let sc = variant(
+        "site-failure-dac",
+        &[(
+            "/failures",
+            json!([
+                {"kind": "site-power-loss", "target": "dc1", "at": "1d10h", "repair_after": "18h"},
+                {"kind": "dns-server-loss", "target": "dns", "at": "1d10h", "repair_after": "3h"}
+            ]),
+        )],
+    );
+    let late = run(&sc).metrics.user_minutes_without_send_receive;
+    assert!(
+        late > base * 1.3,
+        "DNS changes wait for the DNS server: {base:.0} vs {late:.0}"
+    );
+}
+
+#[test]
+fn a_custom_playbook_runs_in_dependency_order() {
+    let steps = json!([
+        {"id": "create", "action": "create-dial-tone", "database": "db1", "server": "mbx1"},
+        {"id": "move", "action": "move-mailboxes", "database": "db1", "to": "dial-tone", "after": ["create"]},
+        {"id": "mount", "action": "mount", "database": "db1", "to": "dial-tone", "after": ["move"], "duration": "1m"},
+        {"id": "restore", "action": "restore-backup", "database": "db1", "server": "mbx1", "after": ["create"]},
+        {"id": "wait", "action": "wait-restore", "database": "db1", "after": ["restore"]},
+        {"id": "swap", "action": "swap", "database": "db1", "after": ["mount", "wait"]},
+        {"id": "merge", "action": "merge", "database": "db1", "after": ["swap"]},
+        {"id": "merged", "action": "wait-merge", "database": "db1", "after": ["merge"]}
+    ]);
+    let sc = variant(
+        "db-corruption-dial-tone-same-server",
+        &[("/strategy", json!({"name": "custom", "steps": steps}))],
+    );
+    let s = run(&sc);
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let at = |id: &str| {
+        s.playbook
+            .steps
+            .iter()
+            .find(|x| x.name == id)
+            .and_then(|x| x.finished_s)
+            .expect("finished")
+    };
+    assert!(
+        at("create") <= at("move")
+            && at("move") <= at("mount")
+            && at("wait") <= at("swap")
+            && at("swap") <= at("merge")
+    );
+    assert!(s.metrics.time_to_history_all_s.is_some());
+    assert_eq!(s.metrics.mail.left_in_dial_tone, 0);
+}
