@@ -6,6 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod study;
+
 use clap::{Parser, Subcommand};
 use dialtone_engine::{MemoryTrace, SimDuration};
 use dialtone_scenario::playbook::{ACTIONS, STRATEGIES};
@@ -39,6 +41,110 @@ enum Command {
         /// Also write every trace record to OUT/trace.jsonl.
         #[arg(long, requires = "out")]
         trace: bool,
+    },
+    /// Run many replications of a scenario in parallel and summarise them.
+    ///
+    /// Example: dialtone study scenarios/site-failure-dac.json --replications 1000 --out study/
+    Study {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Replications (default: the file's run.replications).
+        #[arg(long)]
+        replications: Option<u64>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Master seed (default: the file's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Use this strategy instead of the file's.
+        #[arg(long)]
+        strategy: Option<String>,
+        /// Write summary.json, replications.csv, study.json (and the resume journal) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only shard i of n (1-based), e.g. 2/3; merge the shards with `dialtone merge`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Continue an interrupted study in --out without redoing finished replications.
+        #[arg(long)]
+        resume: bool,
+        /// Overwrite --out if it already holds results.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run several strategies on the same replications and compare them (paired).
+    ///
+    /// Example: dialtone compare scenarios/db-corruption-dial-tone-same-server.json --strategies restore-only,dial-tone-same-server --replications 200
+    Compare {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Comma-separated strategies; differences are against the first.
+        #[arg(long)]
+        strategies: String,
+        /// Replications per strategy (default: the file's).
+        #[arg(long)]
+        replications: Option<u64>,
+        /// Worker threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Master seed (default: the file's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write summary.json and one replications CSV per strategy here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite --out if it already holds results.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run a study at every point of a grid of scenario parameters.
+    ///
+    /// Example: dialtone sweep scenarios/site-failure-dac.json --set topology.dns.ttl=60s,300s,3600s --replications 100
+    Sweep {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// PATH=V1,V2,... (repeatable); PATH is a JSON path such as topology.dns.ttl.
+        #[arg(long = "set", required = true)]
+        sets: Vec<String>,
+        /// Replications per point (default: the file's).
+        #[arg(long)]
+        replications: Option<u64>,
+        /// Worker threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Master seed (default: the file's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write summary.json here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite --out if it already holds results.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Merge the output folders of a sharded study into the output of the whole study.
+    ///
+    /// Example: dialtone merge shard-1 shard-2 shard-3 --out study/
+    Merge {
+        /// Shard output folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged study.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite --out if it already holds results.
+        #[arg(long)]
+        force: bool,
     },
     /// Check scenario files and report every problem found.
     ///
@@ -77,7 +183,7 @@ enum ListWhat {
 }
 
 /// Errors the binary reports; each maps to an exit code.
-enum Failure {
+pub(crate) enum Failure {
     /// Bad input: exit 2.
     Input(String),
     /// A run failed: exit 1.
@@ -100,6 +206,68 @@ fn main() -> ExitCode {
             out,
             trace,
         } => run(&scenario, strategy.as_deref(), seed, out.as_deref(), trace),
+        Command::Study {
+            scenario,
+            replications,
+            threads,
+            seed,
+            strategy,
+            out,
+            shard,
+            resume,
+            force,
+            quiet,
+        } => study::study(study::StudyArgs {
+            scenario: &scenario,
+            replications,
+            threads,
+            seed,
+            out: out.as_deref(),
+            shard: shard.as_deref(),
+            resume,
+            quiet,
+            force,
+            strategy: strategy.as_deref(),
+        }),
+        Command::Compare {
+            scenario,
+            strategies,
+            replications,
+            threads,
+            seed,
+            out,
+            force,
+            quiet,
+        } => study::compare(
+            &scenario,
+            &strategies,
+            replications,
+            threads,
+            seed,
+            out.as_deref(),
+            quiet,
+            force,
+        ),
+        Command::Sweep {
+            scenario,
+            sets,
+            replications,
+            threads,
+            seed,
+            out,
+            force,
+            quiet,
+        } => study::sweep(
+            &scenario,
+            &sets,
+            replications,
+            threads,
+            seed,
+            out.as_deref(),
+            quiet,
+            force,
+        ),
+        Command::Merge { dirs, out, force } => study::merge(&dirs, &out, force),
         Command::Validate { files } => validate(&files),
         Command::List { what, dir } => list(what, &dir),
         Command::Duration { values } => duration(&values),
@@ -117,7 +285,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(path: &Path, strategy: Option<&str>) -> Result<Scenario, Failure> {
+pub(crate) fn load(path: &Path, strategy: Option<&str>) -> Result<Scenario, Failure> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;

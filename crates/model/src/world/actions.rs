@@ -555,12 +555,13 @@ impl World {
             }
             Action::EvictNode { server } => {
                 let m = self.member_of(*server)?;
-                if self.quorum.is_none() {
+                if self.quorum().is_none() {
                     return Err(E_::NoQuorum);
                 }
                 self.cluster.evict(m);
                 // Evicting a node the cluster can reach also cleans its configuration.
-                if self.partition_of(*server).is_some() && self.partition_of(*server) == self.quorum
+                if self.partition_of(*server).is_some()
+                    && self.partition_of(*server) == self.quorum()
                 {
                     self.cluster.cleanup(m);
                 }

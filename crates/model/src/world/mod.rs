@@ -210,8 +210,11 @@ pub struct World {
     /// Mail ledger.
     pub transport: Transport,
     mail_rng: Vec<StreamRng>,
-    quorum: Option<u32>,
-    rogue: Vec<u32>,
+    /// Members that were in the quorum partition at the last evaluation. The partition is
+    /// tracked by its members, not by its label: labels renumber when partitions merge.
+    quorum_members: Vec<ServerId>,
+    /// Members of each rogue partition at the last evaluation.
+    rogue_members: Vec<Vec<ServerId>>,
     /// Where each database is served by the authoritative cluster.
     serving: Vec<Option<ServerId>>,
     /// Where each database is served by a rogue cluster.
@@ -372,8 +375,8 @@ impl World {
             bucket_wake: vec![None; nbuckets],
             transport: Transport::new(spec.transport),
             mail_rng,
-            quorum: None,
-            rogue: Vec::new(),
+            quorum_members: Vec::new(),
+            rogue_members: Vec::new(),
             serving,
             rogue_serving: vec![None; ndb],
             failover_pending: vec![None; ndb],
@@ -477,8 +480,8 @@ impl World {
                 let srv = &self.servers[s.index()];
                 self.cluster.is_member(m)
                     && srv.services.cluster
-                    && self.quorum.is_some()
-                    && self.partition_of(s) == self.quorum
+                    && self.quorum().is_some()
+                    && self.partition_of(s) == self.quorum()
                     && self.dac.may_mount(m, srv.site.index(), true)
             }
         }
@@ -509,20 +512,49 @@ impl World {
             member_partition: &parts,
             witness_partition: wp,
         });
-        self.quorum = out.quorum;
         // Stale members remember the original witness.
         let (_, old_wp) = self.presence(self.spec.dag.witness);
         let stale = self.cluster.clone().evaluate(&Presence {
             member_partition: &parts,
             witness_partition: old_wp,
         });
+        let members_in = |label: u32| -> Vec<ServerId> {
+            self.spec
+                .dag
+                .members
+                .iter()
+                .zip(&parts)
+                .filter(|(_, p)| **p == Some(label))
+                .map(|(&m, _)| m)
+                .collect()
+        };
+        self.quorum_members = out.quorum.map_or(Vec::new(), members_in);
         // A stale member that can reach the running cluster joins it; a rogue cluster
         // exists only apart from it.
-        self.rogue = stale
+        self.rogue_members = stale
             .rogue
             .into_iter()
-            .filter(|&r| Some(r) != self.quorum)
+            .filter(|&r| Some(r) != out.quorum)
+            .map(members_in)
             .collect();
+    }
+
+    /// The label of the partition with quorum now: that of the first member, still up,
+    /// of the partition that had it at the last evaluation.
+    fn quorum(&self) -> Option<u32> {
+        self.quorum_members
+            .iter()
+            .find_map(|&m| self.partition_of(m))
+    }
+
+    /// Labels of rogue partitions now (never the quorum partition's).
+    fn rogue(&self) -> Vec<u32> {
+        let q = self.quorum();
+        self.rogue_members
+            .iter()
+            .filter_map(|ms| ms.iter().find_map(|&m| self.partition_of(m)))
+            .filter(|&r| Some(r) != q)
+            .collect()
     }
 
     /// Rules `dac.bit_*`: members that came up since the last refresh start Active
@@ -608,7 +640,7 @@ impl World {
     fn refresh<E: From<Event>, S: TraceSink>(&mut self, now: SimTime, ctx: &mut Ctx<'_, E, S>) {
         self.boot_members(now);
         // Members in the running partition see the current active copies.
-        if let Some(q) = self.quorum {
+        if let Some(q) = self.quorum() {
             for (m, &s) in self.spec.dag.members.iter().enumerate() {
                 if self.partition_of(s) == Some(q) {
                     let view = &mut self.member_view[m];
@@ -650,7 +682,7 @@ impl World {
             // Active Manager steps in for a replicated database whose active copy is
             // lost while the DAG has quorum.
             let wants_failover = self.serving[d].is_none()
-                && self.quorum.is_some()
+                && self.quorum().is_some()
                 && self.dbs[d].copies.len() > 1
                 && matches!(
                     self.dbs[d].state,
@@ -687,7 +719,7 @@ impl World {
         if self.dbs[d].kind != DbKind::Production {
             return None;
         }
-        for &r in &self.rogue {
+        for r in self.rogue() {
             let Some(m) = (0..self.spec.dag.members.len())
                 .find(|&m| self.partition_of(self.spec.dag.members[m]) == Some(r))
             else {
@@ -1184,7 +1216,7 @@ impl World {
                 self.heartbeat_pending = None;
                 self.evaluate_quorum();
                 ctx.trace_with("cluster", "evaluated", || {
-                    format!("quorum in {:?}, rogue {:?}", self.quorum, self.rogue)
+                    format!("quorum in {:?}, rogue {:?}", self.quorum(), self.rogue())
                 });
                 self.refresh(now, ctx);
             }

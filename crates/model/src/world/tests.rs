@@ -874,3 +874,45 @@ fn dial_tone_on_an_alternate_server_then_back() {
     assert_eq!(w.connected(1), 100);
     assert!(w.fates().conserved());
 }
+
+#[test]
+fn a_returning_site_does_not_interrupt_the_surviving_one() {
+    // When dc1 comes back and joins dc2's partition, partition labels renumber; the
+    // databases served in dc2 must not blink until the next heartbeat.
+    let w = run(
+        spec(true, "5m"),
+        "1d",
+        vec![
+            (
+                "10h",
+                fault(Fault::SitePower {
+                    site: DC1,
+                    on: false,
+                }),
+            ),
+            (
+                "10h40m",
+                act(Action::StopDag {
+                    servers: vec![MBX1, MBX2],
+                    from_site: DC2,
+                    configuration_only: true,
+                }),
+            ),
+            ("10h50m", act(Action::RestoreDag { site: DC2 })),
+            (
+                "20h",
+                fault(Fault::SitePower {
+                    site: DC1,
+                    on: true,
+                }),
+            ),
+        ],
+    );
+    let (down, back) = w.outages[0];
+    assert_eq!(down, Some(t("10h")));
+    assert!(
+        back.is_some_and(|b| b < t("12h")),
+        "back at {back:?}: dc1's return at 20h interrupted dc2"
+    );
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
+}

@@ -1,0 +1,394 @@
+//! `study`, `compare`, `sweep` and `merge`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use dialtone_study::io::{Journal, read_journal, write_study};
+use dialtone_study::stats::Stat;
+use dialtone_study::sweep::{grid, parse_set, set_path};
+use dialtone_study::{Row, Shard, StudyError, StudySummary, meta, run_replications, summarize};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::{Failure, load};
+
+impl From<StudyError> for Failure {
+    fn from(e: StudyError) -> Self {
+        match e {
+            StudyError::Input(m) => Failure::Input(m),
+            other => Failure::Run(other.to_string()),
+        }
+    }
+}
+
+/// A progress bar on stderr with replications/s and an ETA; hidden when stderr is not a
+/// terminal or with `--quiet`.
+fn progress(total: u64, quiet: bool) -> ProgressBar {
+    let target = if quiet || !std::io::stderr().is_terminal() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} replications  {per_sec}  ETA {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Refuses to overwrite a folder that already holds results, unless asked to.
+fn check_out(dir: &Path, force: bool, resume: bool) -> Result<(), Failure> {
+    let has = ["summary.json", "replications.csv", "journal.jsonl"]
+        .iter()
+        .any(|f| dir.join(f).exists());
+    if has && !force && !resume {
+        return Err(Failure::Input(format!(
+            "{} already holds results; use --resume to continue it or --force to overwrite it",
+            dir.display()
+        )));
+    }
+    if force && !resume {
+        for f in [
+            "summary.json",
+            "replications.csv",
+            "journal.jsonl",
+            "study.json",
+        ] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) struct StudyArgs<'a> {
+    pub(crate) scenario: &'a Path,
+    pub(crate) replications: Option<u64>,
+    pub(crate) threads: usize,
+    pub(crate) seed: Option<u64>,
+    pub(crate) out: Option<&'a Path>,
+    pub(crate) shard: Option<&'a str>,
+    pub(crate) resume: bool,
+    pub(crate) quiet: bool,
+    pub(crate) force: bool,
+    pub(crate) strategy: Option<&'a str>,
+}
+
+pub(crate) fn study(a: StudyArgs<'_>) -> Result<(), Failure> {
+    let sc = load(a.scenario, a.strategy)?;
+    let n = a.replications.unwrap_or(sc.replications);
+    if n == 0 {
+        return Err(Failure::Input("--replications must be at least 1".into()));
+    }
+    let seed = a.seed.unwrap_or(sc.seed);
+    let shard = a.shard.map(Shard::parse).transpose()?;
+    let range = shard.map_or(0..n, |s| s.range(n));
+    let m = meta(&sc, seed, n, shard);
+    if a.resume && a.out.is_none() {
+        return Err(Failure::Input(
+            "--resume needs --out (the folder to continue)".into(),
+        ));
+    }
+    let mut done_rows: Vec<Row> = Vec::new();
+    let journal = match a.out {
+        Some(dir) => {
+            check_out(dir, a.force, a.resume)?;
+            if a.resume {
+                if let Ok(old) = dialtone_study::io::read_meta(dir)
+                    && (old.scenario_digest != m.scenario_digest
+                        || old.seed != m.seed
+                        || old.replications != m.replications
+                        || old.shard != m.shard)
+                {
+                    return Err(Failure::Input(format!(
+                        "{}: --resume with a different scenario, seed, size or shard than the folder's study",
+                        dir.display()
+                    )));
+                }
+                done_rows = read_journal(dir)?
+                    .into_iter()
+                    .filter(|r| range.contains(&r.replication))
+                    .collect();
+            }
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+            // study.json first, so an interrupted folder says what it is a study of.
+            let mut js =
+                serde_json::to_string_pretty(&m).map_err(|e| Failure::Run(e.to_string()))?;
+            js.push('\n');
+            dialtone_study::io::write_atomic(&dir.join("study.json"), js.as_bytes())?;
+            Some(Journal::open(dir)?)
+        }
+        None => None,
+    };
+    let todo: Vec<u64> = range
+        .clone()
+        .filter(|r| {
+            done_rows
+                .binary_search_by_key(r, |x| x.replication)
+                .is_err()
+        })
+        .collect();
+    let bar = progress(range.end - range.start, a.quiet);
+    bar.set_position(range.end - range.start - todo.len() as u64);
+    let on_done = |row: &Row| {
+        if let Some(j) = &journal {
+            j.append(row);
+        }
+        bar.inc(1);
+    };
+    let mut rows = run_replications(&sc, seed, &todo, a.threads, &on_done)?;
+    bar.finish_and_clear();
+    rows.extend(done_rows);
+    rows.sort_by_key(|r| r.replication);
+    let summary = summarize(&m, &rows);
+    print_study(&summary);
+    if let Some(dir) = a.out {
+        write_study(dir, &m, &rows, &summary)?;
+    }
+    Ok(())
+}
+
+fn show(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(x) if x.abs() >= 1e5 => format!("{x:.3e}"),
+        Some(x) => format!("{x:.3}"),
+    }
+}
+
+fn stat_line(o: &mut impl Write, name: &str, s: &Stat) -> std::io::Result<()> {
+    let ci = s.ci95.map_or("-".into(), |[lo, hi]| {
+        format!("[{}, {}]", show(Some(lo)), show(Some(hi)))
+    });
+    writeln!(
+        o,
+        "  {name:<36} {:>12} {:>28} {:>12} {:>12} {:>7.1}%",
+        show(s.mean),
+        ci,
+        show(s.p50),
+        show(s.p95),
+        100.0 * s.null_share
+    )
+}
+
+fn print_study(s: &StudySummary) {
+    let mut o = std::io::stdout().lock();
+    let _ = (|| -> std::io::Result<()> {
+        writeln!(
+            o,
+            "study {}   strategy {}   seed {}   {} replications",
+            s.scenario, s.strategy, s.seed, s.replications
+        )?;
+        writeln!(
+            o,
+            "  {:<36} {:>12} {:>28} {:>12} {:>12} {:>8}",
+            "metric", "mean", "95% CI", "p50", "p95", "null"
+        )?;
+        for (name, st) in &s.metrics {
+            stat_line(&mut o, name, st)?;
+        }
+        let t = &s.targets;
+        writeln!(
+            o,
+            "  every database back within {}: {:.1}% of replications; no split brain: {:.1}%; no mail lost: {:.1}%",
+            dialtone_engine::SimDuration::from_secs_f64(t.rto_target_s)
+                .map_or("?".into(), |d| d.to_string()),
+            100.0 * t.rto_met_share,
+            100.0 * t.no_split_brain_share,
+            100.0 * t.no_mail_lost_share
+        )?;
+        Ok(())
+    })();
+}
+
+pub(crate) fn compare(
+    path: &Path,
+    strategies: &str,
+    n: Option<u64>,
+    threads: usize,
+    seed: Option<u64>,
+    out: Option<&Path>,
+    quiet: bool,
+    force: bool,
+) -> Result<(), Failure> {
+    let sc = load(path, None)?;
+    let list: Vec<String> = strategies
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let n = n.unwrap_or(sc.replications);
+    if let Some(dir) = out {
+        check_out(dir, force, false)?;
+    }
+    let bar = progress(n * list.len() as u64, quiet);
+    let c = dialtone_study::compare::compare(
+        &path.display().to_string(),
+        &sc.name,
+        &sc.spec,
+        &list,
+        n,
+        seed.unwrap_or(sc.seed),
+        threads,
+        false,
+        &|_| bar.inc(1),
+    )?;
+    bar.finish_and_clear();
+    let mut o = std::io::stdout().lock();
+    let _ = (|| -> std::io::Result<()> {
+        writeln!(
+            o,
+            "compare {}   seed {}   {} replications each (common random numbers)",
+            c.scenario, c.seed, c.replications
+        )?;
+        write!(o, "  {:<36}", "metric (mean)")?;
+        for s in &c.strategies {
+            write!(o, " {:>28}", s.strategy)?;
+        }
+        writeln!(o)?;
+        for (i, (name, _)) in dialtone_study::COLUMNS.iter().enumerate() {
+            write!(o, "  {name:<36}")?;
+            for s in &c.strategies {
+                write!(o, " {:>28}", show(s.summary.metrics[i].1.mean))?;
+            }
+            writeln!(o)?;
+        }
+        for (strat, diffs) in &c.differences {
+            writeln!(
+                o,
+                "\n  {} − {} (paired, 95% CI; * significant)",
+                strat, c.strategies[0].strategy
+            )?;
+            for (name, d) in diffs {
+                let ci = d.ci95.map_or("-".into(), |[lo, hi]| {
+                    format!("[{}, {}]", show(Some(lo)), show(Some(hi)))
+                });
+                writeln!(
+                    o,
+                    "  {name:<36} {:>12} {ci:>28} {}",
+                    show(d.mean),
+                    if d.significant { "*" } else { "" }
+                )?;
+            }
+        }
+        Ok(())
+    })();
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+        let mut js = serde_json::to_string_pretty(&c).map_err(|e| Failure::Run(e.to_string()))?;
+        js.push('\n');
+        dialtone_study::io::write_atomic(&dir.join("summary.json"), js.as_bytes())?;
+        for s in &c.strategies {
+            dialtone_study::io::write_atomic(
+                &dir.join(format!("replications-{}.csv", s.strategy)),
+                dialtone_study::io::csv(&s.rows).as_bytes(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn sweep(
+    path: &Path,
+    sets: &[String],
+    n: Option<u64>,
+    threads: usize,
+    seed: Option<u64>,
+    out: Option<&Path>,
+    quiet: bool,
+    force: bool,
+) -> Result<(), Failure> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;
+    let base: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Failure::Input(format!("{file}: {e}")))?;
+    let name = path
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let axes = sets
+        .iter()
+        .map(|s| parse_set(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if axes.is_empty() {
+        return Err(Failure::Input(
+            "sweep needs at least one --set PATH=V1,V2".into(),
+        ));
+    }
+    let points = grid(&axes);
+    // Validate every grid point before running any.
+    let mut scenarios = Vec::new();
+    for p in &points {
+        let mut v = base.clone();
+        for (a, x) in axes.iter().zip(p) {
+            set_path(&mut v, &a.path, x.clone())?;
+        }
+        let label = axes
+            .iter()
+            .zip(p)
+            .map(|(a, x)| format!("{}={}", a.path, x))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let spec =
+            dialtone_scenario::validate::parse_spec(&format!("{file} ({label})"), &v.to_string())?;
+        let sc =
+            dialtone_scenario::validate::validate(&format!("{file} ({label})"), &name, spec, None)?;
+        scenarios.push((label, sc));
+    }
+    if let Some(dir) = out {
+        check_out(dir, force, false)?;
+    }
+    let n0 = n.unwrap_or(scenarios[0].1.replications);
+    let bar = progress(n0 * scenarios.len() as u64, quiet);
+    let mut table = Vec::new();
+    for (label, sc) in &scenarios {
+        let s = seed.unwrap_or(sc.seed);
+        let idx: Vec<u64> = (0..n0).collect();
+        let rows = run_replications(sc, s, &idx, threads, &|_| bar.inc(1))?;
+        table.push((label.clone(), summarize(&meta(sc, s, n0, None), &rows)));
+    }
+    bar.finish_and_clear();
+    let headline = [
+        "user_minutes_without_send_receive",
+        "time_to_service_p95_s",
+        "mail_lost_silently",
+    ];
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(
+        o,
+        "sweep {name}   {} points x {n0} replications",
+        table.len()
+    );
+    for (label, s) in &table {
+        let _ = write!(o, "  {label:<48}");
+        for h in headline {
+            let st = s.metrics.iter().find(|(n, _)| n == h).map(|(_, st)| st);
+            let _ = write!(o, " {h}={} ", show(st.and_then(|st| st.mean)));
+        }
+        let _ = writeln!(o);
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+        let rows: Vec<serde_json::Value> = table
+            .iter()
+            .map(|(l, s)| serde_json::json!({"point": l, "summary": s}))
+            .collect();
+        let mut js = serde_json::to_string_pretty(&serde_json::json!({"scenario": name, "axes": axes.iter().map(|a| &a.path).collect::<Vec<_>>(), "points": rows})).map_err(|e| Failure::Run(e.to_string()))?;
+        js.push('\n');
+        dialtone_study::io::write_atomic(&dir.join("summary.json"), js.as_bytes())?;
+    }
+    Ok(())
+}
+
+pub(crate) fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<(), Failure> {
+    let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let (m, rows) = dialtone_study::io::merge(&refs)?;
+    check_out(out, force, false)?;
+    let summary = summarize(&m, &rows);
+    print_study(&summary);
+    write_study(out, &m, &rows, &summary)?;
+    Ok(())
+}

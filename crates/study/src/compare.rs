@@ -1,0 +1,107 @@
+//! `compare`: several strategies over the same replications (common random numbers), with
+//! paired differences against the first.
+
+use dialtone_scenario::spec::ScenarioSpec;
+use dialtone_scenario::validate::validate;
+use serde::Serialize;
+
+use crate::stats::{Diff, paired};
+use crate::{COLUMNS, Row, StudyError, StudySummary, meta, run_replications, summarize};
+
+/// One strategy's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyResult {
+    /// Strategy name.
+    pub strategy: String,
+    /// Its study summary.
+    pub summary: StudySummary,
+    /// Its rows (not serialised into the comparison).
+    #[serde(skip)]
+    pub rows: Vec<Row>,
+}
+
+/// The comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Scenario.
+    pub scenario: String,
+    /// Master seed shared by every strategy.
+    pub seed: u64,
+    /// Replications per strategy.
+    pub replications: u64,
+    /// Each strategy's results, in the order given.
+    pub strategies: Vec<StrategyResult>,
+    /// For each strategy after the first, per metric, the paired difference
+    /// (strategy − first).
+    #[serde(serialize_with = "diffs_as_map")]
+    pub differences: Vec<(String, Vec<(String, Diff)>)>,
+}
+
+fn diffs_as_map<S: serde::Serializer>(
+    v: &[(String, Vec<(String, Diff)>)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    struct M<'a>(&'a [(String, Diff)]);
+    impl Serialize for M<'_> {
+        fn serialize<T: serde::Serializer>(&self, s: T) -> Result<T::Ok, T::Error> {
+            crate::as_map(self.0, s)
+        }
+    }
+    s.collect_map(v.iter().map(|(k, d)| (k, M(d))))
+}
+
+/// Runs every strategy on replications `0..n` with the same `seed` (or, with
+/// `independent`, a different seed per strategy: only for showing what CRN buys).
+pub fn compare(
+    file: &str,
+    name: &str,
+    spec: &ScenarioSpec,
+    strategies: &[String],
+    n: u64,
+    seed: u64,
+    threads: usize,
+    independent: bool,
+    done: &(dyn Fn(&Row) + Sync),
+) -> Result<Comparison, StudyError> {
+    if strategies.len() < 2 {
+        return Err(StudyError::Input("compare needs at least two strategies, e.g. --strategies restore-only,dial-tone-same-server".into()));
+    }
+    let indices: Vec<u64> = (0..n).collect();
+    let mut results = Vec::new();
+    for (k, strat) in strategies.iter().enumerate() {
+        let sc = validate(file, name, spec.clone(), Some(strat))
+            .map_err(|e| StudyError::Input(format!("strategy {strat:?}: {e}")))?;
+        let s = if independent {
+            seed.wrapping_add(1_000_003 * k as u64)
+        } else {
+            seed
+        };
+        let rows = run_replications(&sc, s, &indices, threads, done)?;
+        let m = meta(&sc, s, n, None);
+        results.push(StrategyResult {
+            strategy: strat.clone(),
+            summary: summarize(&m, &rows),
+            rows,
+        });
+    }
+    let base = &results[0].rows;
+    let col = |rows: &[Row], i: usize| rows.iter().map(|r| r.values[i]).collect::<Vec<_>>();
+    let differences = results[1..]
+        .iter()
+        .map(|r| {
+            let d = COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(i, (c, _))| ((*c).to_owned(), paired(&col(base, i), &col(&r.rows, i))))
+                .collect();
+            (r.strategy.clone(), d)
+        })
+        .collect();
+    Ok(Comparison {
+        scenario: name.to_owned(),
+        seed,
+        replications: n,
+        strategies: results,
+        differences,
+    })
+}

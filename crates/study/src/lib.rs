@@ -1,0 +1,337 @@
+//! `dialtone-study`: Monte Carlo studies over a scenario.
+//!
+//! - Replication `r` of a study with master seed `S` runs with streams `(S, r)`: its
+//!   result does not depend on which thread runs it, on the thread count, or on the
+//!   shard, and two strategies run with the same `(S, r)` see the same failures, mail and
+//!   clients (common random numbers).
+//! - Rows are kept sorted by replication index and every statistic is a pure function
+//!   of the sorted rows, so a study split into shards and merged gives byte-identical
+//!   outputs.
+//! - [`stats`] defines the statistics; [`io`] the files (replications.csv, summary.json,
+//!   study.json, the resume journal); [`compare`] and [`sweep`] the two derived studies.
+
+pub mod compare;
+pub mod io;
+pub mod stats;
+pub mod sweep;
+
+use dialtone_scenario::{RunError, Scenario, Summary};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// One metric column: its name and how to read it from a run's summary.
+pub type Column = (&'static str, fn(&Summary) -> Option<f64>);
+
+/// The metric columns of replications.csv and summary.json, in order. Stable: new ones may
+/// be added at the end, none is renamed.
+pub const COLUMNS: &[Column] = &[
+    ("user_minutes_without_send_receive", |s| {
+        Some(s.metrics.user_minutes_without_send_receive)
+    }),
+    ("user_minutes_without_history", |s| {
+        Some(s.metrics.user_minutes_without_history)
+    }),
+    ("user_minutes_offline_readable", |s| {
+        Some(s.metrics.user_minutes_offline_readable)
+    }),
+    ("time_to_service_p50_s", |s| s.metrics.time_to_service_p50_s),
+    ("time_to_service_p95_s", |s| s.metrics.time_to_service_p95_s),
+    ("time_to_service_all_s", |s| s.metrics.time_to_service_all_s),
+    ("time_to_history_all_s", |s| s.metrics.time_to_history_all_s),
+    ("split_brain_ms", |s| Some(s.metrics.split_brain_ms as f64)),
+    ("split_brain_messages", |s| {
+        Some(s.metrics.split_brain_messages as f64)
+    }),
+    ("operator_hours", |s| Some(s.metrics.operator_hours)),
+    ("profile_changes", |s| {
+        Some(s.metrics.profile_changes as f64)
+    }),
+    ("failed_actions", |s| Some(s.metrics.failed_actions as f64)),
+    ("mail_accepted", |s| Some(s.metrics.mail.accepted as f64)),
+    ("mail_delivered_on_time", |s| {
+        Some(s.metrics.mail.delivered_on_time as f64)
+    }),
+    ("mail_delivered_late", |s| {
+        Some(s.metrics.mail.delivered_late as f64)
+    }),
+    ("mail_bounced", |s| Some(s.metrics.mail.bounced as f64)),
+    ("mail_lost_silently", |s| {
+        Some(s.metrics.mail.lost_silently as f64)
+    }),
+    ("mail_recovered", |s| Some(s.metrics.mail.recovered as f64)),
+    ("mail_left_in_dial_tone", |s| {
+        Some(s.metrics.mail.left_in_dial_tone as f64)
+    }),
+    ("mail_queued_at_end", |s| {
+        Some(s.metrics.mail.queued_at_end as f64)
+    }),
+    ("rto_max_s", |s| {
+        // The slowest database to come back; null if one never did.
+        let mut worst: Option<f64> = Some(0.0);
+        for d in &s.databases {
+            match (d.down_s, d.rto_s) {
+                (Some(_), Some(r)) => worst = worst.map(|w| w.max(r)),
+                (Some(_), None) => worst = None,
+                _ => {}
+            }
+        }
+        worst
+    }),
+    ("availability", |s| {
+        // Share of user-time with send and receive.
+        let users: u64 = s.cohorts.iter().map(|c| c.users).sum();
+        let total = users as f64 * s.horizon_s / 60.0;
+        (total > 0.0).then(|| 1.0 - s.metrics.user_minutes_without_send_receive / total)
+    }),
+];
+
+/// One replication's metric values, in [`COLUMNS`] order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// Replication index.
+    pub replication: u64,
+    /// Values in column order; `None` is null.
+    pub values: Vec<Option<f64>>,
+}
+
+impl Row {
+    /// The row of a run's summary.
+    pub fn of(s: &Summary) -> Row {
+        Row {
+            replication: s.replication,
+            values: COLUMNS.iter().map(|(_, f)| f(s)).collect(),
+        }
+    }
+}
+
+/// Why a study failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StudyError {
+    /// A replication failed (a bug, or an event budget exceeded): names it.
+    #[error("replication {replication} failed: {source}")]
+    Run {
+        /// Which.
+        replication: u64,
+        /// Why.
+        source: RunError,
+    },
+    /// The thread pool could not be built.
+    #[error("cannot start {0} worker threads")]
+    Threads(usize),
+    /// Bad input (a shard spec, a sweep path, inconsistent shard outputs...).
+    #[error("{0}")]
+    Input(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A deterministic slice of replications: shard `index` (1-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 1..=count.
+    pub index: u64,
+    /// Number of shards.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Parses `"i/n"` with 1 <= i <= n.
+    pub fn parse(s: &str) -> Result<Shard, StudyError> {
+        let bad = || {
+            StudyError::Input(format!(
+                "--shard {s:?}: write it as i/n with 1 <= i <= n, e.g. 2/3"
+            ))
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The replication indices of this shard out of `total`: a contiguous block.
+    pub fn range(&self, total: u64) -> std::ops::Range<u64> {
+        let lo = (u128::from(self.index - 1) * u128::from(total) / u128::from(self.count)) as u64;
+        let hi = (u128::from(self.index) * u128::from(total) / u128::from(self.count)) as u64;
+        lo..hi
+    }
+}
+
+/// Runs the replications `indices` of `scenario` with master `seed` on `threads` threads
+/// (0: all cores). `done` is called, from worker threads, with each finished row (for
+/// progress and the resume journal). Returns the rows sorted by replication.
+pub fn run_replications(
+    scenario: &Scenario,
+    seed: u64,
+    indices: &[u64],
+    threads: usize,
+    done: &(dyn Fn(&Row) + Sync),
+) -> Result<Vec<Row>, StudyError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|_| StudyError::Threads(threads))?;
+    let mut rows: Vec<Row> = pool.install(|| {
+        indices
+            .par_iter()
+            .map(|&r| {
+                let s = dialtone_scenario::run(scenario, seed, r).map_err(|source| {
+                    StudyError::Run {
+                        replication: r,
+                        source,
+                    }
+                })?;
+                let row = Row::of(&s);
+                done(&row);
+                Ok(row)
+            })
+            .collect::<Result<Vec<Row>, StudyError>>()
+    })?;
+    rows.sort_by_key(|r| r.replication);
+    Ok(rows)
+}
+
+/// What identifies a study: enough to merge shards and to check they belong together.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StudyMeta {
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategy.
+    pub strategy: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications in the whole study.
+    pub replications: u64,
+    /// The RTO target (seconds) for the share meeting it.
+    pub rto_target_s: f64,
+    /// A digest of the validated scenario, so shards of different files never merge.
+    pub scenario_digest: String,
+    /// This output's shard, if it is one.
+    pub shard: Option<Shard>,
+}
+
+/// summary.json of a study.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StudySummary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Strategy.
+    pub strategy: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications summarised.
+    pub replications: u64,
+    /// Statistics per metric, in column order (a JSON object).
+    #[serde(serialize_with = "as_map")]
+    pub metrics: Vec<(String, stats::Stat)>,
+    /// Targets met: share of replications whose slowest database came back within the RTO
+    /// target (a database that never came back misses it), and share without split brain.
+    pub targets: Targets,
+}
+
+/// Serialises `(key, value)` pairs as a JSON object, keeping their order.
+pub fn as_map<V: Serialize, S: serde::Serializer>(
+    v: &[(String, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(k, x)| (k, x)))
+}
+
+/// Shares of replications meeting targets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Targets {
+    /// The RTO target, seconds.
+    pub rto_target_s: f64,
+    /// Share with every database back within the target.
+    pub rto_met_share: f64,
+    /// Share with no split brain.
+    pub no_split_brain_share: f64,
+    /// Share with no mail lost silently.
+    pub no_mail_lost_share: f64,
+}
+
+/// Summarises sorted rows.
+pub fn summarize(meta: &StudyMeta, rows: &[Row]) -> StudySummary {
+    let col = |i: usize| {
+        rows.iter()
+            .map(|r| r.values.get(i).copied().flatten())
+            .collect::<Vec<_>>()
+    };
+    let metrics = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| ((*name).to_owned(), stats::describe(&col(i))))
+        .collect();
+    let idx = |name: &str| COLUMNS.iter().position(|(n, _)| *n == name).unwrap_or(0);
+    let n = rows.len().max(1) as f64;
+    let share = |i: usize, ok: &dyn Fn(Option<f64>) -> bool| {
+        rows.iter()
+            .filter(|r| ok(r.values.get(i).copied().flatten()))
+            .count() as f64
+            / n
+    };
+    let target = meta.rto_target_s;
+    StudySummary {
+        scenario: meta.scenario.clone(),
+        strategy: meta.strategy.clone(),
+        seed: meta.seed,
+        replications: rows.len() as u64,
+        metrics,
+        targets: Targets {
+            rto_target_s: target,
+            rto_met_share: share(idx("rto_max_s"), &|v| v.is_some_and(|x| x <= target)),
+            no_split_brain_share: share(idx("split_brain_ms"), &|v| v == Some(0.0)),
+            no_mail_lost_share: share(idx("mail_lost_silently"), &|v| v == Some(0.0)),
+        },
+    }
+}
+
+/// The metadata of a study of `scenario`.
+pub fn meta(scenario: &Scenario, seed: u64, replications: u64, shard: Option<Shard>) -> StudyMeta {
+    StudyMeta {
+        scenario: scenario.name.clone(),
+        strategy: scenario.strategy.clone(),
+        seed,
+        replications,
+        rto_target_s: scenario.spec.metrics.rto_target.as_secs_f64(),
+        scenario_digest: io::digest(&serde_json::to_string(&scenario.spec).unwrap_or_default()),
+        shard,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_replication_once() {
+        for total in [0u64, 1, 7, 10, 1000, 10_001] {
+            for count in [1u64, 3, 7, 16] {
+                let mut all = Vec::new();
+                for index in 1..=count {
+                    all.extend(Shard { index, count }.range(total));
+                }
+                assert_eq!(
+                    all,
+                    (0..total).collect::<Vec<_>>(),
+                    "total {total}, {count} shards"
+                );
+            }
+        }
+        assert!(Shard::parse("0/3").is_err());
+        assert!(Shard::parse("4/3").is_err());
+        assert!(Shard::parse("x").is_err());
+        assert_eq!(Shard::parse("2/3").ok(), Some(Shard { index: 2, count: 3 }));
+    }
+}
