@@ -238,16 +238,17 @@ fn main() -> ExitCode {
             out,
             force,
             quiet,
-        } => study::compare(
-            &scenario,
-            &strategies,
-            replications,
-            threads,
-            seed,
-            out.as_deref(),
-            quiet,
-            force,
-        ),
+        } => {
+            let o = study::Opts {
+                replications,
+                threads,
+                seed,
+                out: out.as_deref(),
+                quiet,
+                force,
+            };
+            study::compare(&scenario, &strategies, &o)
+        }
         Command::Sweep {
             scenario,
             sets,
@@ -257,16 +258,17 @@ fn main() -> ExitCode {
             out,
             force,
             quiet,
-        } => study::sweep(
-            &scenario,
-            &sets,
-            replications,
-            threads,
-            seed,
-            out.as_deref(),
-            quiet,
-            force,
-        ),
+        } => {
+            let o = study::Opts {
+                replications,
+                threads,
+                seed,
+                out: out.as_deref(),
+                quiet,
+                force,
+            };
+            study::sweep(&scenario, &sets, &o)
+        }
         Command::Merge { dirs, out, force } => study::merge(&dirs, &out, force),
         Command::Validate { files } => validate(&files),
         Command::List { what, dir } => list(what, &dir),

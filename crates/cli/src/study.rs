@@ -202,16 +202,19 @@ fn print_study(s: &StudySummary) {
     })();
 }
 
-pub(crate) fn compare(
-    path: &Path,
-    strategies: &str,
-    n: Option<u64>,
-    threads: usize,
-    seed: Option<u64>,
-    out: Option<&Path>,
-    quiet: bool,
-    force: bool,
-) -> Result<(), Failure> {
+/// Options shared by compare and sweep.
+pub(crate) struct Opts<'a> {
+    pub(crate) replications: Option<u64>,
+    pub(crate) threads: usize,
+    pub(crate) seed: Option<u64>,
+    pub(crate) out: Option<&'a Path>,
+    pub(crate) quiet: bool,
+    pub(crate) force: bool,
+}
+
+pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(), Failure> {
+    let (n, threads, seed, out, quiet, force) =
+        (o.replications, o.threads, o.seed, o.out, o.quiet, o.force);
     let sc = load(path, None)?;
     let list: Vec<String> = strategies
         .split(',')
@@ -223,17 +226,18 @@ pub(crate) fn compare(
         check_out(dir, force, false)?;
     }
     let bar = progress(n * list.len() as u64, quiet);
-    let c = dialtone_study::compare::compare(
-        &path.display().to_string(),
-        &sc.name,
-        &sc.spec,
-        &list,
-        n,
-        seed.unwrap_or(sc.seed),
+    let file = path.display().to_string();
+    let opts = dialtone_study::compare::CompareOptions {
+        file: &file,
+        name: &sc.name,
+        spec: &sc.spec,
+        strategies: &list,
+        replications: n,
+        seed: seed.unwrap_or(sc.seed),
         threads,
-        false,
-        &|_| bar.inc(1),
-    )?;
+        independent: false,
+    };
+    let c = dialtone_study::compare::compare(&opts, &|_| bar.inc(1))?;
     bar.finish_and_clear();
     let mut o = std::io::stdout().lock();
     let _ = (|| -> std::io::Result<()> {
@@ -290,16 +294,9 @@ pub(crate) fn compare(
     Ok(())
 }
 
-pub(crate) fn sweep(
-    path: &Path,
-    sets: &[String],
-    n: Option<u64>,
-    threads: usize,
-    seed: Option<u64>,
-    out: Option<&Path>,
-    quiet: bool,
-    force: bool,
-) -> Result<(), Failure> {
+pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Failure> {
+    let (n, threads, seed, out, quiet, force) =
+        (o.replications, o.threads, o.seed, o.out, o.quiet, o.force);
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;

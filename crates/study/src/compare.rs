@@ -50,19 +50,43 @@ fn diffs_as_map<S: serde::Serializer>(
     s.collect_map(v.iter().map(|(k, d)| (k, M(d))))
 }
 
-/// Runs every strategy on replications `0..n` with the same `seed` (or, with
-/// `independent`, a different seed per strategy: only for showing what CRN buys).
+/// What to compare.
+#[derive(Debug, Clone)]
+pub struct CompareOptions<'a> {
+    /// The file, for messages.
+    pub file: &'a str,
+    /// The scenario's name.
+    pub name: &'a str,
+    /// The scenario as parsed.
+    pub spec: &'a ScenarioSpec,
+    /// Strategies; differences are against the first.
+    pub strategies: &'a [String],
+    /// Replications per strategy.
+    pub replications: u64,
+    /// Master seed shared by every strategy.
+    pub seed: u64,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Give each strategy its own seed instead (only to show what CRN buys).
+    pub independent: bool,
+}
+
+/// Runs every strategy on replications `0..n` with the same seed (common random
+/// numbers), calling `done` with each finished row.
 pub fn compare(
-    file: &str,
-    name: &str,
-    spec: &ScenarioSpec,
-    strategies: &[String],
-    n: u64,
-    seed: u64,
-    threads: usize,
-    independent: bool,
+    o: &CompareOptions<'_>,
     done: &(dyn Fn(&Row) + Sync),
 ) -> Result<Comparison, StudyError> {
+    let (file, name, spec, strategies, n, seed, threads, independent) = (
+        o.file,
+        o.name,
+        o.spec,
+        o.strategies,
+        o.replications,
+        o.seed,
+        o.threads,
+        o.independent,
+    );
     if strategies.len() < 2 {
         return Err(StudyError::Input("compare needs at least two strategies, e.g. --strategies restore-only,dial-tone-same-server".into()));
     }
