@@ -175,3 +175,153 @@ fn lists_name_every_strategy_and_scenario() {
     let out = dialtone(&["list", "scenarios"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("enterprise-two-sites"));
 }
+
+#[test]
+fn a_study_killed_mid_way_resumes_to_the_uninterrupted_result() {
+    let (whole, killed) = (tmp("whole"), tmp("killed"));
+    let args = |d: &Path| -> Vec<String> {
+        [
+            "study",
+            "scenarios/site-failure-dac.json",
+            "--replications",
+            "400",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([d.to_str().expect("utf8").to_owned()])
+        .collect()
+    };
+    let out = dialtone(&args(&whole).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Start the same study, SIGKILL it once some replications are in its journal.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(args(&killed))
+        .current_dir(root())
+        .spawn()
+        .expect("spawn");
+    let journal = killed.join("journal.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let lines = std::fs::read_to_string(&journal)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if lines >= 10
+            || child.try_wait().expect("wait").is_some()
+            || std::time::Instant::now() > deadline
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill(); // SIGKILL on Unix
+    let _ = child.wait();
+    let finished = std::fs::read_to_string(&journal)
+        .map(|t| t.lines().count())
+        .unwrap_or(0);
+    assert!(
+        (10..400).contains(&finished),
+        "killed mid-way: {finished} of 400 in the journal"
+    );
+    assert!(
+        !killed.join("summary.json").exists(),
+        "no summary from an interrupted study"
+    );
+    assert!(!killed.join("summary.json").exists() || killed.join("journal.jsonl").exists());
+    // Without --resume the folder is protected; with it the study continues.
+    let refused = dialtone(&args(&killed).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let mut resume = args(&killed);
+    resume.push("--resume".into());
+    let out = dialtone(&resume.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["summary.json", "replications.csv"] {
+        assert_eq!(
+            std::fs::read(whole.join(f)).expect(f),
+            std::fs::read(killed.join(f)).expect(f),
+            "{f} differs after resume"
+        );
+    }
+    let _ = (
+        std::fs::remove_dir_all(&whole),
+        std::fs::remove_dir_all(&killed),
+    );
+}
+
+#[test]
+fn compare_and_sweep_run_and_refuse_bad_paths() {
+    let out = dialtone(&[
+        "compare",
+        "scenarios/db-corruption-dial-tone-same-server.json",
+        "--strategies",
+        "restore-only,dial-tone-same-server",
+        "--replications",
+        "5",
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("dial-tone-same-server − restore-only"));
+    let out = dialtone(&[
+        "sweep",
+        "scenarios/site-failure-dac.json",
+        "--set",
+        "topology.dns.ttl=60s,1h",
+        "--replications",
+        "3",
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("topology.dns.ttl="))
+            .count(),
+        2
+    );
+    let bad = dialtone(&[
+        "sweep",
+        "scenarios/site-failure-dac.json",
+        "--set",
+        "topology.dsn.ttl=60s",
+        "--quiet",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no field `dsn`"));
+    let wrong = dialtone(&[
+        "sweep",
+        "scenarios/site-failure-dac.json",
+        "--set",
+        "topology.dns.ttl=5,6",
+        "--quiet",
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("topology.dns.ttl"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+}

@@ -1,0 +1,229 @@
+//! Studies: thread-count invariance, shard/merge equality, resume equality, common random
+//! numbers, and a statistical check against validation.md Case 6.
+
+use std::path::{Path, PathBuf};
+
+use dialtone_scenario::Scenario;
+use dialtone_study::io::{Journal, read_journal, write_study};
+use dialtone_study::{Row, Shard, StudyMeta, meta, run_replications, summarize};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scenario(name: &str) -> Scenario {
+    dialtone_scenario::load(&root().join(format!("scenarios/{name}.json")))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dialtone-study-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn nothing(_: &Row) {}
+
+/// Runs a whole study into `dir` and returns summary.json's bytes.
+fn study_bytes(sc: &Scenario, n: u64, threads: usize, dir: &Path) -> Vec<u8> {
+    let idx: Vec<u64> = (0..n).collect();
+    let rows = run_replications(sc, sc.seed, &idx, threads, &nothing).expect("runs");
+    let m = meta(sc, sc.seed, n, None);
+    write_study(dir, &m, &rows, &summarize(&m, &rows)).expect("write");
+    std::fs::read(dir.join("summary.json")).expect("summary")
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let sc = scenario("site-failure-dac");
+    let (a, b) = (tmp("t1"), tmp("t2"));
+    let one = study_bytes(&sc, 24, 1, &a);
+    let two = study_bytes(&sc, 24, 2, &b);
+    assert_eq!(one, two);
+    assert_eq!(
+        std::fs::read(a.join("replications.csv")).expect("csv"),
+        std::fs::read(b.join("replications.csv")).expect("csv")
+    );
+    let _ = (std::fs::remove_dir_all(&a), std::fs::remove_dir_all(&b));
+}
+
+#[test]
+fn merged_shards_equal_the_whole_study_byte_for_byte() {
+    let sc = scenario("db-corruption-dial-tone-same-server");
+    let n = 21;
+    let whole = tmp("whole");
+    let want = study_bytes(&sc, n, 2, &whole);
+    let want_csv = std::fs::read(whole.join("replications.csv")).expect("csv");
+    for count in [1u64, 3, 7] {
+        let mut dirs = Vec::new();
+        for index in 1..=count {
+            let shard = Shard { index, count };
+            let idx: Vec<u64> = shard.range(n).collect();
+            let rows = run_replications(&sc, sc.seed, &idx, 2, &nothing).expect("runs");
+            let m = meta(&sc, sc.seed, n, Some(shard));
+            let d = tmp(&format!("shard-{count}-{index}"));
+            write_study(&d, &m, &rows, &summarize(&m, &rows)).expect("write");
+            dirs.push(d);
+        }
+        let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+        let (m, rows) = dialtone_study::io::merge(&refs).expect("merge");
+        let out = tmp(&format!("merged-{count}"));
+        write_study(&out, &m, &rows, &summarize(&m, &rows)).expect("write");
+        assert_eq!(
+            std::fs::read(out.join("summary.json")).expect("summary"),
+            want,
+            "{count} shards"
+        );
+        assert_eq!(
+            std::fs::read(out.join("replications.csv")).expect("csv"),
+            want_csv,
+            "{count} shards"
+        );
+        // A missing shard is refused.
+        if count > 1 {
+            let e = dialtone_study::io::merge(&refs[1..])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("missing"), "{e}");
+        }
+        for d in dirs {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        let _ = std::fs::remove_dir_all(out);
+    }
+    let _ = std::fs::remove_dir_all(whole);
+}
+
+#[test]
+fn a_resumed_study_equals_an_uninterrupted_one() {
+    let sc = scenario("site-failure-dac");
+    let n = 16;
+    let whole = tmp("uninterrupted");
+    let want = study_bytes(&sc, n, 2, &whole);
+    // First attempt: only some replications finish (and a torn line is left behind).
+    let dir = tmp("resumed");
+    let journal = Journal::open(&dir).expect("journal");
+    let first: Vec<u64> = vec![0, 3, 4, 9, 15];
+    run_replications(&sc, sc.seed, &first, 2, &|r| journal.append(r)).expect("runs");
+    drop(journal);
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("journal.jsonl"))
+            .expect("open");
+        write!(f, "{{\"replication\":7,\"values\":[1.0,").expect("torn");
+    }
+    // Resume: read what finished, run the rest.
+    let done = read_journal(&dir).expect("read");
+    assert_eq!(
+        done.iter().map(|r| r.replication).collect::<Vec<_>>(),
+        first,
+        "the torn line is ignored"
+    );
+    let rest: Vec<u64> = (0..n).filter(|r| !first.contains(r)).collect();
+    let mut rows = run_replications(&sc, sc.seed, &rest, 2, &nothing).expect("runs");
+    rows.extend(done);
+    rows.sort_by_key(|r| r.replication);
+    let m: StudyMeta = meta(&sc, sc.seed, n, None);
+    write_study(&dir, &m, &rows, &summarize(&m, &rows)).expect("write");
+    assert_eq!(
+        std::fs::read(dir.join("summary.json")).expect("summary"),
+        want
+    );
+    let _ = (
+        std::fs::remove_dir_all(&dir),
+        std::fs::remove_dir_all(&whole),
+    );
+}
+
+#[test]
+fn common_random_numbers_narrow_the_paired_interval() {
+    let sc = scenario("db-corruption-dial-tone-same-server");
+    let strategies = vec![
+        "restore-only".to_owned(),
+        "dial-tone-same-server".to_owned(),
+    ];
+    let width = |independent: bool| {
+        let o = dialtone_study::compare::CompareOptions {
+            file: "t",
+            name: &sc.name,
+            spec: &sc.spec,
+            strategies: &strategies,
+            replications: 40,
+            seed: 5,
+            threads: 2,
+            independent,
+        };
+        let c = dialtone_study::compare::compare(&o, &nothing).expect("compare");
+        let (_, d) = c.differences[0]
+            .1
+            .iter()
+            .find(|(n, _)| n == "mail_delivered_late")
+            .expect("metric")
+            .clone();
+        let [lo, hi] = d.ci95.expect("ci");
+        hi - lo
+    };
+    let (crn, indep) = (width(false), width(true));
+    assert!(
+        crn < indep * 0.5,
+        "paired CI width with CRN {crn:.1} vs independent {indep:.1}"
+    );
+}
+
+/// validation.md Case 6: a 3-member DAG (static Node Majority) whose servers fail and are
+/// repaired independently (MTTF 1000 h, MTTR 10 h, exponential) is available when 2 of 3
+/// are up: A = 3A² − 2A³ = 0.999707852365. Overheads (detection, failover, client retry)
+/// are set to milliseconds so they do not bias the estimate.
+#[test]
+fn a_three_member_dag_reproduces_two_of_three_availability() {
+    let text = r#"{
+      "description": "validation Case 6: 2-of-3 availability",
+      "topology": {
+        "sites": [{"name": "s"}],
+        "servers": [{"name": "a", "site": "s"}, {"name": "b", "site": "s"}, {"name": "c", "site": "s"}],
+        "dag": {"members": ["a", "b", "c"], "dynamic_quorum": false},
+        "databases": [{"name": "db", "size": "10GB", "mailboxes": 100,
+                       "copies": [{"server": "a"}, {"server": "b"}, {"server": "c"}]}],
+        "backup": {"every": null},
+        "timing": {"heartbeat": "1ms", "failover": "1ms"}
+      },
+      "clients": [{"kind": "web", "share": 1.0}],
+      "client_behaviour": {"buckets": 1, "web_retry": "1ms"},
+      "workload": {"messages_per_user_per_day": 0, "tick": "1h"},
+      "failures": [
+        {"kind": "server-outage", "target": "a", "time_to_failure": "exponential(1000h)", "time_to_repair": "exponential(10h)"},
+        {"kind": "server-outage", "target": "b", "time_to_failure": "exponential(1000h)", "time_to_repair": "exponential(10h)"},
+        {"kind": "server-outage", "target": "c", "time_to_failure": "exponential(1000h)", "time_to_repair": "exponential(10h)"}
+      ],
+      "strategy": {"name": "none"},
+      "run": {"horizon": "3650d", "seed": 2026}
+    }"#;
+    let sc =
+        dialtone_scenario::parse("case6.json", "case6", text).unwrap_or_else(|e| panic!("{e}"));
+    let n = 160;
+    let idx: Vec<u64> = (0..n).collect();
+    let rows = run_replications(&sc, sc.seed, &idx, 2, &nothing).expect("runs");
+    let col = dialtone_study::COLUMNS
+        .iter()
+        .position(|(c, _)| *c == "availability")
+        .expect("column");
+    let a: Vec<f64> = rows.iter().map(|r| r.values[col].expect("value")).collect();
+    let mean = a.iter().sum::<f64>() / n as f64;
+    let sd = (a.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+    let se = sd / (n as f64).sqrt();
+    let exact = 0.999_707_852_365;
+    let u = 1.0 - exact;
+    assert!(
+        (mean - exact).abs() <= 3.29 * se,
+        "estimate {mean:.9} vs exact {exact:.9}: error {:.3e} > 3.29 SE = {:.3e}",
+        (mean - exact).abs(),
+        3.29 * se
+    );
+    assert!(
+        1.96 * se <= 0.12 * u,
+        "half-width {:.3e} is more than 12% of U = {u:.3e}: run longer",
+        1.96 * se
+    );
+}
