@@ -411,6 +411,22 @@ impl Database {
         lost
     }
 
+    /// Rule `db.restore`: what a restore from the last backup recovers, rolled forward
+    /// through the surviving logs (all of them unless the active copy's disk was lost;
+    /// never past a corruption): `(head log, messages)`.
+    pub fn restorable(&self) -> (u64, u64) {
+        let logs_survive = self.state != DbState::Failed(FailReason::DiskLost);
+        let mut head = if logs_survive {
+            self.log_gen
+        } else {
+            self.backed_up
+        };
+        if let Some(bad) = self.corrupt_from {
+            head = head.min(bad.saturating_sub(1));
+        }
+        (head, self.messages_in_logs(head))
+    }
+
     /// Restores the active copy from a backup rolled forward to log `head`, holding
     /// `messages`: dismounted and ready to mount; passive copies need a reseed.
     pub fn restore_to(&mut self, head: u64, messages: u64) {

@@ -749,34 +749,14 @@ impl World {
             }
             Action::RestoreBackup { home, server } => {
                 let orig = self.db_ref(*home, DbRef::Original)?;
-                if !self.server_up(*server) {
-                    return Err(E_::Unreachable(server.0));
-                }
-                if let Some(site) = self.spec.timing.backup_site
-                    && !self.net.reachable(site, self.site_of(*server))
-                {
-                    return Err(E_::BackupUnreachable(site.0));
-                }
+                self.check_restore_target(*server)?;
                 check_schema(
                     self.dbs[orig].params.schema_version,
                     self.servers[server.index()].schema_version,
                 )?;
-                let src = &self.dbs[orig];
-                // Roll forward: logs survive unless the disk was lost; corruption stops
-                // the roll-forward before the bad log.
-                let logs_survive =
-                    src.state != DbState::Failed(crate::database::FailReason::DiskLost);
-                let mut upto = if logs_survive {
-                    src.log_gen
-                } else {
-                    src.backed_up
-                };
-                if let Some(bad) = src.corrupt_from {
-                    upto = upto.min(bad.saturating_sub(1));
-                }
-                let kept = src.messages_in_logs(upto);
-                let lost = src.messages - kept;
-                let size = src.params.size_mb;
+                let (_, kept) = self.dbs[orig].restorable();
+                let lost = self.dbs[orig].messages - kept;
+                let size = self.dbs[orig].params.size_mb;
                 let mut rdb = self.new_db(*home, *server, DbKind::Recovery, size);
                 rdb.messages = kept;
                 let id = self.push_db(rdb);
@@ -784,54 +764,20 @@ impl World {
                 self.restored[id] = true;
                 self.homes[*home].recovery = Some(DatabaseId::from(id));
                 self.homes[*home].recovery_holds_dial_tone = false;
-                if lost > 0 {
-                    self.transport
-                        .lossy_mount(now, crate::ids::DatabaseId::from(*home), lost);
-                }
-                let secs = size.div_ceil(self.spec.timing.restore_mb_per_s.max(1));
-                let done =
-                    now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
-                let _ = ctx.schedule(done, Event::RestoreDone(DatabaseId::from(id)).into());
+                self.restore_running(*home, id, lost, now, ctx);
             }
             Action::RestoreInPlace { home } => {
                 let orig = self.db_ref(*home, DbRef::Original)?;
                 let server = self.dbs[orig].copies[self.dbs[orig].active].config.server;
-                if !self.server_up(server) {
-                    return Err(E_::Unreachable(server.0));
-                }
-                if let Some(site) = self.spec.timing.backup_site
-                    && !self.net.reachable(site, self.site_of(server))
-                {
-                    return Err(E_::BackupUnreachable(site.0));
-                }
-                let src = &self.dbs[orig];
-                let logs_survive =
-                    src.state != DbState::Failed(crate::database::FailReason::DiskLost);
-                let mut upto = if logs_survive {
-                    src.log_gen
-                } else {
-                    src.backed_up
-                };
-                if let Some(bad) = src.corrupt_from {
-                    upto = upto.min(bad.saturating_sub(1));
-                }
-                let kept = src.messages_in_logs(upto);
-                let lost = src.messages - kept;
-                let size = src.params.size_mb;
-                let db = &mut self.dbs[orig];
-                db.restore_to(upto, kept);
+                self.check_restore_target(server)?;
+                let (head, kept) = self.dbs[orig].restorable();
+                let lost = self.dbs[orig].messages - kept;
+                self.dbs[orig].restore_to(head, kept);
                 self.restored.resize(self.dbs.len(), false);
                 self.restored[orig] = true;
                 self.restoring_in_place.resize(self.homes.len(), false);
                 self.restoring_in_place[*home] = true;
-                if lost > 0 {
-                    self.transport
-                        .lossy_mount(now, crate::ids::DatabaseId::from(*home), lost);
-                }
-                let secs = size.div_ceil(self.spec.timing.restore_mb_per_s.max(1));
-                let done =
-                    now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
-                let _ = ctx.schedule(done, Event::RestoreDone(DatabaseId::from(orig)).into());
+                self.restore_running(*home, orig, lost, now, ctx);
             }
             Action::Swap { home } => {
                 let h = *home;
@@ -948,6 +894,41 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// A restore onto `server` needs it up and the backup site reachable from it.
+    fn check_restore_target(&self, server: ServerId) -> Result<(), ActionError> {
+        if !self.server_up(server) {
+            return Err(ActionError::Unreachable(server.0));
+        }
+        if let Some(site) = self.spec.timing.backup_site
+            && !self.net.reachable(site, self.site_of(server))
+        {
+            return Err(ActionError::BackupUnreachable(site.0));
+        }
+        Ok(())
+    }
+
+    /// A restore into database `target` has started: the messages it cannot recover go
+    /// through Safety Net, and it finishes after size / restore rate.
+    fn restore_running<E: From<Event>, S: TraceSink>(
+        &mut self,
+        home: usize,
+        target: usize,
+        lost: u64,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        if lost > 0 {
+            self.transport
+                .lossy_mount(now, DatabaseId::from(home), lost);
+        }
+        let secs = self.dbs[target]
+            .params
+            .size_mb
+            .div_ceil(self.spec.timing.restore_mb_per_s.max(1));
+        let done = now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
+        let _ = ctx.schedule(done, Event::RestoreDone(DatabaseId::from(target)).into());
     }
 
     /// Whether database `d` holds its mailboxes' pre-failure items.
