@@ -290,46 +290,7 @@ pub fn build(
             let homes = need_db_failure("use it for database corruption or disk loss")?;
             for h in homes {
                 let s = cx.active_server(h);
-                let create = b.act(
-                    format!("create dial tone {}", names.databases[h]),
-                    Action::CreateDialTone { home: h, server: s },
-                    &[],
-                );
-                let mv = b.act(
-                    "move mailboxes to dial tone",
-                    Action::MoveMailboxes {
-                        home: h,
-                        to: DbRef::DialTone,
-                    },
-                    &[create],
-                );
-                let mount = b.act(
-                    "mount dial tone",
-                    Action::Mount {
-                        home: h,
-                        db: DbRef::DialTone,
-                    },
-                    &[mv],
-                );
-                let restore = b.act(
-                    "restore to recovery database",
-                    Action::RestoreBackup { home: h, server: s },
-                    &[create],
-                );
-                let wait = b.push(
-                    "wait for the restore",
-                    StepKind::Wait(Cond::RestoreFinished(h)),
-                    &[restore],
-                );
-                let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);
-                b.act(
-                    "merge dial tone data",
-                    Action::Merge {
-                        home: h,
-                        mailboxes_per_hour: None,
-                    },
-                    &[swap],
-                );
+                dial_tone_swap_merge(&mut b, h, s, &[], &SAME_SERVER_2013, &names.databases[h]);
             }
         }
         "dial-tone-alternate-server" | "dial-tone-alternate-stay" => {
@@ -513,47 +474,7 @@ pub fn build(
                 Vec::new()
             };
             for h in homes {
-                let create = b.act(
-                    "recreate the mailboxes (empty store)",
-                    Action::CreateDialTone { home: h, server: s },
-                    &rebuild,
-                );
-                let mv = b.act(
-                    "point the mailboxes at it",
-                    Action::MoveMailboxes {
-                        home: h,
-                        to: DbRef::DialTone,
-                    },
-                    &[create],
-                );
-                let mount = b.act(
-                    "mount the new store",
-                    Action::Mount {
-                        home: h,
-                        db: DbRef::DialTone,
-                    },
-                    &[mv],
-                );
-                let restore = b.act(
-                    "restore into the Recovery Storage Group",
-                    Action::RestoreBackup { home: h, server: s },
-                    &[create],
-                );
-                let wait = b.push(
-                    "wait for the restore",
-                    StepKind::Wait(Cond::RestoreFinished(h)),
-                    &[restore],
-                );
-                let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);
-                // Seed 003: "Use the Copy option", at the same throughput as a merge.
-                b.act(
-                    "Recover Mailbox Data: Copy",
-                    Action::Merge {
-                        home: h,
-                        mailboxes_per_hour: None,
-                    },
-                    &[swap],
-                );
+                dial_tone_swap_merge(&mut b, h, s, &rebuild, &RSG_2003, &names.databases[h]);
             }
         }
         "datacenter-switchover-dac" | "switchback" | "datacenter-switchover-non-dac" => {
@@ -915,6 +836,79 @@ pub fn build(
         _ => unreachable!("every listed strategy is handled"),
     }
     Ok(b.steps)
+}
+
+/// Step names of the dial tone / restore / swap / merge procedure in each version's words.
+struct Words {
+    create: &'static str,
+    move_: &'static str,
+    mount: &'static str,
+    restore: &'static str,
+    merge: &'static str,
+}
+
+/// 2013 (seed 000, exchange-facts §6).
+const SAME_SERVER_2013: Words = Words {
+    create: "create dial tone",
+    move_: "move mailboxes to dial tone",
+    mount: "mount dial tone",
+    restore: "restore to recovery database",
+    merge: "merge dial tone data",
+};
+
+/// 2003 (seed 003): "Use the Copy option", at the same throughput as a merge.
+const RSG_2003: Words = Words {
+    create: "recreate the mailboxes (empty store)",
+    move_: "point the mailboxes at it",
+    mount: "mount the new store",
+    restore: "restore into the Recovery Storage Group",
+    merge: "Recover Mailbox Data: Copy",
+};
+
+/// Dial tone on server `s` for group `h`, restore to a recovery database on `s`, swap,
+/// then merge (or copy) the dial tone data back: the procedure of 2013 same-server dial
+/// tone and of the 2003 Recovery Storage Group alike.
+fn dial_tone_swap_merge(b: &mut B, h: usize, s: ServerId, deps: &[usize], w: &Words, db: &str) {
+    let create = b.act(
+        format!("{} {db}", w.create),
+        Action::CreateDialTone { home: h, server: s },
+        deps,
+    );
+    let mv = b.act(
+        w.move_,
+        Action::MoveMailboxes {
+            home: h,
+            to: DbRef::DialTone,
+        },
+        &[create],
+    );
+    let mount = b.act(
+        w.mount,
+        Action::Mount {
+            home: h,
+            db: DbRef::DialTone,
+        },
+        &[mv],
+    );
+    let restore = b.act(
+        w.restore,
+        Action::RestoreBackup { home: h, server: s },
+        &[create],
+    );
+    let wait = b.push(
+        "wait for the restore",
+        StepKind::Wait(Cond::RestoreFinished(h)),
+        &[restore],
+    );
+    let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);
+    b.act(
+        w.merge,
+        Action::Merge {
+            home: h,
+            mailboxes_per_hour: None,
+        },
+        &[swap],
+    );
 }
 
 /// Builds a custom playbook from `strategy.steps`.
