@@ -48,33 +48,17 @@ enum Command {
     Study {
         /// The scenario file.
         scenario: PathBuf,
-        /// Replications (default: the file's run.replications).
-        #[arg(long)]
-        replications: Option<u64>,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Master seed (default: the file's).
-        #[arg(long)]
-        seed: Option<u64>,
         /// Use this strategy instead of the file's.
         #[arg(long)]
         strategy: Option<String>,
-        /// Write summary.json, replications.csv, study.json (and the resume journal) here.
-        #[arg(long)]
-        out: Option<PathBuf>,
         /// Run only shard i of n (1-based), e.g. 2/3; merge the shards with `dialtone merge`.
         #[arg(long)]
         shard: Option<String>,
         /// Continue an interrupted study in --out without redoing finished replications.
         #[arg(long)]
         resume: bool,
-        /// Overwrite --out if it already holds results.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        opts: RunOpts,
     },
     /// Run several strategies on the same replications and compare them (paired).
     ///
@@ -85,24 +69,8 @@ enum Command {
         /// Comma-separated strategies; differences are against the first.
         #[arg(long)]
         strategies: String,
-        /// Replications per strategy (default: the file's).
-        #[arg(long)]
-        replications: Option<u64>,
-        /// Worker threads (default: all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Master seed (default: the file's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Write summary.json and one replications CSV per strategy here.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Overwrite --out if it already holds results.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        opts: RunOpts,
     },
     /// Run a study at every point of a grid of scenario parameters.
     ///
@@ -113,24 +81,8 @@ enum Command {
         /// PATH=V1,V2,... (repeatable); PATH is a JSON path such as topology.dns.ttl.
         #[arg(long = "set", required = true)]
         sets: Vec<String>,
-        /// Replications per point (default: the file's).
-        #[arg(long)]
-        replications: Option<u64>,
-        /// Worker threads (default: all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Master seed (default: the file's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Write summary.json here.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Overwrite --out if it already holds results.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        opts: RunOpts,
     },
     /// Merge the output folders of a sharded study into the output of the whole study.
     ///
@@ -175,6 +127,42 @@ enum Command {
     },
 }
 
+/// Options every study-like command takes.
+#[derive(Debug, clap::Args)]
+struct RunOpts {
+    /// Replications (default: the file's run.replications).
+    #[arg(long)]
+    replications: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Master seed (default: the file's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write the results here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Overwrite --out if it already holds results.
+    #[arg(long)]
+    force: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl RunOpts {
+    fn opts(&self) -> study::Opts<'_> {
+        study::Opts {
+            replications: self.replications,
+            threads: self.threads,
+            seed: self.seed,
+            out: self.out.as_deref(),
+            quiet: self.quiet,
+            force: self.force,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum ListWhat {
     Strategies,
@@ -208,67 +196,27 @@ fn main() -> ExitCode {
         } => run(&scenario, strategy.as_deref(), seed, out.as_deref(), trace),
         Command::Study {
             scenario,
-            replications,
-            threads,
-            seed,
             strategy,
-            out,
             shard,
             resume,
-            force,
-            quiet,
-        } => study::study(study::StudyArgs {
-            scenario: &scenario,
-            replications,
-            threads,
-            seed,
-            out: out.as_deref(),
-            shard: shard.as_deref(),
+            opts,
+        } => study::study(
+            &scenario,
+            strategy.as_deref(),
+            shard.as_deref(),
             resume,
-            quiet,
-            force,
-            strategy: strategy.as_deref(),
-        }),
+            &opts.opts(),
+        ),
         Command::Compare {
             scenario,
             strategies,
-            replications,
-            threads,
-            seed,
-            out,
-            force,
-            quiet,
-        } => {
-            let o = study::Opts {
-                replications,
-                threads,
-                seed,
-                out: out.as_deref(),
-                quiet,
-                force,
-            };
-            study::compare(&scenario, &strategies, &o)
-        }
+            opts,
+        } => study::compare(&scenario, &strategies, &opts.opts()),
         Command::Sweep {
             scenario,
             sets,
-            replications,
-            threads,
-            seed,
-            out,
-            force,
-            quiet,
-        } => {
-            let o = study::Opts {
-                replications,
-                threads,
-                seed,
-                out: out.as_deref(),
-                quiet,
-                force,
-            };
-            study::sweep(&scenario, &sets, &o)
-        }
+            opts,
+        } => study::sweep(&scenario, &sets, &opts.opts()),
         Command::Merge { dirs, out, force } => study::merge(&dirs, &out, force),
         Command::Validate { files } => validate(&files),
         Command::List { what, dir } => list(what, &dir),

@@ -61,39 +61,32 @@ fn check_out(dir: &Path, force: bool, resume: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(crate) struct StudyArgs<'a> {
-    pub(crate) scenario: &'a Path,
-    pub(crate) replications: Option<u64>,
-    pub(crate) threads: usize,
-    pub(crate) seed: Option<u64>,
-    pub(crate) out: Option<&'a Path>,
-    pub(crate) shard: Option<&'a str>,
-    pub(crate) resume: bool,
-    pub(crate) quiet: bool,
-    pub(crate) force: bool,
-    pub(crate) strategy: Option<&'a str>,
-}
-
-pub(crate) fn study(a: StudyArgs<'_>) -> Result<(), Failure> {
-    let sc = load(a.scenario, a.strategy)?;
-    let n = a.replications.unwrap_or(sc.replications);
+pub(crate) fn study(
+    scenario: &Path,
+    strategy: Option<&str>,
+    shard: Option<&str>,
+    resume: bool,
+    o: &Opts<'_>,
+) -> Result<(), Failure> {
+    let sc = load(scenario, strategy)?;
+    let n = o.replications.unwrap_or(sc.replications);
     if n == 0 {
         return Err(Failure::Input("--replications must be at least 1".into()));
     }
-    let seed = a.seed.unwrap_or(sc.seed);
-    let shard = a.shard.map(Shard::parse).transpose()?;
+    let seed = o.seed.unwrap_or(sc.seed);
+    let shard = shard.map(Shard::parse).transpose()?;
     let range = shard.map_or(0..n, |s| s.range(n));
     let m = meta(&sc, seed, n, shard);
-    if a.resume && a.out.is_none() {
+    if resume && o.out.is_none() {
         return Err(Failure::Input(
             "--resume needs --out (the folder to continue)".into(),
         ));
     }
     let mut done_rows: Vec<Row> = Vec::new();
-    let journal = match a.out {
+    let journal = match o.out {
         Some(dir) => {
-            check_out(dir, a.force, a.resume)?;
-            if a.resume {
+            check_out(dir, o.force, resume)?;
+            if resume {
                 if let Ok(old) = dialtone_study::io::read_meta(dir)
                     && (old.scenario_digest != m.scenario_digest
                         || old.seed != m.seed
@@ -129,7 +122,7 @@ pub(crate) fn study(a: StudyArgs<'_>) -> Result<(), Failure> {
                 .is_err()
         })
         .collect();
-    let bar = progress(range.end - range.start, a.quiet);
+    let bar = progress(range.end - range.start, o.quiet);
     bar.set_position(range.end - range.start - todo.len() as u64);
     let on_done = |row: &Row| {
         if let Some(j) = &journal {
@@ -137,13 +130,13 @@ pub(crate) fn study(a: StudyArgs<'_>) -> Result<(), Failure> {
         }
         bar.inc(1);
     };
-    let mut rows = run_replications(&sc, seed, &todo, a.threads, &on_done)?;
+    let mut rows = run_replications(&sc, seed, &todo, o.threads, &on_done)?;
     bar.finish_and_clear();
     rows.extend(done_rows);
     rows.sort_by_key(|r| r.replication);
     let summary = summarize(&m, &rows);
     print_study(&summary);
-    if let Some(dir) = a.out {
+    if let Some(dir) = o.out {
         write_study(dir, &m, &rows, &summary)?;
     }
     Ok(())
