@@ -30,6 +30,35 @@ pub struct Summary {
     pub databases: Vec<DatabaseMetrics>,
     /// The playbook as it ran.
     pub playbook: PlaybookReport,
+    /// Users without service and without history over time (change points).
+    pub curves: Curves,
+}
+
+/// Change-point curves `[time_s, users]`: the value holds from its time to the next.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Curves {
+    /// Users in the organisation.
+    pub users: u64,
+    /// Users who cannot both send and receive.
+    pub without_service: Vec<(f64, u64)>,
+    /// Users without their history (not counting offline readers).
+    pub without_history: Vec<(f64, u64)>,
+    /// The same per client kind present in the scenario: `(kind, users, without
+    /// service, without history)`.
+    pub by_kind: Vec<KindCurves>,
+}
+
+/// Curves of one client kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KindCurves {
+    /// The kind (`outlook-cached`, `web`, ...).
+    pub kind: String,
+    /// Its users.
+    pub users: u64,
+    /// Users of this kind without send/receive.
+    pub without_service: Vec<(f64, u64)>,
+    /// Users of this kind without history.
+    pub without_history: Vec<(f64, u64)>,
 }
 
 /// Headline metrics.
@@ -228,7 +257,37 @@ pub fn summarize(sc: &Scenario, seed: u64, replication: u64, r: &Runner, end: Si
             }
         })
         .collect();
+    let pts = |c: &[(SimTime, u64)]| {
+        c.iter()
+            .map(|&(t, v)| (t.as_secs_f64(), v))
+            .collect::<Vec<_>>()
+    };
+    let curves = Curves {
+        users: sc.world.cohorts.iter().map(|c| c.users).sum(),
+        without_service: pts(&t.without_service_curve),
+        without_history: pts(&t.without_history_curve),
+        by_kind: dialtone_model::world::KIND_LABELS
+            .iter()
+            .zip(&t.by_kind)
+            .filter_map(|(label, (svc, hist))| {
+                let users: u64 = sc
+                    .world
+                    .cohorts
+                    .iter()
+                    .filter(|c| c.kind.label() == *label)
+                    .map(|c| c.users)
+                    .sum();
+                (users > 0).then(|| KindCurves {
+                    kind: (*label).to_owned(),
+                    users,
+                    without_service: pts(svc),
+                    without_history: pts(hist),
+                })
+            })
+            .collect(),
+    };
     Summary {
+        curves,
         scenario: sc.name.clone(),
         strategy: sc.strategy.clone(),
         seed,

@@ -176,6 +176,28 @@ pub struct Tallies {
     pub without_service_curve: Vec<(SimTime, u64)>,
     /// Change points of the total of users without their history.
     pub without_history_curve: Vec<(SimTime, u64)>,
+    /// Per client kind (in [`KIND_LABELS`] order): change points of users without
+    /// send/receive, and of users without history.
+    pub by_kind: Vec<(Curve, Curve)>,
+}
+
+/// Change points `(time, users)`: each value holds from its time to the next.
+pub type Curve = Vec<(SimTime, u64)>;
+
+/// Client kinds in the order of [`Tallies::by_kind`].
+pub const KIND_LABELS: [&str; 5] = [
+    "outlook-cached",
+    "outlook-online",
+    "outlook-no-autodiscover",
+    "web",
+    "mobile",
+];
+
+fn kind_index(k: ClientKind) -> usize {
+    KIND_LABELS
+        .iter()
+        .position(|l| *l == k.label())
+        .unwrap_or(0)
 }
 
 /// The state of the organisation.
@@ -405,6 +427,10 @@ impl World {
                 failed_actions: 0,
                 without_service_curve: vec![(SimTime::ZERO, 0)],
                 without_history_curve: vec![(SimTime::ZERO, 0)],
+                by_kind: vec![
+                    (vec![(SimTime::ZERO, 0)], vec![(SimTime::ZERO, 0)]);
+                    KIND_LABELS.len()
+                ],
             },
             dbs,
             spec,
@@ -900,6 +926,9 @@ impl World {
             before.1,
             without_history,
         );
+        let k = &mut self.tallies.by_kind[kind_index(cohort.kind)];
+        push_change(&mut k.0, now, before.0, users - conn);
+        push_change(&mut k.1, now, before.1, without_history);
     }
 
     /// Users of cohort `c` who can send and receive now.
