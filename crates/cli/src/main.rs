@@ -41,6 +41,16 @@ enum Command {
         /// Also write every trace record to OUT/trace.jsonl.
         #[arg(long, requires = "out")]
         trace: bool,
+        /// Also write OUT/report.html.
+        #[arg(long, requires = "out")]
+        report: bool,
+    },
+    /// Build report.html from an existing output folder (run, study, compare or sweep).
+    ///
+    /// Example: dialtone report results/
+    Report {
+        /// The output folder.
+        dir: PathBuf,
     },
     /// Run many replications of a scenario in parallel and summarise them.
     ///
@@ -148,6 +158,9 @@ struct RunOpts {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Also write OUT/report.html.
+    #[arg(long, requires = "out")]
+    report: bool,
 }
 
 impl RunOpts {
@@ -159,6 +172,7 @@ impl RunOpts {
             out: self.out.as_deref(),
             quiet: self.quiet,
             force: self.force,
+            report: self.report,
         }
     }
 }
@@ -186,42 +200,50 @@ impl From<ScenarioError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let res = match cli.command {
-        Command::Run {
-            scenario,
-            strategy,
-            seed,
-            out,
-            trace,
-        } => run(&scenario, strategy.as_deref(), seed, out.as_deref(), trace),
-        Command::Study {
-            scenario,
-            strategy,
-            shard,
-            resume,
-            opts,
-        } => study::study(
-            &scenario,
-            strategy.as_deref(),
-            shard.as_deref(),
-            resume,
-            &opts.opts(),
-        ),
-        Command::Compare {
-            scenario,
-            strategies,
-            opts,
-        } => study::compare(&scenario, &strategies, &opts.opts()),
-        Command::Sweep {
-            scenario,
-            sets,
-            opts,
-        } => study::sweep(&scenario, &sets, &opts.opts()),
-        Command::Merge { dirs, out, force } => study::merge(&dirs, &out, force),
-        Command::Validate { files } => validate(&files),
-        Command::List { what, dir } => list(what, &dir),
-        Command::Duration { values } => duration(&values),
-    };
+    let res =
+        match cli.command {
+            Command::Run {
+                scenario,
+                strategy,
+                seed,
+                out,
+                trace,
+                report,
+            } => run(&scenario, strategy.as_deref(), seed, out.as_deref(), trace).and_then(|()| {
+                match (report, out.as_deref()) {
+                    (true, Some(d)) => write_report(d),
+                    _ => Ok(()),
+                }
+            }),
+            Command::Report { dir } => write_report(&dir),
+            Command::Study {
+                scenario,
+                strategy,
+                shard,
+                resume,
+                opts,
+            } => study::study(
+                &scenario,
+                strategy.as_deref(),
+                shard.as_deref(),
+                resume,
+                &opts.opts(),
+            ),
+            Command::Compare {
+                scenario,
+                strategies,
+                opts,
+            } => study::compare(&scenario, &strategies, &opts.opts()),
+            Command::Sweep {
+                scenario,
+                sets,
+                opts,
+            } => study::sweep(&scenario, &sets, &opts.opts()),
+            Command::Merge { dirs, out, force } => study::merge(&dirs, &out, force),
+            Command::Validate { files } => validate(&files),
+            Command::List { what, dir } => list(what, &dir),
+            Command::Duration { values } => duration(&values),
+        };
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(m)) => {
@@ -297,6 +319,13 @@ fn run(
             write_atomic(&dir.join("trace.jsonl"), &lines)?;
         }
     }
+    Ok(())
+}
+
+/// Writes DIR/report.html and says where.
+pub(crate) fn write_report(dir: &Path) -> Result<(), Failure> {
+    let path = dialtone_report::write(dir).map_err(|e| Failure::Input(e.to_string()))?;
+    eprintln!("report: {}", path.display());
     Ok(())
 }
 

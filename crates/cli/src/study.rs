@@ -139,7 +139,7 @@ pub(crate) fn study(
     if let Some(dir) = o.out {
         write_study(dir, &m, &rows, &summary)?;
     }
-    Ok(())
+    maybe_report(o)
 }
 
 fn show(v: Option<f64>) -> String {
@@ -203,6 +203,15 @@ pub(crate) struct Opts<'a> {
     pub(crate) out: Option<&'a Path>,
     pub(crate) quiet: bool,
     pub(crate) force: bool,
+    pub(crate) report: bool,
+}
+
+/// Writes the report if asked to.
+fn maybe_report(o: &Opts<'_>) -> Result<(), Failure> {
+    match (o.report, o.out) {
+        (true, Some(d)) => crate::write_report(d),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(), Failure> {
@@ -232,28 +241,28 @@ pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(),
     };
     let c = dialtone_study::compare::compare(&opts, &|_| bar.inc(1))?;
     bar.finish_and_clear();
-    let mut o = std::io::stdout().lock();
+    let mut w = std::io::stdout().lock();
     let _ = (|| -> std::io::Result<()> {
         writeln!(
-            o,
+            w,
             "compare {}   seed {}   {} replications each (common random numbers)",
             c.scenario, c.seed, c.replications
         )?;
-        write!(o, "  {:<36}", "metric (mean)")?;
+        write!(w, "  {:<36}", "metric (mean)")?;
         for s in &c.strategies {
-            write!(o, " {:>28}", s.strategy)?;
+            write!(w, " {:>28}", s.strategy)?;
         }
-        writeln!(o)?;
+        writeln!(w)?;
         for (i, (name, _)) in dialtone_study::COLUMNS.iter().enumerate() {
-            write!(o, "  {name:<36}")?;
+            write!(w, "  {name:<36}")?;
             for s in &c.strategies {
-                write!(o, " {:>28}", show(s.summary.metrics[i].1.mean))?;
+                write!(w, " {:>28}", show(s.summary.metrics[i].1.mean))?;
             }
-            writeln!(o)?;
+            writeln!(w)?;
         }
         for (strat, diffs) in &c.differences {
             writeln!(
-                o,
+                w,
                 "\n  {} − {} (paired, 95% CI; * significant)",
                 strat, c.strategies[0].strategy
             )?;
@@ -262,7 +271,7 @@ pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(),
                     format!("[{}, {}]", show(Some(lo)), show(Some(hi)))
                 });
                 writeln!(
-                    o,
+                    w,
                     "  {name:<36} {:>12} {ci:>28} {}",
                     show(d.mean),
                     if d.significant { "*" } else { "" }
@@ -284,7 +293,7 @@ pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(),
             )?;
         }
     }
-    Ok(())
+    maybe_report(o)
 }
 
 pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Failure> {
@@ -345,19 +354,19 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
         "time_to_service_p95_s",
         "mail_lost_silently",
     ];
-    let mut o = std::io::stdout().lock();
+    let mut w = std::io::stdout().lock();
     let _ = writeln!(
-        o,
+        w,
         "sweep {name}   {} points x {n0} replications",
         table.len()
     );
     for (label, s) in &table {
-        let _ = write!(o, "  {label:<48}");
+        let _ = write!(w, "  {label:<48}");
         for h in headline {
             let st = s.metrics.iter().find(|(n, _)| n == h).map(|(_, st)| st);
-            let _ = write!(o, " {h}={} ", show(st.and_then(|st| st.mean)));
+            let _ = write!(w, " {h}={} ", show(st.and_then(|st| st.mean)));
         }
-        let _ = writeln!(o);
+        let _ = writeln!(w);
     }
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)
@@ -370,7 +379,7 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
         js.push('\n');
         dialtone_study::io::write_atomic(&dir.join("summary.json"), js.as_bytes())?;
     }
-    Ok(())
+    maybe_report(o)
 }
 
 pub(crate) fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<(), Failure> {
