@@ -44,6 +44,9 @@ enum Command {
         /// Also write OUT/report.html.
         #[arg(long, requires = "out")]
         report: bool,
+        /// Overwrite OUT if it already holds results.
+        #[arg(long)]
+        force: bool,
     },
     /// Build report.html from an existing output folder (run, study, compare or sweep).
     ///
@@ -200,50 +203,50 @@ impl From<ScenarioError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let res =
-        match cli.command {
-            Command::Run {
-                scenario,
-                strategy,
-                seed,
-                out,
-                trace,
-                report,
-            } => run(&scenario, strategy.as_deref(), seed, out.as_deref(), trace).and_then(|()| {
-                match (report, out.as_deref()) {
-                    (true, Some(d)) => write_report(d),
-                    _ => Ok(()),
-                }
+    let res = match cli.command {
+        Command::Run {
+            scenario,
+            strategy,
+            seed,
+            out,
+            trace,
+            report,
+            force,
+        } => check_run_out(out.as_deref(), force)
+            .and_then(|()| run(&scenario, strategy.as_deref(), seed, out.as_deref(), trace))
+            .and_then(|()| match (report, out.as_deref()) {
+                (true, Some(d)) => write_report(d),
+                _ => Ok(()),
             }),
-            Command::Report { dir } => write_report(&dir),
-            Command::Study {
-                scenario,
-                strategy,
-                shard,
-                resume,
-                opts,
-            } => study::study(
-                &scenario,
-                strategy.as_deref(),
-                shard.as_deref(),
-                resume,
-                &opts.opts(),
-            ),
-            Command::Compare {
-                scenario,
-                strategies,
-                opts,
-            } => study::compare(&scenario, &strategies, &opts.opts()),
-            Command::Sweep {
-                scenario,
-                sets,
-                opts,
-            } => study::sweep(&scenario, &sets, &opts.opts()),
-            Command::Merge { dirs, out, force } => study::merge(&dirs, &out, force),
-            Command::Validate { files } => validate(&files),
-            Command::List { what, dir } => list(what, &dir),
-            Command::Duration { values } => duration(&values),
-        };
+        Command::Report { dir } => write_report(&dir),
+        Command::Study {
+            scenario,
+            strategy,
+            shard,
+            resume,
+            opts,
+        } => study::study(
+            &scenario,
+            strategy.as_deref(),
+            shard.as_deref(),
+            resume,
+            &opts.opts(),
+        ),
+        Command::Compare {
+            scenario,
+            strategies,
+            opts,
+        } => study::compare(&scenario, &strategies, &opts.opts()),
+        Command::Sweep {
+            scenario,
+            sets,
+            opts,
+        } => study::sweep(&scenario, &sets, &opts.opts()),
+        Command::Merge { dirs, out, force } => study::merge(&dirs, &out, force),
+        Command::Validate { files } => validate(&files),
+        Command::List { what, dir } => list(what, &dir),
+        Command::Duration { values } => duration(&values),
+    };
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(m)) => {
@@ -320,6 +323,28 @@ fn run(
         }
     }
     Ok(())
+}
+
+/// Prints a line to stdout; a closed pipe (`| head`) is not an error: the process just
+/// stops printing.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let mut o = std::io::stdout().lock();
+        if writeln!(o, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// A run's output folder that already holds results is overwritten only with --force.
+fn check_run_out(out: Option<&Path>, force: bool) -> Result<(), Failure> {
+    match out {
+        Some(d) if !force && d.join("summary.json").exists() => Err(Failure::Input(format!(
+            "{} already holds results; use --force to overwrite them",
+            d.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Writes DIR/report.html and says where.
@@ -423,7 +448,7 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut bad = Vec::new();
     for f in files {
         match load(f, None) {
-            Ok(sc) => println!(
+            Ok(sc) => out!(
                 "{}: ok ({} databases, {} users, strategy {})",
                 f.display(),
                 sc.world.databases.len(),
@@ -444,10 +469,10 @@ fn list(what: ListWhat, dir: &Path) -> Result<(), Failure> {
     match what {
         ListWhat::Strategies => {
             for (n, d) in STRATEGIES {
-                println!("{n:<32} {d}");
+                out!("{n:<32} {d}");
             }
         }
-        ListWhat::Actions => ACTIONS.iter().for_each(|a| println!("{a}")),
+        ListWhat::Actions => ACTIONS.iter().for_each(|a| out!("{a}")),
         ListWhat::Scenarios => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
                 .map_err(|e| {
@@ -468,7 +493,7 @@ fn list(what: ListWhat, dir: &Path) -> Result<(), Failure> {
                     })
                     .unwrap_or_default();
                 let first = desc.split(". ").next().unwrap_or("");
-                println!(
+                out!(
                     "{:<34} {first}",
                     f.file_stem()
                         .map(|s| s.to_string_lossy())

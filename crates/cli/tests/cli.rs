@@ -325,3 +325,63 @@ fn compare_and_sweep_run_and_refuse_bad_paths() {
         String::from_utf8_lossy(&wrong.stderr)
     );
 }
+
+#[test]
+fn a_closed_stdout_pipe_exits_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(["list", "actions"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take()); // the reader goes away, as with `| head -0`
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn results_are_not_overwritten_without_force() {
+    let d = tmp("force");
+    let dir = d.to_str().expect("utf8");
+    assert!(
+        dialtone(&["run", "scenarios/restore-only.json", "--out", dir])
+            .status
+            .success()
+    );
+    let again = dialtone(&["run", "scenarios/restore-only.json", "--out", dir]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert!(
+        dialtone(&[
+            "run",
+            "scenarios/restore-only.json",
+            "--out",
+            dir,
+            "--force"
+        ])
+        .status
+        .success()
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    for sub in [
+        "run", "study", "compare", "sweep", "merge", "report", "validate", "list", "duration",
+    ] {
+        let out = dialtone(&[sub, "--help"]);
+        assert!(out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Example: dialtone"),
+            "{sub} --help has no example"
+        );
+    }
+}

@@ -31,7 +31,7 @@ pub enum RunError {
     Conservation(String),
     /// The run exceeded its event budget.
     #[error(
-        "the run exceeded its budget of {0} events; shorten the horizon or coarsen workload.tick"
+        "the run exceeded its budget of {0} events (run.max_events) before the horizon; shorten the horizon, coarsen workload.tick or raise the budget"
     )]
     EventBudget(u64),
 }
@@ -420,9 +420,6 @@ pub struct RunOutput {
     pub trace: Vec<OwnedTraceRecord>,
 }
 
-/// Default event budget per replication.
-pub const EVENT_BUDGET: u64 = 200_000_000;
-
 /// Runs replication `replication` of `scenario` with `seed`, tracing into `sink`.
 pub fn run_with<S: TraceSink>(
     scenario: &Scenario,
@@ -436,9 +433,10 @@ pub fn run_with<S: TraceSink>(
     for (t, e) in initial {
         let _ = sim.schedule(t, e);
     }
-    sim.run_bounded(scenario.horizon, EVENT_BUDGET);
-    if sim.now() < scenario.horizon && sim.events_processed() >= EVENT_BUDGET {
-        return Err(RunError::EventBudget(EVENT_BUDGET));
+    let budget = scenario.spec.run.max_events;
+    sim.run_bounded(scenario.horizon, budget);
+    if sim.now() < scenario.horizon && sim.events_processed() >= budget {
+        return Err(RunError::EventBudget(budget));
     }
     let end = scenario.horizon;
     let (mut runner, sink) = sim.into_parts();

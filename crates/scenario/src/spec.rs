@@ -725,6 +725,14 @@ pub struct RunSpec {
     /// Replications for studies (default 1).
     #[serde(default = "one")]
     pub replications: u64,
+    /// Event budget of one replication: a run that needs more stops with an error
+    /// instead of running on (default 200,000,000).
+    #[serde(default = "max_events")]
+    pub max_events: u64,
+}
+
+fn max_events() -> u64 {
+    200_000_000
 }
 
 fn one() -> u64 {

@@ -707,6 +707,9 @@ impl Validator {
         if r.horizon > SimDuration::from_days(limits::HORIZON_DAYS).unwrap_or(SimDuration::MAX) {
             self.err("run.horizon", "at most 3650d (10 years)");
         }
+        if r.max_events == 0 || r.max_events > 100_000_000_000 {
+            self.err("run.max_events", "between 1 and 100,000,000,000");
+        }
         if r.replications == 0 || r.replications > limits::REPLICATIONS {
             self.err(
                 "run.replications",

@@ -17,7 +17,14 @@ fn variant(name: &str, changes: &[(&str, serde_json::Value)]) -> Scenario {
     for (p, x) in changes {
         match v.pointer_mut(p) {
             Some(slot) => *slot = x.clone(),
-            None => panic!("no {p}"),
+            None => {
+                let (parent, key) = p.rsplit_once('/').unwrap_or(("", p));
+                let obj = v
+                    .pointer_mut(parent)
+                    .and_then(serde_json::Value::as_object_mut)
+                    .unwrap_or_else(|| panic!("no {parent}"));
+                obj.insert(key.to_owned(), x.clone());
+            }
         }
     }
     dialtone_scenario::parse("variant.json", name, &v.to_string()).unwrap_or_else(|e| panic!("{e}"))
@@ -322,4 +329,51 @@ fn a_custom_playbook_runs_in_dependency_order() {
     );
     assert!(s.metrics.time_to_history_all_s.is_some());
     assert_eq!(s.metrics.mail.left_in_dial_tone, 0);
+}
+
+#[test]
+fn a_run_over_its_event_budget_stops_with_an_error_naming_it() {
+    let sc = variant("site-failure-dac", &[("/run/max_events", json!(1000))]);
+    let e = dialtone_scenario::run(&sc, sc.seed, 0)
+        .expect_err("over budget")
+        .to_string();
+    assert!(
+        e.contains("1000 events") && e.contains("run.max_events"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_playbook_finishes_or_says_why_not() {
+    // Every built-in strategy against every shipped scenario's failures: the run never
+    // panics, conserves mail (run() fails otherwise), and a playbook that does not finish
+    // names the step and the reason.
+    let strategies: Vec<&str> = dialtone_scenario::playbook::STRATEGIES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| *n != "custom")
+        .collect();
+    for file in [
+        "site-failure-dac",
+        "db-corruption-dial-tone-same-server",
+        "server-loss-dial-tone-alternate",
+        "split-brain-non-dac",
+    ] {
+        for strat in &strategies {
+            let text = std::fs::read_to_string(root().join(format!("scenarios/{file}.json")))
+                .expect("file");
+            let spec = dialtone_scenario::validate::parse_spec("f.json", &text).expect("spec");
+            // Strategies the topology cannot run are refused at validation: that is fine.
+            let Ok(sc) = dialtone_scenario::validate::validate("f.json", file, spec, Some(strat))
+            else {
+                continue;
+            };
+            let s = dialtone_scenario::run(&sc, 3, 0)
+                .unwrap_or_else(|e| panic!("{file} with {strat}: {e}"));
+            assert!(
+                s.playbook.finished || s.playbook.stuck.is_some() || s.playbook.steps.is_empty(),
+                "{file} with {strat}: neither finished nor stuck"
+            );
+        }
+    }
 }
