@@ -7,6 +7,7 @@
 //! whose [`metrics::Summary`] is summary.json). The crate is the only one that knows the
 //! file format. docs/SCENARIOS.md documents every field; docs/METRICS.md every metric.
 
+pub mod fuzzing;
 pub mod metrics;
 pub mod playbook;
 pub mod runner;

@@ -3,6 +3,7 @@
 
 mod bad;
 mod directions;
+mod fuzz_replay;
 mod golden;
 
 use std::path::{Path, PathBuf};
