@@ -5,6 +5,7 @@ mod bad;
 mod directions;
 mod fuzz_replay;
 mod golden;
+mod random;
 
 use std::path::{Path, PathBuf};
 

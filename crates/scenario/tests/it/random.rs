@@ -1,0 +1,276 @@
+//! Invariants over random organisations, failures and strategies (proptest, fixed case
+//! count): validation never panics; a valid scenario runs without error (mail
+//! conservation is checked at the end of every run); every playbook finishes or says why
+//! it is stuck; the same seed gives the same summary.
+//!
+//! The generator picks the strategy first and then makes sure the organisation has what
+//! it responds to (a failure of its kind; two sites and DAC mode for the switchovers), so
+//! most generated scenarios are valid; `most_random_organisations_are_valid` checks that,
+//! or the property test would pass vacuously on scenarios the validator refuses.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use serde_json::{Value, json};
+
+const KINDS: [&str; 9] = [
+    "site-power-loss",
+    "server-loss",
+    "server-outage",
+    "database-corruption",
+    "disk-loss",
+    "wan-cut",
+    "witness-loss",
+    "partial-datacenter",
+    "dns-server-loss",
+];
+
+const STRATEGIES: [&str; 9] = [
+    "none",
+    "restore-only",
+    "dial-tone-same-server",
+    "dial-tone-alternate-server",
+    "dial-tone-alternate-stay",
+    "dial-tone-rsg-2003",
+    "datacenter-switchover-dac",
+    "datacenter-switchover-non-dac",
+    "switchback",
+];
+
+/// What the generator draws; `build` turns it into a scenario file.
+#[derive(Debug, Clone)]
+struct Draw {
+    sites: usize,
+    server_sites: Vec<usize>,
+    /// (copy on server i?, mailboxes, GB)
+    dbs: Vec<(Vec<bool>, u64, u64)>,
+    /// (kind, target index, at hour, repair after hours)
+    failures: Vec<(usize, usize, u64, Option<u64>)>,
+    strategy: usize,
+    dac: bool,
+    dynamic: bool,
+    dial: usize,
+    seed: u64,
+    messages: u32,
+}
+
+fn draw() -> impl Strategy<Value = Draw> {
+    (
+        1usize..=3,
+        prop::collection::vec(0usize..3, 1..=6),
+        prop::collection::vec(
+            (
+                prop::collection::vec(any::<bool>(), 7),
+                10u64..500,
+                1u64..80,
+            ),
+            1..=3,
+        ),
+        prop::collection::vec(
+            (0usize..9, 0usize..8, 0u64..47, prop::option::of(1u64..30)),
+            0..4,
+        ),
+        (
+            0usize..9,
+            any::<bool>(),
+            any::<bool>(),
+            0usize..3,
+            0u64..1000,
+            0u32..200,
+        ),
+    )
+        .prop_map(
+            |(
+                sites,
+                server_sites,
+                dbs,
+                failures,
+                (strategy, dac, dynamic, dial, seed, messages),
+            )| Draw {
+                sites,
+                server_sites,
+                dbs,
+                failures,
+                strategy,
+                dac,
+                dynamic,
+                dial,
+                seed,
+                messages,
+            },
+        )
+}
+
+fn build(d: &Draw) -> Value {
+    let strategy = STRATEGIES[d.strategy];
+    let switchover = strategy.starts_with("datacenter") || strategy == "switchback";
+    let mut nsites = d.sites;
+    let mut server_sites: Vec<usize> = d.server_sites.iter().map(|s| s % nsites).collect();
+    if switchover {
+        // Two sites with members: the second site gets the last server.
+        nsites = nsites.max(2);
+        if server_sites.len() < 2 {
+            server_sites.push(1);
+        }
+        server_sites[0] = 0;
+        let last = server_sites.len() - 1;
+        server_sites[last] = 1;
+    }
+    let dac = match strategy {
+        "datacenter-switchover-dac" | "switchback" => true,
+        "datacenter-switchover-non-dac" => false,
+        _ => d.dac,
+    };
+    let sites: Vec<String> = (0..nsites).map(|i| format!("s{i}")).collect();
+    let n = server_sites.len();
+    let servers: Vec<Value> = server_sites
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| json!({"name": format!("m{i}"), "site": sites[s]}))
+        .collect();
+    let mut links = Vec::new();
+    for a in 0..nsites {
+        for b in a + 1..nsites {
+            links.push(json!({"between": [sites[a], sites[b]]}));
+        }
+    }
+    let databases: Vec<Value> = d
+        .dbs
+        .iter()
+        .enumerate()
+        .map(|(i, (on, users, gb))| {
+            let mut copies: Vec<Value> = (0..n)
+                .filter(|&s| on[s])
+                .map(|s| json!({"server": format!("m{s}")}))
+                .collect();
+            if copies.is_empty() {
+                copies.push(json!({"server": "m0"}));
+            }
+            json!({"name": format!("db{i}"), "size": format!("{gb}GB"),
+                   "mailboxes": users, "copies": copies})
+        })
+        .collect();
+    let members: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
+    let mount_dial = ["Lossless", "GoodAvailability", "BestAvailability"][d.dial];
+    let dag = json!({
+        "members": members, "dac_mode": dac, "dynamic_quorum": d.dynamic,
+        "mount_dial": mount_dial,
+        "witness": {"server": "fsw", "site": sites[nsites - 1]},
+        "alternate_witness": {"server": "fsw2", "site": sites[0]},
+    });
+    let target = |kind: &str, t: usize| -> String {
+        match kind {
+            "site-power-loss" | "partial-datacenter" => sites[t % nsites].clone(),
+            "server-loss" | "server-outage" => format!("m{}", t % n),
+            "database-corruption" => format!("db{}", t % d.dbs.len()),
+            "disk-loss" => {
+                let i = t % d.dbs.len();
+                let c = databases[i]["copies"][0]["server"].as_str().unwrap_or("m0");
+                format!("db{i}@{c}")
+            }
+            "wan-cut" => format!("{}-{}", sites[0], sites[1]),
+            "witness-loss" => "fsw".into(),
+            _ => "dns".into(),
+        }
+    };
+    let failure = |kind: &str, t: usize, at: u64, repair: Option<u64>| -> Value {
+        let kind = if kind == "wan-cut" && nsites == 1 {
+            "dns-server-loss"
+        } else {
+            kind
+        };
+        let mut f = json!({"kind": kind, "target": target(kind, t), "at": format!("{at}h")});
+        if let Some(r) = repair {
+            f["repair_after"] = json!(format!("{r}h"));
+        }
+        if kind == "partial-datacenter" {
+            f["services"] = json!(["client-access"]);
+        }
+        f
+    };
+    let mut failures: Vec<Value> = d
+        .failures
+        .iter()
+        .map(|&(k, t, at, r)| failure(KINDS[k], t, at, r))
+        .collect();
+    // The failure the strategy responds to, at hour 10.
+    let trigger = match strategy {
+        "dial-tone-same-server" => Some(failure("database-corruption", 0, 10, None)),
+        "restore-only"
+        | "dial-tone-alternate-server"
+        | "dial-tone-alternate-stay"
+        | "dial-tone-rsg-2003" => Some(failure("server-loss", 0, 10, None)),
+        "switchback" => Some(failure("site-power-loss", 0, 10, Some(6))),
+        s if s.starts_with("datacenter") => Some(failure("site-power-loss", 0, 10, None)),
+        _ => None,
+    };
+    failures.extend(trigger);
+    let mut strat = json!({"name": strategy});
+    if strategy == "switchback" {
+        strat["switchback_after"] = json!("2h");
+    }
+    json!({
+        "description": "random",
+        "topology": {"sites": sites.iter().map(|s| json!({"name": s})).collect::<Vec<_>>(),
+                     "links": links, "servers": servers, "dag": dag, "databases": databases},
+        "client_behaviour": {"buckets": 2},
+        "workload": {"messages_per_user_per_day": d.messages, "tick": "15m"},
+        "failures": failures,
+        "strategy": strat,
+        "run": {"horizon": "2d", "seed": d.seed}
+    })
+}
+
+#[test]
+fn most_random_organisations_are_valid() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = draw();
+    let (mut valid, total) = (0, 200);
+    let mut refusals = Vec::new();
+    for _ in 0..total {
+        let d = strategy.new_tree(&mut runner).expect("tree").current();
+        match dialtone_scenario::parse("random.json", "random", &build(&d).to_string()) {
+            Ok(_) => valid += 1,
+            Err(e) => refusals.push(e.to_string()),
+        }
+    }
+    eprintln!("{valid}/{total} random organisations valid");
+    assert!(
+        valid * 2 >= total,
+        "only {valid}/{total} random organisations are valid; refusals: {:#?}",
+        &refusals[..refusals.len().min(10)]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn random_organisations_run_soundly(d in draw()) {
+        let text = build(&d).to_string();
+        // Invalid combinations (an even DAG without a usable witness, a strategy the
+        // topology cannot run) are refused with a message: fine, as long as nothing
+        // panics. `most_random_organisations_are_valid` keeps the refusals a minority.
+        let Ok(sc) = dialtone_scenario::parse("random.json", "random", &text) else {
+            return Ok(());
+        };
+        let a = dialtone_scenario::run(&sc, sc.seed, 0);
+        prop_assert!(a.is_ok(), "run failed: {:?}\n{}", a.err(), text);
+        let a = a.expect("ok");
+        let p = &a.playbook;
+        prop_assert!(
+            !p.started || p.finished || p.stuck.is_some(),
+            "playbook neither finished nor stuck: {:?}\n{}", p, text
+        );
+        let m = &a.metrics.mail;
+        prop_assert_eq!(
+            m.accepted,
+            m.delivered_on_time + m.delivered_late + m.bounced + m.lost_silently + m.queued_at_end,
+            "mail not conserved: {:?}\n{}", m, text
+        );
+        let b = dialtone_scenario::run(&sc, sc.seed, 0).expect("second run");
+        prop_assert_eq!(
+            serde_json::to_string(&a).expect("json"),
+            serde_json::to_string(&b).expect("json")
+        );
+    }
+}
