@@ -1,13 +1,15 @@
 //! Invariants over random organisations, failures and strategies (proptest, fixed case
 //! count): validation never panics; a valid scenario runs without error (mail
 //! conservation is checked at the end of every run); every playbook finishes or says why
-//! it is stuck; the same seed gives the same summary.
+//! it is stuck; trace time never goes backwards; the same seed gives the same summary
+//! and the same trace.
 //!
 //! The generator picks the strategy first and then makes sure the organisation has what
 //! it responds to (a failure of its kind; two sites and DAC mode for the switchovers), so
 //! most generated scenarios are valid; `most_random_organisations_are_valid` checks that,
 //! or the property test would pass vacuously on scenarios the validator refuses.
 
+use dialtone_engine::MemoryTrace;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -253,9 +255,11 @@ proptest! {
         let Ok(sc) = dialtone_scenario::parse("random.json", "random", &text) else {
             return Ok(());
         };
-        let a = dialtone_scenario::run(&sc, sc.seed, 0);
+        let a = dialtone_scenario::run_with(&sc, sc.seed, 0, MemoryTrace::default());
         prop_assert!(a.is_ok(), "run failed: {:?}\n{}", a.err(), text);
-        let a = a.expect("ok");
+        let (a, trace) = a.expect("ok");
+        let backwards = trace.records.windows(2).find(|w| w[1].time < w[0].time);
+        prop_assert!(backwards.is_none(), "time went backwards: {:?}\n{}", backwards, text);
         let p = &a.playbook;
         prop_assert!(
             !p.started || p.finished || p.stuck.is_some(),
@@ -267,10 +271,12 @@ proptest! {
             m.delivered_on_time + m.delivered_late + m.bounced + m.lost_silently + m.queued_at_end,
             "mail not conserved: {:?}\n{}", m, text
         );
-        let b = dialtone_scenario::run(&sc, sc.seed, 0).expect("second run");
+        let (b, trace_b) =
+            dialtone_scenario::run_with(&sc, sc.seed, 0, MemoryTrace::default()).expect("second run");
         prop_assert_eq!(
             serde_json::to_string(&a).expect("json"),
             serde_json::to_string(&b).expect("json")
         );
+        prop_assert!(trace.records == trace_b.records, "same seed, different trace\n{}", text);
     }
 }
