@@ -7,7 +7,8 @@
 //! The generator picks the strategy first and then makes sure the organisation has what
 //! it responds to (a failure of its kind; two sites and DAC mode for the switchovers), so
 //! most generated scenarios are valid; `most_random_organisations_are_valid` checks that,
-//! or the property test would pass vacuously on scenarios the validator refuses.
+//! and that every strategy of `playbook::STRATEGIES` gets valid draws, or the property
+//! test would pass vacuously on scenarios the validator refuses.
 
 use dialtone_engine::MemoryTrace;
 use proptest::prelude::*;
@@ -27,17 +28,13 @@ const KINDS: [&str; 9] = [
     "dns-server-loss",
 ];
 
-const STRATEGIES: [&str; 9] = [
-    "none",
-    "restore-only",
-    "dial-tone-same-server",
-    "dial-tone-alternate-server",
-    "dial-tone-alternate-stay",
-    "dial-tone-rsg-2003",
-    "datacenter-switchover-dac",
-    "datacenter-switchover-non-dac",
-    "switchback",
-];
+/// Every built-in strategy, from the library's own list.
+fn strategies() -> Vec<&'static str> {
+    dialtone_scenario::playbook::STRATEGIES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect()
+}
 
 /// What the generator draws; `build` turns it into a scenario file.
 #[derive(Debug, Clone)]
@@ -73,7 +70,7 @@ fn draw() -> impl Strategy<Value = Draw> {
             0..4,
         ),
         (
-            0usize..9,
+            0usize..64, // strategy, modulo the list
             any::<bool>(),
             any::<bool>(),
             0usize..3,
@@ -104,11 +101,15 @@ fn draw() -> impl Strategy<Value = Draw> {
 }
 
 fn build(d: &Draw) -> Value {
-    let strategy = STRATEGIES[d.strategy];
+    let all = strategies();
+    let strategy = all[d.strategy % all.len()];
     let switchover = strategy.starts_with("datacenter") || strategy == "switchback";
-    let mut nsites = d.sites;
-    let mut server_sites: Vec<usize> = d.server_sites.iter().map(|s| s % nsites).collect();
-    if switchover {
+    let automatic = strategy == "automatic-site-failover";
+    let mut nsites = if automatic { 3 } else { d.sites };
+    // Automatic site failover needs the witness (in the last site) alone in its site.
+    let member_sites = if automatic { 2 } else { nsites };
+    let mut server_sites: Vec<usize> = d.server_sites.iter().map(|s| s % member_sites).collect();
+    if switchover || automatic {
         // Two sites with members: the second site gets the last server.
         nsites = nsites.max(2);
         if server_sites.len() < 2 {
@@ -197,12 +198,13 @@ fn build(d: &Draw) -> Value {
         .collect();
     // The failure the strategy responds to, at hour 10.
     let trigger = match strategy {
-        "dial-tone-same-server" => Some(failure("database-corruption", 0, 10, None)),
+        "dial-tone-same-server" | "custom" => Some(failure("database-corruption", 0, 10, None)),
         "restore-only"
         | "dial-tone-alternate-server"
         | "dial-tone-alternate-stay"
         | "dial-tone-rsg-2003" => Some(failure("server-loss", 0, 10, None)),
         "switchback" => Some(failure("site-power-loss", 0, 10, Some(6))),
+        "automatic-site-failover" => Some(failure("site-power-loss", 0, 10, Some(6))),
         s if s.starts_with("datacenter") => Some(failure("site-power-loss", 0, 10, None)),
         _ => None,
     };
@@ -210,6 +212,22 @@ fn build(d: &Draw) -> Value {
     let mut strat = json!({"name": strategy});
     if strategy == "switchback" {
         strat["switchback_after"] = json!("2h");
+    }
+    if strategy == "custom" {
+        // The 2013 dial tone procedure written out as steps, for db0 on its first copy.
+        let (db, server) = ("db0", databases[0]["copies"][0]["server"].clone());
+        strat["steps"] = json!([
+            {"id": "create", "action": "create-dial-tone", "database": db, "server": server},
+            {"id": "move", "action": "move-mailboxes", "database": db, "to": "dial-tone",
+             "after": ["create"]},
+            {"id": "mount", "action": "mount", "database": db, "to": "dial-tone",
+             "after": ["move"]},
+            {"id": "restore", "action": "restore-backup", "database": db, "server": server,
+             "after": ["create"]},
+            {"id": "wait", "action": "wait-restore", "database": db, "after": ["restore"]},
+            {"id": "swap", "action": "swap", "database": db, "after": ["mount", "wait"]},
+            {"id": "merge", "action": "merge", "database": db, "after": ["swap"]}
+        ]);
     }
     json!({
         "description": "random",
@@ -229,10 +247,14 @@ fn most_random_organisations_are_valid() {
     let strategy = draw();
     let (mut valid, total) = (0, 200);
     let mut refusals = Vec::new();
+    let mut ran = std::collections::BTreeSet::new();
     for _ in 0..total {
         let d = strategy.new_tree(&mut runner).expect("tree").current();
         match dialtone_scenario::parse("random.json", "random", &build(&d).to_string()) {
-            Ok(_) => valid += 1,
+            Ok(sc) => {
+                valid += 1;
+                ran.insert(sc.strategy.clone());
+            }
             Err(e) => refusals.push(e.to_string()),
         }
     }
@@ -242,6 +264,12 @@ fn most_random_organisations_are_valid() {
         "only {valid}/{total} random organisations are valid; refusals: {:#?}",
         &refusals[..refusals.len().min(10)]
     );
+    for s in strategies() {
+        assert!(
+            ran.contains(s),
+            "no valid random organisation for {s}; valid: {ran:?}; refusals: {refusals:#?}"
+        );
+    }
 }
 
 proptest! {
