@@ -211,6 +211,11 @@ impl Database {
         }
     }
 
+    /// The index of this database's copy on `server`, if it has one there.
+    pub fn copy_on(&self, server: ServerId) -> Option<usize> {
+        self.copies.iter().position(|c| c.config.server == server)
+    }
+
     fn max_lag(&self) -> SimDuration {
         self.copies
             .iter()

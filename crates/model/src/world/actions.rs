@@ -615,13 +615,7 @@ impl World {
                 skip_checks,
             } => {
                 let d = self.db_ref(*home, DbRef::Original)?;
-                let Some(copy) = self.dbs[d]
-                    .copies
-                    .iter()
-                    .position(|c| c.config.server == *to)
-                else {
-                    return Err(E_::NoCopy(to.0));
-                };
+                let copy = self.dbs[d].copy_on(*to).ok_or(E_::NoCopy(to.0))?;
                 if !self.may_mount_on(*to) {
                     return Err(E_::CannotMount("target has no quorum or DAC consensus"));
                 }
@@ -663,13 +657,7 @@ impl World {
             }
             Action::Reseed { home, server } => {
                 let d = self.db_ref(*home, DbRef::Original)?;
-                let Some(copy) = self.dbs[d]
-                    .copies
-                    .iter()
-                    .position(|c| c.config.server == *server)
-                else {
-                    return Err(E_::NoCopy(server.0));
-                };
+                let copy = self.dbs[d].copy_on(*server).ok_or(E_::NoCopy(server.0))?;
                 if copy == self.dbs[d].active
                     || self.dbs[d].copies[copy].health == CopyHealth::Healthy
                 {
@@ -684,13 +672,7 @@ impl World {
             }
             Action::RemoveCopy { home, server } => {
                 let d = self.db_ref(*home, DbRef::Original)?;
-                let Some(copy) = self.dbs[d]
-                    .copies
-                    .iter()
-                    .position(|c| c.config.server == *server)
-                else {
-                    return Err(E_::NoCopy(server.0));
-                };
+                let copy = self.dbs[d].copy_on(*server).ok_or(E_::NoCopy(server.0))?;
                 if copy != self.dbs[d].active {
                     self.dbs[d].copies[copy].health = CopyHealth::FailedAndSuspended;
                 }
