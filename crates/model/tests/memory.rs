@@ -3,7 +3,7 @@
 //! per-tick batches. Measured by a counting global allocator (its own test binary).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use dialtone_engine::{RngStreams, SimTime, Simulation};
 use dialtone_model::fixtures::two_sites_scaled;
@@ -11,20 +11,42 @@ use dialtone_model::world::World;
 
 #[allow(unsafe_code)]
 struct Counting;
-static IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // Bytes allocated minus bytes freed by *this* thread. The test harness runs other
+    // threads (its main thread, other tests) whose allocations must not leak into a
+    // measurement, so the count is per thread. A const-initialised `Cell` needs no
+    // allocation and no destructor, so the allocator may touch it at any time.
+    static IN_USE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    // `try_with` fails only while the thread is being torn down; nothing is measured then.
+    let _ = IN_USE.try_with(|c| c.set(c.get() + delta));
+}
+
+/// Bytes this thread holds now (allocated minus freed since it started).
+fn in_use() -> isize {
+    IN_USE.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator and only counts bytes.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        IN_USE.fetch_add(l.size(), Ordering::Relaxed);
+        count(l.size() as isize);
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        IN_USE.fetch_sub(l.size(), Ordering::Relaxed);
+        count(-(l.size() as isize));
         // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new_size: usize) -> *mut u8 {
+        count(new_size as isize - l.size() as isize);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(p, l, new_size) }
     }
 }
 
@@ -34,7 +56,7 @@ static A: Counting = Counting;
 
 /// Bytes held by a world of `users` users per database after `hours` of simulated mail.
 fn footprint(users: u64, hours: u64) -> (usize, u64) {
-    let before = IN_USE.load(Ordering::Relaxed);
+    let before = in_use();
     let world =
         World::new(two_sites_scaled(true, "5m", users), &RngStreams::new(1, 0)).expect("streams");
     let mut sim = Simulation::new(world);
@@ -42,7 +64,7 @@ fn footprint(users: u64, hours: u64) -> (usize, u64) {
         sim.schedule(at, ev).expect("future");
     }
     sim.run_until(SimTime::from_millis(hours * 3_600_000));
-    let used = IN_USE.load(Ordering::Relaxed) - before;
+    let used = (in_use() - before) as usize;
     let offered = sim.model().fates().offered;
     drop(sim);
     (used, offered)
