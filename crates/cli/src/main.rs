@@ -10,7 +10,8 @@ mod study;
 
 use clap::{Parser, Subcommand};
 use dialtone_engine::{MemoryTrace, SimDuration};
-use dialtone_scenario::playbook::{ACTIONS, STRATEGIES};
+use dialtone_scenario::Strategy;
+use dialtone_scenario::spec::ActionSpec;
 use dialtone_scenario::{Scenario, ScenarioError, Summary};
 
 /// A discrete-event disaster simulator for Exchange-style mail systems.
@@ -468,11 +469,11 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
 fn list(what: ListWhat, dir: &Path) -> Result<(), Failure> {
     match what {
         ListWhat::Strategies => {
-            for (n, d) in STRATEGIES {
-                out!("{n:<32} {d}");
+            for s in Strategy::ALL {
+                out!("{:<32} {}", s.name(), s.description());
             }
         }
-        ListWhat::Actions => ACTIONS.iter().for_each(|a| out!("{a}")),
+        ListWhat::Actions => ActionSpec::NAMES.iter().for_each(|a| out!("{a}")),
         ListWhat::Scenarios => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
                 .map_err(|e| {

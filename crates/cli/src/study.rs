@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use dialtone_scenario::Strategy;
 use dialtone_study::io::{Journal, read_journal, write_study};
 use dialtone_study::stats::Stat;
 use dialtone_study::sweep::{grid, parse_set, set_path};
@@ -218,21 +219,20 @@ pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(),
     let (n, threads, seed, out, quiet, force) =
         (o.replications, o.threads, o.seed, o.out, o.quiet, o.force);
     let sc = load(path, None)?;
-    let list: Vec<String> = strategies
+    let list = strategies
         .split(',')
-        .map(|s| s.trim().to_owned())
+        .map(str::trim)
         .filter(|s| !s.is_empty())
-        .collect();
+        .map(|s| s.parse::<Strategy>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failure::Input(format!("--strategies: {e}")))?;
     let n = n.unwrap_or(sc.replications);
     if let Some(dir) = out {
         check_out(dir, force, false)?;
     }
     let bar = progress(n * list.len() as u64, quiet);
-    let file = path.display().to_string();
     let opts = dialtone_study::compare::CompareOptions {
-        file: &file,
-        name: &sc.name,
-        spec: &sc.spec,
+        scenario: &sc,
         strategies: &list,
         replications: n,
         seed: seed.unwrap_or(sc.seed),

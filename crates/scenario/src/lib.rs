@@ -12,9 +12,11 @@ pub mod metrics;
 pub mod playbook;
 pub mod runner;
 pub mod spec;
+pub mod strategy;
 pub mod units;
 pub mod validate;
 
 pub use metrics::Summary;
 pub use runner::{RunError, RunOutput, run, run_with};
+pub use strategy::Strategy;
 pub use validate::{Issue, Scenario, ScenarioError, load, parse};

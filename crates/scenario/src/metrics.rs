@@ -189,7 +189,13 @@ pub fn time_to(curve: &[(SimTime, u64)], t0: SimTime, share: f64) -> Option<f64>
 }
 
 /// Builds the summary of a finished run.
-pub fn summarize(sc: &Scenario, seed: u64, replication: u64, r: &Runner, end: SimTime) -> Summary {
+pub fn summarize(
+    sc: &Scenario,
+    seed: u64,
+    replication: u64,
+    r: &Runner<'_>,
+    end: SimTime,
+) -> Summary {
     let w = &r.world;
     let t = &w.tallies;
     let f = w.fates();
@@ -289,7 +295,7 @@ pub fn summarize(sc: &Scenario, seed: u64, replication: u64, r: &Runner, end: Si
     Summary {
         curves,
         scenario: sc.name.clone(),
-        strategy: sc.strategy.clone(),
+        strategy: sc.strategy.name().to_owned(),
         seed,
         replication,
         horizon_s: end.as_secs_f64(),

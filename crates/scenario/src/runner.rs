@@ -85,10 +85,10 @@ enum StepState {
 
 /// The model a run simulates.
 #[derive(Debug)]
-pub struct Runner {
+pub struct Runner<'a> {
     /// The world.
     pub world: World,
-    scenario: Scenario,
+    scenario: &'a Scenario,
     ops: StreamRng,
     fail_rng: Vec<StreamRng>,
     state: Vec<StepState>,
@@ -100,9 +100,9 @@ pub struct Runner {
     operator_ms: u64,
 }
 
-impl Runner {
+impl<'a> Runner<'a> {
     /// A runner for replication `replication` of `scenario` with master seed `seed`.
-    pub fn new(scenario: &Scenario, seed: u64, replication: u64) -> Result<Self, RunError> {
+    pub fn new(scenario: &'a Scenario, seed: u64, replication: u64) -> Result<Self, RunError> {
         let streams = RngStreams::new(seed, replication);
         let world = World::new(scenario.world.clone(), &streams)?;
         let fail_rng = (0..scenario.failures.len())
@@ -124,7 +124,7 @@ impl Runner {
                     result: "not started".into(),
                 })
                 .collect(),
-            scenario: scenario.clone(),
+            scenario,
             first_failure: None,
             started: false,
             detecting: false,
@@ -364,7 +364,7 @@ impl Runner {
     }
 }
 
-impl Model for Runner {
+impl Model for Runner<'_> {
     type Event = RunEvent;
 
     fn handle<S: TraceSink>(&mut self, ev: RunEvent, ctx: &mut Ctx<'_, RunEvent, S>) {
@@ -433,7 +433,7 @@ pub fn run_with<S: TraceSink>(
     for (t, e) in initial {
         let _ = sim.schedule(t, e);
     }
-    let budget = scenario.spec.run.max_events;
+    let budget = scenario.max_events;
     sim.run_bounded(scenario.horizon, budget);
     if sim.now() < scenario.horizon && sim.events_processed() >= budget {
         return Err(RunError::EventBudget(budget));

@@ -1,8 +1,7 @@
 //! `compare`: several strategies over the same replications (common random numbers), with
 //! paired differences against the first.
 
-use dialtone_scenario::spec::ScenarioSpec;
-use dialtone_scenario::validate::validate;
+use dialtone_scenario::{Scenario, Strategy};
 use serde::Serialize;
 
 use crate::stats::{Diff, paired};
@@ -53,14 +52,10 @@ fn diffs_as_map<S: serde::Serializer>(
 /// What to compare.
 #[derive(Debug, Clone)]
 pub struct CompareOptions<'a> {
-    /// The file, for messages.
-    pub file: &'a str,
-    /// The scenario's name.
-    pub name: &'a str,
-    /// The scenario as parsed.
-    pub spec: &'a ScenarioSpec,
+    /// The validated scenario (its own strategy is replaced by each of `strategies`).
+    pub scenario: &'a Scenario,
     /// Strategies; differences are against the first.
-    pub strategies: &'a [String],
+    pub strategies: &'a [Strategy],
     /// Replications per strategy.
     pub replications: u64,
     /// Master seed shared by every strategy.
@@ -77,10 +72,8 @@ pub fn compare(
     o: &CompareOptions<'_>,
     done: &(dyn Fn(&Row) + Sync),
 ) -> Result<Comparison, StudyError> {
-    let (file, name, spec, strategies, n, seed, threads, independent) = (
-        o.file,
-        o.name,
-        o.spec,
+    let (scenario, strategies, n, seed, threads, independent) = (
+        o.scenario,
         o.strategies,
         o.replications,
         o.seed,
@@ -93,8 +86,9 @@ pub fn compare(
     let indices: Vec<u64> = (0..n).collect();
     let mut results = Vec::new();
     for (k, strat) in strategies.iter().enumerate() {
-        let sc = validate(file, name, spec.clone(), Some(strat))
-            .map_err(|e| StudyError::Input(format!("strategy {strat:?}: {e}")))?;
+        let sc = scenario
+            .with_strategy(*strat)
+            .map_err(|e| StudyError::Input(format!("strategy {:?}: {e}", strat.name())))?;
         let s = if independent {
             seed.wrapping_add(1_000_003 * k as u64)
         } else {
@@ -103,7 +97,7 @@ pub fn compare(
         let rows = run_replications(&sc, s, &indices, threads, done)?;
         let m = meta(&sc, s, n, None);
         results.push(StrategyResult {
-            strategy: strat.clone(),
+            strategy: strat.name().to_owned(),
             summary: summarize(&m, &rows),
             rows,
         });
@@ -122,7 +116,7 @@ pub fn compare(
         })
         .collect();
     Ok(Comparison {
-        scenario: name.to_owned(),
+        scenario: scenario.name.clone(),
         seed,
         replications: n,
         strategies: results,

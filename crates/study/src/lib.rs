@@ -301,11 +301,11 @@ pub fn summarize(meta: &StudyMeta, rows: &[Row]) -> StudySummary {
 pub fn meta(scenario: &Scenario, seed: u64, replications: u64, shard: Option<Shard>) -> StudyMeta {
     StudyMeta {
         scenario: scenario.name.clone(),
-        strategy: scenario.strategy.clone(),
+        strategy: scenario.strategy.name().to_owned(),
         seed,
         replications,
-        rto_target_s: scenario.spec.metrics.rto_target.as_secs_f64(),
-        scenario_digest: io::digest(&serde_json::to_string(&scenario.spec).unwrap_or_default()),
+        rto_target_s: scenario.rto_target.as_secs_f64(),
+        scenario_digest: scenario.digest(),
         shard,
     }
 }

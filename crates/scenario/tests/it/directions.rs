@@ -348,9 +348,9 @@ fn every_playbook_finishes_or_says_why_not() {
     // Every built-in strategy against every shipped scenario's failures: the run never
     // panics, conserves mail (run() fails otherwise), and a playbook that does not finish
     // names the step and the reason.
-    let strategies: Vec<&str> = dialtone_scenario::playbook::STRATEGIES
+    let strategies: Vec<&str> = dialtone_scenario::Strategy::ALL
         .iter()
-        .map(|(n, _)| *n)
+        .map(|s| s.name())
         .filter(|n| *n != "custom")
         .collect();
     for file in [

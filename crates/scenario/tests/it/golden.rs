@@ -83,7 +83,7 @@ fn every_shipped_scenario_matches_its_golden_file() {
     for f in &files {
         let sc = dialtone_scenario::load(f).unwrap_or_else(|e| panic!("{e}"));
         assert!(
-            !sc.spec.description.trim().is_empty(),
+            !sc.description.trim().is_empty(),
             "{}: a description says what it shows",
             f.display()
         );

@@ -7,7 +7,7 @@
 //! The generator picks the strategy first and then makes sure the organisation has what
 //! it responds to (a failure of its kind; two sites and DAC mode for the switchovers), so
 //! most generated scenarios are valid; `most_random_organisations_are_valid` checks that,
-//! and that every strategy of `playbook::STRATEGIES` gets valid draws, or the property
+//! and that every strategy of `Strategy::ALL` gets valid draws, or the property
 //! test would pass vacuously on scenarios the validator refuses.
 
 use dialtone_engine::MemoryTrace;
@@ -30,9 +30,9 @@ const KINDS: [&str; 9] = [
 
 /// Every built-in strategy, from the library's own list.
 fn strategies() -> Vec<&'static str> {
-    dialtone_scenario::playbook::STRATEGIES
+    dialtone_scenario::Strategy::ALL
         .iter()
-        .map(|(name, _)| *name)
+        .map(|s| s.name())
         .collect()
 }
 
@@ -253,7 +253,7 @@ fn most_random_organisations_are_valid() {
         match dialtone_scenario::parse("random.json", "random", &build(&d).to_string()) {
             Ok(sc) => {
                 valid += 1;
-                ran.insert(sc.strategy.clone());
+                ran.insert(sc.strategy.name());
             }
             Err(e) => refusals.push(e.to_string()),
         }

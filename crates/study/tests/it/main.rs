@@ -140,15 +140,13 @@ fn a_resumed_study_equals_an_uninterrupted_one() {
 #[test]
 fn common_random_numbers_narrow_the_paired_interval() {
     let sc = scenario("db-corruption-dial-tone-same-server");
-    let strategies = vec![
-        "restore-only".to_owned(),
-        "dial-tone-same-server".to_owned(),
+    let strategies = [
+        dialtone_scenario::Strategy::RestoreOnly,
+        dialtone_scenario::Strategy::DialToneSameServer,
     ];
     let width = |independent: bool| {
         let o = dialtone_study::compare::CompareOptions {
-            file: "t",
-            name: &sc.name,
-            spec: &sc.spec,
+            scenario: &sc,
             strategies: &strategies,
             replications: 40,
             seed: 5,

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::units::{Dist, Rate, Size};
 
+pub(crate) mod step;
+pub use step::{ActionSpec, DbRefSpec, RecordSpec, StepSpec};
+
 fn d(s: &str) -> SimDuration {
     s.parse().unwrap_or(SimDuration::ZERO)
 }
@@ -669,49 +672,6 @@ impl Default for OperatorsSpec {
             decision: decision(),
         }
     }
-}
-
-/// One step of a custom playbook.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepSpec {
-    /// Unique id, used by `after`.
-    pub id: String,
-    /// The action (`dialtone list actions`).
-    pub action: String,
-    /// Steps that must finish first.
-    #[serde(default)]
-    pub after: Vec<String>,
-    /// How long it takes (default: the action's documented default).
-    #[serde(default)]
-    pub duration: Option<Dist>,
-    /// Database argument.
-    #[serde(default)]
-    pub database: Option<String>,
-    /// Server argument.
-    #[serde(default)]
-    pub server: Option<String>,
-    /// Servers argument (Stop-/Start-DAG).
-    #[serde(default)]
-    pub servers: Vec<String>,
-    /// Site argument.
-    #[serde(default)]
-    pub site: Option<String>,
-    /// DNS record: `client-access`, `autodiscover`, `mx`, `unified-messaging`.
-    #[serde(default)]
-    pub record: Option<String>,
-    /// Which database of the group: `original`, `dial-tone`, `recovery`.
-    #[serde(default)]
-    pub to: Option<String>,
-    /// Power state, service state, blocked state.
-    #[serde(default)]
-    pub on: Option<bool>,
-    /// Move-ActiveMailboxDatabase -SkipLagChecks.
-    #[serde(default)]
-    pub skip_checks: bool,
-    /// Stop-DAG -ConfigurationOnly.
-    #[serde(default)]
-    pub configuration_only: bool,
 }
 
 /// Horizon and seed.

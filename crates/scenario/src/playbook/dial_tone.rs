@@ -1,0 +1,231 @@
+//! Dial tone recovery: an empty database gives users send and receive at once, the old
+//! mail is restored beside it and merged in later. 2013 on the same server or on an
+//! alternate server (seeds 000/001; 2007 portability, seed 002) and the 2003 Recovery
+//! Storage Group method (seed 003), which is the same-server procedure in 2003's words.
+
+use dialtone_model::ServerId;
+use dialtone_model::world::{Action, DbRef};
+
+use super::{Builder, Cond, Org};
+
+/// Step names of the dial tone / restore / swap / merge procedure in each version's words.
+struct Words {
+    create: &'static str,
+    move_: &'static str,
+    mount: &'static str,
+    restore: &'static str,
+    merge: &'static str,
+}
+
+/// 2013 (seed 000, exchange-facts §6).
+const SAME_SERVER_2013: Words = Words {
+    create: "create dial tone",
+    move_: "move mailboxes to dial tone",
+    mount: "mount dial tone",
+    restore: "restore to recovery database",
+    merge: "merge dial tone data",
+};
+
+/// 2003 (seed 003): "Use the Copy option", at the same throughput as a merge.
+const RSG_2003: Words = Words {
+    create: "recreate the mailboxes (empty store)",
+    move_: "point the mailboxes at it",
+    mount: "mount the new store",
+    restore: "restore into the Recovery Storage Group",
+    merge: "Recover Mailbox Data: Copy",
+};
+
+/// `dial-tone-same-server`: each group on its own active server.
+pub(super) fn same_server(b: &mut Builder, org: Org<'_>, homes: &[usize]) {
+    for &h in homes {
+        let s = org.active_server(h);
+        swap_merge(b, h, s, &[], &SAME_SERVER_2013, &org.names.databases[h]);
+    }
+}
+
+/// `dial-tone-rsg-2003`: rebuild the server under the same name if it was lost, then the
+/// same-server procedure with a Recovery Storage Group.
+pub(super) fn rsg_2003(b: &mut Builder, org: Org<'_>, homes: &[usize], s: ServerId, rebuild: bool) {
+    let rebuild = if rebuild {
+        vec![b.act(
+            "rebuild the server under the same name",
+            Action::RebuildServer { server: s },
+            &[],
+        )]
+    } else {
+        Vec::new()
+    };
+    for &h in homes {
+        swap_merge(b, h, s, &rebuild, &RSG_2003, &org.names.databases[h]);
+    }
+}
+
+/// Dial tone on server `s` for group `h`, restore to a recovery database on `s`, swap,
+/// then merge (or copy) the dial tone data back: the procedure of 2013 same-server dial
+/// tone and of the 2003 Recovery Storage Group alike.
+fn swap_merge(b: &mut Builder, h: usize, s: ServerId, deps: &[usize], w: &Words, db: &str) {
+    let create = b.act(
+        format!("{} {db}", w.create),
+        Action::CreateDialTone { home: h, server: s },
+        deps,
+    );
+    let mv = b.act(
+        w.move_,
+        Action::MoveMailboxes {
+            home: h,
+            to: DbRef::DialTone,
+        },
+        &[create],
+    );
+    let mount = b.act(
+        w.mount,
+        Action::Mount {
+            home: h,
+            db: DbRef::DialTone,
+        },
+        &[mv],
+    );
+    let restore = b.act(
+        w.restore,
+        Action::RestoreBackup { home: h, server: s },
+        &[create],
+    );
+    let wait = b.wait("wait for the restore", Cond::RestoreFinished(h), &[restore]);
+    let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);
+    b.act(
+        w.merge,
+        Action::Merge {
+            home: h,
+            mailboxes_per_hour: None,
+        },
+        &[swap],
+    );
+}
+
+/// `dial-tone-alternate-server` (and `-stay`): dial tone on `alt`, profiles changed by
+/// the helpdesk; then either the original restored, mounted and the mailboxes moved back
+/// with a merge, or (stay) history restored beside the dial tone and merged in.
+pub(super) fn alternate(
+    b: &mut Builder,
+    org: Org<'_>,
+    homes: &[usize],
+    failed: ServerId,
+    alt: ServerId,
+    stay: bool,
+    rebuild: bool,
+) {
+    let rebuild = rebuild.then(|| {
+        b.act(
+            "rebuild the failed server",
+            Action::RebuildServer { server: failed },
+            &[],
+        )
+    });
+    for &h in homes {
+        let create = b.act(
+            format!(
+                "create dial tone {} on the alternate",
+                org.names.databases[h]
+            ),
+            Action::CreateDialTone {
+                home: h,
+                server: alt,
+            },
+            &[],
+        );
+        let mv = b.act(
+            "move mailbox configuration to the alternate",
+            Action::MoveMailboxes {
+                home: h,
+                to: DbRef::DialTone,
+            },
+            &[create],
+        );
+        let mount = b.act(
+            "mount dial tone",
+            Action::Mount {
+                home: h,
+                db: DbRef::DialTone,
+            },
+            &[mv],
+        );
+        b.act(
+            "helpdesk: profiles to the alternate",
+            Action::ReconfigureProfiles {
+                home: h,
+                server: alt,
+            },
+            &[mv],
+        );
+        if stay {
+            stay_on_alternate(b, h, alt, create, mount);
+        } else {
+            let deps: Vec<usize> = rebuild.into_iter().collect();
+            move_back(b, h, failed, &deps, mount);
+        }
+    }
+}
+
+/// Restore history into a recovery database on the alternate and merge it in.
+fn stay_on_alternate(b: &mut Builder, h: usize, alt: ServerId, create: usize, mount: usize) {
+    let restore = b.act(
+        "restore to recovery database",
+        Action::RestoreBackup {
+            home: h,
+            server: alt,
+        },
+        &[create],
+    );
+    let wait = b.wait("wait for the restore", Cond::RestoreFinished(h), &[restore]);
+    b.act(
+        "merge history into the dial tone database",
+        Action::Merge {
+            home: h,
+            mailboxes_per_hour: None,
+        },
+        &[wait, mount],
+    );
+}
+
+/// Restore the original in place, mount it, move the mailboxes and profiles back, merge
+/// the dial tone data.
+fn move_back(b: &mut Builder, h: usize, failed: ServerId, deps: &[usize], mount: usize) {
+    let restore = b.act(
+        "restore the original database",
+        Action::RestoreInPlace { home: h },
+        deps,
+    );
+    let wait = b.wait("wait for the restore", Cond::RestoreFinished(h), &[restore]);
+    let mount_orig = b.act(
+        "mount the restored database",
+        Action::Mount {
+            home: h,
+            db: DbRef::Original,
+        },
+        &[wait],
+    );
+    let back = b.act(
+        "move mailbox configuration back",
+        Action::MoveMailboxes {
+            home: h,
+            to: DbRef::Original,
+        },
+        &[mount_orig, mount],
+    );
+    b.act(
+        "helpdesk: profiles back",
+        Action::ReconfigureProfiles {
+            home: h,
+            server: failed,
+        },
+        &[back],
+    );
+    b.act(
+        "merge dial tone data",
+        Action::Merge {
+            home: h,
+            mailboxes_per_hour: None,
+        },
+        &[back],
+    );
+}

@@ -1,0 +1,41 @@
+//! `restore-only`, the baseline dial tone is measured against: rebuild a lost server,
+//! restore each failed database from backup over the original, mount it; users wait.
+
+use dialtone_model::ServerId;
+use dialtone_model::world::{Action, DbRef};
+
+use super::{Builder, Cond, Org};
+
+pub(super) fn restore_only(
+    b: &mut Builder,
+    org: Org<'_>,
+    homes: &[usize],
+    rebuild: Option<ServerId>,
+) {
+    let rebuild: Vec<usize> = rebuild
+        .map(|s| {
+            b.act(
+                "rebuild the server",
+                Action::RebuildServer { server: s },
+                &[],
+            )
+        })
+        .into_iter()
+        .collect();
+    for &h in homes {
+        let restore = b.act(
+            format!("restore {} from backup", org.names.databases[h]),
+            Action::RestoreInPlace { home: h },
+            &rebuild,
+        );
+        let wait = b.wait("wait for the restore", Cond::RestoreFinished(h), &[restore]);
+        b.act(
+            "mount the restored database",
+            Action::Mount {
+                home: h,
+                db: DbRef::Original,
+            },
+            &[wait],
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! `clients`, `client_behaviour` and `workload`: client kinds and shares, retry
+//! intervals, the mail rate; the cohorts (database x client kind) they make.
+
+use dialtone_engine::SimDuration;
+use dialtone_model::DatabaseId;
+use dialtone_model::clients::ClientKind;
+use dialtone_model::server::apportion;
+use dialtone_model::world::spec::{ClientParams, CohortSpec, DbSpec, MailSpec};
+
+use super::{Validator, limits};
+use crate::spec::{ClientKindSpec, EdgeSpec, ProfileSpec, ScenarioSpec};
+
+impl Validator {
+    pub(super) fn clients(&mut self, s: &ScenarioSpec) -> ClientParams {
+        if s.clients.is_empty() {
+            self.err("clients", "at least one client kind is needed");
+        }
+        let total: f64 = s.clients.iter().map(|c| c.share).sum();
+        for (i, c) in s.clients.iter().enumerate() {
+            if !(c.share.is_finite() && c.share >= 0.0) {
+                self.err(
+                    format!("clients[{i}].share"),
+                    "a share is a number between 0 and 1",
+                );
+            }
+            if c.kind != ClientKindSpec::Outlook && (c.cached_mode || !c.autodiscover) {
+                self.err(
+                    format!("clients[{i}]"),
+                    "autodiscover and cached_mode apply to Outlook only",
+                );
+            }
+        }
+        if !s.clients.is_empty() && (total - 1.0).abs() > 1e-6 {
+            self.err("clients", format!("shares add up to {total}, not 1"));
+        }
+        let cb = &s.client_behaviour;
+        if cb.buckets == 0 || cb.buckets > limits::BUCKETS {
+            self.err(
+                "client_behaviour.buckets",
+                format!("between 1 and {}", limits::BUCKETS),
+            );
+        }
+        for (p, d) in [
+            ("outlook_retry", cb.outlook_retry),
+            ("web_retry", cb.web_retry),
+            ("mobile_retry", cb.mobile_retry),
+        ] {
+            self.positive(&format!("client_behaviour.{p}"), d);
+        }
+        ClientParams {
+            buckets: cb.buckets.clamp(1, limits::BUCKETS),
+            outlook_retry: cb.outlook_retry,
+            web_retry: cb.web_retry,
+            mobile_retry: cb.mobile_retry,
+            helpdesk_per_hour: cb.helpdesk_per_hour,
+        }
+    }
+
+    pub(super) fn workload(&mut self, s: &ScenarioSpec) -> MailSpec {
+        let w = &s.workload;
+        if !(w.messages_per_user_per_day.is_finite()
+            && (0.0..=10_000.0).contains(&w.messages_per_user_per_day))
+        {
+            self.err("workload.messages_per_user_per_day", "between 0 and 10,000");
+        }
+        if w.message_size.0 == 0 {
+            self.err(
+                "workload.message_size",
+                "must be more than zero (e.g. \"75KB\")",
+            );
+        }
+        if w.tick < SimDuration::from_millis(1000) || w.tick > SimDuration::from_millis(3_600_000) {
+            self.err("workload.tick", "between 1s and 1h");
+        }
+        MailSpec {
+            messages_per_user_per_day: w.messages_per_user_per_day,
+            tick: w.tick,
+            office_hours: w.profile == ProfileSpec::OfficeHours,
+            edge_active_active: s.topology.transport.edge == EdgeSpec::ActiveActive,
+        }
+    }
+}
+
+/// One cohort per database and client kind with users: each database's mailboxes split
+/// by the kinds' shares (largest remainder, so they add up exactly).
+pub(super) fn cohorts(s: &ScenarioSpec, dbs: &[DbSpec]) -> Vec<CohortSpec> {
+    let shares: Vec<u64> = s
+        .clients
+        .iter()
+        .map(|c| (c.share.max(0.0) * 1e9).round() as u64)
+        .collect();
+    let mut cohorts = Vec::new();
+    for (i, db) in dbs.iter().enumerate() {
+        for (c, users) in s
+            .clients
+            .iter()
+            .zip(apportion(db.params.mailboxes, &shares))
+        {
+            if users == 0 {
+                continue;
+            }
+            let kind = match c.kind {
+                ClientKindSpec::Outlook => ClientKind::Outlook {
+                    autodiscover: c.autodiscover,
+                    cached_mode: c.cached_mode,
+                },
+                ClientKindSpec::Web => ClientKind::Web,
+                ClientKindSpec::Mobile => ClientKind::Mobile,
+            };
+            cohorts.push(CohortSpec {
+                home: DatabaseId::from(i),
+                kind,
+                users,
+            });
+        }
+    }
+    cohorts
+}

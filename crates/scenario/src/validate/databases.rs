@@ -1,0 +1,147 @@
+//! `topology.databases`: sizes, mailboxes, copies on DAG members with distinct
+//! activation preferences, lag, circular logging.
+
+use dialtone_engine::SimDuration;
+use dialtone_model::ServerId;
+use dialtone_model::database::{CopyConfig, DbParams};
+use dialtone_model::world::spec::DbSpec;
+
+use super::topology::Topology;
+use super::{Validator, limits};
+use crate::spec::{DatabaseSpec, ScenarioSpec};
+
+impl Validator {
+    pub(super) fn databases(&mut self, s: &ScenarioSpec, topo: &Topology) -> Vec<DbSpec> {
+        let t = &s.topology;
+        let db_names: Vec<String> = t.databases.iter().map(|x| x.name.clone()).collect();
+        if db_names.is_empty() {
+            self.err("topology.databases", "at least one database is needed");
+        }
+        if db_names.len() > limits::DATABASES {
+            self.err(
+                "topology.databases",
+                format!("more than {} databases", limits::DATABASES),
+            );
+        }
+        self.unique("topology.databases", &db_names, "database");
+        let rep = &t.replication;
+        let ms_per_log = ((1000.0 * (1u64 << 20) as f64) / rep.log_copy_rate.0)
+            .round()
+            .max(1.0) as u64;
+        let mailbox_servers: Vec<String> = t.servers.iter().map(|x| x.name.clone()).collect();
+        let mut dbs = Vec::new();
+        for (i, db) in t.databases.iter().enumerate() {
+            let path = format!("topology.databases[{i}]");
+            let size_mb = db.size.mb();
+            if size_mb == 0 {
+                self.err(
+                    format!("{path}.size"),
+                    "size must be more than zero (e.g. \"400GB\")",
+                );
+            }
+            if size_mb > limits::DB_SIZE_MB {
+                self.err(
+                    format!("{path}.size"),
+                    "larger than the supported maximum of 16TB",
+                );
+            }
+            if db.mailboxes == 0 || db.mailboxes > limits::MAILBOXES_PER_DB {
+                self.err(
+                    format!("{path}.mailboxes"),
+                    format!(
+                        "mailboxes must be between 1 and {}",
+                        limits::MAILBOXES_PER_DB
+                    ),
+                );
+            }
+            let copies = self.copies(&path, db, &mailbox_servers, &topo.dag.members);
+            let schema = copies.first().map_or(15, |c| {
+                t.servers
+                    .get(c.server.index())
+                    .map_or(15, |x| x.schema_version)
+            });
+            dbs.push(DbSpec {
+                name: db.name.clone(),
+                params: DbParams {
+                    size_mb,
+                    mailboxes: db.mailboxes,
+                    message_kb: s.workload.message_size.kb().max(1),
+                    ms_per_log,
+                    log_volume_logs: (rep.log_volume.mb()).max(1),
+                    circular_logging: db.circular_logging.unwrap_or(db.copies.len() >= 3),
+                    schema_version: schema,
+                },
+                copies,
+            });
+        }
+        dbs
+    }
+
+    /// A database's copies, most preferred first.
+    fn copies(
+        &mut self,
+        path: &str,
+        db: &DatabaseSpec,
+        mailbox_servers: &[String],
+        members: &[ServerId],
+    ) -> Vec<CopyConfig> {
+        if db.copies.is_empty() {
+            self.err(
+                format!("{path}.copies"),
+                "a database needs at least one copy",
+            );
+        }
+        let mut copies = Vec::new();
+        for (j, c) in db.copies.iter().enumerate() {
+            let cp = format!("{path}.copies[{j}]");
+            let Some(sid) = self.lookup::<ServerId>(
+                &format!("{cp}.server"),
+                mailbox_servers,
+                &c.server,
+                "server",
+            ) else {
+                continue;
+            };
+            if !members.contains(&sid) && db.copies.len() > 1 {
+                self.err(
+                    format!("{cp}.server"),
+                    format!(
+                        "{:?} is not a DAG member; replicated copies must be on DAG members",
+                        c.server
+                    ),
+                );
+            }
+            if copies.iter().any(|x: &CopyConfig| x.server == sid) {
+                self.err(
+                    format!("{cp}.server"),
+                    format!("two copies of {:?} on {:?}", db.name, c.server),
+                );
+            }
+            let lag = c.replay_lag.unwrap_or(SimDuration::ZERO);
+            if lag > SimDuration::from_days(limits::LAG_DAYS).unwrap_or(SimDuration::MAX) {
+                self.err(format!("{cp}.replay_lag"), "replay lag is at most 14 days");
+            }
+            copies.push(CopyConfig {
+                server: sid,
+                preference: c.preference.unwrap_or(j as u32 + 1),
+                replay_lag: lag,
+            });
+        }
+        let mut prefs: Vec<u32> = copies.iter().map(|c| c.preference).collect();
+        prefs.sort_unstable();
+        if prefs.windows(2).any(|w| w[0] == w[1]) || prefs.first().is_some_and(|&p| p == 0) {
+            self.err(
+                format!("{path}.copies"),
+                "activation preferences must be distinct and start at 1",
+            );
+        }
+        copies.sort_by_key(|c| c.preference);
+        if copies.first().is_some_and(|c| !c.replay_lag.is_zero()) {
+            self.err(
+                format!("{path}.copies"),
+                "the most preferred copy starts active and cannot be lagged",
+            );
+        }
+        copies
+    }
+}
