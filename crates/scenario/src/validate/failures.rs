@@ -6,7 +6,7 @@ use dialtone_model::world::spec::WorldSpec;
 use dialtone_model::{DatabaseId, LinkId, ServerId, SiteId};
 
 use super::{Failure, Names, Target, Validator, When, find, limits, list};
-use crate::spec::{FailureKind, ScenarioSpec};
+use crate::spec::{FailureKind, FailureSpec, ScenarioSpec};
 
 impl Validator {
     pub(super) fn failures(
@@ -24,133 +24,11 @@ impl Validator {
         let mut out = Vec::new();
         for (i, f) in s.failures.iter().enumerate() {
             let path = format!("failures[{i}]");
-            let t = f.target.as_str();
-            let target = match f.kind {
-                FailureKind::SitePowerLoss => {
-                    find(&names.sites, t).map(|x| Target::Site(SiteId::from(x)))
-                }
-                FailureKind::ServerLoss | FailureKind::ServerOutage => find(&names.servers, t)
-                    .filter(|&x| x < s.topology.servers.len())
-                    .map(|x| Target::Server(ServerId::from(x))),
-                FailureKind::DatabaseCorruption => {
-                    find(&names.databases, t).map(|x| Target::Database(DatabaseId::from(x)))
-                }
-                FailureKind::DiskLoss => t.split_once('@').and_then(|(d, sv)| {
-                    let di = find(&names.databases, d)?;
-                    let si = find(&names.servers, sv)?;
-                    let ci = world.databases[di]
-                        .copies
-                        .iter()
-                        .position(|c| c.server.index() == si)?;
-                    Some(Target::Copy(DatabaseId::from(di), ci))
-                }),
-                FailureKind::WanCut => find(&names.links, t).map(|x| Target::Link(LinkId::from(x))),
-                FailureKind::WitnessLoss => [world.dag.witness, world.dag.alternate_witness]
-                    .into_iter()
-                    .flatten()
-                    .find(|w| names.servers[w.index()] == t)
-                    .map(Target::Witness),
-                FailureKind::PartialDatacenter => {
-                    let mut svc = Vec::new();
-                    for (j, x) in f.services.iter().enumerate() {
-                        match x.as_str() {
-                            "cluster" => svc.push(ServiceKind::Cluster),
-                            "client-access" => svc.push(ServiceKind::ClientAccess),
-                            "transport" => svc.push(ServiceKind::Transport),
-                            "unified-messaging" => svc.push(ServiceKind::UnifiedMessaging),
-                            other => self.err(format!("{path}.services[{j}]"), format!("unknown service {other:?}: use cluster, client-access, transport or unified-messaging")),
-                        }
-                    }
-                    if f.services.is_empty() {
-                        self.err(
-                            format!("{path}.services"),
-                            "a partial datacenter failure names the services that stop",
-                        );
-                    }
-                    find(&names.sites, t).map(|x| Target::Partial(SiteId::from(x), svc))
-                }
-                FailureKind::DnsServerLoss => Some(Target::Dns),
-            };
-            let Some(target) = target else {
-                let what = match f.kind {
-                    FailureKind::SitePowerLoss | FailureKind::PartialDatacenter => {
-                        format!("a site: {}", list(&names.sites))
-                    }
-                    FailureKind::ServerLoss | FailureKind::ServerOutage => {
-                        format!(
-                            "a mailbox server: {}",
-                            list(
-                                &names.servers[..s.topology.servers.len().min(names.servers.len())]
-                            )
-                        )
-                    }
-                    FailureKind::DatabaseCorruption => {
-                        format!("a database: {}", list(&names.databases))
-                    }
-                    FailureKind::DiskLoss => "\"DATABASE@SERVER\" naming a copy".to_owned(),
-                    FailureKind::WanCut => format!("a link: {}", list(&names.links)),
-                    FailureKind::WitnessLoss => {
-                        "the witness or alternate witness server".to_owned()
-                    }
-                    FailureKind::DnsServerLoss => String::new(),
-                };
-                self.err(
-                    format!("{path}.target"),
-                    format!("unknown target {t:?}; expected {what}"),
-                );
+            let Some(target) = self.target(&path, f, s, names, world) else {
                 continue;
             };
-            let when = match (&f.at, &f.time_to_failure) {
-                (Some(at), None) => {
-                    if f.time_to_repair.is_some() {
-                        self.err(
-                            format!("{path}.time_to_repair"),
-                            "a scripted failure uses repair_after, not time_to_repair",
-                        );
-                    }
-                    if let Some(r) = f.repair_after {
-                        self.positive(&format!("{path}.repair_after"), r);
-                    }
-                    if at.since_start() >= s.run.horizon {
-                        self.err(
-                            format!("{path}.at"),
-                            format!(
-                                "{at} is at or after the horizon ({}); it would never happen",
-                                s.run.horizon
-                            ),
-                        );
-                    }
-                    When::At {
-                        at: *at,
-                        repair_after: f.repair_after,
-                    }
-                }
-                (None, Some(ttf)) => {
-                    if f.repair_after.is_some() {
-                        self.err(
-                            format!("{path}.repair_after"),
-                            "a stochastic failure uses time_to_repair, not repair_after",
-                        );
-                    }
-                    When::Stochastic {
-                        ttf: ttf.0.clone(),
-                        ttr: f.time_to_repair.as_ref().map(|d| d.0.clone()),
-                    }
-                }
-                (Some(_), Some(_)) => {
-                    self.err(
-                        path.clone(),
-                        "give either `at` (scripted) or `time_to_failure` (stochastic), not both",
-                    );
-                    continue;
-                }
-                (None, None) => {
-                    self.err(
-                        path.clone(),
-                        "a failure needs `at` (scripted) or `time_to_failure` (stochastic)",
-                    );
-                    continue;
-                }
+            let Some(when) = self.when(&path, f, s) else {
+                continue;
             };
             out.push(Failure {
                 kind: f.kind,
@@ -159,5 +37,145 @@ impl Validator {
             });
         }
         out
+    }
+
+    /// What a failure hits, resolved; an unknown target is reported with what is known.
+    fn target(
+        &mut self,
+        path: &str,
+        f: &FailureSpec,
+        s: &ScenarioSpec,
+        names: &Names,
+        world: &WorldSpec,
+    ) -> Option<Target> {
+        let t = f.target.as_str();
+        let target = match f.kind {
+            FailureKind::SitePowerLoss => {
+                find(&names.sites, t).map(|x| Target::Site(SiteId::from(x)))
+            }
+            FailureKind::ServerLoss | FailureKind::ServerOutage => find(&names.servers, t)
+                .filter(|&x| x < s.topology.servers.len())
+                .map(|x| Target::Server(ServerId::from(x))),
+            FailureKind::DatabaseCorruption => {
+                find(&names.databases, t).map(|x| Target::Database(DatabaseId::from(x)))
+            }
+            FailureKind::DiskLoss => t.split_once('@').and_then(|(d, sv)| {
+                let di = find(&names.databases, d)?;
+                let si = find(&names.servers, sv)?;
+                let ci = world.databases[di]
+                    .copies
+                    .iter()
+                    .position(|c| c.server.index() == si)?;
+                Some(Target::Copy(DatabaseId::from(di), ci))
+            }),
+            FailureKind::WanCut => find(&names.links, t).map(|x| Target::Link(LinkId::from(x))),
+            FailureKind::WitnessLoss => [world.dag.witness, world.dag.alternate_witness]
+                .into_iter()
+                .flatten()
+                .find(|w| names.servers[w.index()] == t)
+                .map(Target::Witness),
+            FailureKind::PartialDatacenter => {
+                let mut svc = Vec::new();
+                for (j, x) in f.services.iter().enumerate() {
+                    match x.as_str() {
+                        "cluster" => svc.push(ServiceKind::Cluster),
+                        "client-access" => svc.push(ServiceKind::ClientAccess),
+                        "transport" => svc.push(ServiceKind::Transport),
+                        "unified-messaging" => svc.push(ServiceKind::UnifiedMessaging),
+                        other => self.err(format!("{path}.services[{j}]"), format!("unknown service {other:?}: use cluster, client-access, transport or unified-messaging")),
+                    }
+                }
+                if f.services.is_empty() {
+                    self.err(
+                        format!("{path}.services"),
+                        "a partial datacenter failure names the services that stop",
+                    );
+                }
+                find(&names.sites, t).map(|x| Target::Partial(SiteId::from(x), svc))
+            }
+            FailureKind::DnsServerLoss => Some(Target::Dns),
+        };
+        if target.is_none() {
+            let what = match f.kind {
+                FailureKind::SitePowerLoss | FailureKind::PartialDatacenter => {
+                    format!("a site: {}", list(&names.sites))
+                }
+                FailureKind::ServerLoss | FailureKind::ServerOutage => {
+                    format!(
+                        "a mailbox server: {}",
+                        list(&names.servers[..s.topology.servers.len().min(names.servers.len())])
+                    )
+                }
+                FailureKind::DatabaseCorruption => {
+                    format!("a database: {}", list(&names.databases))
+                }
+                FailureKind::DiskLoss => "\"DATABASE@SERVER\" naming a copy".to_owned(),
+                FailureKind::WanCut => format!("a link: {}", list(&names.links)),
+                FailureKind::WitnessLoss => "the witness or alternate witness server".to_owned(),
+                FailureKind::DnsServerLoss => String::new(),
+            };
+            self.err(
+                format!("{path}.target"),
+                format!("unknown target {t:?}; expected {what}"),
+            );
+        }
+        target
+    }
+
+    /// When a failure happens: scripted (`at`, `repair_after`) or stochastic
+    /// (`time_to_failure`, `time_to_repair`), never both.
+    fn when(&mut self, path: &str, f: &FailureSpec, s: &ScenarioSpec) -> Option<When> {
+        match (&f.at, &f.time_to_failure) {
+            (Some(at), None) => {
+                if f.time_to_repair.is_some() {
+                    self.err(
+                        format!("{path}.time_to_repair"),
+                        "a scripted failure uses repair_after, not time_to_repair",
+                    );
+                }
+                if let Some(r) = f.repair_after {
+                    self.positive(&format!("{path}.repair_after"), r);
+                }
+                if at.since_start() >= s.run.horizon {
+                    self.err(
+                        format!("{path}.at"),
+                        format!(
+                            "{at} is at or after the horizon ({}); it would never happen",
+                            s.run.horizon
+                        ),
+                    );
+                }
+                Some(When::At {
+                    at: *at,
+                    repair_after: f.repair_after,
+                })
+            }
+            (None, Some(ttf)) => {
+                if f.repair_after.is_some() {
+                    self.err(
+                        format!("{path}.repair_after"),
+                        "a stochastic failure uses time_to_repair, not repair_after",
+                    );
+                }
+                Some(When::Stochastic {
+                    ttf: ttf.0.clone(),
+                    ttr: f.time_to_repair.as_ref().map(|d| d.0.clone()),
+                })
+            }
+            (Some(_), Some(_)) => {
+                self.err(
+                    path,
+                    "give either `at` (scripted) or `time_to_failure` (stochastic), not both",
+                );
+                None
+            }
+            (None, None) => {
+                self.err(
+                    path,
+                    "a failure needs `at` (scripted) or `time_to_failure` (stochastic)",
+                );
+                None
+            }
+        }
     }
 }

@@ -277,6 +277,65 @@ const CASES: &[Case] = &[
         &["strategy.steps[0].database", "needs `database`"],
     ),
     (
+        "custom step with a field its action does not take",
+        |v| {
+            set(
+                v,
+                "/strategy",
+                json!({"name": "custom", "steps": [{"id": "a", "action": "mount",
+                    "database": "db1", "servers": ["mbx1"]}]}),
+            )
+        },
+        &[
+            "strategy.steps[0].servers",
+            "takes no `servers`",
+            "database",
+        ],
+    ),
+    (
+        "custom step naming an unknown server",
+        |v| {
+            set(
+                v,
+                "/strategy",
+                json!({"name": "custom", "steps": [{"id": "a", "action": "rebuild-server",
+                    "server": "nowhere"}]}),
+            )
+        },
+        &[
+            "strategy.steps[0].server",
+            "unknown server \"nowhere\"; servers are",
+        ],
+    ),
+    (
+        "custom step with a value of the wrong kind",
+        |v| {
+            set(
+                v,
+                "/strategy",
+                json!({"name": "custom", "steps": [{"id": "a", "action": "mount",
+                    "database": "db1", "to": "elsewhere"}]}),
+            )
+        },
+        &[
+            "strategy.steps[0]",
+            "action \"mount\"",
+            "elsewhere",
+            "dial-tone",
+        ],
+    ),
+    (
+        "steps for a built-in strategy",
+        |v| {
+            set(
+                v,
+                "/strategy",
+                json!({"name": "restore-only", "steps": [{"id": "a", "action": "manual"}]}),
+            )
+        },
+        &["strategy.steps", "only for strategy \"custom\""],
+    ),
+    (
         "wrong type",
         |v| set(v, "/run/seed", json!("forty-two")),
         &["run.seed", "invalid type"],
