@@ -2,55 +2,12 @@
 //! as a 1,000-user one with the same cohorts and databases, and a day of mail adds only
 //! per-tick batches. Measured by a counting global allocator (its own test binary).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use dialtone_testalloc::{Counting, in_use};
 
 use dialtone_engine::{RngStreams, SimTime, Simulation};
 use dialtone_model::fixtures::two_sites_scaled;
 use dialtone_model::world::World;
 
-#[allow(unsafe_code)]
-struct Counting;
-
-thread_local! {
-    // Bytes allocated minus bytes freed by *this* thread. The test harness runs other
-    // threads (its main thread, other tests) whose allocations must not leak into a
-    // measurement, so the count is per thread. A const-initialised `Cell` needs no
-    // allocation and no destructor, so the allocator may touch it at any time.
-    static IN_USE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    // `try_with` fails only while the thread is being torn down; nothing is measured then.
-    let _ = IN_USE.try_with(|c| c.set(c.get() + delta));
-}
-
-/// Bytes this thread holds now (allocated minus freed since it started).
-fn in_use() -> isize {
-    IN_USE.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator and only counts bytes.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        count(l.size() as isize);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        count(-(l.size() as isize));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new_size: usize) -> *mut u8 {
-        count(new_size as isize - l.size() as isize);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(p, l, new_size) }
-    }
-}
-
-#[allow(unsafe_code)]
 #[global_allocator]
 static A: Counting = Counting;
 

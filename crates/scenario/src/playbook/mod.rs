@@ -222,23 +222,16 @@ impl Builder {
     pub(crate) fn wait(&mut self, name: impl Into<String>, c: Cond, after: &[usize]) -> usize {
         self.push(name, StepKind::Wait(c), after)
     }
-    pub(crate) fn manual(
-        &mut self,
-        name: impl Into<String>,
-        d: DurationDist,
-        after: &[usize],
-    ) -> usize {
-        let i = self.push(name, StepKind::Manual, after);
-        self.steps[i].duration = d;
-        i
+    /// Human work taking `d`.
+    pub(crate) fn manual(&mut self, name: &str, d: DurationDist, after: &[usize]) -> usize {
+        self.timed(name, StepKind::Manual, d, after)
     }
-    pub(crate) fn delay(
-        &mut self,
-        name: impl Into<String>,
-        d: DurationDist,
-        after: &[usize],
-    ) -> usize {
-        let i = self.push(name, StepKind::Delay, after);
+    /// A set wait of `d` that is not operator work.
+    pub(crate) fn delay(&mut self, name: &str, d: DurationDist, after: &[usize]) -> usize {
+        self.timed(name, StepKind::Delay, d, after)
+    }
+    fn timed(&mut self, name: &str, kind: StepKind, d: DurationDist, after: &[usize]) -> usize {
+        let i = self.push(name, kind, after);
         self.steps[i].duration = d;
         i
     }
