@@ -36,6 +36,10 @@ enum Command {
         /// Use this master seed instead of the file's.
         #[arg(long)]
         seed: Option<u64>,
+        /// Replay replication R of a study (its random streams are (seed, R)); a study
+        /// whose replication fails prints this command.
+        #[arg(long, default_value_t = 0)]
+        replication: u64,
         /// Write summary.json and timeline.csv (and trace.jsonl with --trace) here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -209,12 +213,20 @@ fn main() -> ExitCode {
             scenario,
             strategy,
             seed,
+            replication,
             out,
             trace,
             report,
             force,
         } => check_run_out(out.as_deref(), force)
-            .and_then(|()| run(&scenario, strategy.as_deref(), seed, out.as_deref(), trace))
+            .and_then(|()| {
+                let what = RunWhat {
+                    strategy: strategy.as_deref(),
+                    seed,
+                    replication,
+                };
+                run(&scenario, &what, out.as_deref(), trace)
+            })
             .and_then(|()| match (report, out.as_deref()) {
                 (true, Some(d)) => write_report(d),
                 _ => Ok(()),
@@ -274,22 +286,24 @@ pub(crate) fn load(path: &Path, strategy: Option<&str>) -> Result<Scenario, Fail
     )?)
 }
 
-fn run(
-    path: &Path,
-    strategy: Option<&str>,
+/// Which replication `dialtone run` runs.
+struct RunWhat<'a> {
+    strategy: Option<&'a str>,
     seed: Option<u64>,
-    out: Option<&Path>,
-    trace: bool,
-) -> Result<(), Failure> {
-    let sc = load(path, strategy)?;
-    let seed = seed.unwrap_or(sc.seed);
+    replication: u64,
+}
+
+fn run(path: &Path, what: &RunWhat<'_>, out: Option<&Path>, trace: bool) -> Result<(), Failure> {
+    let sc = load(path, what.strategy)?;
+    let seed = what.seed.unwrap_or(sc.seed);
+    let r = what.replication;
     let (summary, records) = if out.is_some() {
-        let (s, sink) = dialtone_scenario::run_with(&sc, seed, 0, MemoryTrace::default())
+        let (s, sink) = dialtone_scenario::run_with(&sc, seed, r, MemoryTrace::default())
             .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;
         (s, sink.records)
     } else {
         (
-            dialtone_scenario::run(&sc, seed, 0)
+            dialtone_scenario::run(&sc, seed, r)
                 .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?,
             Vec::new(),
         )

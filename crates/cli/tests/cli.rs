@@ -408,3 +408,107 @@ fn every_subcommand_has_help_with_an_example() {
         );
     }
 }
+
+#[test]
+fn run_replication_r_replays_row_r_of_a_study_exactly() {
+    let (study, one) = (tmp("replay-study"), tmp("replay-run"));
+    let s = |p: &Path| p.to_str().expect("utf8").to_owned();
+    let out = dialtone(&[
+        "study",
+        "scenarios/site-failure-dac.json",
+        "--replications",
+        "4",
+        "--seed",
+        "7",
+        "--quiet",
+        "--out",
+        &s(&study),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(study.join("replications.csv")).expect("csv");
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let row3: Vec<&str> = csv
+        .lines()
+        .find(|l| l.starts_with("3,"))
+        .expect("row 3")
+        .split(',')
+        .collect();
+    let out = dialtone(&[
+        "run",
+        "scenarios/site-failure-dac.json",
+        "--seed",
+        "7",
+        "--replication",
+        "3",
+        "--out",
+        &s(&one),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(one.join("summary.json")).expect("summary"))
+            .expect("json");
+    assert_eq!(summary["replication"], 3);
+    let mut compared = 0;
+    for (k, v) in header.iter().zip(&row3) {
+        if let Some(x) = summary["metrics"].get(*k).and_then(serde_json::Value::as_f64) {
+            let y: f64 = v.parse().expect("number");
+            assert_eq!(
+                x, y,
+                "{k}: run --replication 3 gives {x}, the study's row 3 {y}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 5, "compared only {compared} columns");
+    // Replication 0 differs: the flag really selects the streams.
+    let other = dialtone(&["run", "scenarios/site-failure-dac.json", "--seed", "7"]);
+    assert_ne!(other.stdout, out.stdout);
+    let _ = (
+        std::fs::remove_dir_all(&study),
+        std::fs::remove_dir_all(&one),
+    );
+}
+
+#[test]
+fn a_failed_replication_names_the_command_that_replays_it() {
+    let dir = tmp("replay-fail");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let text =
+        std::fs::read_to_string(root().join("scenarios/site-failure-dac.json")).expect("scenario");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["run"]["max_events"] = serde_json::json!(1000);
+    let file = dir.join("tiny-budget.json");
+    std::fs::write(&file, v.to_string()).expect("write");
+    for threads in ["1", "2"] {
+        let out = dialtone(&[
+            "study",
+            file.to_str().expect("utf8"),
+            "--replications",
+            "6",
+            "--seed",
+            "9",
+            "--threads",
+            threads,
+            "--quiet",
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expect = format!(
+            "dialtone run {} --strategy datacenter-switchover-dac --seed 9 --replication 0",
+            file.display()
+        );
+        assert!(
+            stderr.contains("replication 0 failed") && stderr.contains(&expect),
+            "{threads} threads: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,6 +15,8 @@ pub mod io;
 pub mod stats;
 pub mod sweep;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use dialtone_scenario::{RunError, Scenario, Summary};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -108,11 +110,14 @@ impl Row {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StudyError {
-    /// A replication failed (a bug, or an event budget exceeded): names it.
-    #[error("replication {replication} failed: {source}")]
+    /// A replication failed (a bug, or an event budget exceeded): names it and the
+    /// command that replays it alone.
+    #[error("replication {replication} failed: {source}\n  replay it alone: {replay}")]
     Run {
         /// Which.
         replication: u64,
+        /// The `dialtone run` command that replays exactly this replication.
+        replay: String,
         /// Why.
         source: RunError,
     },
@@ -182,24 +187,65 @@ pub fn run_replications(
         .num_threads(threads)
         .build()
         .map_err(|_| StudyError::Threads(threads))?;
-    let mut rows: Vec<Row> = pool.install(|| {
+    // On a failure, replications after the lowest failed index are skipped and those
+    // before it still run, so the failure reported is the lowest failing index whatever
+    // the thread count: the same error message every time.
+    let lowest_failed = AtomicU64::new(u64::MAX);
+    let results: Vec<Option<Result<Row, StudyError>>> = pool.install(|| {
         indices
             .par_iter()
             .map(|&r| {
-                let s = dialtone_scenario::run(scenario, seed, r).map_err(|source| {
-                    StudyError::Run {
-                        replication: r,
-                        source,
+                if r > lowest_failed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                Some(match dialtone_scenario::run(scenario, seed, r) {
+                    Ok(s) => {
+                        let row = Row::of(&s);
+                        done(&row);
+                        Ok(row)
                     }
-                })?;
-                let row = Row::of(&s);
-                done(&row);
-                Ok(row)
+                    Err(source) => {
+                        lowest_failed.fetch_min(r, Ordering::Relaxed);
+                        Err(StudyError::Run {
+                            replication: r,
+                            replay: replay_command(scenario, seed, r),
+                            source,
+                        })
+                    }
+                })
             })
-            .collect::<Result<Vec<Row>, StudyError>>()
-    })?;
+            .collect()
+    });
+    let mut rows = Vec::with_capacity(results.len());
+    let mut first_error: Option<(u64, StudyError)> = None;
+    for res in results.into_iter().flatten() {
+        match res {
+            Ok(row) => rows.push(row),
+            Err(e) => {
+                let r = match &e {
+                    StudyError::Run { replication, .. } => *replication,
+                    _ => u64::MAX,
+                };
+                if first_error.as_ref().is_none_or(|(f, _)| r < *f) {
+                    first_error = Some((r, e));
+                }
+            }
+        }
+    }
+    if let Some((_, e)) = first_error {
+        return Err(e);
+    }
     rows.sort_by_key(|r| r.replication);
     Ok(rows)
+}
+
+/// The command that replays replication `r` of a study of `scenario` with master seed
+/// `seed` on its own (`dialtone run --replication`).
+pub fn replay_command(scenario: &Scenario, seed: u64, r: u64) -> String {
+    format!(
+        "dialtone run {} --strategy {} --seed {seed} --replication {r}",
+        scenario.file, scenario.strategy
+    )
 }
 
 /// What identifies a study: enough to merge shards and to check they belong together.
