@@ -1,5 +1,5 @@
 //! `dialtone`: the command-line front end. Thin: it parses arguments, calls the library
-//! crates, prints, writes files atomically, and maps errors to exit codes: 0 ok, 1 a run
+//! crates, prints, writes files atomically (`dialtone_study::io::write_atomic`), and maps errors to exit codes: 0 ok, 1 a run
 //! failed, 2 bad input.
 
 use std::io::Write;
@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use dialtone_engine::{MemoryTrace, SimDuration};
 use dialtone_scenario::playbook::{ACTIONS, STRATEGIES};
 use dialtone_scenario::{Scenario, ScenarioError, Summary};
+use dialtone_study::io::{WriteError, write_atomic};
 
 /// A discrete-event disaster simulator for Exchange-style mail systems.
 #[derive(Debug, Parser)]
@@ -195,6 +196,12 @@ pub(crate) enum Failure {
     Run(String),
 }
 
+impl From<WriteError> for Failure {
+    fn from(e: WriteError) -> Self {
+        Failure::Run(e.to_string())
+    }
+}
+
 impl From<ScenarioError> for Failure {
     fn from(e: ScenarioError) -> Self {
         Failure::Input(e.to_string())
@@ -361,16 +368,6 @@ fn field(s: &str) -> String {
     } else {
         s.to_owned()
     }
-}
-
-/// Writes a file atomically: a temporary name in the same folder, fsync, rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let tmp = path.with_extension("tmp");
-    let fail = |e: std::io::Error| Failure::Run(format!("{}: cannot write: {e}", path.display()));
-    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
-    f.write_all(bytes).map_err(fail)?;
-    f.sync_all().map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
 }
 
 fn opt_s(v: Option<f64>) -> String {

@@ -27,6 +27,9 @@ pub enum ReportError {
         /// Why.
         source: std::io::Error,
     },
+    /// report.html could not be written.
+    #[error(transparent)]
+    Write(#[from] dialtone_study::io::WriteError),
     /// The folder is not a dialtone output folder, or a file is malformed.
     #[error("{0}")]
     Input(String),
@@ -62,17 +65,12 @@ pub fn build(dir: &Path) -> Result<String, ReportError> {
     }
 }
 
-/// Builds and writes `dir/report.html` atomically; returns its path.
+/// Builds and writes `dir/report.html` atomically (`dialtone_study::io::write_atomic`);
+/// returns its path.
 pub fn write(dir: &Path) -> Result<std::path::PathBuf, ReportError> {
     let html = build(dir)?;
     let path = dir.join("report.html");
-    let tmp = dir.join("report.html.tmp");
-    let io = |source| ReportError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    std::fs::write(&tmp, html).map_err(io)?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
+    dialtone_study::io::write_atomic(&path, html.as_bytes())?;
     Ok(path)
 }
 

@@ -11,9 +11,11 @@
 //! Final files are written to a temporary name, synced and renamed: a folder never holds
 //! a truncated replications.csv or summary.json.
 
+use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{COLUMNS, Row, StudyError, StudyMeta, StudySummary};
 
@@ -33,13 +35,91 @@ pub fn digest(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// Writes a file atomically: temporary name in the same folder, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StudyError> {
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).map_err(io_err(path))?;
-    f.write_all(bytes).map_err(io_err(path))?;
-    f.sync_all().map_err(io_err(path))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path))
+/// A file could not be written atomically (see [`write_atomic`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: cannot write: {source}", path.display())]
+pub struct WriteError {
+    /// The file that was to be written.
+    pub path: PathBuf,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl From<WriteError> for StudyError {
+    fn from(e: WriteError) -> Self {
+        StudyError::Io {
+            path: e.path.display().to_string(),
+            source: e.source,
+        }
+    }
+}
+
+/// Tells apart the temporary files of one process's concurrent writes.
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes a file atomically, the one helper every dialtone output goes through: the bytes
+/// go to a fresh temporary file in the target's folder (`.NAME.tmp.<pid>.<counter>`,
+/// created exclusively, so concurrent writers, in this process or another, never share
+/// one), the file is fsynced, renamed over `path`, and the folder is fsynced so the rename
+/// itself survives a crash. Readers see the old file or the new one, never a torn one. On
+/// error the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let err = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path.file_name().ok_or_else(|| {
+        err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file name",
+        ))
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let (tmp, mut file) = loop {
+        let mut t = OsString::from(".");
+        t.push(name);
+        t.push(format!(
+            ".tmp.{}.{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let tmp = dir.join(t);
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => break (tmp, f),
+            // A leftover of a crashed process that had our pid: take the next number.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(err(e)),
+        }
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&tmp, path)
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    sync_dir(dir).map_err(err)
+}
+
+/// Makes a rename in `dir` durable (a no-op where folders cannot be opened, e.g. Windows).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -123,7 +203,8 @@ pub fn write_study(
     write_atomic(&dir.join("summary.json"), s.as_bytes())?;
     let mut m = serde_json::to_string_pretty(meta).map_err(|e| StudyError::Input(e.to_string()))?;
     m.push('\n');
-    write_atomic(&dir.join("study.json"), m.as_bytes())
+    write_atomic(&dir.join("study.json"), m.as_bytes())?;
+    Ok(())
 }
 
 /// Reads study.json.
@@ -246,6 +327,80 @@ pub fn merge(dirs: &[&Path]) -> Result<(StudyMeta, Vec<Row>), StudyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tmp_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("dialtone-io-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("dir");
+        d
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn write_atomic_replaces_a_file_and_leaves_no_temporary_behind() {
+        let d = tmp_dir("replace");
+        let p = d.join("summary.json");
+        std::fs::write(&p, "old and longer than the new content").expect("write");
+        write_atomic(&p, b"new").expect("atomic");
+        assert_eq!(std::fs::read(&p).expect("read"), b"new");
+        write_atomic(&p, b"newer").expect("atomic");
+        assert_eq!(std::fs::read(&p).expect("read"), b"newer");
+        assert_eq!(names(&d), vec!["summary.json".to_owned()]);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn write_atomic_cleans_up_when_the_rename_fails() {
+        let d = tmp_dir("fail");
+        // The target is a non-empty folder: the rename fails after the data was written.
+        std::fs::create_dir_all(d.join("out").join("inside")).expect("dir");
+        let e = write_atomic(&d.join("out"), b"data").expect_err("a folder is in the way");
+        assert!(e.to_string().contains("out"), "{e}");
+        assert_eq!(names(&d), vec!["out".to_owned()], "no temporary file left");
+        let e = write_atomic(&d.join("missing").join("x.json"), b"data").expect_err("no folder");
+        assert!(e.to_string().contains("x.json"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn concurrent_writers_in_one_folder_do_not_collide() {
+        // The old helper used `path.with_extension("tmp")`: summary.json and summary.csv
+        // shared summary.tmp. Two writers, two names, one stem, many rounds.
+        let d = tmp_dir("concurrent");
+        let writer = |name: &'static str, byte: u8| {
+            let p = d.join(name);
+            move || {
+                for round in 0..200usize {
+                    let body = vec![byte; 1000 + round];
+                    write_atomic(&p, &body).expect("atomic");
+                    let back = std::fs::read(&p).expect("read");
+                    assert!(back.iter().all(|b| *b == byte), "{name}: foreign bytes");
+                }
+            }
+        };
+        std::thread::scope(|s| {
+            s.spawn(writer("summary.json", b'j'));
+            s.spawn(writer("summary.csv", b'c'));
+            s.spawn(writer("summary.json", b'j'));
+        });
+        assert_eq!(
+            names(&d),
+            vec!["summary.csv".to_owned(), "summary.json".to_owned()]
+        );
+        assert_eq!(
+            std::fs::read(d.join("summary.csv")).expect("csv").len(),
+            1199
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
 
     #[test]
     fn csv_round_trips_floats_exactly() {
