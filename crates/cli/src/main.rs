@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use dialtone_engine::{MemoryTrace, SimDuration};
 use dialtone_scenario::playbook::{ACTIONS, STRATEGIES};
 use dialtone_scenario::{Scenario, ScenarioError, Summary};
-use dialtone_study::io::{WriteError, write_atomic};
+use dialtone_study::io::WriteError;
 
 /// A discrete-event disaster simulator for Exchange-style mail systems.
 #[derive(Debug, Parser)]
@@ -305,29 +305,7 @@ fn run(
         std::fs::create_dir_all(dir).map_err(|e| {
             Failure::Input(format!("{}: cannot create the folder: {e}", dir.display()))
         })?;
-        let mut json =
-            serde_json::to_string_pretty(&summary).map_err(|e| Failure::Run(e.to_string()))?;
-        json.push('\n');
-        write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-        let mut csv = String::from("time_s,component,what,detail\n");
-        for r in &records {
-            csv.push_str(&format!(
-                "{},{},{},{}\n",
-                r.time.as_secs_f64(),
-                field(&r.component),
-                field(&r.what),
-                field(&r.detail)
-            ));
-        }
-        write_atomic(&dir.join("timeline.csv"), csv.as_bytes())?;
-        if trace {
-            let mut lines = Vec::new();
-            for r in &records {
-                serde_json::to_writer(&mut lines, r).map_err(|e| Failure::Run(e.to_string()))?;
-                lines.push(b'\n');
-            }
-            write_atomic(&dir.join("trace.jsonl"), &lines)?;
-        }
+        dialtone_study::io::write_run(dir, &summary, &records, trace)?;
     }
     Ok(())
 }
@@ -359,15 +337,6 @@ pub(crate) fn write_report(dir: &Path) -> Result<(), Failure> {
     let path = dialtone_report::write(dir).map_err(|e| Failure::Input(e.to_string()))?;
     eprintln!("report: {}", path.display());
     Ok(())
-}
-
-/// A CSV field, quoted when it needs to be.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn opt_s(v: Option<f64>) -> String {

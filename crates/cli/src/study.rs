@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use dialtone_study::io::{Journal, read_journal, write_study};
 use dialtone_study::stats::Stat;
-use dialtone_study::sweep::{grid, parse_set, set_path};
+use dialtone_study::sweep::{SweepPoint, SweepSummary, grid, parse_set, set_path};
 use dialtone_study::{Row, Shard, StudyError, StudySummary, meta, run_replications, summarize};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -15,6 +15,7 @@ impl From<StudyError> for Failure {
     fn from(e: StudyError) -> Self {
         match e {
             StudyError::Input(m) => Failure::Input(m),
+            StudyError::Read(e) => Failure::Input(e.to_string()),
             other => Failure::Run(other.to_string()),
         }
     }
@@ -106,10 +107,7 @@ pub(crate) fn study(
             std::fs::create_dir_all(dir)
                 .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
             // study.json first, so an interrupted folder says what it is a study of.
-            let mut js =
-                serde_json::to_string_pretty(&m).map_err(|e| Failure::Run(e.to_string()))?;
-            js.push('\n');
-            dialtone_study::io::write_atomic(&dir.join("study.json"), js.as_bytes())?;
+            dialtone_study::io::write_json(&dir.join("study.json"), &m)?;
             Some(Journal::open(dir)?)
         }
         None => None,
@@ -283,15 +281,7 @@ pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(),
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
-        let mut js = serde_json::to_string_pretty(&c).map_err(|e| Failure::Run(e.to_string()))?;
-        js.push('\n');
-        dialtone_study::io::write_atomic(&dir.join("summary.json"), js.as_bytes())?;
-        for s in &c.strategies {
-            dialtone_study::io::write_atomic(
-                &dir.join(format!("replications-{}.csv", s.strategy)),
-                dialtone_study::io::csv(&s.rows).as_bytes(),
-            )?;
-        }
+        dialtone_study::io::write_compare(dir, &c)?;
     }
     maybe_report(o)
 }
@@ -371,13 +361,11 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
-        let rows: Vec<serde_json::Value> = table
-            .iter()
-            .map(|(l, s)| serde_json::json!({"point": l, "summary": s}))
+        let points = table
+            .into_iter()
+            .map(|(point, summary)| SweepPoint { point, summary })
             .collect();
-        let mut js = serde_json::to_string_pretty(&serde_json::json!({"scenario": name, "axes": axes.iter().map(|a| &a.path).collect::<Vec<_>>(), "points": rows})).map_err(|e| Failure::Run(e.to_string()))?;
-        js.push('\n');
-        dialtone_study::io::write_atomic(&dir.join("summary.json"), js.as_bytes())?;
+        dialtone_study::io::write_sweep(dir, &SweepSummary::new(&name, &axes, points))?;
     }
     maybe_report(o)
 }
