@@ -20,7 +20,7 @@ use std::path::Path;
 use dialtone_scenario::Summary;
 use dialtone_scenario::metrics::Mail;
 use dialtone_study::compare::Comparison;
-use dialtone_study::io::{self, Output, ReadError};
+use dialtone_study::io::{self, Kind, ReadError};
 use dialtone_study::stats::Stat;
 use dialtone_study::sweep::SweepSummary;
 use dialtone_study::{COLUMNS, Row, StudySummary};
@@ -53,28 +53,23 @@ pub enum ReportError {
 /// Builds the report of an output folder: summary.json's `kind` says which page.
 pub fn build(dir: &Path) -> Result<String, ReportError> {
     let file = dir.join("summary.json");
-    match io::read_output(&file)? {
-        Output::Run(s) => Ok(run_page(&s, &io::read_timeline(dir)?)),
-        Output::Study(s) => study_page(&s, &io::parse_csv(&dir.join("replications.csv"))?),
-        Output::Compare(c) => compare_page(&c),
-        Output::Sweep(s) => sweep_page(&s),
-        other => Err(ReadError::Kind {
+    match io::kind_of(&file)? {
+        Kind::Run => Ok(run_page(
+            &io::read_json(&file, Kind::Run)?,
+            &io::read_timeline(dir)?,
+        )),
+        Kind::Study => study_page(
+            &io::read_json(&file, Kind::Study)?,
+            &io::parse_csv(&dir.join("replications.csv"))?,
+        ),
+        Kind::Compare => compare_page(&io::read_json(&file, Kind::Compare)?),
+        Kind::Sweep => sweep_page(&io::read_json(&file, Kind::Sweep)?),
+        other @ Kind::StudyMeta => Err(ReadError::Kind {
             file,
-            found: format!("{:?}", kind_name(&other)),
+            found: format!("{:?}", other.as_str()),
             expected: "\"run\", \"study\", \"compare\" or \"sweep\"".into(),
         }
         .into()),
-    }
-}
-
-fn kind_name(o: &Output) -> &'static str {
-    match o {
-        Output::Run(_) => "run",
-        Output::Study(_) => "study",
-        Output::StudyMeta(_) => "study-meta",
-        Output::Compare(_) => "compare",
-        Output::Sweep(_) => "sweep",
-        _ => "another kind",
     }
 }
 
