@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use dialtone_study::io::{Journal, read_journal, write_study};
+use dialtone_study::io::{Journal, ReadError, read_journal, write_study};
 use dialtone_study::stats::Stat;
 use dialtone_study::sweep::{SweepPoint, SweepSummary, grid, parse_set, set_path};
 use dialtone_study::{Row, Shard, StudyError, StudySummary, meta, run_replications, summarize};
@@ -88,7 +88,18 @@ pub(crate) fn study(
         Some(dir) => {
             check_out(dir, o.force, resume)?;
             if resume {
-                if let Ok(old) = dialtone_study::io::read_meta(dir)
+                // A folder without study.json has nothing to check against; one whose
+                // study.json cannot be read (another schema_version) is not resumed.
+                let old = match dialtone_study::io::read_meta(dir) {
+                    Ok(old) => Some(old),
+                    Err(StudyError::Read(ReadError::Io { source, .. }))
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        None
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if let Some(old) = old
                     && (old.scenario_digest != m.scenario_digest
                         || old.seed != m.seed
                         || old.replications != m.replications

@@ -408,3 +408,41 @@ fn every_subcommand_has_help_with_an_example() {
         );
     }
 }
+
+#[test]
+fn resume_refuses_a_study_json_it_cannot_read() {
+    let d = tmp("resume-schema");
+    let args = [
+        "study",
+        "scenarios/site-failure-dac.json",
+        "--replications",
+        "3",
+        "--quiet",
+        "--out",
+        d.to_str().expect("utf8"),
+    ];
+    let out = dialtone(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = d.join("study.json");
+    let text = std::fs::read_to_string(&p).expect("study.json");
+    assert!(text.contains("\"kind\": \"study-meta\""), "{text}");
+    std::fs::write(
+        &p,
+        text.replace("\"schema_version\": 1", "\"schema_version\": 0"),
+    )
+    .expect("write");
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    let out = dialtone(&resume);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("study.json") && stderr.contains("schema_version"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
