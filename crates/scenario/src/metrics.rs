@@ -1,5 +1,5 @@
 //! The metrics of one run, exactly as docs/METRICS.md defines them, and the stable
-//! summary.json shape (keys are never renamed; new ones may be added).
+//! summary.json shape (keys change only with a new [`SCHEMA_VERSION`]).
 //!
 //! Every output file dialtone writes starts with `kind` ([`Kind`]) and `schema_version`
 //! ([`SCHEMA_VERSION`]); the types here read back with `deny_unknown_fields` and with every
@@ -12,8 +12,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::runner::{Runner, StepReport};
 use crate::validate::Scenario;
 
-/// The shape version of every output file (`schema_version`): bumped when a key is
-/// renamed or removed, or when a reader would need a key older files lack.
+/// The shape version of every output file (`schema_version`): bumped whenever the keys
+/// of any output change (added, renamed or removed); a build reads exactly its own
+/// version (docs/METRICS.md, "Output files").
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// What an output file is (its `kind` key).

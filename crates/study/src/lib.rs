@@ -7,8 +7,10 @@
 //! - Rows are kept sorted by replication index and every statistic is a pure function
 //!   of the sorted rows, so a study split into shards and merged gives byte-identical
 //!   outputs.
-//! - [`stats`] defines the statistics; [`io`] the files (replications.csv, summary.json,
-//!   study.json, the resume journal); [`compare`] and [`sweep`] the two derived studies.
+//! - [`stats`] defines the statistics; [`io`] the files of every output folder (a run's,
+//!   a study's: replications.csv, summary.json, study.json, the resume journal; a
+//!   comparison's, a sweep's), written atomically and read back typed; [`compare`] and
+//!   [`sweep`] the two derived studies.
 
 pub mod compare;
 pub mod io;
