@@ -139,3 +139,77 @@ fn compare_and_sweep_summaries_read_back_as_written() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Renames `from` to `to` in the object at `path` (keys and array indices) of a JSON file.
+fn rename(file: &std::path::Path, path: &[&str], from: &str, to: &str) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("read")).expect("json");
+    let mut cur = &mut v;
+    for p in path {
+        cur = match p.parse::<usize>() {
+            Ok(i) => &mut cur[i],
+            Err(_) => &mut cur[*p],
+        };
+    }
+    let obj = cur.as_object_mut().expect("an object");
+    let x = obj.remove(from).expect("the key");
+    obj.insert(to.to_owned(), x);
+    std::fs::write(file, serde_json::to_string_pretty(&v).expect("json")).expect("write");
+}
+
+fn key_of(e: ReadError) -> String {
+    match e {
+        ReadError::Key { key, .. } => key,
+        other => panic!("not a key error: {other}"),
+    }
+}
+
+#[test]
+fn errors_name_nested_keys_by_their_path() {
+    let sc = scenario("site-failure-dac");
+    let s = dialtone_scenario::run(&sc, sc.seed, 0).expect("runs");
+    let d = tmp("out-paths");
+    write_run(&d, &s, &[], false).expect("write");
+    let p = d.join("summary.json");
+    rename(&p, &["databases", "1"], "rto_s", "rto");
+    let e = read_output(&p).expect_err("renamed");
+    assert!(e.to_string().contains("`databases[1].rto`"), "{e}");
+    assert_eq!(key_of(e), "databases[1].rto_s");
+    rename(&p, &["databases", "1"], "rto", "rto_s");
+    read_output(&p).expect("restored");
+
+    let c = CompareOptions {
+        file: "f",
+        name: &sc.name,
+        spec: &sc.spec,
+        strategies: &["none".to_owned(), "datacenter-switchover-dac".to_owned()],
+        replications: 2,
+        seed: sc.seed,
+        threads: 1,
+        independent: false,
+    };
+    let c = compare(&c, &nothing).expect("compare");
+    write_compare(&d, &c).expect("write");
+    rename(
+        &p,
+        &["strategies", "1", "summary", "metrics"],
+        "operator_hours",
+        "operator_hrs",
+    );
+    assert_eq!(
+        key_of(read_output(&p).expect_err("renamed metric")),
+        "strategies[1].summary.metrics.operator_hours"
+    );
+    write_compare(&d, &c).expect("write");
+    rename(
+        &p,
+        &["differences", "datacenter-switchover-dac"],
+        "mail_bounced",
+        "bounced",
+    );
+    assert_eq!(
+        key_of(read_output(&p).expect_err("renamed difference")),
+        "differences.datacenter-switchover-dac.mail_bounced"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
