@@ -1,5 +1,5 @@
 //! `dialtone`: the command-line front end. Thin: it parses arguments, calls the library
-//! crates, prints, writes files atomically, and maps errors to exit codes: 0 ok, 1 a run
+//! crates, prints, writes files atomically (`dialtone_study::io::write_atomic`), and maps errors to exit codes: 0 ok, 1 a run
 //! failed, 2 bad input.
 
 use std::io::Write;
@@ -13,6 +13,7 @@ use dialtone_engine::{MemoryTrace, SimDuration};
 use dialtone_scenario::Strategy;
 use dialtone_scenario::spec::ActionSpec;
 use dialtone_scenario::{Scenario, ScenarioError, Summary};
+use dialtone_study::io::WriteError;
 
 /// A discrete-event disaster simulator for Exchange-style mail systems.
 #[derive(Debug, Parser)]
@@ -200,6 +201,12 @@ pub(crate) enum Failure {
     Run(String),
 }
 
+impl From<WriteError> for Failure {
+    fn from(e: WriteError) -> Self {
+        Failure::Run(e.to_string())
+    }
+}
+
 impl From<ScenarioError> for Failure {
     fn from(e: ScenarioError) -> Self {
         Failure::Input(e.to_string())
@@ -313,29 +320,7 @@ fn run(path: &Path, what: &RunWhat<'_>, out: Option<&Path>, trace: bool) -> Resu
         std::fs::create_dir_all(dir).map_err(|e| {
             Failure::Input(format!("{}: cannot create the folder: {e}", dir.display()))
         })?;
-        let mut json =
-            serde_json::to_string_pretty(&summary).map_err(|e| Failure::Run(e.to_string()))?;
-        json.push('\n');
-        write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-        let mut csv = String::from("time_s,component,what,detail\n");
-        for r in &records {
-            csv.push_str(&format!(
-                "{},{},{},{}\n",
-                r.time.as_secs_f64(),
-                field(&r.component),
-                field(&r.what),
-                field(&r.detail)
-            ));
-        }
-        write_atomic(&dir.join("timeline.csv"), csv.as_bytes())?;
-        if trace {
-            let mut lines = Vec::new();
-            for r in &records {
-                serde_json::to_writer(&mut lines, r).map_err(|e| Failure::Run(e.to_string()))?;
-                lines.push(b'\n');
-            }
-            write_atomic(&dir.join("trace.jsonl"), &lines)?;
-        }
+        dialtone_study::io::write_run(dir, &summary, &records, trace)?;
     }
     Ok(())
 }
@@ -367,25 +352,6 @@ pub(crate) fn write_report(dir: &Path) -> Result<(), Failure> {
     let path = dialtone_report::write(dir).map_err(|e| Failure::Input(e.to_string()))?;
     eprintln!("report: {}", path.display());
     Ok(())
-}
-
-/// A CSV field, quoted when it needs to be.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-/// Writes a file atomically: a temporary name in the same folder, fsync, rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let tmp = path.with_extension("tmp");
-    let fail = |e: std::io::Error| Failure::Run(format!("{}: cannot write: {e}", path.display()));
-    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
-    f.write_all(bytes).map_err(fail)?;
-    f.sync_all().map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
 }
 
 fn opt_s(v: Option<f64>) -> String {

@@ -4,9 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use dialtone_scenario::Strategy;
-use dialtone_study::io::{Journal, read_journal, write_study};
+use dialtone_study::io::{Journal, ReadError, read_journal, write_study};
 use dialtone_study::stats::Stat;
-use dialtone_study::sweep::{grid, parse_set, set_path};
+use dialtone_study::sweep::{SweepPoint, SweepSummary, grid, parse_set, set_path};
 use dialtone_study::{Row, Shard, StudyError, StudySummary, meta, run_replications, summarize};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -16,6 +16,7 @@ impl From<StudyError> for Failure {
     fn from(e: StudyError) -> Self {
         match e {
             StudyError::Input(m) => Failure::Input(m),
+            StudyError::Read(e) => Failure::Input(e.to_string()),
             other => Failure::Run(other.to_string()),
         }
     }
@@ -88,7 +89,18 @@ pub(crate) fn study(
         Some(dir) => {
             check_out(dir, o.force, resume)?;
             if resume {
-                if let Ok(old) = dialtone_study::io::read_meta(dir)
+                // A folder without study.json has nothing to check against; one whose
+                // study.json cannot be read (another schema_version) is not resumed.
+                let old = match dialtone_study::io::read_meta(dir) {
+                    Ok(old) => Some(old),
+                    Err(StudyError::Read(ReadError::Io { source, .. }))
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        None
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if let Some(old) = old
                     && (old.scenario_digest != m.scenario_digest
                         || old.seed != m.seed
                         || old.replications != m.replications
@@ -107,10 +119,7 @@ pub(crate) fn study(
             std::fs::create_dir_all(dir)
                 .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
             // study.json first, so an interrupted folder says what it is a study of.
-            let mut js =
-                serde_json::to_string_pretty(&m).map_err(|e| Failure::Run(e.to_string()))?;
-            js.push('\n');
-            dialtone_study::io::write_atomic(&dir.join("study.json"), js.as_bytes())?;
+            dialtone_study::io::write_json(&dir.join("study.json"), &m)?;
             Some(Journal::open(dir)?)
         }
         None => None,
@@ -283,15 +292,7 @@ pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(),
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
-        let mut js = serde_json::to_string_pretty(&c).map_err(|e| Failure::Run(e.to_string()))?;
-        js.push('\n');
-        dialtone_study::io::write_atomic(&dir.join("summary.json"), js.as_bytes())?;
-        for s in &c.strategies {
-            dialtone_study::io::write_atomic(
-                &dir.join(format!("replications-{}.csv", s.strategy)),
-                dialtone_study::io::csv(&s.rows).as_bytes(),
-            )?;
-        }
+        dialtone_study::io::write_compare(dir, &c)?;
     }
     maybe_report(o)
 }
@@ -371,13 +372,11 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
-        let rows: Vec<serde_json::Value> = table
-            .iter()
-            .map(|(l, s)| serde_json::json!({"point": l, "summary": s}))
+        let points = table
+            .into_iter()
+            .map(|(point, summary)| SweepPoint { point, summary })
             .collect();
-        let mut js = serde_json::to_string_pretty(&serde_json::json!({"scenario": name, "axes": axes.iter().map(|a| &a.path).collect::<Vec<_>>(), "points": rows})).map_err(|e| Failure::Run(e.to_string()))?;
-        js.push('\n');
-        dialtone_study::io::write_atomic(&dir.join("summary.json"), js.as_bytes())?;
+        dialtone_study::io::write_sweep(dir, &SweepSummary::new(&name, &axes, points))?;
     }
     maybe_report(o)
 }

@@ -458,7 +458,10 @@ fn run_replication_r_replays_row_r_of_a_study_exactly() {
     assert_eq!(summary["replication"], 3);
     let mut compared = 0;
     for (k, v) in header.iter().zip(&row3) {
-        if let Some(x) = summary["metrics"].get(*k).and_then(serde_json::Value::as_f64) {
+        if let Some(x) = summary["metrics"]
+            .get(*k)
+            .and_then(serde_json::Value::as_f64)
+        {
             let y: f64 = v.parse().expect("number");
             assert_eq!(
                 x, y,
@@ -511,4 +514,42 @@ fn a_failed_replication_names_the_command_that_replays_it() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn resume_refuses_a_study_json_it_cannot_read() {
+    let d = tmp("resume-schema");
+    let args = [
+        "study",
+        "scenarios/site-failure-dac.json",
+        "--replications",
+        "3",
+        "--quiet",
+        "--out",
+        d.to_str().expect("utf8"),
+    ];
+    let out = dialtone(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = d.join("study.json");
+    let text = std::fs::read_to_string(&p).expect("study.json");
+    assert!(text.contains("\"kind\": \"study-meta\""), "{text}");
+    std::fs::write(
+        &p,
+        text.replace("\"schema_version\": 1", "\"schema_version\": 0"),
+    )
+    .expect("write");
+    let mut resume = args.to_vec();
+    resume.push("--resume");
+    let out = dialtone(&resume);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("study.json") && stderr.contains("schema_version"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
 }

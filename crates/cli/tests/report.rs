@@ -244,3 +244,38 @@ fn study_compare_and_sweep_reports_show_their_charts() {
     );
     let _ = std::fs::remove_dir_all(&s);
 }
+
+#[test]
+fn a_report_of_a_renamed_key_exits_2_naming_the_file_and_the_key() {
+    let d = tmp("renamed");
+    dialtone(&[
+        "run",
+        "scenarios/site-failure-dac.json",
+        "--out",
+        d.to_str().expect("utf8"),
+    ]);
+    let p = d.join("summary.json");
+    let text = std::fs::read_to_string(&p).expect("summary");
+    // metrics.operator_hours comes before playbook.operator_hours: rename the first.
+    std::fs::write(
+        &p,
+        text.replacen("\"operator_hours\"", "\"operator_hrs\"", 1),
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(["report", d.to_str().expect("utf8")])
+        .current_dir(root())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("summary.json") && stderr.contains("`metrics.operator_hours`"),
+        "{stderr}"
+    );
+    assert!(
+        !d.join("report.html").exists(),
+        "no report from a file it cannot trust"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -6,13 +6,24 @@
 //! replications.csv), never runs a simulation, and writes well-formed XHTML so it can be
 //! checked with an XML parser. Charts are hand-written SVG ([`svg`]): exact, small, and
 //! free of font or rendering dependencies.
+//!
+//! The files are read with `dialtone_study::io` into the very types that wrote them
+//! ([`Summary`], [`StudySummary`], [`Comparison`], [`SweepSummary`]): the folder's kind
+//! is summary.json's `kind`, and a missing or renamed key, another `kind` or
+//! `schema_version` is an error naming the file and the key, never a 0 on the page.
 
 pub mod svg;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
+use dialtone_scenario::Summary;
+use dialtone_scenario::metrics::Mail;
+use dialtone_study::compare::Comparison;
+use dialtone_study::io::{self, Kind, ReadError};
+use dialtone_study::stats::Stat;
+use dialtone_study::sweep::SweepSummary;
+use dialtone_study::{COLUMNS, Row, StudySummary};
 use svg::{COLORS, Plot, esc, num};
 
 /// Why a report cannot be built.
@@ -27,52 +38,47 @@ pub enum ReportError {
         /// Why.
         source: std::io::Error,
     },
+    /// A file of the folder is missing, malformed, or of another kind or schema_version:
+    /// names the file and the key.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// report.html could not be written.
+    #[error(transparent)]
+    Write(#[from] dialtone_study::io::WriteError),
     /// The folder is not a dialtone output folder, or a file is malformed.
     #[error("{0}")]
     Input(String),
 }
 
-fn read(path: &Path) -> Result<String, ReportError> {
-    std::fs::read_to_string(path).map_err(|source| ReportError::Io {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-/// Builds the report of an output folder (which kind it is, is read from its files).
+/// Builds the report of an output folder: summary.json's `kind` says which page.
 pub fn build(dir: &Path) -> Result<String, ReportError> {
-    let text = read(&dir.join("summary.json"))?;
-    let s: Value = serde_json::from_str(&text)
-        .map_err(|e| ReportError::Input(format!("{}: {e}", dir.join("summary.json").display())))?;
-    if s.get("curves").is_some() {
-        let timeline = read(&dir.join("timeline.csv")).unwrap_or_default();
-        Ok(run_page(&s, &timeline))
-    } else if s.get("differences").is_some() {
-        Ok(compare_page(&s))
-    } else if s.get("points").is_some() {
-        Ok(sweep_page(&s))
-    } else if s.get("targets").is_some() {
-        let rows = read(&dir.join("replications.csv"))?;
-        Ok(study_page(&s, &rows))
-    } else {
-        Err(ReportError::Input(format!(
-            "{}: not a dialtone run, study, compare or sweep output",
-            dir.display()
-        )))
+    let file = dir.join("summary.json");
+    match io::kind_of(&file)? {
+        Kind::Run => Ok(run_page(
+            &io::read_json(&file, Kind::Run)?,
+            &io::read_timeline(dir)?,
+        )),
+        Kind::Study => study_page(
+            &io::read_json(&file, Kind::Study)?,
+            &io::parse_csv(&dir.join("replications.csv"))?,
+        ),
+        Kind::Compare => compare_page(&io::read_json(&file, Kind::Compare)?),
+        Kind::Sweep => sweep_page(&io::read_json(&file, Kind::Sweep)?),
+        other @ Kind::StudyMeta => Err(ReadError::Kind {
+            file,
+            found: format!("{:?}", other.as_str()),
+            expected: "\"run\", \"study\", \"compare\" or \"sweep\"".into(),
+        }
+        .into()),
     }
 }
 
-/// Builds and writes `dir/report.html` atomically; returns its path.
+/// Builds and writes `dir/report.html` atomically (`dialtone_study::io::write_atomic`);
+/// returns its path.
 pub fn write(dir: &Path) -> Result<std::path::PathBuf, ReportError> {
     let html = build(dir)?;
     let path = dir.join("report.html");
-    let tmp = dir.join("report.html.tmp");
-    let io = |source| ReportError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    std::fs::write(&tmp, html).map_err(io)?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
+    dialtone_study::io::write_atomic(&path, html.as_bytes())?;
     Ok(path)
 }
 
@@ -104,10 +110,6 @@ fn section(title: &str, body: &str) -> String {
     format!("<section><h2>{}</h2>{body}</section>", esc(title))
 }
 
-fn f(v: &Value) -> Option<f64> {
-    v.as_f64()
-}
-
 fn show(v: Option<f64>) -> String {
     v.map_or("never".into(), num)
 }
@@ -134,6 +136,20 @@ fn table(rows: &[(String, String)]) -> String {
     }
     t.push_str("</tbody></table>");
     t
+}
+
+/// The fates of [`Mail`] the charts show, in [`FATES`] order.
+fn fate_values(m: &Mail) -> [f64; 7] {
+    [
+        m.delivered_on_time,
+        m.delivered_late,
+        m.bounced,
+        m.lost_silently,
+        m.recovered,
+        m.left_in_dial_tone,
+        m.queued_at_end,
+    ]
+    .map(|x| x as f64)
 }
 
 const FATES: [(&str, &str); 7] = [
@@ -254,9 +270,9 @@ fn split_csv(line: &str) -> Vec<String> {
 
 /// The window a run's charts show: from two hours before the first failure to two hours
 /// after the last change (within the horizon), in hours.
-fn window(s: &Value, curves: &[(f64, f64)]) -> (f64, f64) {
-    let horizon = f(&s["horizon_s"]).unwrap_or(0.0) / 3600.0;
-    let first = f(&s["first_failure_s"]).map_or(0.0, |x| x / 3600.0);
+fn window(s: &Summary, curves: &[(f64, f64)]) -> (f64, f64) {
+    let horizon = s.horizon_s / 3600.0;
+    let first = s.first_failure_s.map_or(0.0, |x| x / 3600.0);
     let last = curves
         .iter()
         .map(|(t, _)| *t / 3600.0)
@@ -268,79 +284,60 @@ fn window(s: &Value, curves: &[(f64, f64)]) -> (f64, f64) {
 }
 
 /// The report of one run.
-pub fn run_page(s: &Value, timeline: &str) -> String {
-    let m = &s["metrics"];
-    let mail = &m["mail"];
-    let pts = |v: &Value| -> Vec<(f64, f64)> {
-        v.as_array().map_or(Vec::new(), |a| {
-            a.iter()
-                .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
-                .collect()
-        })
-    };
-    let c = &s["curves"];
-    let users = f(&c["users"]).unwrap_or(0.0);
-    let svc = pts(&c["without_service"]);
-    let hist = pts(&c["without_history"]);
+pub fn run_page(s: &Summary, timeline: &str) -> String {
+    let m = &s.metrics;
+    let mail = &m.mail;
+    let pts =
+        |v: &[(f64, u64)]| -> Vec<(f64, f64)> { v.iter().map(|&(t, x)| (t, x as f64)).collect() };
+    let c = &s.curves;
+    let users = c.users as f64;
+    let svc = pts(&c.without_service);
+    let hist = pts(&c.without_history);
     let (x0, x1) = window(s, &svc);
-    let horizon = f(&s["horizon_s"]).unwrap_or(0.0);
+    let horizon = s.horizon_s;
     let summary = table(&[
-        (
-            "scenario".into(),
-            s["scenario"].as_str().unwrap_or("").to_owned(),
-        ),
-        (
-            "strategy".into(),
-            s["strategy"].as_str().unwrap_or("").to_owned(),
-        ),
-        ("seed".into(), s["seed"].to_string()),
+        ("scenario".into(), s.scenario.clone()),
+        ("strategy".into(), s.strategy.clone()),
+        ("seed".into(), s.seed.to_string()),
         ("replications".into(), "1".into()),
         (
             "user-minutes without send/receive".into(),
-            num(f(&m["user_minutes_without_send_receive"]).unwrap_or(0.0)),
+            num(m.user_minutes_without_send_receive),
         ),
         (
             "user-minutes without history".into(),
-            num(f(&m["user_minutes_without_history"]).unwrap_or(0.0)),
+            num(m.user_minutes_without_history),
         ),
         (
             "service back for 50% / 95% / all".into(),
             format!(
                 "{} / {} / {}",
-                dur(f(&m["time_to_service_p50_s"])),
-                dur(f(&m["time_to_service_p95_s"])),
-                dur(f(&m["time_to_service_all_s"]))
+                dur(m.time_to_service_p50_s),
+                dur(m.time_to_service_p95_s),
+                dur(m.time_to_service_all_s)
             ),
         ),
-        (
-            "history back for all".into(),
-            dur(f(&m["time_to_history_all_s"])),
-        ),
+        ("history back for all".into(), dur(m.time_to_history_all_s)),
         (
             "split brain".into(),
             format!(
                 "{} ms, {} messages",
-                m["split_brain_ms"], m["split_brain_messages"]
+                m.split_brain_ms, m.split_brain_messages
             ),
         ),
-        (
-            "operator hours".into(),
-            format!("{:.2}", f(&m["operator_hours"]).unwrap_or(0.0)),
-        ),
-        ("mail accepted".into(), mail["accepted"].to_string()),
-        (
-            "mail lost silently".into(),
-            mail["lost_silently"].to_string(),
-        ),
+        ("operator hours".into(), format!("{:.2}", m.operator_hours)),
+        ("mail accepted".into(), mail.accepted.to_string()),
+        ("mail lost silently".into(), mail.lost_silently.to_string()),
     ]);
     // Timeline.
     let lanes = lanes_from(timeline, horizon);
     let lane_h = 22.0;
-    let steps: Vec<(String, f64)> = s["playbook"]["steps"].as_array().map_or(Vec::new(), |a| {
-        a.iter()
-            .filter_map(|st| Some((st["name"].as_str()?.to_owned(), st["finished_s"].as_f64()?)))
-            .collect()
-    });
+    let steps: Vec<(String, f64)> = s
+        .playbook
+        .steps
+        .iter()
+        .filter_map(|st| Some((st.name.clone(), st.finished_s?)))
+        .collect();
     let height = 110.0 + lane_h * (lanes.len() as f64 + 1.0);
     let mut p = Plot::new(
         "timeline",
@@ -398,7 +395,7 @@ pub fn run_page(s: &Value, timeline: &str) -> String {
     }
     lanes_svg.push_str("</g>");
     p.raw(&lanes_svg);
-    if let Some(t) = f(&s["first_failure_s"]) {
+    if let Some(t) = s.first_failure_s {
         p.vmark(t / 3600.0, "failure", "#D55E00");
     }
     p.legend("up / serving", "#009E73");
@@ -433,28 +430,18 @@ pub fn run_page(s: &Value, timeline: &str) -> String {
         (x0, x1),
         (0.0, 1.05),
     );
-    if let Some(kinds) = c["by_kind"].as_array() {
-        for (i, kc) in kinds.iter().enumerate() {
-            let n = f(&kc["users"]).unwrap_or(1.0).max(1.0);
-            let series: Vec<(f64, f64)> = pts(&kc["without_service"])
-                .iter()
-                .map(|&(t, x)| (t / 3600.0, 1.0 - x / n))
-                .collect();
-            k.step(
-                kc["kind"].as_str().unwrap_or("?"),
-                COLORS[(i + 2) % COLORS.len()],
-                &series,
-                x1,
-            );
-        }
+    for (i, kc) in c.by_kind.iter().enumerate() {
+        let n = (kc.users as f64).max(1.0);
+        let series: Vec<(f64, f64)> = pts(&kc.without_service)
+            .iter()
+            .map(|&(t, x)| (t / 3600.0, 1.0 - x / n))
+            .collect();
+        k.step(&kc.kind, COLORS[(i + 2) % COLORS.len()], &series, x1);
     }
     let kinds_svg = k.finish(None);
-    let fates: Vec<f64> = FATES
-        .iter()
-        .map(|(key, _)| f(&mail[*key]).unwrap_or(0.0))
-        .collect();
+    let fates = fate_values(mail);
     page(
-        &format!("dialtone run: {}", s["scenario"].as_str().unwrap_or("")),
+        &format!("dialtone run: {}", s.scenario),
         &summary,
         &[
             section("Timeline", &timeline_svg),
@@ -464,72 +451,64 @@ pub fn run_page(s: &Value, timeline: &str) -> String {
     )
 }
 
-fn column(rows_csv: &str, name: &str) -> Vec<f64> {
-    let mut lines = rows_csv.lines();
-    let Some(header) = lines.next() else {
+/// The non-null values of metric `name` over the rows.
+fn column(rows: &[Row], name: &str) -> Vec<f64> {
+    let Some(i) = COLUMNS.iter().position(|(c, _)| *c == name) else {
         return Vec::new();
     };
-    let Some(i) = header.split(',').position(|c| c == name) else {
-        return Vec::new();
-    };
-    lines
-        .filter_map(|l| l.split(',').nth(i).and_then(|c| c.parse().ok()))
+    rows.iter()
+        .filter_map(|r| r.values.get(i).copied().flatten())
         .collect()
 }
 
-fn stat<'a>(s: &'a Value, metric: &str) -> &'a Value {
-    &s["metrics"][metric]
+/// The statistics of metric `name` (present in any summary read back: reading checks
+/// every column is there).
+fn stat<'a>(s: &'a StudySummary, metric: &str) -> Result<&'a Stat, ReportError> {
+    s.metric(metric).ok_or_else(|| {
+        ReportError::Input(format!(
+            "the study summary of {} has no `metrics.{metric}`",
+            s.scenario
+        ))
+    })
 }
 
-fn mean_ci(v: &Value) -> String {
-    let m = f(&v["mean"]);
-    match v["ci95"].as_array() {
-        Some(ci) if ci.len() == 2 => {
-            format!("{} [{}, {}]", show(m), show(f(&ci[0])), show(f(&ci[1])))
-        }
-        _ => show(m),
+fn mean_ci(v: &Stat) -> String {
+    match v.ci95 {
+        Some([lo, hi]) => format!("{} [{}, {}]", show(v.mean), show(Some(lo)), show(Some(hi))),
+        None => show(v.mean),
     }
 }
 
-/// The report of a study.
-pub fn study_page(s: &Value, rows_csv: &str) -> String {
-    let t = &s["targets"];
+/// The report of a study, from its summary and its rows (replications.csv).
+pub fn study_page(s: &StudySummary, rows: &[Row]) -> Result<String, ReportError> {
+    let t = &s.targets;
     let summary = table(&[
-        (
-            "scenario".into(),
-            s["scenario"].as_str().unwrap_or("").to_owned(),
-        ),
-        (
-            "strategy".into(),
-            s["strategy"].as_str().unwrap_or("").to_owned(),
-        ),
-        ("seed".into(), s["seed"].to_string()),
-        ("replications".into(), s["replications"].to_string()),
+        ("scenario".into(), s.scenario.clone()),
+        ("strategy".into(), s.strategy.clone()),
+        ("seed".into(), s.seed.to_string()),
+        ("replications".into(), s.replications.to_string()),
         (
             "user-minutes without send/receive, mean [95% CI]".into(),
-            mean_ci(stat(s, "user_minutes_without_send_receive")),
+            mean_ci(stat(s, "user_minutes_without_send_receive")?),
         ),
         (
             "time to service for 95%, mean [95% CI] (s)".into(),
-            mean_ci(stat(s, "time_to_service_p95_s")),
+            mean_ci(stat(s, "time_to_service_p95_s")?),
         ),
         (
             "mail lost silently, mean [95% CI]".into(),
-            mean_ci(stat(s, "mail_lost_silently")),
+            mean_ci(stat(s, "mail_lost_silently")?),
         ),
         (
             "every database back within the RTO target".into(),
-            format!("{:.1}%", 100.0 * f(&t["rto_met_share"]).unwrap_or(0.0)),
+            format!("{:.1}%", 100.0 * t.rto_met_share),
         ),
         (
             "no split brain".into(),
-            format!(
-                "{:.1}%",
-                100.0 * f(&t["no_split_brain_share"]).unwrap_or(0.0)
-            ),
+            format!("{:.1}%", 100.0 * t.no_split_brain_share),
         ),
     ]);
-    let mut v = column(rows_csv, "user_minutes_without_send_receive");
+    let mut v = column(rows, "user_minutes_without_send_receive");
     v.sort_by(f64::total_cmp);
     let (lo, hi) = (
         v.first().copied().unwrap_or(0.0),
@@ -560,14 +539,10 @@ pub fn study_page(s: &Value, rows_csv: &str) -> String {
             &format!("{}-{}: {c}", num(a), num(a + width)),
         );
     }
-    let st = stat(s, "user_minutes_without_send_receive");
-    let marks = [
-        ("p50", &st["p50"]),
-        ("p95", &st["p95"]),
-        ("p99", &st["p99"]),
-    ];
+    let st = stat(s, "user_minutes_without_send_receive")?;
+    let marks = [("p50", st.p50), ("p95", st.p95), ("p99", st.p99)];
     for (label, m) in marks {
-        if let Some(x) = f(m) {
+        if let Some(x) = m {
             h.vmark(x, label, "#D55E00");
         }
     }
@@ -593,17 +568,18 @@ pub fn study_page(s: &Value, rows_csv: &str) -> String {
     }
     e.step("ECDF", COLORS[0], &cdf, hi);
     for (label, m) in marks {
-        if let Some(x) = f(m) {
+        if let Some(x) = m {
             e.vmark(x, label, "#D55E00");
         }
     }
     let ecdf = e.finish(None);
-    let fates: Vec<f64> = FATES
+    // A mean is null only when every replication's value was: no bar.
+    let fates = FATES
         .iter()
-        .map(|(key, _)| f(&stat(s, &format!("mail_{key}"))["mean"]).unwrap_or(0.0))
-        .collect();
-    page(
-        &format!("dialtone study: {}", s["scenario"].as_str().unwrap_or("")),
+        .map(|(key, _)| Ok(stat(s, &format!("mail_{key}"))?.mean.unwrap_or(0.0)))
+        .collect::<Result<Vec<f64>, ReportError>>()?;
+    Ok(page(
+        &format!("dialtone study: {}", s.scenario),
         &summary,
         &[
             section("Downtime across replications", &(hist + &ecdf)),
@@ -612,7 +588,7 @@ pub fn study_page(s: &Value, rows_csv: &str) -> String {
                 &fates_chart("mail-fates", &fates, "mean per replication"),
             ),
         ],
-    )
+    ))
 }
 
 const HEADLINE: [(&str, &str, &str); 4] = [
@@ -634,16 +610,15 @@ const HEADLINE: [(&str, &str, &str); 4] = [
     ("mail_lost_silently", "Mail lost silently", "messages"),
 ];
 
+/// Mean and 95% interval of a statistic, the interval collapsing to the mean when null.
+fn estimate(v: &Stat) -> (f64, f64, f64) {
+    let m = v.mean.unwrap_or(0.0);
+    (m, v.ci95.map_or(m, |c| c[0]), v.ci95.map_or(m, |c| c[1]))
+}
+
 /// The report of a comparison.
-pub fn compare_page(s: &Value) -> String {
-    let strategies: Vec<&Value> = s["strategies"]
-        .as_array()
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let names: Vec<String> = strategies
-        .iter()
-        .map(|x| x["strategy"].as_str().unwrap_or("?").to_owned())
-        .collect();
+pub fn compare_page(c: &Comparison) -> Result<String, ReportError> {
+    let names: Vec<String> = c.strategies.iter().map(|x| x.strategy.clone()).collect();
     let mut t = String::from("<table class=\"summary\"><thead><tr><th>metric (mean [95% CI])</th>");
     for n in &names {
         let _ = write!(t, "<th>{}</th>", esc(n));
@@ -651,13 +626,13 @@ pub fn compare_page(s: &Value) -> String {
     t.push_str("</tr></thead><tbody>");
     for (key, label, _) in HEADLINE {
         let _ = write!(t, "<tr><th>{}</th>", esc(label));
-        for st in &strategies {
+        for st in &c.strategies {
             let _ = write!(
                 t,
                 "<td class=\"n\" data-key=\"{}\" data-strategy=\"{}\">{}</td>",
                 key,
-                esc(st["strategy"].as_str().unwrap_or("")),
-                esc(&mean_ci(&st["summary"]["metrics"][key]))
+                esc(&st.strategy),
+                esc(&mean_ci(stat(&st.summary, key)?))
             );
         }
         t.push_str("</tr>");
@@ -666,37 +641,22 @@ pub fn compare_page(s: &Value) -> String {
     let intro = format!(
         "{}<p class=\"desc\">{} replications per strategy, seed {}, common random numbers: every strategy faces the same failures and mail. Differences against {} are paired.</p>",
         table(&[
-            (
-                "scenario".into(),
-                s["scenario"].as_str().unwrap_or("").to_owned()
-            ),
+            ("scenario".into(), c.scenario.clone()),
             ("strategies".into(), names.join(", ")),
-            ("replications".into(), s["replications"].to_string()),
-            ("seed".into(), s["seed"].to_string())
+            ("replications".into(), c.replications.to_string()),
+            ("seed".into(), c.seed.to_string())
         ]),
-        s["replications"],
-        s["seed"],
+        c.replications,
+        c.seed,
         esc(names.first().map_or("", String::as_str)),
     ) + &t;
     let mut charts = String::new();
     for (key, label, unit) in HEADLINE {
-        let est: Vec<(f64, f64, f64)> = strategies
+        let est = c
+            .strategies
             .iter()
-            .map(|st| {
-                let v = &st["summary"]["metrics"][key];
-                let m = f(&v["mean"]).unwrap_or(0.0);
-                let ci = v["ci95"].as_array();
-                let lo = ci
-                    .and_then(|c| c.first())
-                    .and_then(Value::as_f64)
-                    .unwrap_or(m);
-                let hi = ci
-                    .and_then(|c| c.get(1))
-                    .and_then(Value::as_f64)
-                    .unwrap_or(m);
-                (m, lo, hi)
-            })
-            .collect();
+            .map(|st| Ok(estimate(stat(&st.summary, key)?)))
+            .collect::<Result<Vec<(f64, f64, f64)>, ReportError>>()?;
         let top = est.iter().map(|e| e.2).fold(0.0, f64::max).max(1.0);
         let mut p = Plot::new(
             &format!("compare-{key}"),
@@ -717,26 +677,20 @@ pub fn compare_page(s: &Value) -> String {
             .collect();
         charts.push_str(&p.finish(Some(ticks)));
     }
-    page(
-        &format!("dialtone compare: {}", s["scenario"].as_str().unwrap_or("")),
+    Ok(page(
+        &format!("dialtone compare: {}", c.scenario),
         &intro,
         &[section(
             "Strategies side by side (mean and 95% confidence interval)",
             &charts,
         )],
-    )
+    ))
 }
 
 /// The report of a sweep.
-pub fn sweep_page(s: &Value) -> String {
-    let points: Vec<&Value> = s["points"]
-        .as_array()
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let labels: Vec<String> = points
-        .iter()
-        .map(|p| p["point"].as_str().unwrap_or("?").to_owned())
-        .collect();
+pub fn sweep_page(s: &SweepSummary) -> Result<String, ReportError> {
+    let points = &s.points;
+    let labels: Vec<String> = points.iter().map(|p| p.point.clone()).collect();
     let mut t = String::from(
         "<table class=\"summary\"><thead><tr><th>point</th><th>user-minutes without send/receive</th><th>time to service for 95% (s)</th></tr></thead><tbody>",
     );
@@ -745,31 +699,21 @@ pub fn sweep_page(s: &Value) -> String {
             t,
             "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(l),
-            esc(&mean_ci(
-                &p["summary"]["metrics"]["user_minutes_without_send_receive"]
-            )),
-            esc(&mean_ci(&p["summary"]["metrics"]["time_to_service_p95_s"]))
+            esc(&mean_ci(stat(
+                &p.summary,
+                "user_minutes_without_send_receive"
+            )?)),
+            esc(&mean_ci(stat(&p.summary, "time_to_service_p95_s")?))
         );
     }
     t.push_str("</tbody></table>");
     let mut charts = String::new();
     for (key, label, unit) in HEADLINE.iter().take(3) {
         let xs: Vec<f64> = (0..points.len()).map(|i| i as f64 + 0.5).collect();
-        let get = |p: &Value, k: &str| -> (f64, f64, f64) {
-            let v = &p["summary"]["metrics"][k];
-            let m = f(&v["mean"]).unwrap_or(0.0);
-            let ci = v["ci95"].as_array();
-            (
-                m,
-                ci.and_then(|c| c.first())
-                    .and_then(Value::as_f64)
-                    .unwrap_or(m),
-                ci.and_then(|c| c.get(1))
-                    .and_then(Value::as_f64)
-                    .unwrap_or(m),
-            )
-        };
-        let vals: Vec<(f64, f64, f64)> = points.iter().map(|p| get(p, key)).collect();
+        let vals = points
+            .iter()
+            .map(|p| Ok(estimate(stat(&p.summary, key)?)))
+            .collect::<Result<Vec<(f64, f64, f64)>, ReportError>>()?;
         let top = vals.iter().map(|v| v.2).fold(0.0, f64::max).max(1.0);
         let mut p = Plot::new(
             &format!("sweep-{key}"),
@@ -801,26 +745,15 @@ pub fn sweep_page(s: &Value) -> String {
             .collect();
         charts.push_str(&p.finish(Some(ticks)));
     }
-    let axes = s["axes"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
+    let axes = s.axes.join(", ");
     let intro = table(&[
-        (
-            "scenario".into(),
-            s["scenario"].as_str().unwrap_or("").to_owned(),
-        ),
+        ("scenario".into(), s.scenario.clone()),
         ("swept".into(), axes),
         ("points".into(), points.len().to_string()),
     ]) + &t;
-    page(
-        &format!("dialtone sweep: {}", s["scenario"].as_str().unwrap_or("")),
+    Ok(page(
+        &format!("dialtone sweep: {}", s.scenario),
         &intro,
         &[section("Metrics against the swept parameters", &charts)],
-    )
+    ))
 }

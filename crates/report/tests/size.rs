@@ -13,6 +13,8 @@ fn a_ten_thousand_replication_report_is_small_and_fast() {
         })
         .collect();
     let meta = StudyMeta {
+        kind: dialtone_study::io::Kind::StudyMeta,
+        schema_version: dialtone_study::io::SCHEMA_VERSION,
         scenario: "synthetic".into(),
         strategy: "none".into(),
         seed: 1,
@@ -21,10 +23,9 @@ fn a_ten_thousand_replication_report_is_small_and_fast() {
         scenario_digest: "0".into(),
         shard: None,
     };
-    let summary = serde_json::to_value(summarize(&meta, &rows)).expect("json");
-    let csv = dialtone_study::io::csv(&rows);
+    let summary = summarize(&meta, &rows);
     let start = std::time::Instant::now();
-    let html = dialtone_report::study_page(&summary, &csv);
+    let html = dialtone_report::study_page(&summary, &rows).expect("a complete summary");
     let took = start.elapsed();
     assert!(took.as_secs_f64() < 1.0, "built in {took:?}");
     assert!(html.len() < 2 << 20, "{} bytes", html.len());

@@ -1,15 +1,86 @@
 //! The metrics of one run, exactly as docs/METRICS.md defines them, and the stable
-//! summary.json shape (keys are never renamed; new ones may be added).
+//! summary.json shape (keys change only with a new [`SCHEMA_VERSION`]).
+//!
+//! Every output file dialtone writes starts with `kind` ([`Kind`]) and `schema_version`
+//! ([`SCHEMA_VERSION`]); the types here read back with `deny_unknown_fields` and with every
+//! key required (a `null` is `None`, a missing key is an error), so a renamed or missing
+//! key is an error, never a silent 0. `dialtone_study::io` reads and writes the files.
 
 use dialtone_engine::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::runner::{Runner, StepReport};
 use crate::validate::Scenario;
 
-/// summary.json.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The shape version of every output file (`schema_version`): bumped whenever the keys
+/// of any output change (added, renamed or removed); a build reads exactly its own
+/// version (docs/METRICS.md, "Output files").
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What an output file is (its `kind` key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// summary.json of `dialtone run` ([`Summary`]).
+    Run,
+    /// summary.json of `dialtone study` or `merge` (`dialtone_study::StudySummary`).
+    Study,
+    /// study.json: what a study folder is a study (or a shard) of
+    /// (`dialtone_study::StudyMeta`).
+    StudyMeta,
+    /// summary.json of `dialtone compare` (`dialtone_study::compare::Comparison`).
+    Compare,
+    /// summary.json of `dialtone sweep` (`dialtone_study::sweep::SweepSummary`).
+    Sweep,
+}
+
+impl Kind {
+    /// The name written in files: `run`, `study`, `study-meta`, `compare`, `sweep`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Run => "run",
+            Kind::Study => "study",
+            Kind::StudyMeta => "study-meta",
+            Kind::Compare => "compare",
+            Kind::Sweep => "sweep",
+        }
+    }
+
+    /// Every kind.
+    pub const ALL: [Kind; 5] = [
+        Kind::Run,
+        Kind::Study,
+        Kind::StudyMeta,
+        Kind::Compare,
+        Kind::Sweep,
+    ];
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `#[serde(deserialize_with = "nullable")]` for an `Option` key that must be present:
+/// `null` reads as `None` ("never reached"), a missing key is an error (serde's default
+/// would silently read it as `None`).
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d)
+}
+
+/// summary.json of a run (`kind` `run`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
+    /// Always [`Kind::Run`].
+    pub kind: Kind,
+    /// [`SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
     /// Scenario name (file stem).
     pub scenario: String,
     /// Strategy name.
@@ -21,6 +92,7 @@ pub struct Summary {
     /// Simulated horizon, seconds.
     pub horizon_s: f64,
     /// When the first failure happened, seconds (null if none did).
+    #[serde(deserialize_with = "nullable")]
     pub first_failure_s: Option<f64>,
     /// Headline metrics.
     pub metrics: Metrics,
@@ -35,7 +107,8 @@ pub struct Summary {
 }
 
 /// Change-point curves `[time_s, users]`: the value holds from its time to the next.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Curves {
     /// Users in the organisation.
     pub users: u64,
@@ -49,7 +122,8 @@ pub struct Curves {
 }
 
 /// Curves of one client kind.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KindCurves {
     /// The kind (`outlook-cached`, `web`, ...).
     pub kind: String,
@@ -62,7 +136,8 @@ pub struct KindCurves {
 }
 
 /// Headline metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Metrics {
     /// Integral over time of users who cannot both send and receive, minutes.
     pub user_minutes_without_send_receive: f64,
@@ -72,12 +147,16 @@ pub struct Metrics {
     /// Integral of cached-mode users reading their offline copy instead, minutes.
     pub user_minutes_offline_readable: f64,
     /// Time from the first failure until 50% of the affected users have service back.
+    #[serde(deserialize_with = "nullable")]
     pub time_to_service_p50_s: Option<f64>,
     /// ... 95% ...
+    #[serde(deserialize_with = "nullable")]
     pub time_to_service_p95_s: Option<f64>,
     /// ... all of them.
+    #[serde(deserialize_with = "nullable")]
     pub time_to_service_all_s: Option<f64>,
     /// Time from the first failure until every user has their history back.
+    #[serde(deserialize_with = "nullable")]
     pub time_to_history_all_s: Option<f64>,
     /// Time during which some database was mounted twice (split brain), milliseconds
     /// (database-milliseconds when several were).
@@ -96,7 +175,8 @@ pub struct Metrics {
 
 /// Mail fates; `accepted = delivered_on_time + delivered_late + bounced + lost_silently
 /// + queued_at_end`; `recovered` and `left_in_dial_tone` are subsets of the delivered.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mail {
     /// Messages senders handed to the system.
     pub accepted: u64,
@@ -115,13 +195,16 @@ pub struct Mail {
     /// Still queued at the horizon.
     pub queued_at_end: u64,
     /// Median delivery latency (upper bound of its power-of-two bucket), seconds.
+    #[serde(deserialize_with = "nullable")]
     pub latency_p50_s: Option<u64>,
     /// 99th percentile delivery latency (same convention), seconds.
+    #[serde(deserialize_with = "nullable")]
     pub latency_p99_s: Option<u64>,
 }
 
 /// Per cohort.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CohortMetrics {
     /// The mailbox group's original database.
     pub database: String,
@@ -138,31 +221,62 @@ pub struct CohortMetrics {
 }
 
 /// Per database.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseMetrics {
     /// Name.
     pub name: String,
     /// When it first stopped being served, seconds.
+    #[serde(deserialize_with = "nullable")]
     pub down_s: Option<f64>,
     /// When it was last served again, seconds.
+    #[serde(deserialize_with = "nullable")]
     pub back_s: Option<f64>,
     /// Achieved RTO: back − down, seconds (null if it never came back).
+    #[serde(deserialize_with = "nullable")]
     pub rto_s: Option<f64>,
 }
 
 /// The playbook as it ran.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlaybookReport {
     /// Whether the operators started it.
     pub started: bool,
     /// Whether every step finished.
     pub finished: bool,
     /// Why it did not finish.
+    #[serde(deserialize_with = "nullable")]
     pub stuck: Option<String>,
     /// Administrator time, hours.
     pub operator_hours: f64,
     /// Every step.
+    #[serde(deserialize_with = "steps")]
     pub steps: Vec<StepReport>,
+}
+
+/// Reads the playbook's steps. `StepReport` (the runner's) derives only `Serialize`; this
+/// mirror has its exact keys, so a key added there and not here fails to compile.
+fn steps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<StepReport>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Step {
+        name: String,
+        #[serde(deserialize_with = "nullable")]
+        started_s: Option<f64>,
+        #[serde(deserialize_with = "nullable")]
+        finished_s: Option<f64>,
+        result: String,
+    }
+    Ok(Vec::<Step>::deserialize(d)?
+        .into_iter()
+        .map(|s| StepReport {
+            name: s.name,
+            started_s: s.started_s,
+            finished_s: s.finished_s,
+            result: s.result,
+        })
+        .collect())
 }
 
 fn minutes(ms: u128) -> f64 {
@@ -293,6 +407,8 @@ pub fn summarize(
             .collect(),
     };
     Summary {
+        kind: Kind::Run,
+        schema_version: SCHEMA_VERSION,
         curves,
         scenario: sc.name.clone(),
         strategy: sc.strategy.name().to_owned(),
@@ -313,6 +429,27 @@ mod tests {
 
     fn t(s: u64) -> SimTime {
         SimTime::from_millis(s * 1000)
+    }
+
+    #[test]
+    fn a_null_is_none_and_a_missing_key_is_an_error() {
+        let db: DatabaseMetrics =
+            serde_json::from_str(r#"{"name":"db1","down_s":10.0,"back_s":null,"rto_s":null}"#)
+                .expect("null reads as None");
+        assert_eq!((db.down_s, db.rto_s), (Some(10.0), None));
+        let e = serde_json::from_str::<DatabaseMetrics>(
+            r#"{"name":"db1","down_s":10.0,"back_s":null}"#,
+        )
+        .expect_err("rto_s missing");
+        assert!(e.to_string().contains("missing field `rto_s`"), "{e}");
+        let e = serde_json::from_str::<DatabaseMetrics>(
+            r#"{"name":"db1","down_s":1.0,"back_s":null,"rto_s":null,"rto":1}"#,
+        )
+        .expect_err("unknown key");
+        assert!(e.to_string().contains("unknown field `rto`"), "{e}");
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_value(k).expect("json"), k.as_str());
+        }
     }
 
     #[test]

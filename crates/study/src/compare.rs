@@ -1,27 +1,35 @@
 //! `compare`: several strategies over the same replications (common random numbers), with
 //! paired differences against the first.
 
+use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION};
 use dialtone_scenario::{Scenario, Strategy};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::{Diff, paired};
 use crate::{COLUMNS, Row, StudyError, StudySummary, meta, run_replications, summarize};
 
 /// One strategy's results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StrategyResult {
     /// Strategy name.
     pub strategy: String,
     /// Its study summary.
     pub summary: StudySummary,
-    /// Its rows (not serialised into the comparison).
+    /// Its rows (not serialised into the comparison; empty when read back: they are in
+    /// replications-STRATEGY.csv).
     #[serde(skip)]
     pub rows: Vec<Row>,
 }
 
-/// The comparison.
-#[derive(Debug, Clone, Serialize)]
+/// The comparison: summary.json of `dialtone compare` (`kind` `compare`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Comparison {
+    /// Always [`Kind::Compare`].
+    pub kind: Kind,
+    /// [`SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
     /// Scenario.
     pub scenario: String,
     /// Master seed shared by every strategy.
@@ -32,7 +40,10 @@ pub struct Comparison {
     pub strategies: Vec<StrategyResult>,
     /// For each strategy after the first, per metric, the paired difference
     /// (strategy − first).
-    #[serde(serialize_with = "diffs_as_map")]
+    #[serde(
+        serialize_with = "diffs_as_map",
+        deserialize_with = "crate::metric_maps"
+    )]
     pub differences: Vec<(String, Vec<(String, Diff)>)>,
 }
 
@@ -116,6 +127,8 @@ pub fn compare(
         })
         .collect();
     Ok(Comparison {
+        kind: Kind::Compare,
+        schema_version: SCHEMA_VERSION,
         scenario: scenario.name.clone(),
         seed,
         replications: n,

@@ -1,21 +1,419 @@
-//! The files of a study folder.
+//! The files of dialtone's output folders, written and read back in one place.
 //!
-//! - `replications.csv`: `replication,<columns>`; one row a replication, sorted; floats in
-//!   Rust's shortest round-trip form (parsing gives back the same bits); null is empty.
-//!   Readable by pandas (`pd.read_csv`) and R (`read.csv`).
-//! - `summary.json`: [`crate::StudySummary`].
-//! - `study.json`: [`crate::StudyMeta`], what the folder is a study (or a shard) of.
-//! - `journal.jsonl`: one line per finished replication, appended and flushed as they
+//! Every JSON file starts with `kind` ([`Kind`]) and `schema_version`
+//! ([`SCHEMA_VERSION`]), and reads back into the very type that wrote it
+//! ([`read_json`], [`read_output`]): an unknown `kind`, another `schema_version`, a
+//! missing or an unknown key is a [`ReadError`] naming the file and the key.
+//!
+//! - A run (`dialtone run --out`, [`write_run`]): `summary.json`
+//!   ([`dialtone_scenario::Summary`], kind `run`), `timeline.csv` ([`TIMELINE_HEADER`]),
+//!   and with `--trace` `trace.jsonl` (the engine's trace records).
+//! - A study or a merge ([`write_study`]): `replications.csv`: `replication,<columns>`;
+//!   one row a replication, sorted; floats in Rust's shortest round-trip form (parsing
+//!   gives back the same bits); null is empty. Readable by pandas (`pd.read_csv`) and R
+//!   (`read.csv`). `summary.json`: [`crate::StudySummary`] (kind `study`). `study.json`:
+//!   [`crate::StudyMeta`] (kind `study-meta`), what the folder is a study (or a shard) of.
+//!   `journal.jsonl`: one line per finished replication, appended and flushed as they
 //!   finish, for `--resume`; a torn last line (a kill mid-write) is ignored.
+//! - A comparison ([`write_compare`]): `summary.json` ([`crate::compare::Comparison`],
+//!   kind `compare`) and `replications-STRATEGY.csv` per strategy.
+//! - A sweep ([`write_sweep`]): `summary.json` ([`crate::sweep::SweepSummary`], kind
+//!   `sweep`).
 //!
-//! Final files are written to a temporary name, synced and renamed: a folder never holds
-//! a truncated replications.csv or summary.json.
+//! CSV and JSON Lines files carry no envelope (pandas, R and jq read them as they are):
+//! they belong to the folder's JSON file, whose `schema_version` covers them, and their
+//! header lines are checked exactly when read back.
+//!
+//! Final files go through [`write_atomic`]: a folder never holds a truncated
+//! replications.csv or summary.json.
 
+use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use dialtone_engine::OwnedTraceRecord;
+use dialtone_scenario::Summary;
+pub use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::compare::Comparison;
+use crate::sweep::SweepSummary;
 use crate::{COLUMNS, Row, StudyError, StudyMeta, StudySummary};
+
+/// The header line of timeline.csv.
+pub const TIMELINE_HEADER: &str = "time_s,component,what,detail";
+
+/// Why an output file cannot be read back.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file could not be read.
+    #[error("{}: cannot read: {source}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a JSON object.
+    #[error("{}: not a JSON object: {source}", file.display())]
+    Syntax {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// `kind` is missing or not the expected one.
+    #[error("{}: `kind` is {found}; expected {expected}", file.display())]
+    Kind {
+        /// The file.
+        file: PathBuf,
+        /// What the file says (`missing`, or its JSON value).
+        found: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// `schema_version` is missing or not one this version reads.
+    #[error("{}: `schema_version` is {found}; this dialtone reads schema_version {supported} (rerun the study or run with this version)", file.display())]
+    SchemaVersion {
+        /// The file.
+        file: PathBuf,
+        /// What the file says (`missing`, or its JSON value).
+        found: String,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// A key is missing, unknown (renamed?) or has the wrong type.
+    #[error("{}: `{key}`: {problem}", file.display())]
+    Key {
+        /// The file.
+        file: PathBuf,
+        /// The key's JSON path, e.g. `metrics.operator_hours`.
+        key: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A CSV file is not as this version writes it.
+    #[error("{}: line {line}: {problem}", file.display())]
+    Csv {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// An output file read back, by its `kind`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Output {
+    /// `kind` `run`.
+    Run(Box<Summary>),
+    /// `kind` `study`.
+    Study(Box<StudySummary>),
+    /// `kind` `study-meta`.
+    StudyMeta(Box<StudyMeta>),
+    /// `kind` `compare`.
+    Compare(Box<Comparison>),
+    /// `kind` `sweep`.
+    Sweep(Box<SweepSummary>),
+}
+
+fn read_text(path: &Path) -> Result<String, ReadError> {
+    std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+        file: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Checks `kind` and `schema_version` of a JSON file's text and returns its kind.
+fn header(file: &Path, text: &str, expected: &str) -> Result<Kind, ReadError> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        kind: Option<Value>,
+        schema_version: Option<Value>,
+    }
+    let h: Header = serde_json::from_str(text).map_err(|source| ReadError::Syntax {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    let kind_error = |found: String| ReadError::Kind {
+        file: file.to_path_buf(),
+        found,
+        expected: expected.to_owned(),
+    };
+    let kind = match h.kind {
+        None => {
+            return Err(kind_error(
+                "missing (not a dialtone output, or one written before outputs carried `kind` and `schema_version`)".into(),
+            ));
+        }
+        Some(v) => {
+            serde_json::from_value::<Kind>(v.clone()).map_err(|_| kind_error(v.to_string()))?
+        }
+    };
+    match h.schema_version {
+        Some(Value::Number(n)) if n.as_u64() == Some(u64::from(SCHEMA_VERSION)) => Ok(kind),
+        other => Err(ReadError::SchemaVersion {
+            file: file.to_path_buf(),
+            found: other.map_or("missing".to_owned(), |v| v.to_string()),
+            supported: SCHEMA_VERSION,
+        }),
+    }
+}
+
+/// The `kind` of a JSON output file, after checking its `schema_version`.
+pub fn kind_of(path: &Path) -> Result<Kind, ReadError> {
+    header(path, &read_text(path)?, "a dialtone output kind")
+}
+
+/// A segment of a key's JSON path.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn segments(p: &serde_path_to_error::Path) -> Vec<Seg> {
+    p.iter()
+        .filter_map(|s| match s {
+            serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn show_path(at: &[Seg]) -> String {
+    let mut o = String::new();
+    for s in at {
+        match s {
+            Seg::Key(k) => {
+                if !o.is_empty() {
+                    o.push('.');
+                }
+                o.push_str(k);
+            }
+            Seg::Index(i) => o.push_str(&format!("[{i}]")),
+        }
+    }
+    if o.is_empty() {
+        "(top level)".into()
+    } else {
+        o
+    }
+}
+
+fn join(at: &[Seg], name: &str) -> String {
+    let mut v = at.to_vec();
+    v.push(Seg::Key(name.to_owned()));
+    show_path(&v)
+}
+
+/// The field serde's message names after `prefix` (`unknown field `x``).
+fn field_named(msg: &str, prefix: &str) -> Option<String> {
+    msg.strip_prefix(prefix)?
+        .split('`')
+        .next()
+        .map(str::to_owned)
+}
+
+const MISSING: &str = "missing field `";
+const UNKNOWN: &str = "unknown field `";
+
+/// Parses `text` as `T`; errors name the key by its JSON path.
+fn typed<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, ReadError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = serde_path_to_error::deserialize::<_, T>(&mut de)
+        .map_err(|e| explain::<T>(file, text, &e))?;
+    de.end().map_err(|source| ReadError::Syntax {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    Ok(v)
+}
+
+fn explain<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    e: &serde_path_to_error::Error<serde_json::Error>,
+) -> ReadError {
+    let mut at = segments(e.path());
+    let msg = e.inner().to_string();
+    let key = |key: String, problem: String| ReadError::Key {
+        file: file.to_path_buf(),
+        key,
+        problem,
+    };
+    if let Some(name) = field_named(&msg, MISSING) {
+        return key(join(&at, &name), "missing".into());
+    }
+    if let Some(name) = field_named(&msg, UNKNOWN) {
+        if at.last() == Some(&Seg::Key(name.clone())) {
+            at.pop();
+        }
+        let unknown = join(&at, &name);
+        return match missing_without::<T>(text, &at, &name) {
+            Some(missing) => key(
+                join(&at, &missing),
+                format!(
+                    "missing; the file has `{unknown}` instead, a key schema_version {SCHEMA_VERSION} does not have (renamed?)"
+                ),
+            ),
+            None => key(
+                unknown,
+                format!("unknown key: schema_version {SCHEMA_VERSION} does not have it"),
+            ),
+        };
+    }
+    key(show_path(&at), msg)
+}
+
+/// A rename shows as an unknown key first: without it, which key is missing in the same
+/// object?
+fn missing_without<T: DeserializeOwned>(text: &str, at: &[Seg], name: &str) -> Option<String> {
+    let mut v: Value = serde_json::from_str(text).ok()?;
+    let mut cur = &mut v;
+    for s in at {
+        cur = match s {
+            Seg::Key(k) => cur.get_mut(k.as_str())?,
+            Seg::Index(i) => cur.get_mut(*i)?,
+        };
+    }
+    cur.as_object_mut()?.remove(name)?;
+    let e = serde_path_to_error::deserialize::<_, T>(v).err()?;
+    let missing = field_named(&e.inner().to_string(), MISSING)?;
+    (segments(e.path()) == at).then_some(missing)
+}
+
+/// Reads a JSON output file of kind `kind` into its type (`T` must be that kind's type:
+/// [`Summary`] for [`Kind::Run`], and so on).
+pub fn read_json<T: DeserializeOwned>(path: &Path, kind: Kind) -> Result<T, ReadError> {
+    let text = read_text(path)?;
+    let found = header(path, &text, &format!("{:?}", kind.as_str()))?;
+    if found != kind {
+        return Err(ReadError::Kind {
+            file: path.to_path_buf(),
+            found: format!("{:?}", found.as_str()),
+            expected: format!("{:?}", kind.as_str()),
+        });
+    }
+    typed(path, &text)
+}
+
+/// Reads any JSON output file into the type its `kind` names.
+pub fn read_output(path: &Path) -> Result<Output, ReadError> {
+    let text = read_text(path)?;
+    let kinds = Kind::ALL
+        .iter()
+        .map(|k| format!("{:?}", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(match header(path, &text, &format!("one of {kinds}"))? {
+        Kind::Run => Output::Run(Box::new(typed(path, &text)?)),
+        Kind::Study => Output::Study(Box::new(typed(path, &text)?)),
+        Kind::StudyMeta => Output::StudyMeta(Box::new(typed(path, &text)?)),
+        Kind::Compare => Output::Compare(Box::new(typed(path, &text)?)),
+        Kind::Sweep => Output::Sweep(Box::new(typed(path, &text)?)),
+    })
+}
+
+/// A value as the pretty JSON dialtone writes (with a final newline).
+pub fn to_json<T: Serialize>(v: &T) -> Result<String, StudyError> {
+    let mut s = serde_json::to_string_pretty(v).map_err(|e| StudyError::Input(e.to_string()))?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Writes a value as pretty JSON, atomically.
+pub fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), StudyError> {
+    write_atomic(path, to_json(v)?.as_bytes())?;
+    Ok(())
+}
+
+/// A CSV field, quoted when it needs to be.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// timeline.csv of a run's trace records.
+pub fn timeline_csv(records: &[OwnedTraceRecord]) -> String {
+    let mut csv = format!("{TIMELINE_HEADER}\n");
+    for r in records {
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            r.time.as_secs_f64(),
+            field(&r.component),
+            field(&r.what),
+            field(&r.detail)
+        ));
+    }
+    csv
+}
+
+/// Writes a run's folder: summary.json, timeline.csv and, with `trace`, trace.jsonl.
+pub fn write_run(
+    dir: &Path,
+    summary: &Summary,
+    records: &[OwnedTraceRecord],
+    trace: bool,
+) -> Result<(), StudyError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    write_json(&dir.join("summary.json"), summary)?;
+    write_atomic(&dir.join("timeline.csv"), timeline_csv(records).as_bytes())?;
+    if trace {
+        let mut lines = Vec::new();
+        for r in records {
+            serde_json::to_writer(&mut lines, r).map_err(|e| StudyError::Input(e.to_string()))?;
+            lines.push(b'\n');
+        }
+        write_atomic(&dir.join("trace.jsonl"), &lines)?;
+    }
+    Ok(())
+}
+
+/// Reads a run folder's timeline.csv, checking its header.
+pub fn read_timeline(dir: &Path) -> Result<String, ReadError> {
+    let p = dir.join("timeline.csv");
+    let text = read_text(&p)?;
+    if text.lines().next() != Some(TIMELINE_HEADER) {
+        return Err(ReadError::Csv {
+            file: p,
+            line: 1,
+            problem: format!("the header is not `{TIMELINE_HEADER}`"),
+        });
+    }
+    Ok(text)
+}
+
+/// Writes a comparison's folder: summary.json and replications-STRATEGY.csv.
+pub fn write_compare(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    write_json(&dir.join("summary.json"), c)?;
+    for s in &c.strategies {
+        write_atomic(
+            &dir.join(format!("replications-{}.csv", s.strategy)),
+            csv(&s.rows).as_bytes(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes a sweep's folder: summary.json.
+pub fn write_sweep(dir: &Path, s: &SweepSummary) -> Result<(), StudyError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    write_json(&dir.join("summary.json"), s)
+}
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StudyError + '_ {
     move |source| StudyError::Io {
@@ -24,22 +422,91 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StudyError + '_ {
     }
 }
 
-/// FNV-1a 64 of a text, in hex: identifies a scenario in study.json.
-pub fn digest(text: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
+/// A file could not be written atomically (see [`write_atomic`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: cannot write: {source}", path.display())]
+pub struct WriteError {
+    /// The file that was to be written.
+    pub path: PathBuf,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
 }
 
-/// Writes a file atomically: temporary name in the same folder, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StudyError> {
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).map_err(io_err(path))?;
-    f.write_all(bytes).map_err(io_err(path))?;
-    f.sync_all().map_err(io_err(path))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path))
+impl From<WriteError> for StudyError {
+    fn from(e: WriteError) -> Self {
+        StudyError::Io {
+            path: e.path.display().to_string(),
+            source: e.source,
+        }
+    }
+}
+
+/// Tells apart the temporary files of one process's concurrent writes.
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes a file atomically, the one helper every dialtone output goes through: the bytes
+/// go to a fresh temporary file in the target's folder (`.NAME.tmp.<pid>.<counter>`,
+/// created exclusively, so concurrent writers, in this process or another, never share
+/// one), the file is fsynced, renamed over `path`, and the folder is fsynced so the rename
+/// itself survives a crash. Readers see the old file or the new one, never a torn one. On
+/// error the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let err = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path.file_name().ok_or_else(|| {
+        err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file name",
+        ))
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let (tmp, mut file) = loop {
+        let mut t = OsString::from(".");
+        t.push(name);
+        t.push(format!(
+            ".tmp.{}.{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let tmp = dir.join(t);
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => break (tmp, f),
+            // A leftover of a crashed process that had our pid: take the next number.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(err(e)),
+        }
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&tmp, path)
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    sync_dir(dir).map_err(err)
+}
+
+/// Makes a rename in `dir` durable (a no-op where folders cannot be opened, e.g. Windows).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -65,20 +532,38 @@ pub fn csv(rows: &[Row]) -> String {
     out
 }
 
-/// Parses replications.csv (as written by [`csv`]).
-pub fn parse_csv(path: &Path) -> Result<Vec<Row>, StudyError> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    let bad = |line: usize, why: &str| {
-        StudyError::Input(format!("{}: line {line}: {why}", path.display()))
+/// Parses replications.csv (as written by [`csv`]); its header must be this version's.
+pub fn parse_csv(path: &Path) -> Result<Vec<Row>, ReadError> {
+    let text = read_text(path)?;
+    let bad = |line: usize, why: &str| ReadError::Csv {
+        file: path.to_path_buf(),
+        line,
+        problem: why.to_owned(),
     };
     let mut lines = text.lines();
     let header = lines.next().ok_or_else(|| bad(1, "empty file"))?;
     let want = csv(&[]);
     if header != want.trim_end() {
-        return Err(bad(
-            1,
-            "the columns differ from this version's; rerun the shard",
-        ));
+        let names: Vec<&str> = header.split(',').collect();
+        let why = match (
+            COLUMNS.iter().find(|(n, _)| !names.contains(n)),
+            names[1.min(names.len())..]
+                .iter()
+                .find(|n| !COLUMNS.iter().any(|(c, _)| c == *n)),
+        ) {
+            (Some((missing, _)), _) => {
+                format!(
+                    "column `{missing}` is missing; the columns differ from this version's, rerun the study"
+                )
+            }
+            (None, Some(unknown)) => {
+                format!(
+                    "unknown column `{unknown}`; the columns differ from this version's, rerun the study"
+                )
+            }
+            (None, None) => "the columns differ from this version's; rerun the study".to_owned(),
+        };
+        return Err(bad(1, &why));
     }
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate() {
@@ -117,20 +602,13 @@ pub fn write_study(
 ) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     write_atomic(&dir.join("replications.csv"), csv(rows).as_bytes())?;
-    let mut s =
-        serde_json::to_string_pretty(summary).map_err(|e| StudyError::Input(e.to_string()))?;
-    s.push('\n');
-    write_atomic(&dir.join("summary.json"), s.as_bytes())?;
-    let mut m = serde_json::to_string_pretty(meta).map_err(|e| StudyError::Input(e.to_string()))?;
-    m.push('\n');
-    write_atomic(&dir.join("study.json"), m.as_bytes())
+    write_json(&dir.join("summary.json"), summary)?;
+    write_json(&dir.join("study.json"), meta)
 }
 
 /// Reads study.json.
 pub fn read_meta(dir: &Path) -> Result<StudyMeta, StudyError> {
-    let p = dir.join("study.json");
-    let text = std::fs::read_to_string(&p).map_err(io_err(&p))?;
-    serde_json::from_str(&text).map_err(|e| StudyError::Input(format!("{}: {e}", p.display())))
+    Ok(read_json(&dir.join("study.json"), Kind::StudyMeta)?)
 }
 
 /// The resume journal of a study folder.
@@ -246,6 +724,80 @@ pub fn merge(dirs: &[&Path]) -> Result<(StudyMeta, Vec<Row>), StudyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tmp_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("dialtone-io-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("dir");
+        d
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn write_atomic_replaces_a_file_and_leaves_no_temporary_behind() {
+        let d = tmp_dir("replace");
+        let p = d.join("summary.json");
+        std::fs::write(&p, "old and longer than the new content").expect("write");
+        write_atomic(&p, b"new").expect("atomic");
+        assert_eq!(std::fs::read(&p).expect("read"), b"new");
+        write_atomic(&p, b"newer").expect("atomic");
+        assert_eq!(std::fs::read(&p).expect("read"), b"newer");
+        assert_eq!(names(&d), vec!["summary.json".to_owned()]);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn write_atomic_cleans_up_when_the_rename_fails() {
+        let d = tmp_dir("fail");
+        // The target is a non-empty folder: the rename fails after the data was written.
+        std::fs::create_dir_all(d.join("out").join("inside")).expect("dir");
+        let e = write_atomic(&d.join("out"), b"data").expect_err("a folder is in the way");
+        assert!(e.to_string().contains("out"), "{e}");
+        assert_eq!(names(&d), vec!["out".to_owned()], "no temporary file left");
+        let e = write_atomic(&d.join("missing").join("x.json"), b"data").expect_err("no folder");
+        assert!(e.to_string().contains("x.json"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn concurrent_writers_in_one_folder_do_not_collide() {
+        // The old helper used `path.with_extension("tmp")`: summary.json and summary.csv
+        // shared summary.tmp. Two writers, two names, one stem, many rounds.
+        let d = tmp_dir("concurrent");
+        let writer = |name: &'static str, byte: u8| {
+            let p = d.join(name);
+            move || {
+                for round in 0..200usize {
+                    let body = vec![byte; 1000 + round];
+                    write_atomic(&p, &body).expect("atomic");
+                    let back = std::fs::read(&p).expect("read");
+                    assert!(back.iter().all(|b| *b == byte), "{name}: foreign bytes");
+                }
+            }
+        };
+        std::thread::scope(|s| {
+            s.spawn(writer("summary.json", b'j'));
+            s.spawn(writer("summary.csv", b'c'));
+            s.spawn(writer("summary.json", b'j'));
+        });
+        assert_eq!(
+            names(&d),
+            vec!["summary.csv".to_owned(), "summary.json".to_owned()]
+        );
+        assert_eq!(
+            std::fs::read(d.join("summary.csv")).expect("csv").len(),
+            1199
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
 
     #[test]
     fn csv_round_trips_floats_exactly() {

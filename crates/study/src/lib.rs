@@ -7,8 +7,10 @@
 //! - Rows are kept sorted by replication index and every statistic is a pure function
 //!   of the sorted rows, so a study split into shards and merged gives byte-identical
 //!   outputs.
-//! - [`stats`] defines the statistics; [`io`] the files (replications.csv, summary.json,
-//!   study.json, the resume journal); [`compare`] and [`sweep`] the two derived studies.
+//! - [`stats`] defines the statistics; [`io`] the files of every output folder (a run's,
+//!   a study's: replications.csv, summary.json, study.json, the resume journal; a
+//!   comparison's, a sweep's), written atomically and read back typed; [`compare`] and
+//!   [`sweep`] the two derived studies.
 
 pub mod compare;
 pub mod io;
@@ -17,9 +19,11 @@ pub mod sweep;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION, nullable};
 use dialtone_scenario::{RunError, Scenario, Summary};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::de::{Error as _, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// One metric column: its name and how to read it from a run's summary.
 pub type Column = (&'static str, fn(&Summary) -> Option<f64>);
@@ -127,6 +131,10 @@ pub enum StudyError {
     /// Bad input (a shard spec, a sweep path, inconsistent shard outputs...).
     #[error("{0}")]
     Input(String),
+    /// An input file is malformed or of another kind or schema_version: names the file and
+    /// the key.
+    #[error(transparent)]
+    Read(#[from] io::ReadError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -138,7 +146,8 @@ pub enum StudyError {
 }
 
 /// A deterministic slice of replications: shard `index` (1-based) of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Shard {
     /// 1..=count.
     pub index: u64,
@@ -248,9 +257,15 @@ pub fn replay_command(scenario: &Scenario, seed: u64, r: u64) -> String {
     )
 }
 
-/// What identifies a study: enough to merge shards and to check they belong together.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+/// study.json (`kind` `study-meta`): what identifies a study, enough to merge shards and
+/// to check they belong together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StudyMeta {
+    /// Always [`Kind::StudyMeta`].
+    pub kind: Kind,
+    /// [`SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
     /// Scenario name.
     pub scenario: String,
     /// Strategy.
@@ -264,12 +279,19 @@ pub struct StudyMeta {
     /// A digest of the validated scenario, so shards of different files never merge.
     pub scenario_digest: String,
     /// This output's shard, if it is one.
+    #[serde(deserialize_with = "nullable")]
     pub shard: Option<Shard>,
 }
 
-/// summary.json of a study.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// summary.json of a study (`kind` `study`; also each strategy of a comparison and each
+/// point of a sweep).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StudySummary {
+    /// Always [`Kind::Study`].
+    pub kind: Kind,
+    /// [`SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
     /// Scenario name.
     pub scenario: String,
     /// Strategy.
@@ -278,8 +300,8 @@ pub struct StudySummary {
     pub seed: u64,
     /// Replications summarised.
     pub replications: u64,
-    /// Statistics per metric, in column order (a JSON object).
-    #[serde(serialize_with = "as_map")]
+    /// Statistics per metric, in column order (a JSON object with exactly the [`COLUMNS`]).
+    #[serde(serialize_with = "as_map", deserialize_with = "metric_map")]
     pub metrics: Vec<(String, stats::Stat)>,
     /// Targets met: share of replications whose slowest database came back within the RTO
     /// target (a database that never came back misses it), and share without split brain.
@@ -294,8 +316,75 @@ pub fn as_map<V: Serialize, S: serde::Serializer>(
     s.collect_map(v.iter().map(|(k, x)| (k, x)))
 }
 
+/// Reads a JSON object into `(key, value)` pairs in the file's order (the inverse of
+/// [`as_map`]).
+pub fn from_map<'de, D, V>(d: D) -> Result<Vec<(String, V)>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Pairs<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for Pairs<V> {
+        type Value = Vec<(String, V)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            let mut v = Vec::new();
+            while let Some(pair) = m.next_entry::<String, V>()? {
+                v.push(pair);
+            }
+            Ok(v)
+        }
+    }
+    d.deserialize_map(Pairs(std::marker::PhantomData))
+}
+
+/// A JSON object keyed by exactly the metric [`COLUMNS`]: an unknown or a missing metric
+/// is an error (as an unknown or missing key of a struct is).
+struct MetricMap<V>(Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for MetricMap<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: Vec<(String, V)> = from_map(d)?;
+        if let Some((k, _)) = v.iter().find(|(k, _)| !COLUMNS.iter().any(|(n, _)| n == k)) {
+            return Err(D::Error::custom(format!("unknown field `{k}`")));
+        }
+        if let Some((n, _)) = COLUMNS.iter().find(|(n, _)| !v.iter().any(|(k, _)| k == n)) {
+            return Err(D::Error::missing_field(n));
+        }
+        Ok(MetricMap(v))
+    }
+}
+
+/// Reads [`StudySummary::metrics`]: every column present, no other.
+fn metric_map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<(String, V)>, D::Error> {
+    MetricMap::deserialize(d).map(|m| m.0)
+}
+
+/// `(metric, value)` pairs in column order.
+type PerMetric<V> = Vec<(String, V)>;
+
+/// Reads [`compare::Comparison::differences`]: per strategy, every column.
+fn metric_maps<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<(String, PerMetric<V>)>, D::Error> {
+    let v: Vec<(String, MetricMap<V>)> = from_map(d)?;
+    Ok(v.into_iter().map(|(k, m)| (k, m.0)).collect())
+}
+
+impl StudySummary {
+    /// The statistics of metric `name` (every column is present in a summary read back).
+    pub fn metric(&self, name: &str) -> Option<&stats::Stat> {
+        self.metrics.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+    }
+}
+
 /// Shares of replications meeting targets.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Targets {
     /// The RTO target, seconds.
     pub rto_target_s: f64,
@@ -329,6 +418,8 @@ pub fn summarize(meta: &StudyMeta, rows: &[Row]) -> StudySummary {
     };
     let target = meta.rto_target_s;
     StudySummary {
+        kind: Kind::Study,
+        schema_version: SCHEMA_VERSION,
         scenario: meta.scenario.clone(),
         strategy: meta.strategy.clone(),
         seed: meta.seed,
@@ -346,6 +437,8 @@ pub fn summarize(meta: &StudyMeta, rows: &[Row]) -> StudySummary {
 /// The metadata of a study of `scenario`.
 pub fn meta(scenario: &Scenario, seed: u64, replications: u64, shard: Option<Shard>) -> StudyMeta {
     StudyMeta {
+        kind: Kind::StudyMeta,
+        schema_version: SCHEMA_VERSION,
         scenario: scenario.name.clone(),
         strategy: scenario.strategy.name().to_owned(),
         seed,

@@ -11,11 +11,13 @@
 //! - Paired differences (compare): statistics of (b − a) over replications where both are
 //!   non-null; "significant" when the 95% interval excludes zero.
 
-use serde::Serialize;
+use dialtone_scenario::metrics::nullable;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Summary statistics of one metric over replications.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Stat {
     /// Replications with a value.
     pub n: u64,
@@ -24,20 +26,28 @@ pub struct Stat {
     /// nulls / (n + nulls).
     pub null_share: f64,
     /// Mean of the values (null with no value).
+    #[serde(deserialize_with = "nullable")]
     pub mean: Option<f64>,
     /// Sample standard deviation (null with fewer than 2 values).
+    #[serde(deserialize_with = "nullable")]
     pub sd: Option<f64>,
     /// 95% confidence interval of the mean, Student t (null with fewer than 2 values).
+    #[serde(deserialize_with = "nullable")]
     pub ci95: Option<[f64; 2]>,
     /// Median (type 7).
+    #[serde(deserialize_with = "nullable")]
     pub p50: Option<f64>,
     /// 95th percentile (type 7).
+    #[serde(deserialize_with = "nullable")]
     pub p95: Option<f64>,
     /// 99th percentile (type 7).
+    #[serde(deserialize_with = "nullable")]
     pub p99: Option<f64>,
     /// Smallest value.
+    #[serde(deserialize_with = "nullable")]
     pub min: Option<f64>,
     /// Largest value.
+    #[serde(deserialize_with = "nullable")]
     pub max: Option<f64>,
 }
 
@@ -103,13 +113,16 @@ pub fn describe(values: &[Option<f64>]) -> Stat {
 }
 
 /// A paired difference b − a.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Diff {
     /// Pairs where both were non-null.
     pub pairs: u64,
     /// Mean of b − a.
+    #[serde(deserialize_with = "nullable")]
     pub mean: Option<f64>,
     /// 95% confidence interval of the mean difference (Student t).
+    #[serde(deserialize_with = "nullable")]
     pub ci95: Option<[f64; 2]>,
     /// Whether the interval excludes zero.
     pub significant: bool,

@@ -1,9 +1,50 @@
 //! `sweep`: a grid over scenario parameters addressed by their JSON path
 //! (`topology.dns.ttl`, `topology.databases[0].size`, `failures[0].repair_after`).
 
+use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::StudyError;
+use crate::{StudyError, StudySummary};
+
+/// summary.json of `dialtone sweep` (`kind` `sweep`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSummary {
+    /// Always [`Kind::Sweep`].
+    pub kind: Kind,
+    /// [`SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
+    /// Scenario name.
+    pub scenario: String,
+    /// The swept JSON paths, in the order given.
+    pub axes: Vec<String>,
+    /// Every grid point, first axis slowest.
+    pub points: Vec<SweepPoint>,
+}
+
+/// One grid point of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepPoint {
+    /// `PATH=VALUE` for every axis, space-separated.
+    pub point: String,
+    /// The study at this point.
+    pub summary: StudySummary,
+}
+
+impl SweepSummary {
+    /// The sweep of `scenario` over `axes` with these points.
+    pub fn new(scenario: &str, axes: &[Axis], points: Vec<SweepPoint>) -> SweepSummary {
+        SweepSummary {
+            kind: Kind::Sweep,
+            schema_version: SCHEMA_VERSION,
+            scenario: scenario.to_owned(),
+            axes: axes.iter().map(|a| a.path.clone()).collect(),
+            points,
+        }
+    }
+}
 
 /// One swept parameter: a path and its values.
 #[derive(Debug, Clone, PartialEq)]

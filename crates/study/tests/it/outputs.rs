@@ -1,0 +1,208 @@
+//! Every output kind written and read back: the reader returns exactly what the writer was
+//! given, each JSON file opens with `kind` and `schema_version`, and a file of another
+//! kind is refused.
+
+use dialtone_engine::MemoryTrace;
+use dialtone_scenario::{Strategy, Summary};
+use dialtone_study::compare::{CompareOptions, compare};
+use dialtone_study::io::{
+    Kind, Output, ReadError, SCHEMA_VERSION, kind_of, parse_csv, read_json, read_meta, read_output,
+    read_timeline, write_compare, write_run, write_study, write_sweep,
+};
+use dialtone_study::sweep::{SweepPoint, SweepSummary, parse_set};
+use dialtone_study::{Shard, StudySummary, meta, run_replications, summarize};
+
+use crate::{nothing, scenario, tmp};
+
+/// The file opens with its kind and schema_version, in that order.
+fn opens_with(path: &std::path::Path, kind: &str) {
+    let text = std::fs::read_to_string(path).expect("file");
+    let want = format!("{{\n  \"kind\": \"{kind}\",\n  \"schema_version\": {SCHEMA_VERSION},\n");
+    assert!(
+        text.starts_with(&want),
+        "{}: {}",
+        path.display(),
+        &text[..80]
+    );
+}
+
+#[test]
+fn a_run_folder_reads_back_as_written() {
+    let sc = scenario("site-failure-dac");
+    let (s, sink) =
+        dialtone_scenario::run_with(&sc, sc.seed, 0, MemoryTrace::default()).expect("runs");
+    assert!(
+        s.databases.iter().any(|d| d.down_s.is_some()),
+        "something failed"
+    );
+    let d = tmp("out-run");
+    write_run(&d, &s, &sink.records, true).expect("write");
+    let p = d.join("summary.json");
+    opens_with(&p, "run");
+    assert_eq!(kind_of(&p).expect("kind"), Kind::Run);
+    assert_eq!(
+        read_output(&p).expect("read"),
+        Output::Run(Box::new(s.clone()))
+    );
+    assert_eq!(read_json::<Summary>(&p, Kind::Run).expect("read"), s);
+    let timeline = read_timeline(&d).expect("timeline");
+    assert_eq!(timeline.lines().count(), sink.records.len() + 1);
+    let trace = std::fs::read_to_string(d.join("trace.jsonl")).expect("trace");
+    assert_eq!(trace.lines().count(), sink.records.len());
+    // A run's summary is not a study's.
+    let e = read_json::<StudySummary>(&p, Kind::Study).expect_err("another kind");
+    assert!(matches!(e, ReadError::Kind { .. }), "{e}");
+    assert!(e.to_string().contains("\"run\""), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_study_folder_reads_back_as_written() {
+    let sc = scenario("site-failure-dac");
+    let shard = Shard { index: 2, count: 3 };
+    for (name, shard) in [("out-study", None), ("out-shard", Some(shard))] {
+        let idx: Vec<u64> = shard.map_or(0..9, |s| s.range(9)).collect();
+        let rows = run_replications(&sc, sc.seed, &idx, 2, &nothing).expect("runs");
+        let m = meta(&sc, sc.seed, 9, shard);
+        let summary = summarize(&m, &rows);
+        let d = tmp(name);
+        write_study(&d, &m, &rows, &summary).expect("write");
+        opens_with(&d.join("summary.json"), "study");
+        opens_with(&d.join("study.json"), "study-meta");
+        assert_eq!(
+            read_output(&d.join("summary.json")).expect("read"),
+            Output::Study(Box::new(summary.clone()))
+        );
+        assert_eq!(
+            read_output(&d.join("study.json")).expect("read"),
+            Output::StudyMeta(Box::new(m.clone()))
+        );
+        assert_eq!(read_meta(&d).expect("meta"), m);
+        assert_eq!(parse_csv(&d.join("replications.csv")).expect("csv"), rows);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+#[test]
+fn compare_and_sweep_summaries_read_back_as_written() {
+    let sc = scenario("db-corruption-dial-tone-same-server");
+    let strategies = [Strategy::RestoreOnly, Strategy::DialToneSameServer];
+    let o = CompareOptions {
+        scenario: &sc,
+        strategies: &strategies,
+        replications: 4,
+        seed: sc.seed,
+        threads: 2,
+        independent: false,
+    };
+    let c = compare(&o, &nothing).expect("compare");
+    let d = tmp("out-compare");
+    write_compare(&d, &c).expect("write");
+    opens_with(&d.join("summary.json"), "compare");
+    let Output::Compare(back) = read_output(&d.join("summary.json")).expect("read") else {
+        panic!("not a comparison");
+    };
+    // The rows live in replications-STRATEGY.csv, not in summary.json.
+    let mut want = c.clone();
+    for s in &mut want.strategies {
+        assert_eq!(
+            parse_csv(&d.join(format!("replications-{}.csv", s.strategy))).expect("csv"),
+            s.rows
+        );
+        s.rows.clear();
+    }
+    assert_eq!(*back, want);
+    let _ = std::fs::remove_dir_all(&d);
+
+    let axes = [parse_set("topology.dns.ttl=60s,1h").expect("axis")];
+    let points = c
+        .strategies
+        .iter()
+        .zip(["topology.dns.ttl=\"60s\"", "topology.dns.ttl=\"1h\""])
+        .map(|(s, p)| SweepPoint {
+            point: p.to_owned(),
+            summary: s.summary.clone(),
+        })
+        .collect();
+    let sweep = SweepSummary::new(&sc.name, &axes, points);
+    let d = tmp("out-sweep");
+    write_sweep(&d, &sweep).expect("write");
+    opens_with(&d.join("summary.json"), "sweep");
+    assert_eq!(
+        read_output(&d.join("summary.json")).expect("read"),
+        Output::Sweep(Box::new(sweep))
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Renames `from` to `to` in the object at `path` (keys and array indices) of a JSON file.
+fn rename(file: &std::path::Path, path: &[&str], from: &str, to: &str) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("read")).expect("json");
+    let mut cur = &mut v;
+    for p in path {
+        cur = match p.parse::<usize>() {
+            Ok(i) => &mut cur[i],
+            Err(_) => &mut cur[*p],
+        };
+    }
+    let obj = cur.as_object_mut().expect("an object");
+    let x = obj.remove(from).expect("the key");
+    obj.insert(to.to_owned(), x);
+    std::fs::write(file, serde_json::to_string_pretty(&v).expect("json")).expect("write");
+}
+
+fn key_of(e: ReadError) -> String {
+    match e {
+        ReadError::Key { key, .. } => key,
+        other => panic!("not a key error: {other}"),
+    }
+}
+
+#[test]
+fn errors_name_nested_keys_by_their_path() {
+    let sc = scenario("site-failure-dac");
+    let s = dialtone_scenario::run(&sc, sc.seed, 0).expect("runs");
+    let d = tmp("out-paths");
+    write_run(&d, &s, &[], false).expect("write");
+    let p = d.join("summary.json");
+    rename(&p, &["databases", "1"], "rto_s", "rto");
+    let e = read_output(&p).expect_err("renamed");
+    assert!(e.to_string().contains("`databases[1].rto`"), "{e}");
+    assert_eq!(key_of(e), "databases[1].rto_s");
+    rename(&p, &["databases", "1"], "rto", "rto_s");
+    read_output(&p).expect("restored");
+
+    let c = CompareOptions {
+        scenario: &sc,
+        strategies: &[Strategy::None, Strategy::DatacenterSwitchoverDac],
+        replications: 2,
+        seed: sc.seed,
+        threads: 1,
+        independent: false,
+    };
+    let c = compare(&c, &nothing).expect("compare");
+    write_compare(&d, &c).expect("write");
+    rename(
+        &p,
+        &["strategies", "1", "summary", "metrics"],
+        "operator_hours",
+        "operator_hrs",
+    );
+    assert_eq!(
+        key_of(read_output(&p).expect_err("renamed metric")),
+        "strategies[1].summary.metrics.operator_hours"
+    );
+    write_compare(&d, &c).expect("write");
+    rename(
+        &p,
+        &["differences", "datacenter-switchover-dac"],
+        "mail_bounced",
+        "bounced",
+    );
+    assert_eq!(
+        key_of(read_output(&p).expect_err("renamed difference")),
+        "differences.datacenter-switchover-dac.mail_bounced"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
