@@ -3,7 +3,7 @@
 //! each with its source).
 //!
 //! Validation (`validate::strategy`) decides whether an organisation can run a strategy
-//! and resolves what it works on into a [`Job`]; [`build`] turns a job into steps and
+//! and resolves what it works on into a `Job`; `build` turns a job into steps and
 //! cannot fail. One file a family: `dial_tone` (2013 same server and alternate server,
 //! 2003 Recovery Storage Group), `restore` (restore only), `switchover` (datacenter
 //! switchover with and without DAC mode), `switchback` (seed 004's return to the
