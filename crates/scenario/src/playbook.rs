@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use dialtone_engine::{DurationDist, SimDuration};
 use dialtone_model::dns::RecordKind;
-use dialtone_model::world::spec::WorldSpec;
+use dialtone_model::world::WorldConfig;
 use dialtone_model::world::{Action, DbRef};
 use dialtone_model::{ServerId, SiteId};
 
@@ -141,7 +141,7 @@ fn mins(m: u64) -> SimDuration {
 }
 
 struct Ctx<'a> {
-    w: &'a WorldSpec,
+    w: &'a WorldConfig,
     names: &'a Names,
 }
 
@@ -225,7 +225,7 @@ pub fn trigger(strategy: &str, failures: &[Failure]) -> Option<usize> {
 pub fn build(
     spec: &ScenarioSpec,
     names: &Names,
-    w: &WorldSpec,
+    w: &WorldConfig,
     failures: &[Failure],
 ) -> Result<Vec<Step>, Vec<Issue>> {
     let first = trigger(&spec.strategy.name, failures).map(|i| &failures[i]);

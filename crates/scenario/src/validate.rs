@@ -13,9 +13,9 @@ use dialtone_model::database::{CopyConfig, DbParams};
 use dialtone_model::server::apportion;
 use dialtone_model::transport::TransportParams;
 use dialtone_model::world::ServiceKind;
-use dialtone_model::world::spec::{
-    ClientParams, CohortSpec, DagSpec as WDag, DbSpec, DnsSpec as WDns, MailSpec,
-    ServerSpec as WServer, Timing, WorldSpec,
+use dialtone_model::world::config::{
+    ClientParams, CohortConfig, DagConfig as WDag, DbConfig, DnsConfig as WDns, MailConfig,
+    ServerConfig as WServer, Timing, WorldConfig,
 };
 use dialtone_model::{DatabaseId, LinkId, ServerId, SiteId};
 
@@ -163,7 +163,7 @@ pub struct Scenario {
     /// The file as parsed.
     pub spec: ScenarioSpec,
     /// The world it builds.
-    pub world: WorldSpec,
+    pub world: WorldConfig,
     /// Names by id.
     pub names: Names,
     /// Failures.
@@ -587,7 +587,7 @@ impl Validator {
                     .get(c.server.index())
                     .map_or(15, |x| x.schema_version)
             });
-            dbs.push(DbSpec {
+            dbs.push(DbConfig {
                 name: db.name.clone(),
                 params: DbParams {
                     size_mb,
@@ -741,7 +741,7 @@ impl Validator {
                     ClientKindSpec::Web => ClientKind::Web,
                     ClientKindSpec::Mobile => ClientKind::Mobile,
                 };
-                cohorts.push(CohortSpec {
+                cohorts.push(CohortConfig {
                     home: DatabaseId::from(i),
                     kind,
                     users,
@@ -754,7 +754,7 @@ impl Validator {
             databases: db_names.clone(),
             links: link_names.clone(),
         };
-        let world = WorldSpec {
+        let world = WorldConfig {
             sites: sites.len(),
             links,
             servers,
@@ -798,7 +798,7 @@ impl Validator {
                 shadow_resubmit: tr.shadow_resubmit,
                 safety_net_hold: tr.safety_net_hold,
             },
-            mail: MailSpec {
+            mail: MailConfig {
                 messages_per_user_per_day: w.messages_per_user_per_day,
                 tick: w.tick,
                 office_hours: w.profile == ProfileSpec::OfficeHours,
@@ -849,7 +849,7 @@ impl Validator {
         })
     }
 
-    fn failures(&mut self, s: &ScenarioSpec, names: &Names, world: &WorldSpec) -> Vec<Failure> {
+    fn failures(&mut self, s: &ScenarioSpec, names: &Names, world: &WorldConfig) -> Vec<Failure> {
         if s.failures.len() > limits::FAILURES {
             self.err(
                 "failures",

@@ -388,7 +388,7 @@ impl World {
     }
 
     fn new_db(&self, home: usize, server: ServerId, kind: DbKind, size_mb: u64) -> Database {
-        let base = self.spec.databases[self.homes[home].original.index()].params;
+        let base = self.config.databases[self.homes[home].original.index()].params;
         let params = DbParams { size_mb, ..base };
         let mut db = Database::new(
             params,
@@ -417,7 +417,7 @@ impl World {
                 from_site,
                 configuration_only,
             } => {
-                if !self.spec.dag.dac_mode {
+                if !self.config.dag.dac_mode {
                     return Err(E_::NeedsDacMode("Stop-DatabaseAvailabilityGroup"));
                 }
                 let members = servers
@@ -436,10 +436,10 @@ impl World {
                 self.schedule_heartbeat(now, ctx);
             }
             Action::RestoreDag { site } => {
-                if !self.spec.dag.dac_mode {
+                if !self.config.dag.dac_mode {
                     return Err(E_::NeedsDacMode("Restore-DatabaseAvailabilityGroup"));
                 }
-                let members = self.spec.dag.members.clone();
+                let members = self.config.dag.members.clone();
                 let (inside, outside): (Vec<usize>, Vec<usize>) =
                     (0..members.len()).partition(|&m| self.site_of(members[m]) == *site);
                 if outside
@@ -455,7 +455,7 @@ impl World {
                 let use_alternate = survivors.is_multiple_of(2) || survivors == 1;
                 let witness = if use_alternate {
                     Some(
-                        self.spec
+                        self.config
                             .dag
                             .alternate_witness
                             .ok_or(E_::NoAlternateWitness)?,
@@ -506,7 +506,7 @@ impl World {
                 self.evaluate_quorum();
             }
             Action::StartDag { servers, from_site } => {
-                if !self.spec.dag.dac_mode {
+                if !self.config.dag.dac_mode {
                     return Err(E_::NeedsDacMode("Start-DatabaseAvailabilityGroup"));
                 }
                 let mut members = Vec::new();
@@ -632,7 +632,7 @@ impl World {
                     self.dbs[d].copies[copy].copied = head;
                 }
                 let queue = self.dbs[d].copy_queue(copy);
-                if !skip_checks && queue > self.spec.dag.mount_dial.max_lost_logs() {
+                if !skip_checks && queue > self.config.dag.mount_dial.max_lost_logs() {
                     return Err(E_::BeyondDial(queue));
                 }
                 let lost = if copy == self.dbs[d].active {
@@ -667,7 +667,7 @@ impl World {
                 if self.dbs[d].state != DbState::Mounted || !self.servers_reach(active, *server) {
                     return Err(E_::CannotReseed);
                 }
-                let rate = self.spec.timing.seed_mb_per_s;
+                let rate = self.config.timing.seed_mb_per_s;
                 self.dbs[d].reseed(copy, now, rate);
             }
             Action::RemoveCopy { home, server } => {
@@ -785,7 +785,7 @@ impl World {
                 self.homes[h].recovery_holds_dial_tone = true;
                 self.homes[h].history_ready = self.homes[h].users;
                 self.homes[h].swapping = true;
-                let done = now.saturating_add(self.spec.timing.swap_outage);
+                let done = now.saturating_add(self.config.timing.swap_outage);
                 let _ = ctx.schedule(done, Event::SwapDone(h).into());
             }
             Action::Merge {
@@ -803,7 +803,7 @@ impl World {
                 self.homes[h].merged = 0;
                 self.merge_rate.resize(self.homes.len(), 0);
                 self.merge_rate[h] =
-                    mailboxes_per_hour.unwrap_or(self.spec.timing.merge_mailboxes_per_hour);
+                    mailboxes_per_hour.unwrap_or(self.config.timing.merge_mailboxes_per_hour);
                 let _ = ctx.schedule_in(MERGE_TICK, Event::MergeTick(h).into());
             }
             Action::ReconfigureProfiles { home, server } => {
@@ -822,7 +822,7 @@ impl World {
                 self.pending_dns.push((*record, *site));
             }
             Action::ChangeDns { record, site } => {
-                let prop = self.spec.dns.propagation;
+                let prop = self.config.dns.propagation;
                 match record {
                     RecordKind::Mx => {
                         self.mx.change(now, prop, site.0);
@@ -832,7 +832,7 @@ impl World {
                         // Every cache learns it at its next refresh after `eff`.
                         for b in 0..self.buckets.len() {
                             let period = if self.buckets[b].pinned {
-                                self.spec.dns.restart_period
+                                self.config.dns.restart_period
                             } else {
                                 self.client_access.effective_ttl()
                             };
@@ -883,7 +883,7 @@ impl World {
         if !self.server_up(server) {
             return Err(ActionError::Unreachable(server.0));
         }
-        if let Some(site) = self.spec.timing.backup_site
+        if let Some(site) = self.config.timing.backup_site
             && !self.net.reachable(site, self.site_of(server))
         {
             return Err(ActionError::BackupUnreachable(site.0));
@@ -908,7 +908,7 @@ impl World {
         let secs = self.dbs[target]
             .params
             .size_mb
-            .div_ceil(self.spec.timing.restore_mb_per_s.max(1));
+            .div_ceil(self.config.timing.restore_mb_per_s.max(1));
         let done = now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
         let _ = ctx.schedule(done, Event::RestoreDone(DatabaseId::from(target)).into());
     }

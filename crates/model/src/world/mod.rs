@@ -12,7 +12,7 @@
 //! moves in batches every tick. All state is arrays of counts indexed by typed ids.
 
 mod actions;
-pub mod spec;
+pub mod config;
 
 use dialtone_engine::stats::TimeAverage;
 use dialtone_engine::{
@@ -21,7 +21,7 @@ use dialtone_engine::{
 };
 
 pub use actions::{Action, ActionError, DbRef};
-pub use spec::WorldSpec;
+pub use config::WorldConfig;
 
 use crate::active_manager::{Candidate, Choice, choose};
 use crate::clients::{Bucket, ClientKind, next_tick};
@@ -203,7 +203,7 @@ fn kind_index(k: ClientKind) -> usize {
 /// The state of the organisation.
 #[derive(Debug)]
 pub struct World {
-    spec: WorldSpec,
+    config: WorldConfig,
     net: Network,
     servers: Vec<Server>,
     /// Member index of each server in the DAG.
@@ -225,7 +225,7 @@ pub struct World {
     client_access: Record,
     mx: Record,
     mx_phase: SimDuration,
-    cohorts: Vec<spec::CohortSpec>,
+    cohorts: Vec<config::CohortConfig>,
     /// Client buckets.
     pub buckets: Vec<Bucket>,
     bucket_wake: Vec<Option<(SimTime, EventId)>>,
@@ -282,9 +282,9 @@ fn split_even(total: u64, parts: u64) -> Vec<u64> {
 impl World {
     /// Builds the world at time zero: everything up, every database mounted on its first
     /// copy, every client connected. Client phases come from the "clients" stream.
-    pub fn new(spec: WorldSpec, streams: &RngStreams) -> Result<Self, StreamNameError> {
-        let net = Network::new(spec.sites, &spec.links);
-        let servers: Vec<Server> = spec
+    pub fn new(config: WorldConfig, streams: &RngStreams) -> Result<Self, StreamNameError> {
+        let net = Network::new(config.sites, &config.links);
+        let servers: Vec<Server> = config
             .servers
             .iter()
             .map(|s| Server {
@@ -296,19 +296,19 @@ impl World {
             })
             .collect();
         let mut member = vec![None; servers.len()];
-        for (i, m) in spec.dag.members.iter().enumerate() {
+        for (i, m) in config.dag.members.iter().enumerate() {
             member[m.index()] = Some(i);
         }
-        let n = spec.dag.members.len();
-        let cluster = Cluster::new(n, spec.dag.witness.is_some(), spec.dag.dynamic_quorum);
-        let dac = Dac::new(spec.dag.dac_mode, n, spec.sites);
-        let dbs: Vec<Database> = spec
+        let n = config.dag.members.len();
+        let cluster = Cluster::new(n, config.dag.witness.is_some(), config.dag.dynamic_quorum);
+        let dac = Dac::new(config.dag.dac_mode, n, config.sites);
+        let dbs: Vec<Database> = config
             .databases
             .iter()
             .map(|d| Database::new(d.params, &d.copies))
             .collect();
         let mut users = vec![0u64; dbs.len()];
-        for c in &spec.cohorts {
+        for c in &config.cohorts {
             users[c.home.index()] += c.users;
         }
         let homes = (0..dbs.len())
@@ -326,20 +326,20 @@ impl World {
             })
             .collect();
         let mut crng = streams.stream("clients")?;
-        let ttl = spec.dns.ttl.min(crate::dns::RESOLVER_TTL_CAP);
+        let ttl = config.dns.ttl.min(crate::dns::RESOLVER_TTL_CAP);
         let mut buckets = Vec::new();
-        for (ci, c) in spec.cohorts.iter().enumerate() {
-            let k = u64::from(spec.clients.buckets.max(1));
-            let home_server = spec.databases[c.home.index()].copies[0].server;
-            let retry = retry_of(&spec.clients, c.kind);
+        for (ci, c) in config.cohorts.iter().enumerate() {
+            let k = u64::from(config.clients.buckets.max(1));
+            let home_server = config.databases[c.home.index()].copies[0].server;
+            let retry = retry_of(&config.clients, c.kind);
             for share in split_even(c.users, k) {
-                let pinned = share * u64::from(spec.dns.pinned_ppm) / 1_000_000;
+                let pinned = share * u64::from(config.dns.pinned_ppm) / 1_000_000;
                 for (users, is_pinned) in [(share - pinned, false), (pinned, true)] {
                     if users == 0 {
                         continue;
                     }
                     let period = if is_pinned {
-                        spec.dns.restart_period
+                        config.dns.restart_period
                     } else {
                         ttl
                     };
@@ -369,17 +369,17 @@ impl World {
             .map(|i| streams.substream("mail", i as u64))
             .collect::<Result<Vec<_>, _>>()?;
         let ndb = dbs.len();
-        let ncoh = spec.cohorts.len();
+        let ncoh = config.cohorts.len();
         let nbuckets = buckets.len();
         let serving = (0..ndb)
-            .map(|i| Some(spec.databases[i].copies[0].server))
+            .map(|i| Some(config.databases[i].copies[0].server))
             .collect();
         let mut w = World {
             net,
             member,
             cluster,
             dac,
-            witness: spec.dag.witness,
+            witness: config.dag.witness,
             was_up: vec![true; servers.len()],
             booted_at: vec![SimTime::ZERO; servers.len()],
             servers,
@@ -387,15 +387,15 @@ impl World {
             homes,
             client_access: Record::new(
                 RecordKind::ClientAccess,
-                spec.dns.ttl,
-                spec.dns.client_access_site.0,
+                config.dns.ttl,
+                config.dns.client_access_site.0,
             ),
-            mx: Record::new(RecordKind::Mx, spec.dns.ttl, spec.dns.mx_site.0),
+            mx: Record::new(RecordKind::Mx, config.dns.ttl, config.dns.mx_site.0),
             mx_phase,
-            cohorts: spec.cohorts.clone(),
+            cohorts: config.cohorts.clone(),
             buckets,
             bucket_wake: vec![None; nbuckets],
-            transport: Transport::new(spec.transport),
+            transport: Transport::new(config.transport),
             mail_rng,
             quorum_members: Vec::new(),
             rogue_members: Vec::new(),
@@ -433,7 +433,7 @@ impl World {
                 ],
             },
             dbs,
-            spec,
+            config,
         };
         for b in &w.buckets {
             w.cohort_users[b.cohort as usize] += b.users;
@@ -444,9 +444,9 @@ impl World {
         Ok(w)
     }
 
-    /// The spec the world was built from.
-    pub fn spec(&self) -> &WorldSpec {
-        &self.spec
+    /// The configuration the world was built from.
+    pub fn config(&self) -> &WorldConfig {
+        &self.config
     }
 
     /// Mail fates so far.
@@ -515,7 +515,7 @@ impl World {
 
     fn presence(&self, witness: Option<ServerId>) -> (Vec<Option<u32>>, Option<u32>) {
         let parts = self
-            .spec
+            .config
             .dag
             .members
             .iter()
@@ -539,13 +539,13 @@ impl World {
             witness_partition: wp,
         });
         // Stale members remember the original witness.
-        let (_, old_wp) = self.presence(self.spec.dag.witness);
+        let (_, old_wp) = self.presence(self.config.dag.witness);
         let stale = self.cluster.clone().evaluate(&Presence {
             member_partition: &parts,
             witness_partition: old_wp,
         });
         let members_in = |label: u32| -> Vec<ServerId> {
-            self.spec
+            self.config
                 .dag
                 .members
                 .iter()
@@ -602,7 +602,7 @@ impl World {
                 continue;
             }
             let reachable: Vec<bool> = self
-                .spec
+                .config
                 .dag
                 .members
                 .iter()
@@ -667,7 +667,7 @@ impl World {
         self.boot_members(now);
         // Members in the running partition see the current active copies.
         if let Some(q) = self.quorum() {
-            for (m, &s) in self.spec.dag.members.iter().enumerate() {
+            for (m, &s) in self.config.dag.members.iter().enumerate() {
                 if self.partition_of(s) == Some(q) {
                     let view = &mut self.member_view[m];
                     view.resize(self.dbs.len(), 0);
@@ -700,10 +700,10 @@ impl World {
                 self.outages[d].1 = Some(now);
             }
             if prev.is_some() && self.serving[d].is_none() {
-                ctx.trace_with("db", "unavailable", || self.spec_name(d).to_string());
+                ctx.trace_with("db", "unavailable", || self.db_name(d).to_string());
             }
             if prev.is_none() && self.serving[d].is_some() {
-                ctx.trace_with("db", "serving", || self.spec_name(d).to_string());
+                ctx.trace_with("db", "serving", || self.db_name(d).to_string());
             }
             // Active Manager steps in for a replicated database whose active copy is
             // lost while the DAG has quorum.
@@ -716,7 +716,7 @@ impl World {
                 )
                 && self.failover_pending[d].is_none();
             if wants_failover {
-                let at = now.saturating_add(self.spec.timing.failover);
+                let at = now.saturating_add(self.config.timing.failover);
                 if let Ok(id) = ctx.schedule(at, Event::Failover(DatabaseId::from(d)).into()) {
                     self.failover_pending[d] = Some(id);
                 }
@@ -746,8 +746,8 @@ impl World {
             return None;
         }
         for r in self.rogue() {
-            let Some(m) = (0..self.spec.dag.members.len())
-                .find(|&m| self.partition_of(self.spec.dag.members[m]) == Some(r))
+            let Some(m) = (0..self.config.dag.members.len())
+                .find(|&m| self.partition_of(self.config.dag.members[m]) == Some(r))
             else {
                 continue;
             };
@@ -763,8 +763,8 @@ impl World {
         None
     }
 
-    fn spec_name(&self, d: usize) -> &str {
-        self.spec
+    fn db_name(&self, d: usize) -> &str {
+        self.config
             .databases
             .get(d)
             .map_or("runtime-db", |s| s.name.as_str())
@@ -786,12 +786,12 @@ impl World {
         };
         // DNS for the client access namespace.
         let period = if bk.pinned {
-            self.spec.dns.restart_period
+            self.config.dns.restart_period
         } else {
             self.client_access.effective_ttl()
         };
         let mut site = SiteId(self.client_access.cached_every(now, period, bk.dns_phase));
-        if self.spec.dns.multi_ip
+        if self.config.dns.multi_ip
             && !(self.cas_site_up.get(site.index()).copied().unwrap_or(false)
                 && self.net.reachable(site, self.site_of(server)))
         {
@@ -810,7 +810,7 @@ impl World {
             let wake = stale.then(|| next_tick(now, period, bk.dns_phase));
             return (0, wake);
         }
-        let retry = retry_of(&self.spec.clients, cohort.kind);
+        let retry = retry_of(&self.config.clients, cohort.kind);
         let located = if cohort.kind.follows_moves() {
             if bk.knows_location {
                 bk.users
@@ -847,7 +847,7 @@ impl World {
         let (allowed, wake) = self.bucket_allowed(b, now);
         let bk = &self.buckets[b];
         let cohort = self.cohorts[bk.cohort as usize];
-        let retry = retry_of(&self.spec.clients, cohort.kind);
+        let retry = retry_of(&self.config.clients, cohort.kind);
         let mut wake_at = wake;
         if allowed < bk.connected {
             self.set_connected(b, allowed, now);
@@ -944,7 +944,7 @@ impl World {
         if self.heartbeat_pending.is_some_and(|id| ctx.is_pending(id)) {
             return;
         }
-        let at = now.saturating_add(self.spec.timing.heartbeat_detect);
+        let at = now.saturating_add(self.config.timing.heartbeat_detect);
         self.heartbeat_pending = ctx.schedule(at, Event::Heartbeat.into()).ok();
     }
 
@@ -982,7 +982,7 @@ impl World {
             }
             Fault::ServerPower { server, on } => {
                 ctx.trace_with("server", if on { "power-on" } else { "power-off" }, || {
-                    self.spec.servers[server.index()].name.clone()
+                    self.config.servers[server.index()].name.clone()
                 });
                 self.servers[server.index()].powered = on;
                 if !on {
@@ -1074,7 +1074,7 @@ impl World {
                         && self.may_mount_on(s),
                     copy_queue: db.copy_queue(i),
                     preference: c.config.preference,
-                    dial: self.spec.dag.mount_dial,
+                    dial: self.config.dag.mount_dial,
                     acll: i != db.active && self.servers_reach(old, s),
                 }
             })
@@ -1093,7 +1093,7 @@ impl World {
                 };
                 self.dbs[d].state = DbState::Mounted;
                 ctx.trace_with("active-manager", "failover", || {
-                    format!("{} to copy {copy}, {lost} messages lost", self.spec_name(d))
+                    format!("{} to copy {copy}, {lost} messages lost", self.db_name(d))
                 });
                 if lost > 0
                     && let Some(h) = self.home_of(d)
@@ -1103,7 +1103,7 @@ impl World {
             }
             Choice::NoneWithinDial | Choice::NoCandidate => {
                 ctx.trace_with("active-manager", "no-mount", || {
-                    self.spec_name(d).to_owned()
+                    self.db_name(d).to_owned()
                 });
             }
         }
@@ -1115,7 +1115,7 @@ impl World {
 
     /// Rule: inbound mail for each mailbox group this tick (Poisson, office-hours profile).
     fn mail_tick<E: From<Event>, S: TraceSink>(&mut self, now: SimTime, ctx: &mut Ctx<'_, E, S>) {
-        let m = self.spec.mail;
+        let m = self.config.mail;
         let day_ms = 86_400_000.0;
         let share = m.tick.as_millis() as f64 / day_ms;
         let factor = if m.office_hours {
@@ -1165,7 +1165,7 @@ impl World {
     /// Runs `f` on the mail ledger with a read-only view of the rest of the world.
     fn with_transport<R>(&mut self, f: impl FnOnce(&mut Transport, &PathView<'_>) -> R) -> R {
         // Empty queues do not allocate, so moving the ledger out is free.
-        let mut t = std::mem::replace(&mut self.transport, Transport::new(self.spec.transport));
+        let mut t = std::mem::replace(&mut self.transport, Transport::new(self.config.transport));
         let r = f(&mut t, &PathView { w: self });
         self.transport = t;
         r
@@ -1178,7 +1178,7 @@ impl World {
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
-        self.helpdesk_credit += self.spec.clients.helpdesk_per_hour;
+        self.helpdesk_credit += self.config.clients.helpdesk_per_hour;
         let mut budget = self.helpdesk_credit / 60;
         self.helpdesk_credit %= 60;
         let mut worked = false;
@@ -1257,7 +1257,7 @@ impl World {
                 let b = b as usize;
                 self.bucket_wake[b] = None;
                 let cohort = self.cohorts[self.buckets[b].cohort as usize];
-                let retry = retry_of(&self.spec.clients, cohort.kind);
+                let retry = retry_of(&self.config.clients, cohort.kind);
                 // Rule clients.autodiscover: a failed connection at a retry runs
                 // Autodiscover and learns the new location.
                 if !self.buckets[b].knows_location
@@ -1274,7 +1274,7 @@ impl World {
                         db.backup();
                     }
                 }
-                if let Some(every) = self.spec.timing.backup_every {
+                if let Some(every) = self.config.timing.backup_every {
                     let _ = ctx.schedule_in(every, Event::Backup.into());
                 }
             }
@@ -1340,7 +1340,7 @@ impl World {
     /// Whether `s` is a mailbox server (not a witness): it runs client access and
     /// transport.
     pub fn is_mailbox_server(&self, s: ServerId) -> bool {
-        Some(s) != self.spec.dag.witness && Some(s) != self.spec.dag.alternate_witness
+        Some(s) != self.config.dag.witness && Some(s) != self.config.dag.alternate_witness
     }
 
     /// Whether a site has power.
@@ -1388,12 +1388,12 @@ impl World {
     /// mail tick and the first backup.
     pub fn initial_events(&self) -> Vec<(SimTime, Event)> {
         let mut v = vec![(
-            SimTime::ZERO.saturating_add(self.spec.mail.tick),
+            SimTime::ZERO.saturating_add(self.config.mail.tick),
             Event::MailTick,
         )];
-        if self.spec.timing.backup_every.is_some() {
+        if self.config.timing.backup_every.is_some() {
             v.push((
-                SimTime::ZERO.saturating_add(self.spec.timing.backup_first),
+                SimTime::ZERO.saturating_add(self.config.timing.backup_first),
                 Event::Backup,
             ));
         }
@@ -1443,7 +1443,7 @@ impl Path for PathView<'_> {
             })
         };
         accepts_in(site).or_else(|| {
-            if w.spec.mail.edge_active_active {
+            if w.config.mail.edge_active_active {
                 (0..w.net.sites()).map(SiteId::from).find_map(accepts_in)
             } else {
                 None
@@ -1476,7 +1476,7 @@ fn push_change(curve: &mut Vec<(SimTime, u64)>, now: SimTime, old: u64, new: u64
     }
 }
 
-fn retry_of(p: &spec::ClientParams, kind: ClientKind) -> SimDuration {
+fn retry_of(p: &config::ClientParams, kind: ClientKind) -> SimDuration {
     match kind {
         ClientKind::Outlook { .. } => p.outlook_retry,
         ClientKind::Web => p.web_retry,

@@ -16,7 +16,7 @@ fn t(s: &str) -> SimTime {
 use crate::fixtures::{DC1, DC2, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites as spec};
 
 /// Runs `spec` for `horizon` with `events` injected, and returns the finished world.
-fn run(spec: WorldSpec, horizon: &str, events: Vec<(&str, Event)>) -> World {
+fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
     let world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
     let initial = world.initial_events();
     let mut sim = Simulation::new(world);
