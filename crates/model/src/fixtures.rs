@@ -5,7 +5,7 @@ use dialtone_engine::SimDuration;
 use crate::active_manager::MountDial;
 use crate::clients::ClientKind;
 use crate::database::{CopyConfig, DbParams};
-use crate::ids::{DatabaseId, ServerId, SiteId};
+use crate::ids::{HomeId, ServerId, SiteId};
 use crate::transport::TransportParams;
 use crate::world::config::*;
 
@@ -54,7 +54,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
         replay_lag: SimDuration::ZERO,
     };
     let mut cohorts = Vec::new();
-    for home in [DatabaseId(0), DatabaseId(1)] {
+    for home in [HomeId(0), HomeId(1)] {
         for (kind, users) in [
             (
                 ClientKind::Outlook {

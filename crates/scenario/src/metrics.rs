@@ -2,6 +2,7 @@
 //! summary.json shape (keys are never renamed; new ones may be added).
 
 use dialtone_engine::SimTime;
+use dialtone_model::HomeId;
 use serde::Serialize;
 
 use crate::runner::{Runner, StepReport};
@@ -195,7 +196,9 @@ pub fn summarize(sc: &Scenario, seed: u64, replication: u64, r: &Runner, end: Si
     let f = w.fates();
     let t0 = r.first_failure.unwrap_or(SimTime::ZERO);
     let playbook = r.playbook_report();
-    let left: u64 = (0..w.homes.len()).map(|h| w.left_in_dial_tone(h)).sum();
+    let left: u64 = (0..w.homes.len())
+        .map(|h| w.left_in_dial_tone(HomeId::from(h)))
+        .sum();
     let metrics = Metrics {
         user_minutes_without_send_receive: minutes(
             t.without_service.iter().map(|a| a.integral_ms()).sum(),

@@ -8,7 +8,7 @@ use dialtone_engine::{DurationDist, SimDuration};
 use dialtone_model::dns::RecordKind;
 use dialtone_model::world::WorldConfig;
 use dialtone_model::world::{Action, DbRef};
-use dialtone_model::{ServerId, SiteId};
+use dialtone_model::{HomeId, ServerId, SiteId};
 
 use crate::spec::{FailureKind, ScenarioSpec, StepSpec};
 use crate::validate::{Failure, Issue, Names, Target, When};
@@ -356,7 +356,7 @@ pub fn build(
                 let create = b.act(
                     format!("create dial tone {} on the alternate", names.databases[h]),
                     Action::CreateDialTone {
-                        home: h,
+                        home: HomeId::from(h),
                         server: alt,
                     },
                     &[],
@@ -364,7 +364,7 @@ pub fn build(
                 let mv = b.act(
                     "move mailbox configuration to the alternate",
                     Action::MoveMailboxes {
-                        home: h,
+                        home: HomeId::from(h),
                         to: DbRef::DialTone,
                     },
                     &[create],
@@ -372,7 +372,7 @@ pub fn build(
                 let mount = b.act(
                     "mount dial tone",
                     Action::Mount {
-                        home: h,
+                        home: HomeId::from(h),
                         db: DbRef::DialTone,
                     },
                     &[mv],
@@ -380,7 +380,7 @@ pub fn build(
                 b.act(
                     "helpdesk: profiles to the alternate",
                     Action::ReconfigureProfiles {
-                        home: h,
+                        home: HomeId::from(h),
                         server: alt,
                     },
                     &[mv],
@@ -389,7 +389,7 @@ pub fn build(
                     let restore = b.act(
                         "restore to recovery database",
                         Action::RestoreBackup {
-                            home: h,
+                            home: HomeId::from(h),
                             server: alt,
                         },
                         &[create],
@@ -402,7 +402,7 @@ pub fn build(
                     b.act(
                         "merge history into the dial tone database",
                         Action::Merge {
-                            home: h,
+                            home: HomeId::from(h),
                             mailboxes_per_hour: None,
                         },
                         &[wait, mount],
@@ -411,7 +411,9 @@ pub fn build(
                     let deps: Vec<usize> = rebuild.into_iter().collect();
                     let restore = b.act(
                         "restore the original database",
-                        Action::RestoreInPlace { home: h },
+                        Action::RestoreInPlace {
+                            home: HomeId::from(h),
+                        },
                         &deps,
                     );
                     let wait = b.push(
@@ -422,7 +424,7 @@ pub fn build(
                     let mount_orig = b.act(
                         "mount the restored database",
                         Action::Mount {
-                            home: h,
+                            home: HomeId::from(h),
                             db: DbRef::Original,
                         },
                         &[wait],
@@ -430,7 +432,7 @@ pub fn build(
                     let back = b.act(
                         "move mailbox configuration back",
                         Action::MoveMailboxes {
-                            home: h,
+                            home: HomeId::from(h),
                             to: DbRef::Original,
                         },
                         &[mount_orig, mount],
@@ -438,7 +440,7 @@ pub fn build(
                     b.act(
                         "helpdesk: profiles back",
                         Action::ReconfigureProfiles {
-                            home: h,
+                            home: HomeId::from(h),
                             server: failed,
                         },
                         &[back],
@@ -446,7 +448,7 @@ pub fn build(
                     b.act(
                         "merge dial tone data",
                         Action::Merge {
-                            home: h,
+                            home: HomeId::from(h),
                             mailboxes_per_hour: None,
                         },
                         &[back],
@@ -589,7 +591,7 @@ pub fn build(
                             StepKind::IfUnserved(
                                 h,
                                 Action::MoveActive {
-                                    home: h,
+                                    home: HomeId::from(h),
                                     to,
                                     skip_checks: true,
                                 },
@@ -667,7 +669,7 @@ pub fn build(
                         activated.push(b.act(
                             "Move-ActiveMailboxDatabase and mount",
                             Action::MoveActive {
-                                home: h,
+                                home: HomeId::from(h),
                                 to,
                                 skip_checks: true,
                             },
@@ -720,7 +722,7 @@ pub fn build(
                             reseeds.push(b.act(
                                 "reseed the primary copy if it failed",
                                 Action::Reseed {
-                                    home: h,
+                                    home: HomeId::from(h),
                                     server: c.server,
                                 },
                                 &[start],
@@ -757,7 +759,7 @@ pub fn build(
                     dismounts.push(b.act(
                         "dismount in the second datacenter",
                         Action::Dismount {
-                            home: h,
+                            home: HomeId::from(h),
                             db: DbRef::Original,
                         },
                         &[outage],
@@ -789,7 +791,7 @@ pub fn build(
                         b.act(
                             "Move-ActiveMailboxDatabase back and mount",
                             Action::MoveActive {
-                                home: h,
+                                home: HomeId::from(h),
                                 to,
                                 skip_checks: false,
                             },
@@ -815,7 +817,9 @@ pub fn build(
             for h in homes {
                 let restore = b.act(
                     format!("restore {} from backup", names.databases[h]),
-                    Action::RestoreInPlace { home: h },
+                    Action::RestoreInPlace {
+                        home: HomeId::from(h),
+                    },
                     &rebuild,
                 );
                 let wait = b.push(
@@ -826,7 +830,7 @@ pub fn build(
                 b.act(
                     "mount the restored database",
                     Action::Mount {
-                        home: h,
+                        home: HomeId::from(h),
                         db: DbRef::Original,
                     },
                     &[wait],
@@ -871,13 +875,16 @@ const RSG_2003: Words = Words {
 fn dial_tone_swap_merge(b: &mut B, h: usize, s: ServerId, deps: &[usize], w: &Words, db: &str) {
     let create = b.act(
         format!("{} {db}", w.create),
-        Action::CreateDialTone { home: h, server: s },
+        Action::CreateDialTone {
+            home: HomeId::from(h),
+            server: s,
+        },
         deps,
     );
     let mv = b.act(
         w.move_,
         Action::MoveMailboxes {
-            home: h,
+            home: HomeId::from(h),
             to: DbRef::DialTone,
         },
         &[create],
@@ -885,14 +892,17 @@ fn dial_tone_swap_merge(b: &mut B, h: usize, s: ServerId, deps: &[usize], w: &Wo
     let mount = b.act(
         w.mount,
         Action::Mount {
-            home: h,
+            home: HomeId::from(h),
             db: DbRef::DialTone,
         },
         &[mv],
     );
     let restore = b.act(
         w.restore,
-        Action::RestoreBackup { home: h, server: s },
+        Action::RestoreBackup {
+            home: HomeId::from(h),
+            server: s,
+        },
         &[create],
     );
     let wait = b.push(
@@ -900,11 +910,17 @@ fn dial_tone_swap_merge(b: &mut B, h: usize, s: ServerId, deps: &[usize], w: &Wo
         StepKind::Wait(Cond::RestoreFinished(h)),
         &[restore],
     );
-    let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);
+    let swap = b.act(
+        "swap databases",
+        Action::Swap {
+            home: HomeId::from(h),
+        },
+        &[mount, wait],
+    );
     b.act(
         w.merge,
         Action::Merge {
-            home: h,
+            home: HomeId::from(h),
             mailboxes_per_hour: None,
         },
         &[swap],
@@ -1088,15 +1104,15 @@ fn custom_kind(s: &StepSpec, cx: &Ctx<'_>) -> Result<StepKind, (String, String)>
             running: on()?,
         }),
         "mount" => a(Action::Mount {
-            home: home()?,
+            home: HomeId::from(home()?),
             db: to()?,
         }),
         "dismount" => a(Action::Dismount {
-            home: home()?,
+            home: HomeId::from(home()?),
             db: to()?,
         }),
         "move-active" => a(Action::MoveActive {
-            home: home()?,
+            home: HomeId::from(home()?),
             to: server()?,
             skip_checks: s.skip_checks,
         }),
@@ -1105,33 +1121,37 @@ fn custom_kind(s: &StepSpec, cx: &Ctx<'_>) -> Result<StepKind, (String, String)>
             blocked: on()?,
         }),
         "reseed" => a(Action::Reseed {
-            home: home()?,
+            home: HomeId::from(home()?),
             server: server()?,
         }),
         "remove-copy" => a(Action::RemoveCopy {
-            home: home()?,
+            home: HomeId::from(home()?),
             server: server()?,
         }),
         "create-dial-tone" => a(Action::CreateDialTone {
-            home: home()?,
+            home: HomeId::from(home()?),
             server: server()?,
         }),
         "move-mailboxes" => a(Action::MoveMailboxes {
-            home: home()?,
+            home: HomeId::from(home()?),
             to: to()?,
         }),
         "restore-backup" => a(Action::RestoreBackup {
-            home: home()?,
+            home: HomeId::from(home()?),
             server: server()?,
         }),
-        "restore-in-place" => a(Action::RestoreInPlace { home: home()? }),
-        "swap" => a(Action::Swap { home: home()? }),
+        "restore-in-place" => a(Action::RestoreInPlace {
+            home: HomeId::from(home()?),
+        }),
+        "swap" => a(Action::Swap {
+            home: HomeId::from(home()?),
+        }),
         "merge" => a(Action::Merge {
-            home: home()?,
+            home: HomeId::from(home()?),
             mailboxes_per_hour: None,
         }),
         "reconfigure-profiles" => a(Action::ReconfigureProfiles {
-            home: home()?,
+            home: HomeId::from(home()?),
             server: server()?,
         }),
         "change-dns" => {

@@ -11,7 +11,7 @@ use dialtone_engine::{
     TraceSink,
 };
 use dialtone_model::world::{self, Fault, World};
-use dialtone_model::{DatabaseId, ServerId};
+use dialtone_model::{DatabaseId, HomeId, ServerId};
 use serde::Serialize;
 
 use crate::metrics::{self, Summary};
@@ -299,9 +299,9 @@ impl Runner {
 
     fn holds(&self, c: &Cond) -> bool {
         match c {
-            Cond::RestoreFinished(h) => self.world.restore_finished(*h),
-            Cond::MergeFinished(h) => self.world.merge_finished(*h),
-            Cond::CopiesHealthy(h) => self.world.copies_healthy(*h),
+            Cond::RestoreFinished(h) => self.world.restore_finished(HomeId::from(*h)),
+            Cond::MergeFinished(h) => self.world.merge_finished(HomeId::from(*h)),
+            Cond::CopiesHealthy(h) => self.world.copies_healthy(HomeId::from(*h)),
             Cond::SiteUp(s) => self.world.site_up(*s),
         }
     }
@@ -311,7 +311,7 @@ impl Runner {
         let res = match &kind {
             StepKind::Act(a) => self.world.act(a, ctx).map(|()| "ok".to_owned()),
             StepKind::IfUnserved(h, a) => {
-                if self.world.home_served(*h) {
+                if self.world.home_served(HomeId::from(*h)) {
                     Ok("skipped".to_owned())
                 } else {
                     self.world.act(a, ctx).map(|()| "ok".to_owned())

@@ -17,7 +17,7 @@ use dialtone_model::world::config::{
     ClientParams, CohortConfig, DagConfig as WDag, DbConfig, DnsConfig as WDns, MailConfig,
     ServerConfig as WServer, Timing, WorldConfig,
 };
-use dialtone_model::{DatabaseId, LinkId, ServerId, SiteId};
+use dialtone_model::{DatabaseId, HomeId, LinkId, ServerId, SiteId};
 
 use crate::playbook::{self, Step};
 use crate::spec::*;
@@ -742,7 +742,7 @@ impl Validator {
                     ClientKindSpec::Mobile => ClientKind::Mobile,
                 };
                 cohorts.push(CohortConfig {
-                    home: DatabaseId::from(i),
+                    home: HomeId::from(i),
                     kind,
                     users,
                 });

@@ -6,7 +6,7 @@ use dialtone_engine::SimDuration;
 use crate::active_manager::MountDial;
 use crate::clients::ClientKind;
 use crate::database::{CopyConfig, DbParams};
-use crate::ids::{DatabaseId, ServerId, SiteId};
+use crate::ids::{HomeId, ServerId, SiteId};
 use crate::transport::TransportParams;
 
 /// A server.
@@ -73,8 +73,8 @@ pub struct DnsConfig {
 /// A cohort: the users of one mailbox group (original database) on one client kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CohortConfig {
-    /// The original database of their mailboxes.
-    pub home: DatabaseId,
+    /// Their mailbox group (numbered like its original database).
+    pub home: HomeId,
     /// Their client.
     pub kind: ClientKind,
     /// How many users.

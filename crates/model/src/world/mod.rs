@@ -28,7 +28,7 @@ use crate::clients::{Bucket, ClientKind, next_tick};
 use crate::dac::{Dac, StartView};
 use crate::database::{CopyHealth, Database, DbKind, DbState, FailReason};
 use crate::dns::{Record, RecordKind};
-use crate::ids::{DatabaseId, LinkId, ServerId, SiteId};
+use crate::ids::{BucketId, CohortId, DatabaseId, HomeId, LinkId, ServerId, SiteId};
 use crate::network::Network;
 use crate::quorum::{Cluster, Presence};
 use crate::server::{Server, Services};
@@ -110,7 +110,7 @@ pub enum Event {
     /// Active Manager's failover of a database completes.
     Failover(DatabaseId),
     /// A client bucket's retry or DNS refresh is due.
-    BucketWake(u32),
+    BucketWake(BucketId),
     /// The helpdesk reconfigures more profiles.
     HelpdeskTick,
     /// A scheduled full backup of every database.
@@ -118,9 +118,9 @@ pub enum Event {
     /// A restore into a recovery database finishes.
     RestoreDone(DatabaseId),
     /// The swap outage of a mailbox group ends.
-    SwapDone(usize),
+    SwapDone(HomeId),
     /// A merge of a mailbox group progresses.
-    MergeTick(usize),
+    MergeTick(HomeId),
     /// A fault happens.
     Fault(Fault),
     /// An administrator action completes now.
@@ -243,7 +243,7 @@ pub struct World {
     rogue_serving: Vec<Option<ServerId>>,
     failover_pending: Vec<Option<EventId>>,
     heartbeat_pending: Option<EventId>,
-    helpdesk: Vec<(usize, ServerId)>,
+    helpdesk: Vec<(HomeId, ServerId)>,
     helpdesk_credit: u64,
     helpdesk_running: bool,
     /// Dial tone database of each group, once created.
@@ -348,7 +348,7 @@ impl World {
                     let retry_phase =
                         SimDuration::from_millis((crng.unit() * retry.as_millis() as f64) as u64);
                     buckets.push(Bucket {
-                        cohort: ci as u32,
+                        cohort: CohortId::from(ci),
                         users,
                         pinned: is_pinned,
                         dns_phase,
@@ -436,8 +436,8 @@ impl World {
             config,
         };
         for b in &w.buckets {
-            w.cohort_users[b.cohort as usize] += b.users;
-            w.cohort_connected[b.cohort as usize] += b.connected;
+            w.cohort_users[b.cohort.index()] += b.users;
+            w.cohort_connected[b.cohort.index()] += b.connected;
         }
         w.evaluate_quorum();
         w.precompute();
@@ -644,7 +644,7 @@ impl World {
         self.server_load.clear();
         self.server_load.resize(self.servers.len(), 0);
         for h in 0..self.homes.len() {
-            if let Some(s) = self.home_server(h) {
+            if let Some(s) = self.home_server(HomeId::from(h)) {
                 self.server_load[s.index()] += self.homes[h].users;
             }
         }
@@ -730,12 +730,12 @@ impl World {
         self.tallies.split_brain.set(now, split);
         self.precompute();
         for b in 0..self.buckets.len() {
-            self.evaluate_bucket(b, now, ctx);
+            self.evaluate_bucket(BucketId::from(b), now, ctx);
         }
         // History may have changed without any connection changing (a move back, a
         // swap, a merge step).
         for c in 0..self.cohorts.len() {
-            self.update_cohort(c, now);
+            self.update_cohort(CohortId::from(c), now);
         }
     }
 
@@ -771,16 +771,16 @@ impl World {
     }
 
     /// Which server serves the mailboxes of home `h` now, if any.
-    fn home_server(&self, h: usize) -> Option<ServerId> {
-        self.serving[self.homes[h].current.index()]
+    fn home_server(&self, h: HomeId) -> Option<ServerId> {
+        self.serving[self.homes[h.index()].current.index()]
     }
 
     /// Rules `clients.*`, `dns.*`, `server.capacity`: how many users of bucket `b` may be
     /// connected now, and when something bucket-specific could change that.
-    fn bucket_allowed(&self, b: usize, now: SimTime) -> (u64, Option<SimTime>) {
-        let bk = &self.buckets[b];
-        let cohort = self.cohorts[bk.cohort as usize];
-        let h = cohort.home.index();
+    fn bucket_allowed(&self, b: BucketId, now: SimTime) -> (u64, Option<SimTime>) {
+        let bk = &self.buckets[b.index()];
+        let cohort = self.cohorts[bk.cohort.index()];
+        let h = cohort.home;
         let Some(server) = self.home_server(h) else {
             return (0, None);
         };
@@ -820,7 +820,7 @@ impl World {
         } else {
             // Rule clients.profile: the profile must name a server with a copy of the
             // current database.
-            let db = &self.dbs[self.homes[h].current.index()];
+            let db = &self.dbs[self.homes[h.index()].current.index()];
             bk.profiles
                 .iter()
                 .filter(|(s, _)| db.copies.iter().any(|c| c.config.server == *s))
@@ -840,13 +840,13 @@ impl World {
 
     fn evaluate_bucket<E: From<Event>, S: TraceSink>(
         &mut self,
-        b: usize,
+        b: BucketId,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
         let (allowed, wake) = self.bucket_allowed(b, now);
-        let bk = &self.buckets[b];
-        let cohort = self.cohorts[bk.cohort as usize];
+        let bk = &self.buckets[b.index()];
+        let cohort = self.cohorts[bk.cohort.index()];
         let retry = retry_of(&self.config.clients, cohort.kind);
         let mut wake_at = wake;
         if allowed < bk.connected {
@@ -867,33 +867,36 @@ impl World {
 
     fn schedule_wake<E: From<Event>, S: TraceSink>(
         &mut self,
-        b: usize,
+        b: BucketId,
         t: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
-        if let Some((pending, id)) = self.bucket_wake[b] {
+        if let Some((pending, id)) = self.bucket_wake[b.index()] {
             if pending <= t && ctx.is_pending(id) {
                 return;
             }
             ctx.cancel(id);
         }
-        if let Ok(id) = ctx.schedule(t, Event::BucketWake(b as u32).into()) {
-            self.bucket_wake[b] = Some((t, id));
+        if let Ok(id) = ctx.schedule(t, Event::BucketWake(b).into()) {
+            self.bucket_wake[b.index()] = Some((t, id));
         }
     }
 
-    fn set_connected(&mut self, b: usize, connected: u64, now: SimTime) {
-        let c = self.buckets[b].cohort as usize;
-        self.cohort_connected[c] = self.cohort_connected[c] - self.buckets[b].connected + connected;
-        self.buckets[b].connected = connected;
+    fn set_connected(&mut self, b: BucketId, connected: u64, now: SimTime) {
+        let bk = &mut self.buckets[b.index()];
+        let c = bk.cohort;
+        self.cohort_connected[c.index()] =
+            self.cohort_connected[c.index()] - bk.connected + connected;
+        bk.connected = connected;
         self.update_cohort(c, now);
     }
 
     /// Re-derives cohort `c`'s tallies (service, history, offline reading) from its
     /// connected users and its group's history.
-    fn update_cohort(&mut self, c: usize, now: SimTime) {
-        let cohort = self.cohorts[c];
+    fn update_cohort(&mut self, c: CohortId, now: SimTime) {
+        let cohort = self.cohorts[c.index()];
         let h = cohort.home.index();
+        let c = c.index();
         let (conn, users) = (self.cohort_connected[c], self.cohort_users[c]);
         let home = &self.homes[h];
         let with_history = if home.users == 0 {
@@ -932,8 +935,8 @@ impl World {
     }
 
     /// Users of cohort `c` who can send and receive now.
-    pub fn connected(&self, c: usize) -> u64 {
-        self.cohort_connected[c]
+    pub fn connected(&self, c: CohortId) -> u64 {
+        self.cohort_connected[c.index()]
     }
 
     fn schedule_heartbeat<E: From<Event>, S: TraceSink>(
@@ -974,21 +977,13 @@ impl World {
                 ctx.trace_with("site", if on { "power-on" } else { "power-loss" }, || {
                     format!("site {}", site.0)
                 });
-                self.net.set_site_up(site, on);
-                if !on {
-                    self.lose_transport_queues_in(|s| s.site == site, now);
-                }
-                self.schedule_heartbeat(now, ctx);
+                self.power_site(site, on, now, ctx);
             }
             Fault::ServerPower { server, on } => {
                 ctx.trace_with("server", if on { "power-on" } else { "power-off" }, || {
                     self.config.servers[server.index()].name.clone()
                 });
-                self.servers[server.index()].powered = on;
-                if !on {
-                    self.transport.server_lost(now, server);
-                }
-                self.schedule_heartbeat(now, ctx);
+                self.power_server(server, on, now, ctx);
             }
             Fault::Link { link, up } => {
                 ctx.trace_with("link", if up { "repaired" } else { "cut" }, || {
@@ -1021,7 +1016,7 @@ impl World {
                 self.dns_up = up;
                 if up {
                     for (record, site) in std::mem::take(&mut self.pending_dns) {
-                        let _ = self.apply_action(&Action::ChangeDns { record, site }, now, ctx);
+                        self.change_dns(record, site, now, ctx);
                     }
                 }
             }
@@ -1032,14 +1027,6 @@ impl World {
                 } else if let Some(c) = d.copies.get_mut(copy) {
                     c.health = CopyHealth::FailedAndSuspended;
                 }
-            }
-        }
-    }
-
-    fn lose_transport_queues_in(&mut self, pred: impl Fn(&Server) -> bool, now: SimTime) {
-        for i in 0..self.servers.len() {
-            if pred(&self.servers[i]) {
-                self.transport.server_lost(now, ServerId::from(i));
             }
         }
     }
@@ -1098,19 +1085,21 @@ impl World {
                 if lost > 0
                     && let Some(h) = self.home_of(d)
                 {
-                    self.transport.lossy_mount(now, DatabaseId::from(h), lost);
+                    self.transport
+                        .lossy_mount(now, DatabaseId::from(h.index()), lost);
                 }
             }
             Choice::NoneWithinDial | Choice::NoCandidate => {
-                ctx.trace_with("active-manager", "no-mount", || {
-                    self.db_name(d).to_owned()
-                });
+                ctx.trace_with("active-manager", "no-mount", || self.db_name(d).to_owned());
             }
         }
     }
 
-    fn home_of(&self, d: usize) -> Option<usize> {
-        self.homes.iter().position(|h| h.current.index() == d)
+    fn home_of(&self, d: usize) -> Option<HomeId> {
+        self.homes
+            .iter()
+            .position(|h| h.current.index() == d)
+            .map(HomeId::from)
     }
 
     /// Rule: inbound mail for each mailbox group this tick (Poisson, office-hours profile).
@@ -1190,8 +1179,8 @@ impl World {
                 if budget == 0 {
                     break;
                 }
-                let c = self.cohorts[self.buckets[b].cohort as usize];
-                if c.home.index() != h || c.kind.follows_moves() {
+                let c = self.cohorts[self.buckets[b].cohort.index()];
+                if c.home != h || c.kind.follows_moves() {
                     continue;
                 }
                 let need = self.buckets[b].users - self.buckets[b].profiled_for(target);
@@ -1203,8 +1192,8 @@ impl World {
                 }
             }
             let done = self.buckets.iter().all(|bk| {
-                let c = self.cohorts[bk.cohort as usize];
-                c.home.index() != h || c.kind.follows_moves() || bk.profiled_for(target) == bk.users
+                let c = self.cohorts[bk.cohort.index()];
+                c.home != h || c.kind.follows_moves() || bk.profiled_for(target) == bk.users
             });
             if done {
                 self.helpdesk.remove(0);
@@ -1254,16 +1243,14 @@ impl World {
                 self.refresh(now, ctx);
             }
             Event::BucketWake(b) => {
-                let b = b as usize;
-                self.bucket_wake[b] = None;
-                let cohort = self.cohorts[self.buckets[b].cohort as usize];
+                self.bucket_wake[b.index()] = None;
+                let bk = &mut self.buckets[b.index()];
+                let cohort = self.cohorts[bk.cohort.index()];
                 let retry = retry_of(&self.config.clients, cohort.kind);
                 // Rule clients.autodiscover: a failed connection at a retry runs
                 // Autodiscover and learns the new location.
-                if !self.buckets[b].knows_location
-                    && next_tick(now, retry, self.buckets[b].retry_phase) == now
-                {
-                    self.buckets[b].knows_location = true;
+                if !bk.knows_location && next_tick(now, retry, bk.retry_phase) == now {
+                    bk.knows_location = true;
                 }
                 self.evaluate_bucket(b, now, ctx);
             }
@@ -1291,7 +1278,7 @@ impl World {
                 self.refresh(now, ctx);
             }
             Event::SwapDone(h) => {
-                self.homes[h].swapping = false;
+                self.homes[h.index()].swapping = false;
                 self.refresh(now, ctx);
             }
             Event::MergeTick(h) => self.merge_tick(h, now, ctx),
@@ -1349,18 +1336,18 @@ impl World {
     }
 
     /// Whether group `h`'s mailboxes are served now.
-    pub fn home_served(&self, h: usize) -> bool {
+    pub fn home_served(&self, h: HomeId) -> bool {
         self.home_server(h).is_some()
     }
 
     /// Whether a restore for group `h` has finished (its recovery database, or its
     /// original restored in place, is mounted or ready to mount).
-    pub fn restore_finished(&self, h: usize) -> bool {
-        let home = &self.homes[h];
+    pub fn restore_finished(&self, h: HomeId) -> bool {
+        let home = &self.homes[h.index()];
         let rdb_ready = home
             .recovery
             .is_some_and(|d| self.dbs[d.index()].state == DbState::Mounted);
-        let in_place = self.restoring_in_place.get(h).copied() == Some(false)
+        let in_place = self.restoring_in_place.get(h.index()).copied() == Some(false)
             && self
                 .restored
                 .get(home.original.index())
@@ -1370,14 +1357,14 @@ impl World {
     }
 
     /// Whether group `h` has no merge running and nothing left to merge.
-    pub fn merge_finished(&self, h: usize) -> bool {
-        let home = &self.homes[h];
+    pub fn merge_finished(&self, h: HomeId) -> bool {
+        let home = &self.homes[h.index()];
         !home.merging && (home.dial_tone_messages == 0 || !home.recovery_holds_dial_tone)
     }
 
     /// Whether every copy of group `h`'s original database is healthy (resynchronised).
-    pub fn copies_healthy(&self, h: usize) -> bool {
-        let db = &self.dbs[self.homes[h].original.index()];
+    pub fn copies_healthy(&self, h: HomeId) -> bool {
+        let db = &self.dbs[self.homes[h.index()].original.index()];
         db.copies
             .iter()
             .enumerate()

@@ -4,6 +4,7 @@ use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
 
 use super::*;
 use crate::dns::RecordKind;
+use crate::ids::{CohortId, HomeId};
 
 fn d(s: &str) -> SimDuration {
     s.parse().expect("duration")
@@ -162,7 +163,9 @@ fn a_dac_switchover_restores_service_in_the_second_datacenter() {
     let w = dac_switchover("5m");
     assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
     assert_eq!(w.serving(DatabaseId(1)), Some(MBX4));
-    let total: u64 = (0..w.cohorts.len()).map(|c| w.connected(c)).sum();
+    let total: u64 = (0..w.cohorts.len())
+        .map(|c| w.connected(CohortId::from(c)))
+        .sum();
     // Pinned clients (5%) wait for their restart; everyone else is back.
     assert!(total >= 1_850, "connected at the end: {total}");
     assert_eq!(w.tallies.split_brain.integral_ms(), 0);
@@ -199,7 +202,7 @@ fn without_quorum_nothing_mounts_until_the_administrator_acts() {
     );
     assert_eq!(w.serving(DatabaseId(0)), None);
     assert_eq!(w.serving(DatabaseId(1)), None);
-    assert_eq!(w.connected(0), 0);
+    assert_eq!(w.connected(CohortId(0)), 0);
 }
 
 fn primary_returns_during_wan_cut(dac: bool) -> World {
@@ -228,7 +231,7 @@ fn primary_returns_during_wan_cut(dac: bool) -> World {
         ev.push((
             "10h50m",
             act(Action::MoveActive {
-                home: 0,
+                home: HomeId(0),
                 to: MBX3,
                 skip_checks: true,
             }),
@@ -236,7 +239,7 @@ fn primary_returns_during_wan_cut(dac: bool) -> World {
         ev.push((
             "10h50m",
             act(Action::MoveActive {
-                home: 1,
+                home: HomeId(1),
                 to: MBX4,
                 skip_checks: true,
             }),
@@ -288,36 +291,36 @@ fn dial_tone_restores_send_receive_long_before_history() {
         (
             "1d1h20m",
             act(Action::CreateDialTone {
-                home: 0,
+                home: HomeId(0),
                 server: MBX1,
             }),
         ),
         (
             "1d1h25m",
             act(Action::MoveMailboxes {
-                home: 0,
+                home: HomeId(0),
                 to: DbRef::DialTone,
             }),
         ),
         (
             "1d1h30m",
             act(Action::Mount {
-                home: 0,
+                home: HomeId(0),
                 db: DbRef::DialTone,
             }),
         ),
         (
             "1d1h35m",
             act(Action::RestoreBackup {
-                home: 0,
+                home: HomeId(0),
                 server: MBX1,
             }),
         ),
-        ("1d3h", act(Action::Swap { home: 0 })),
+        ("1d3h", act(Action::Swap { home: HomeId(0) })),
         (
             "1d3h10m",
             act(Action::Merge {
-                home: 0,
+                home: HomeId(0),
                 mailboxes_per_hour: None,
             }),
         ),
@@ -331,7 +334,7 @@ fn dial_tone_restores_send_receive_long_before_history() {
         "history comes back after send/receive: {sr:.0} vs {hist:.0}"
     );
     assert_eq!(
-        w.connected(0),
+        w.connected(CohortId(0)),
         700,
         "everyone back on db0's Autodiscover cohort"
     );
@@ -339,7 +342,7 @@ fn dial_tone_restores_send_receive_long_before_history() {
         w.homes[0].history_ready, 1000,
         "history back after the swap"
     );
-    assert_eq!(w.left_in_dial_tone(0), 0, "merged");
+    assert_eq!(w.left_in_dial_tone(HomeId(0)), 0, "merged");
     assert!(w.fates().conserved());
 }
 
@@ -372,21 +375,21 @@ fn clients_without_autodiscover_wait_for_the_helpdesk() {
         (
             "1d1h20m",
             act(Action::CreateDialTone {
-                home: 0,
+                home: HomeId(0),
                 server: MBX3,
             }),
         ),
         (
             "1d1h25m",
             act(Action::MoveMailboxes {
-                home: 0,
+                home: HomeId(0),
                 to: DbRef::DialTone,
             }),
         ),
         (
             "1d1h30m",
             act(Action::Mount {
-                home: 0,
+                home: HomeId(0),
                 db: DbRef::DialTone,
             }),
         ),
@@ -395,20 +398,24 @@ fn clients_without_autodiscover_wait_for_the_helpdesk() {
     with_helpdesk.push((
         "1d1h30m",
         act(Action::ReconfigureProfiles {
-            home: 0,
+            home: HomeId(0),
             server: MBX3,
         }),
     ));
     let w = run(spec(true, "5m"), "1d8h", with_helpdesk);
-    assert_eq!(w.connected(0), 700, "Autodiscover users followed the move");
     assert_eq!(
-        w.connected(1),
+        w.connected(CohortId(0)),
+        700,
+        "Autodiscover users followed the move"
+    );
+    assert_eq!(
+        w.connected(CohortId(1)),
         100,
         "all profiles fixed within ~3.5 h at 30/h"
     );
     assert_eq!(w.tallies.profile_changes, 100);
     let w = run(spec(true, "5m"), "1d8h", base);
-    assert_eq!(w.connected(1), 0, "no helpdesk, no service");
+    assert_eq!(w.connected(CohortId(1)), 0, "no helpdesk, no service");
 }
 
 #[test]
@@ -459,7 +466,7 @@ fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
             (
                 "10h51m",
                 act(Action::MoveActive {
-                    home: 0,
+                    home: HomeId(0),
                     to: MBX3,
                     skip_checks: true,
                 }),
@@ -534,28 +541,28 @@ fn a_mailbox_move_interrupts_clients_until_they_rediscover() {
         (
             "2h",
             act(Action::CreateDialTone {
-                home: 1,
+                home: HomeId(1),
                 server: MBX3,
             }),
         ),
         (
             "2h5m",
             act(Action::Mount {
-                home: 1,
+                home: HomeId(1),
                 db: DbRef::DialTone,
             }),
         ),
         (
             "2h10m",
             act(Action::MoveMailboxes {
-                home: 1,
+                home: HomeId(1),
                 to: DbRef::DialTone,
             }),
         ),
         (
             "2h10m",
             act(Action::ReconfigureProfiles {
-                home: 1,
+                home: HomeId(1),
                 server: MBX3,
             }),
         ),
@@ -571,7 +578,7 @@ fn a_mailbox_move_interrupts_clients_until_they_rediscover() {
         web > outlook / 700.0 * 200.0 && web <= 5.0 * 200.0,
         "web: {web:.0} user-minutes"
     );
-    assert_eq!(w.connected(3), 700);
+    assert_eq!(w.connected(CohortId(3)), 700);
 }
 
 #[test]
@@ -633,7 +640,7 @@ fn a_restore_needs_the_backup_site() {
             (
                 "1d1h10m",
                 act(Action::RestoreBackup {
-                    home: 0,
+                    home: HomeId(0),
                     server: MBX1,
                 }),
             ),
@@ -673,7 +680,7 @@ fn dac_mode_does_not_save_an_activation_without_terminating_the_primary() {
         (
             "2h5m",
             act(Action::MoveActive {
-                home: 0,
+                home: HomeId(0),
                 to: MBX3,
                 skip_checks: true,
             }),
@@ -681,7 +688,7 @@ fn dac_mode_does_not_save_an_activation_without_terminating_the_primary() {
         (
             "2h5m",
             act(Action::MoveActive {
-                home: 1,
+                home: HomeId(1),
                 to: MBX4,
                 skip_checks: true,
             }),
@@ -764,11 +771,11 @@ fn lose_db0_everywhere(at: &'static str) -> Vec<(&'static str, Event)> {
 #[test]
 fn restore_only_makes_users_wait_for_the_restore() {
     let mut ev = lose_db0_everywhere("1d1h");
-    ev.push(("1d1h30m", act(Action::RestoreInPlace { home: 0 })));
+    ev.push(("1d1h30m", act(Action::RestoreInPlace { home: HomeId(0) })));
     ev.push((
         "1d1h31m",
         act(Action::Mount {
-            home: 0,
+            home: HomeId(0),
             db: DbRef::Original,
         }),
     ));
@@ -776,7 +783,7 @@ fn restore_only_makes_users_wait_for_the_restore() {
     ev.push((
         "1d2h",
         act(Action::Mount {
-            home: 0,
+            home: HomeId(0),
             db: DbRef::Original,
         }),
     ));
@@ -806,57 +813,57 @@ fn dial_tone_on_an_alternate_server_then_back() {
         (
             "1d1h20m",
             act(Action::CreateDialTone {
-                home: 0,
+                home: HomeId(0),
                 server: MBX3,
             }),
         ),
         (
             "1d1h25m",
             act(Action::MoveMailboxes {
-                home: 0,
+                home: HomeId(0),
                 to: DbRef::DialTone,
             }),
         ),
         (
             "1d1h26m",
             act(Action::Mount {
-                home: 0,
+                home: HomeId(0),
                 db: DbRef::DialTone,
             }),
         ),
         (
             "1d1h26m",
             act(Action::ReconfigureProfiles {
-                home: 0,
+                home: HomeId(0),
                 server: MBX3,
             }),
         ),
-        ("1d2h", act(Action::RestoreInPlace { home: 0 })),
+        ("1d2h", act(Action::RestoreInPlace { home: HomeId(0) })),
         (
             "1d3h",
             act(Action::Mount {
-                home: 0,
+                home: HomeId(0),
                 db: DbRef::Original,
             }),
         ),
         (
             "1d3h5m",
             act(Action::MoveMailboxes {
-                home: 0,
+                home: HomeId(0),
                 to: DbRef::Original,
             }),
         ),
         (
             "1d3h5m",
             act(Action::ReconfigureProfiles {
-                home: 0,
+                home: HomeId(0),
                 server: MBX1,
             }),
         ),
         (
             "1d3h10m",
             act(Action::Merge {
-                home: 0,
+                home: HomeId(0),
                 mailboxes_per_hour: None,
             }),
         ),
@@ -869,9 +876,13 @@ fn dial_tone_on_an_alternate_server_then_back() {
         "back on the original server"
     );
     assert_eq!(w.homes[0].history_ready, 1000);
-    assert_eq!(w.left_in_dial_tone(0), 0, "dial tone mail merged back");
+    assert_eq!(
+        w.left_in_dial_tone(HomeId(0)),
+        0,
+        "dial tone mail merged back"
+    );
     assert_eq!(w.tallies.profile_changes, 200, "100 profiles changed twice");
-    assert_eq!(w.connected(1), 100);
+    assert_eq!(w.connected(CohortId(1)), 100);
     assert!(w.fates().conserved());
 }
 
