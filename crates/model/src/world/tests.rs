@@ -4,7 +4,7 @@ use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
 
 use super::*;
 use crate::dns::RecordKind;
-use crate::ids::{CohortId, HomeId};
+use crate::ids::{CohortId, HomeId, LinkId};
 
 fn d(s: &str) -> SimDuration {
     s.parse().expect("duration")

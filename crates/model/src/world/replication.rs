@@ -1,0 +1,104 @@
+//! Databases over time: replication advancing between events, and Active Manager's
+//! failover of a database whose active copy is lost (rules `am.*`, `world.failover`).
+
+use dialtone_engine::{Ctx, SimTime, TraceSink};
+
+use super::{Event, World};
+use crate::active_manager::{Candidate, Choice, choose};
+use crate::database::{CopyHealth, DbState};
+use crate::ids::{DatabaseId, HomeId};
+
+impl World {
+    /// Advances replication of every database to `now` under the connectivity that held
+    /// since the last update.
+    pub(super) fn advance_replication(&mut self, now: SimTime) {
+        for d in 0..self.dbs.len() {
+            let db = &self.dbs[d];
+            let active = db.copies[db.active].config.server;
+            let conn: Vec<bool> = db
+                .copies
+                .iter()
+                .map(|c| self.servers_reach(active, c.config.server))
+                .collect();
+            self.dbs[d].advance(now, |i| conn[i]);
+        }
+    }
+
+    /// Rules `am.*`: Active Manager's failover of database `d`.
+    pub(super) fn failover<S: TraceSink, E: From<Event>>(
+        &mut self,
+        d: usize,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.failover_pending[d] = None;
+        let db = &self.dbs[d];
+        let old = db.copies[db.active].config.server;
+        if db.state == DbState::Mounted && self.may_mount_on(old) {
+            return; // the active copy is back
+        }
+        let candidates: Vec<Candidate> = (0..db.copies.len())
+            .map(|i| {
+                let c = &db.copies[i];
+                let s = c.config.server;
+                let healthy = if i == db.active {
+                    db.state == DbState::Mounted
+                } else {
+                    c.health == CopyHealth::Healthy
+                };
+                Candidate {
+                    copy: i,
+                    eligible: healthy
+                        && !c.activation_blocked
+                        && !db.copy_corrupt(i)
+                        && self.may_mount_on(s),
+                    copy_queue: db.copy_queue(i),
+                    preference: c.config.preference,
+                    dial: self.config.dag.mount_dial,
+                    acll: i != db.active && self.servers_reach(old, s),
+                }
+            })
+            .collect();
+        match choose(&candidates) {
+            Choice::Mount { copy, lost_logs } => {
+                let lost = if copy == db.active {
+                    0
+                } else {
+                    if lost_logs == 0 {
+                        // ACLL copied the missing logs first.
+                        let head = self.dbs[d].log_gen;
+                        self.dbs[d].copies[copy].copied = head;
+                    }
+                    self.dbs[d].activate(copy)
+                };
+                self.dbs[d].state = DbState::Mounted;
+                ctx.trace_with("active-manager", "failover", || {
+                    format!("{} to copy {copy}, {lost} messages lost", self.db_name(d))
+                });
+                if lost > 0
+                    && let Some(h) = self.home_of(d)
+                {
+                    self.transport
+                        .lossy_mount(now, DatabaseId::from(h.index()), lost);
+                }
+            }
+            Choice::NoneWithinDial | Choice::NoCandidate => {
+                ctx.trace_with("active-manager", "no-mount", || self.db_name(d).to_owned());
+            }
+        }
+    }
+
+    pub(super) fn db_name(&self, d: usize) -> &str {
+        self.config
+            .databases
+            .get(d)
+            .map_or("runtime-db", |s| s.name.as_str())
+    }
+
+    pub(super) fn home_of(&self, d: usize) -> Option<HomeId> {
+        self.homes
+            .iter()
+            .position(|h| h.current.index() == d)
+            .map(HomeId::from)
+    }
+}
