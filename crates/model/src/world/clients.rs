@@ -2,11 +2,10 @@
 //! and server capacity; cohorts' tallies; the helpdesk's profile changes (rules
 //! `clients.*`, `dns.*`, `server.capacity`, `world.multi_ip`).
 
-use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
+use dialtone_engine::{Ctx, SimDuration, SimTime, StreamExt, StreamRng, TraceSink};
 
-use super::tallies::{kind_index, push_change};
-use super::{Event, World, config};
-use crate::clients::{ClientKind, next_tick};
+use super::{Event, World, WorldConfig, config};
+use crate::clients::{Bucket, ClientKind, next_tick};
 use crate::ids::{BucketId, CohortId, HomeId, ServerId, SiteId};
 
 impl World {
@@ -161,34 +160,18 @@ impl World {
         } else {
             (u128::from(conn) * u128::from(home.history_ready) / u128::from(home.users)) as u64
         };
-        let before = (
-            self.tallies.without_service[c].value(),
-            self.tallies.without_history[c].value(),
-        );
         let offline = if cohort.kind.has_offline_copy() {
             users - with_history
         } else {
             0
         };
         let without_history = users - with_history - offline;
-        self.tallies.without_service[c].set(now, users - conn);
-        self.tallies.without_history[c].set(now, without_history);
-        self.tallies.offline_readable[c].set(now, offline);
-        push_change(
-            &mut self.tallies.without_service_curve,
+        self.tallies.set_cohort(
+            CohortId::from(c),
+            cohort.kind,
             now,
-            before.0,
-            users - conn,
+            [users - conn, without_history, offline],
         );
-        push_change(
-            &mut self.tallies.without_history_curve,
-            now,
-            before.1,
-            without_history,
-        );
-        let k = &mut self.tallies.by_kind[kind_index(cohort.kind)];
-        push_change(&mut k.0, now, before.0, users - conn);
-        push_change(&mut k.1, now, before.1, without_history);
     }
 
     /// Users of cohort `c` who can send and receive now.
@@ -250,7 +233,7 @@ impl World {
 }
 
 /// Split `total` into `parts` counts, exactly.
-pub(super) fn split_even(total: u64, parts: u64) -> Vec<u64> {
+fn split_even(total: u64, parts: u64) -> Vec<u64> {
     (0..parts)
         .map(|i| total / parts + u64::from(i < total % parts))
         .collect()
@@ -261,5 +244,93 @@ pub(super) fn retry_of(p: &config::ClientParams, kind: ClientKind) -> SimDuratio
         ClientKind::Outlook { .. } => p.outlook_retry,
         ClientKind::Web => p.web_retry,
         ClientKind::Mobile => p.mobile_retry,
+    }
+}
+
+/// The phase buckets of every cohort at time zero, all connected: each cohort is split
+/// evenly into `clients.buckets` shares and each share into TTL-honouring and pinned
+/// users; DNS and retry phases are drawn from `rng` (the "clients" stream), bucket by
+/// bucket.
+pub(super) fn start_buckets(config: &WorldConfig, rng: &mut StreamRng) -> Vec<Bucket> {
+    let ttl = config.dns.ttl.min(crate::dns::RESOLVER_TTL_CAP);
+    let mut buckets = Vec::new();
+    for (ci, c) in config.cohorts.iter().enumerate() {
+        let k = u64::from(config.clients.buckets.max(1));
+        let home_server = config.databases[c.home.index()].copies[0].server;
+        let retry = retry_of(&config.clients, c.kind);
+        for share in split_even(c.users, k) {
+            let pinned = share * u64::from(config.dns.pinned_ppm) / 1_000_000;
+            for (users, is_pinned) in [(share - pinned, false), (pinned, true)] {
+                if users == 0 {
+                    continue;
+                }
+                let period = if is_pinned {
+                    config.dns.restart_period
+                } else {
+                    ttl
+                };
+                let dns_phase = phase(rng, period);
+                let retry_phase = phase(rng, retry);
+                buckets.push(Bucket {
+                    cohort: CohortId::from(ci),
+                    users,
+                    pinned: is_pinned,
+                    dns_phase,
+                    retry_phase,
+                    connected: users,
+                    profiles: if c.kind.follows_moves() {
+                        Vec::new()
+                    } else {
+                        vec![(home_server, users)]
+                    },
+                    knows_location: true,
+                });
+            }
+        }
+    }
+    buckets
+}
+
+/// A uniform phase in `[0, period)` drawn from `rng`.
+pub(super) fn phase(rng: &mut StreamRng, period: SimDuration) -> SimDuration {
+    SimDuration::from_millis((rng.unit() * period.as_millis() as f64) as u64)
+}
+
+impl World {
+    /// Re-derives every bucket's connections (scheduling their wakes) and every cohort's
+    /// tallies.
+    pub(super) fn refresh_clients<E: From<Event>, S: TraceSink>(
+        &mut self,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.precompute();
+        for b in 0..self.buckets.len() {
+            self.evaluate_bucket(BucketId::from(b), now, ctx);
+        }
+        // History may have changed without any connection changing (a move back, a
+        // swap, a merge step).
+        for c in 0..self.cohorts.len() {
+            self.update_cohort(CohortId::from(c), now);
+        }
+    }
+
+    /// Bucket `b`'s retry or DNS refresh is due.
+    pub(super) fn wake_bucket<E: From<Event>, S: TraceSink>(
+        &mut self,
+        b: BucketId,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.bucket_wake[b.index()] = None;
+        let bk = &mut self.buckets[b.index()];
+        let cohort = self.cohorts[bk.cohort.index()];
+        let retry = retry_of(&self.config.clients, cohort.kind);
+        // Rule clients.autodiscover: a failed connection at a retry runs Autodiscover and
+        // learns the new location.
+        if !bk.knows_location && next_tick(now, retry, bk.retry_phase) == now {
+            bk.knows_location = true;
+        }
+        self.evaluate_bucket(b, now, ctx);
     }
 }

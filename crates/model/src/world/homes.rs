@@ -1,7 +1,7 @@
 //! Mailbox groups ([`Home`]): where each group's mailboxes point and are served, and how
 //! far its recovery (restore, swap, merge, resynchronisation) has come.
 
-use super::World;
+use super::{World, WorldConfig};
 use crate::database::{CopyHealth, DbState};
 use crate::ids::{DatabaseId, HomeId, ServerId};
 
@@ -30,6 +30,31 @@ pub struct Home {
     pub merging: bool,
     /// Both databases are dismounted for a swap.
     pub swapping: bool,
+}
+
+impl Home {
+    /// One group per original database, with the users of its cohorts, at time zero:
+    /// on their original database, with their history, nothing to recover.
+    pub(super) fn at_start(config: &WorldConfig) -> Vec<Home> {
+        let mut users = vec![0u64; config.databases.len()];
+        for c in &config.cohorts {
+            users[c.home.index()] += c.users;
+        }
+        (0..users.len())
+            .map(|i| Home {
+                original: DatabaseId::from(i),
+                current: DatabaseId::from(i),
+                users: users[i],
+                history_ready: users[i],
+                dial_tone_messages: 0,
+                recovery: None,
+                recovery_holds_dial_tone: false,
+                merged: 0,
+                merging: false,
+                swapping: false,
+            })
+            .collect()
+    }
 }
 
 impl World {

@@ -5,13 +5,27 @@
 use dialtone_engine::{Ctx, SimTime, StreamRng, TraceSink};
 
 use super::{Event, World};
-use crate::database::DbKind;
+use crate::database::{DbKind, DbState};
 use crate::ids::{DatabaseId, ServerId, SiteId};
 use crate::transport::{Path, SHADOW, Transport};
 
 impl World {
-    /// Rule: inbound mail for each mailbox group this tick (Poisson, office-hours profile).
+    /// A mail tick: inbound mail, then a refresh if a database failed meanwhile (log
+    /// volume full while replication advanced).
     pub(super) fn mail_tick<E: From<Event>, S: TraceSink>(
+        &mut self,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        let before: Vec<DbState> = self.dbs.iter().map(|d| d.state).collect();
+        self.inbound_mail(now, ctx);
+        if self.dbs.iter().zip(&before).any(|(d, b)| d.state != *b) {
+            self.refresh(now, ctx);
+        }
+    }
+
+    /// Rule: inbound mail for each mailbox group this tick (Poisson, office-hours profile).
+    fn inbound_mail<E: From<Event>, S: TraceSink>(
         &mut self,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,

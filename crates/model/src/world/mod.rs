@@ -21,10 +21,8 @@ mod quorum;
 mod replication;
 mod tallies;
 
-use dialtone_engine::stats::TimeAverage;
 use dialtone_engine::{
-    Ctx, EventId, Model, RngStreams, SimDuration, SimTime, StreamExt, StreamNameError, StreamRng,
-    TraceSink,
+    Ctx, EventId, Model, RngStreams, SimDuration, SimTime, StreamNameError, StreamRng, TraceSink,
 };
 
 pub use actions::{Action, ActionError, DbRef};
@@ -33,13 +31,13 @@ pub use events::{Event, Fault, ServiceKind};
 pub use homes::Home;
 pub use tallies::{Curve, KIND_LABELS, Tallies};
 
-use clients::{retry_of, split_even};
+use clients::{phase, start_buckets};
 
-use crate::clients::{Bucket, next_tick};
+use crate::clients::Bucket;
 use crate::dac::Dac;
-use crate::database::{Database, DbKind, DbState, FailReason};
+use crate::database::Database;
 use crate::dns::{Record, RecordKind};
-use crate::ids::{BucketId, CohortId, DatabaseId, HomeId, ServerId, SiteId};
+use crate::ids::{DatabaseId, HomeId, ServerId, SiteId};
 use crate::network::Network;
 use crate::quorum::Cluster;
 use crate::server::{Server, Services};
@@ -145,64 +143,11 @@ impl World {
             .iter()
             .map(|d| Database::new(d.params, &d.copies))
             .collect();
-        let mut users = vec![0u64; dbs.len()];
-        for c in &config.cohorts {
-            users[c.home.index()] += c.users;
-        }
-        let homes = (0..dbs.len())
-            .map(|i| Home {
-                original: DatabaseId::from(i),
-                current: DatabaseId::from(i),
-                users: users[i],
-                history_ready: users[i],
-                dial_tone_messages: 0,
-                recovery: None,
-                recovery_holds_dial_tone: false,
-                merged: 0,
-                merging: false,
-                swapping: false,
-            })
-            .collect();
+        let homes = Home::at_start(&config);
         let mut crng = streams.stream("clients")?;
+        let buckets = start_buckets(&config, &mut crng);
         let ttl = config.dns.ttl.min(crate::dns::RESOLVER_TTL_CAP);
-        let mut buckets = Vec::new();
-        for (ci, c) in config.cohorts.iter().enumerate() {
-            let k = u64::from(config.clients.buckets.max(1));
-            let home_server = config.databases[c.home.index()].copies[0].server;
-            let retry = retry_of(&config.clients, c.kind);
-            for share in split_even(c.users, k) {
-                let pinned = share * u64::from(config.dns.pinned_ppm) / 1_000_000;
-                for (users, is_pinned) in [(share - pinned, false), (pinned, true)] {
-                    if users == 0 {
-                        continue;
-                    }
-                    let period = if is_pinned {
-                        config.dns.restart_period
-                    } else {
-                        ttl
-                    };
-                    let dns_phase =
-                        SimDuration::from_millis((crng.unit() * period.as_millis() as f64) as u64);
-                    let retry_phase =
-                        SimDuration::from_millis((crng.unit() * retry.as_millis() as f64) as u64);
-                    buckets.push(Bucket {
-                        cohort: CohortId::from(ci),
-                        users,
-                        pinned: is_pinned,
-                        dns_phase,
-                        retry_phase,
-                        connected: users,
-                        profiles: if c.kind.follows_moves() {
-                            Vec::new()
-                        } else {
-                            vec![(home_server, users)]
-                        },
-                        knows_location: true,
-                    });
-                }
-            }
-        }
-        let mx_phase = SimDuration::from_millis((crng.unit() * ttl.as_millis() as f64) as u64);
+        let mx_phase = phase(&mut crng, ttl);
         let mail_rng = (0..dbs.len())
             .map(|i| streams.substream("mail", i as u64))
             .collect::<Result<Vec<_>, _>>()?;
@@ -255,21 +200,7 @@ impl World {
             dns_up: true,
             pending_dns: Vec::new(),
             outages: vec![(None, None); ndb],
-            tallies: Tallies {
-                without_service: vec![TimeAverage::new(SimTime::ZERO, 0); ncoh],
-                without_history: vec![TimeAverage::new(SimTime::ZERO, 0); ncoh],
-                offline_readable: vec![TimeAverage::new(SimTime::ZERO, 0); ncoh],
-                split_brain: TimeAverage::new(SimTime::ZERO, 0),
-                split_brain_messages: 0,
-                profile_changes: 0,
-                failed_actions: 0,
-                without_service_curve: vec![(SimTime::ZERO, 0)],
-                without_history_curve: vec![(SimTime::ZERO, 0)],
-                by_kind: vec![
-                    (vec![(SimTime::ZERO, 0)], vec![(SimTime::ZERO, 0)]);
-                    KIND_LABELS.len()
-                ],
-            },
+            tallies: Tallies::new(ncoh),
             dbs,
             config,
         };
@@ -332,82 +263,17 @@ impl World {
         self.rogue_serving[d.index()]
     }
 
-    /// Re-derives where every database is served, schedules failovers, updates the split
-    /// brain indicator and every client bucket.
+    /// Re-derives, after any change, where every database is served (scheduling
+    /// failovers), the split brain indicator and every client bucket and cohort.
     fn refresh<E: From<Event>, S: TraceSink>(&mut self, now: SimTime, ctx: &mut Ctx<'_, E, S>) {
         self.boot_members(now);
-        // Members in the running partition see the current active copies.
-        if let Some(q) = self.quorum() {
-            for (m, &s) in self.config.dag.members.iter().enumerate() {
-                if self.partition_of(s) == Some(q) {
-                    let view = &mut self.member_view[m];
-                    view.resize(self.dbs.len(), 0);
-                    for (d, db) in self.dbs.iter().enumerate() {
-                        view[d] = db.active;
-                    }
-                }
-            }
-        }
+        self.refresh_member_views();
         let mut split = 0u64;
         for d in 0..self.dbs.len() {
-            let db = &self.dbs[d];
-            let active_server = db.copies[db.active].config.server;
-            let prev = self.serving[d];
-            let ok = db.state == DbState::Mounted
-                && db.kind != DbKind::Recovery
-                && self.may_mount_on(active_server)
-                && !self
-                    .homes
-                    .iter()
-                    .any(|h| h.swapping && h.current.index() == d);
-            self.serving[d] = ok.then_some(active_server);
-            if self.outages.len() <= d {
-                self.outages.resize(d + 1, (None, None));
-            }
-            if prev.is_some() && self.serving[d].is_none() && self.outages[d].0.is_none() {
-                self.outages[d].0 = Some(now);
-            }
-            if prev.is_none() && self.serving[d].is_some() {
-                self.outages[d].1 = Some(now);
-            }
-            if prev.is_some() && self.serving[d].is_none() {
-                ctx.trace_with("db", "unavailable", || self.db_name(d).to_string());
-            }
-            if prev.is_none() && self.serving[d].is_some() {
-                ctx.trace_with("db", "serving", || self.db_name(d).to_string());
-            }
-            // Active Manager steps in for a replicated database whose active copy is
-            // lost while the DAG has quorum.
-            let wants_failover = self.serving[d].is_none()
-                && self.quorum().is_some()
-                && self.dbs[d].copies.len() > 1
-                && matches!(
-                    self.dbs[d].state,
-                    DbState::Mounted | DbState::Failed(FailReason::DiskLost)
-                )
-                && self.failover_pending[d].is_none();
-            if wants_failover {
-                let at = now.saturating_add(self.config.timing.failover);
-                if let Ok(id) = ctx.schedule(at, Event::Failover(DatabaseId::from(d)).into()) {
-                    self.failover_pending[d] = Some(id);
-                }
-            }
-            // Rule quorum.stale_config + dac.mount_gate on the rogue side.
-            self.rogue_serving[d] = self.rogue_server(d);
-            if self.serving[d].is_some() && self.rogue_serving[d].is_some() {
-                split += 1;
-            }
+            split += u64::from(self.serve_database(d, now, ctx));
         }
         self.tallies.split_brain.set(now, split);
-        self.precompute();
-        for b in 0..self.buckets.len() {
-            self.evaluate_bucket(BucketId::from(b), now, ctx);
-        }
-        // History may have changed without any connection changing (a move back, a
-        // swap, a merge step).
-        for c in 0..self.cohorts.len() {
-            self.update_cohort(CohortId::from(c), now);
-        }
+        self.refresh_clients(now, ctx);
     }
 
     /// Handles one event. Generic over the outer event type so a scenario runner can
@@ -420,61 +286,16 @@ impl World {
         let now = ctx.now();
         self.advance_replication(now);
         match ev {
-            Event::MailTick => {
-                let before: Vec<DbState> = self.dbs.iter().map(|d| d.state).collect();
-                self.mail_tick(now, ctx);
-                // A database may have failed (log volume full) while advancing.
-                if self.dbs.iter().zip(&before).any(|(d, b)| d.state != *b) {
-                    self.refresh(now, ctx);
-                }
-            }
-            Event::Heartbeat => {
-                self.heartbeat_pending = None;
-                self.evaluate_quorum();
-                ctx.trace_with("cluster", "evaluated", || {
-                    format!("quorum in {:?}, rogue {:?}", self.quorum(), self.rogue())
-                });
-                self.refresh(now, ctx);
-            }
+            Event::MailTick => self.mail_tick(now, ctx),
+            Event::Heartbeat => self.heartbeat(now, ctx),
             Event::Failover(d) => {
                 self.failover(d.index(), now, ctx);
                 self.refresh(now, ctx);
             }
-            Event::BucketWake(b) => {
-                self.bucket_wake[b.index()] = None;
-                let bk = &mut self.buckets[b.index()];
-                let cohort = self.cohorts[bk.cohort.index()];
-                let retry = retry_of(&self.config.clients, cohort.kind);
-                // Rule clients.autodiscover: a failed connection at a retry runs
-                // Autodiscover and learns the new location.
-                if !bk.knows_location && next_tick(now, retry, bk.retry_phase) == now {
-                    bk.knows_location = true;
-                }
-                self.evaluate_bucket(b, now, ctx);
-            }
+            Event::BucketWake(b) => self.wake_bucket(b, now, ctx),
             Event::HelpdeskTick => self.helpdesk_tick(now, ctx),
-            Event::Backup => {
-                for db in &mut self.dbs {
-                    if db.kind == DbKind::Production && db.state == DbState::Mounted {
-                        db.backup();
-                    }
-                }
-                if let Some(every) = self.config.timing.backup_every {
-                    let _ = ctx.schedule_in(every, Event::Backup.into());
-                }
-            }
-            Event::RestoreDone(rdb) => {
-                let d = rdb.index();
-                if self.dbs[d].kind == DbKind::Recovery {
-                    self.dbs[d].state = DbState::Mounted;
-                } else if let Some(h) = self.homes.iter().position(|h| h.original == rdb) {
-                    // An in-place restore: the database is ready for Mount-Database.
-                    self.restoring_in_place.resize(self.homes.len(), false);
-                    self.restoring_in_place[h] = false;
-                }
-                ctx.trace("restore", "done");
-                self.refresh(now, ctx);
-            }
+            Event::Backup => self.backup(ctx),
+            Event::RestoreDone(rdb) => self.restore_done(rdb, now, ctx),
             Event::SwapDone(h) => {
                 self.homes[h.index()].swapping = false;
                 self.refresh(now, ctx);

@@ -192,3 +192,34 @@ impl World {
         None
     }
 }
+
+impl World {
+    /// Members in the running partition see the current active copies.
+    pub(super) fn refresh_member_views(&mut self) {
+        if let Some(q) = self.quorum() {
+            for (m, &s) in self.config.dag.members.iter().enumerate() {
+                if self.partition_of(s) == Some(q) {
+                    let view = &mut self.member_view[m];
+                    view.resize(self.dbs.len(), 0);
+                    for (d, db) in self.dbs.iter().enumerate() {
+                        view[d] = db.active;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The cluster's heartbeat timeout: quorum is evaluated.
+    pub(super) fn heartbeat<E: From<Event>, S: TraceSink>(
+        &mut self,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.heartbeat_pending = None;
+        self.evaluate_quorum();
+        ctx.trace_with("cluster", "evaluated", || {
+            format!("quorum in {:?}, rogue {:?}", self.quorum(), self.rogue())
+        });
+        self.refresh(now, ctx);
+    }
+}

@@ -5,7 +5,7 @@ use dialtone_engine::{Ctx, SimTime, TraceSink};
 
 use super::{Event, World};
 use crate::active_manager::{Candidate, Choice, choose};
-use crate::database::{CopyHealth, DbState};
+use crate::database::{CopyHealth, DbKind, DbState, FailReason};
 use crate::ids::{DatabaseId, HomeId};
 
 impl World {
@@ -100,5 +100,63 @@ impl World {
             .iter()
             .position(|h| h.current.index() == d)
             .map(HomeId::from)
+    }
+}
+
+impl World {
+    /// Where database `d` is served now, by the authoritative cluster and by a rogue one:
+    /// records its outage times, traces the change and schedules Active Manager's
+    /// failover (rule `world.failover`). Returns whether it is served twice (split brain).
+    pub(super) fn serve_database<E: From<Event>, S: TraceSink>(
+        &mut self,
+        d: usize,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) -> bool {
+        let db = &self.dbs[d];
+        let active_server = db.copies[db.active].config.server;
+        let prev = self.serving[d];
+        let ok = db.state == DbState::Mounted
+            && db.kind != DbKind::Recovery
+            && self.may_mount_on(active_server)
+            && !self
+                .homes
+                .iter()
+                .any(|h| h.swapping && h.current.index() == d);
+        self.serving[d] = ok.then_some(active_server);
+        if self.outages.len() <= d {
+            self.outages.resize(d + 1, (None, None));
+        }
+        if prev.is_some() && self.serving[d].is_none() && self.outages[d].0.is_none() {
+            self.outages[d].0 = Some(now);
+        }
+        if prev.is_none() && self.serving[d].is_some() {
+            self.outages[d].1 = Some(now);
+        }
+        if prev.is_some() && self.serving[d].is_none() {
+            ctx.trace_with("db", "unavailable", || self.db_name(d).to_string());
+        }
+        if prev.is_none() && self.serving[d].is_some() {
+            ctx.trace_with("db", "serving", || self.db_name(d).to_string());
+        }
+        // Active Manager steps in for a replicated database whose active copy is
+        // lost while the DAG has quorum.
+        let wants_failover = self.serving[d].is_none()
+            && self.quorum().is_some()
+            && self.dbs[d].copies.len() > 1
+            && matches!(
+                self.dbs[d].state,
+                DbState::Mounted | DbState::Failed(FailReason::DiskLost)
+            )
+            && self.failover_pending[d].is_none();
+        if wants_failover {
+            let at = now.saturating_add(self.config.timing.failover);
+            if let Ok(id) = ctx.schedule(at, Event::Failover(DatabaseId::from(d)).into()) {
+                self.failover_pending[d] = Some(id);
+            }
+        }
+        // Rule quorum.stale_config + dac.mount_gate on the rogue side.
+        self.rogue_serving[d] = self.rogue_server(d);
+        self.serving[d].is_some() && self.rogue_serving[d].is_some()
     }
 }

@@ -6,6 +6,7 @@ use dialtone_engine::stats::TimeAverage;
 
 use super::World;
 use crate::clients::ClientKind;
+use crate::ids::CohortId;
 
 /// Counters the metrics layer reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +47,7 @@ pub const KIND_LABELS: [&str; 5] = [
     "mobile",
 ];
 
-pub(super) fn kind_index(k: ClientKind) -> usize {
+fn kind_index(k: ClientKind) -> usize {
     KIND_LABELS
         .iter()
         .position(|l| *l == k.label())
@@ -55,7 +56,7 @@ pub(super) fn kind_index(k: ClientKind) -> usize {
 
 /// Records that one cohort's count went from `old` to `new` in a total's curve; changes
 /// at the same instant merge into one point.
-pub(super) fn push_change(curve: &mut Vec<(SimTime, u64)>, now: SimTime, old: u64, new: u64) {
+fn push_change(curve: &mut Vec<(SimTime, u64)>, now: SimTime, old: u64, new: u64) {
     if old == new {
         return;
     }
@@ -64,6 +65,60 @@ pub(super) fn push_change(curve: &mut Vec<(SimTime, u64)>, now: SimTime, old: u6
     match curve.last_mut() {
         Some((t, v)) if *t == now => *v = value,
         _ => curve.push((now, value)),
+    }
+}
+
+impl Tallies {
+    /// Every counter at zero for `cohorts` cohorts, every user in service at time zero.
+    pub(super) fn new(cohorts: usize) -> Self {
+        let zero = TimeAverage::new(SimTime::ZERO, 0);
+        Tallies {
+            without_service: vec![zero; cohorts],
+            without_history: vec![zero; cohorts],
+            offline_readable: vec![zero; cohorts],
+            split_brain: zero,
+            split_brain_messages: 0,
+            profile_changes: 0,
+            failed_actions: 0,
+            without_service_curve: vec![(SimTime::ZERO, 0)],
+            without_history_curve: vec![(SimTime::ZERO, 0)],
+            by_kind: vec![(vec![(SimTime::ZERO, 0)], vec![(SimTime::ZERO, 0)]); KIND_LABELS.len()],
+        }
+    }
+
+    /// Records cohort `c`'s users `[without service, without history, reading offline]`
+    /// from `now` on, in its integrals and in the total and per-kind curves.
+    pub(super) fn set_cohort(
+        &mut self,
+        c: CohortId,
+        kind: ClientKind,
+        now: SimTime,
+        users: [u64; 3],
+    ) {
+        let [without_service, without_history, offline] = users;
+        let c = c.index();
+        let before = (
+            self.without_service[c].value(),
+            self.without_history[c].value(),
+        );
+        self.without_service[c].set(now, without_service);
+        self.without_history[c].set(now, without_history);
+        self.offline_readable[c].set(now, offline);
+        push_change(
+            &mut self.without_service_curve,
+            now,
+            before.0,
+            without_service,
+        );
+        push_change(
+            &mut self.without_history_curve,
+            now,
+            before.1,
+            without_history,
+        );
+        let k = &mut self.by_kind[kind_index(kind)];
+        push_change(&mut k.0, now, before.0, without_service);
+        push_change(&mut k.1, now, before.1, without_history);
     }
 }
 

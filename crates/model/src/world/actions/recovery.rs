@@ -224,6 +224,41 @@ impl World {
         self.refresh(now, ctx);
     }
 
+    /// A scheduled full backup of every mounted production database; the next one is
+    /// scheduled.
+    pub(in crate::world) fn backup<E: From<Event>, S: TraceSink>(
+        &mut self,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        for db in &mut self.dbs {
+            if db.kind == DbKind::Production && db.state == DbState::Mounted {
+                db.backup();
+            }
+        }
+        if let Some(every) = self.config.timing.backup_every {
+            let _ = ctx.schedule_in(every, Event::Backup.into());
+        }
+    }
+
+    /// A restore into database `rdb` finishes: a recovery database mounts; an original
+    /// database restored in place is ready for Mount-Database.
+    pub(in crate::world) fn restore_done<E: From<Event>, S: TraceSink>(
+        &mut self,
+        rdb: DatabaseId,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        let d = rdb.index();
+        if self.dbs[d].kind == DbKind::Recovery {
+            self.dbs[d].state = DbState::Mounted;
+        } else if let Some(h) = self.homes.iter().position(|h| h.original == rdb) {
+            self.restoring_in_place.resize(self.homes.len(), false);
+            self.restoring_in_place[h] = false;
+        }
+        ctx.trace("restore", "done");
+        self.refresh(now, ctx);
+    }
+
     /// Messages delivered into a dial tone database and not merged back, for group `h`.
     pub fn left_in_dial_tone(&self, h: HomeId) -> u64 {
         let home = &self.homes[h.index()];
