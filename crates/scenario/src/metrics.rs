@@ -192,11 +192,11 @@ pub fn time_to(curve: &[(SimTime, u64)], t0: SimTime, share: f64) -> Option<f64>
 /// Builds the summary of a finished run.
 pub fn summarize(sc: &Scenario, seed: u64, replication: u64, r: &Runner, end: SimTime) -> Summary {
     let w = &r.world;
-    let t = &w.tallies;
+    let t = w.tallies();
     let f = w.fates();
     let t0 = r.first_failure.unwrap_or(SimTime::ZERO);
     let playbook = r.playbook_report();
-    let left: u64 = (0..w.homes.len())
+    let left: u64 = (0..w.homes().len())
         .map(|h| w.left_in_dial_tone(HomeId::from(h)))
         .sum();
     let metrics = Metrics {
@@ -227,8 +227,8 @@ pub fn summarize(sc: &Scenario, seed: u64, replication: u64, r: &Runner, end: Si
             recovered: f.recovered,
             left_in_dial_tone: left,
             queued_at_end: f.queued,
-            latency_p50_s: w.transport.latency.quantile_upper_s(0.5),
-            latency_p99_s: w.transport.latency.quantile_upper_s(0.99),
+            latency_p50_s: w.transport().latency.quantile_upper_s(0.5),
+            latency_p99_s: w.transport().latency.quantile_upper_s(0.99),
         },
     };
     let cohorts = sc
@@ -247,7 +247,7 @@ pub fn summarize(sc: &Scenario, seed: u64, replication: u64, r: &Runner, end: Si
         .collect();
     let databases = (0..sc.names.databases.len())
         .map(|d| {
-            let (down, back) = w.outages.get(d).copied().unwrap_or((None, None));
+            let (down, back) = w.outages().get(d).copied().unwrap_or((None, None));
             let back = back.filter(|b| down.is_some_and(|dn| *b >= dn));
             DatabaseMetrics {
                 name: sc.names.databases[d].clone(),

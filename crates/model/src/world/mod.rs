@@ -43,76 +43,77 @@ use crate::quorum::Cluster;
 use crate::server::{Server, Services};
 use crate::transport::{Fates, Transport};
 
-/// The state of the organisation.
+/// The state of the organisation. Fields are `pub(crate)` for the rule modules and tests;
+/// other crates read through the accessors (`databases`, `homes`, `tallies`, ...).
 #[derive(Debug)]
 pub struct World {
-    config: WorldConfig,
-    net: Network,
-    servers: Vec<Server>,
+    pub(crate) config: WorldConfig,
+    pub(crate) net: Network,
+    pub(crate) servers: Vec<Server>,
     /// Member index of each server in the DAG.
-    member: Vec<Option<usize>>,
-    cluster: Cluster,
-    dac: Dac,
+    pub(crate) member: Vec<Option<usize>>,
+    pub(crate) cluster: Cluster,
+    pub(crate) dac: Dac,
     /// The witness the authoritative cluster uses.
-    witness: Option<ServerId>,
+    pub(crate) witness: Option<ServerId>,
     /// Server powered-and-site-up at the last refresh (to detect boots).
-    was_up: Vec<bool>,
-    booted_at: Vec<SimTime>,
+    pub(crate) was_up: Vec<bool>,
+    pub(crate) booted_at: Vec<SimTime>,
     /// Databases; production ones first, then those created at run time.
-    pub dbs: Vec<Database>,
+    pub(crate) dbs: Vec<Database>,
     /// Per member, per database: the copy it last saw active while it was in the running
     /// cluster. A rogue cluster mounts what its members believe.
-    member_view: Vec<Vec<usize>>,
+    pub(crate) member_view: Vec<Vec<usize>>,
     /// Mailbox groups, one per original database.
-    pub homes: Vec<Home>,
-    client_access: Record,
-    mx: Record,
-    mx_phase: SimDuration,
-    cohorts: Vec<config::CohortConfig>,
+    pub(crate) homes: Vec<Home>,
+    pub(crate) client_access: Record,
+    pub(crate) mx: Record,
+    pub(crate) mx_phase: SimDuration,
+    pub(crate) cohorts: Vec<config::CohortConfig>,
     /// Client buckets.
-    pub buckets: Vec<Bucket>,
-    bucket_wake: Vec<Option<(SimTime, EventId)>>,
+    pub(crate) buckets: Vec<Bucket>,
+    pub(crate) bucket_wake: Vec<Option<(SimTime, EventId)>>,
     /// Mail ledger.
-    pub transport: Transport,
-    mail_rng: Vec<StreamRng>,
+    pub(crate) transport: Transport,
+    pub(crate) mail_rng: Vec<StreamRng>,
     /// Members that were in the quorum partition at the last evaluation. The partition is
     /// tracked by its members, not by its label: labels renumber when partitions merge.
-    quorum_members: Vec<ServerId>,
+    pub(crate) quorum_members: Vec<ServerId>,
     /// Members of each rogue partition at the last evaluation.
-    rogue_members: Vec<Vec<ServerId>>,
+    pub(crate) rogue_members: Vec<Vec<ServerId>>,
     /// Where each database is served by the authoritative cluster.
-    serving: Vec<Option<ServerId>>,
+    pub(crate) serving: Vec<Option<ServerId>>,
     /// Where each database is served by a rogue cluster.
-    rogue_serving: Vec<Option<ServerId>>,
-    failover_pending: Vec<Option<EventId>>,
-    heartbeat_pending: Option<EventId>,
-    helpdesk: Vec<(HomeId, ServerId)>,
-    helpdesk_credit: u64,
-    helpdesk_running: bool,
+    pub(crate) rogue_serving: Vec<Option<ServerId>>,
+    pub(crate) failover_pending: Vec<Option<EventId>>,
+    pub(crate) heartbeat_pending: Option<EventId>,
+    pub(crate) helpdesk: Vec<(HomeId, ServerId)>,
+    pub(crate) helpdesk_credit: u64,
+    pub(crate) helpdesk_running: bool,
     /// Dial tone database of each group, once created.
-    dial_tone: Vec<Option<usize>>,
+    pub(crate) dial_tone: Vec<Option<usize>>,
     /// Databases holding restored data.
-    restored: Vec<bool>,
+    pub(crate) restored: Vec<bool>,
     /// Merge throughput per group, mailboxes per hour.
-    merge_rate: Vec<u64>,
+    pub(crate) merge_rate: Vec<u64>,
     /// Per group: an in-place restore of the original database is running (`true`) or
     /// finished (`false`).
-    restoring_in_place: Vec<bool>,
+    pub(crate) restoring_in_place: Vec<bool>,
     /// Per cohort: users and connected users (kept incrementally).
-    cohort_users: Vec<u64>,
-    cohort_connected: Vec<u64>,
+    pub(crate) cohort_users: Vec<u64>,
+    pub(crate) cohort_connected: Vec<u64>,
     /// Per server: active mailboxes it serves (recomputed at each refresh).
-    server_load: Vec<u64>,
+    pub(crate) server_load: Vec<u64>,
     /// Per site: a client access server is up there (recomputed at each refresh).
-    cas_site_up: Vec<bool>,
+    pub(crate) cas_site_up: Vec<bool>,
     /// Whether the authoritative DNS server runs.
     pub(crate) dns_up: bool,
     /// DNS changes waiting for the DNS server.
     pub(crate) pending_dns: Vec<(RecordKind, SiteId)>,
     /// Per database: `(first time it stopped being served, last time it came back)`.
-    pub outages: Vec<(Option<SimTime>, Option<SimTime>)>,
+    pub(crate) outages: Vec<(Option<SimTime>, Option<SimTime>)>,
     /// Counters for metrics.
-    pub tallies: Tallies,
+    pub(crate) tallies: Tallies,
 }
 
 impl World {
@@ -221,6 +222,36 @@ impl World {
     /// Mail fates so far.
     pub fn fates(&self) -> Fates {
         self.transport.fates()
+    }
+
+    /// The databases: production ones first, then those created at run time.
+    pub fn databases(&self) -> &[Database] {
+        &self.dbs
+    }
+
+    /// The mailbox groups, one per original database.
+    pub fn homes(&self) -> &[Home] {
+        &self.homes
+    }
+
+    /// The client buckets.
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.buckets
+    }
+
+    /// The mail ledger (fates, latency).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Per database: `(first time it stopped being served, last time it came back)`.
+    pub fn outages(&self) -> &[(Option<SimTime>, Option<SimTime>)] {
+        &self.outages
+    }
+
+    /// The counters the metrics layer reads.
+    pub fn tallies(&self) -> &Tallies {
+        &self.tallies
     }
 
     /// Whether server `s` has power (its own and its site's).
