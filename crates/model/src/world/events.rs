@@ -112,13 +112,15 @@ impl World {
                 ctx.trace_with("site", if on { "power-on" } else { "power-loss" }, || {
                     format!("site {}", site.0)
                 });
-                self.power_site(site, on, now, ctx);
+                self.power_site(site, on, now);
+                self.schedule_heartbeat(now, ctx);
             }
             Fault::ServerPower { server, on } => {
                 ctx.trace_with("server", if on { "power-on" } else { "power-off" }, || {
                     self.config.servers[server.index()].name.clone()
                 });
-                self.power_server(server, on, now, ctx);
+                self.power_server(server, on, now);
+                self.schedule_heartbeat(now, ctx);
             }
             Fault::Link { link, up } => {
                 ctx.trace_with("link", if up { "repaired" } else { "cut" }, || {

@@ -1,5 +1,6 @@
 //! Stories run through the whole world, each pinning a direction a domain expert expects.
 
+use dialtone_engine::stats::TimeAverage;
 use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
 
 use super::*;
@@ -34,21 +35,22 @@ fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
     w
 }
 
-/// User-minutes without send/receive over all cohorts.
-fn outage_user_minutes(w: &World) -> f64 {
-    w.tallies
-        .without_service
+/// User-minutes over all cohorts of one per-cohort integral.
+fn user_minutes(per_cohort: &[TimeAverage]) -> f64 {
+    per_cohort
         .iter()
         .map(|a| a.integral_ms() as f64 / 60_000.0)
         .sum()
 }
 
+/// User-minutes without send/receive over all cohorts.
+fn outage_user_minutes(w: &World) -> f64 {
+    user_minutes(&w.tallies.without_service)
+}
+
+/// User-minutes without history over all cohorts.
 fn history_user_minutes(w: &World) -> f64 {
-    w.tallies
-        .without_history
-        .iter()
-        .map(|a| a.integral_ms() as f64 / 60_000.0)
-        .sum()
+    user_minutes(&w.tallies.without_history)
 }
 
 fn fault(f: Fault) -> Event {
@@ -57,6 +59,36 @@ fn fault(f: Fault) -> Event {
 
 fn act(a: Action) -> Event {
     Event::Action(a)
+}
+
+/// dc1 loses power at 10h; its members are marked stopped from dc2 at 10h40m
+/// (Stop-DAG -ConfigurationOnly) and Restore-DAG runs in dc2 at 10h50m.
+fn dc1_dark_switchover() -> Vec<(&'static str, Event)> {
+    let mut ev = vec![(
+        "10h",
+        fault(Fault::SitePower {
+            site: DC1,
+            on: false,
+        }),
+    )];
+    ev.extend(switchover_to_dc2("10h40m", "10h50m"));
+    ev
+}
+
+/// dc1's members are marked stopped from dc2 at `stop` (Stop-DAG -ConfigurationOnly) and
+/// Restore-DAG runs in dc2 at `restore`.
+fn switchover_to_dc2(stop: &'static str, restore: &'static str) -> [(&'static str, Event); 2] {
+    [
+        (
+            stop,
+            act(Action::StopDag {
+                servers: vec![MBX1, MBX2],
+                from_site: DC2,
+                configuration_only: true,
+            }),
+        ),
+        (restore, act(Action::RestoreDag { site: DC2 })),
+    ]
 }
 
 #[test]
@@ -286,29 +318,9 @@ fn without_dac_the_returning_primary_splits_the_brain() {
 fn dial_tone_restores_send_receive_long_before_history() {
     // db0 is corrupted on all its copies (no lagged copy): dial tone on the same server,
     // restore into a recovery database, swap, merge (2013 procedure, seed 000).
-    let ev = vec![
-        ("1d1h", fault(Fault::Corruption { db: DatabaseId(0) })),
-        (
-            "1d1h20m",
-            act(Action::CreateDialTone {
-                home: HomeId(0),
-                server: MBX1,
-            }),
-        ),
-        (
-            "1d1h25m",
-            act(Action::MoveMailboxes {
-                home: HomeId(0),
-                to: DbRef::DialTone,
-            }),
-        ),
-        (
-            "1d1h30m",
-            act(Action::Mount {
-                home: HomeId(0),
-                db: DbRef::DialTone,
-            }),
-        ),
+    let mut ev = vec![("1d1h", fault(Fault::Corruption { db: DatabaseId(0) }))];
+    ev.extend(dial_tone_for_db0(MBX1, "1d1h30m"));
+    ev.extend([
         (
             "1d1h35m",
             act(Action::RestoreBackup {
@@ -324,7 +336,7 @@ fn dial_tone_restores_send_receive_long_before_history() {
                 mailboxes_per_hour: None,
             }),
         ),
-    ];
+    ]);
     let w = run(spec(true, "5m"), "3d", ev);
     let sr = outage_user_minutes(&w);
     let hist = history_user_minutes(&w);
@@ -350,50 +362,8 @@ fn dial_tone_restores_send_receive_long_before_history() {
 fn clients_without_autodiscover_wait_for_the_helpdesk() {
     // Dial tone on an alternate server (mbx3): Autodiscover clients follow at their next
     // retry; the 100 Outlook users without it need a profile change each (30 an hour).
-    let base = vec![
-        (
-            "1d1h",
-            fault(Fault::DiskLost {
-                db: DatabaseId(0),
-                copy: 0,
-            }),
-        ),
-        (
-            "1d1h",
-            fault(Fault::DiskLost {
-                db: DatabaseId(0),
-                copy: 1,
-            }),
-        ),
-        (
-            "1d1h",
-            fault(Fault::DiskLost {
-                db: DatabaseId(0),
-                copy: 2,
-            }),
-        ),
-        (
-            "1d1h20m",
-            act(Action::CreateDialTone {
-                home: HomeId(0),
-                server: MBX3,
-            }),
-        ),
-        (
-            "1d1h25m",
-            act(Action::MoveMailboxes {
-                home: HomeId(0),
-                to: DbRef::DialTone,
-            }),
-        ),
-        (
-            "1d1h30m",
-            act(Action::Mount {
-                home: HomeId(0),
-                db: DbRef::DialTone,
-            }),
-        ),
-    ];
+    let mut base = lose_db0_everywhere("1d1h");
+    base.extend(dial_tone_for_db0(MBX3, "1d1h30m"));
     let mut with_helpdesk = base.clone();
     with_helpdesk.push((
         "1d1h30m",
@@ -425,7 +395,7 @@ fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
     for hold in ["2d", "0s"] {
         let mut s = spec(true, "5m");
         s.transport.safety_net_hold = d(hold);
-        let ev = vec![
+        let mut ev = vec![
             (
                 "9h",
                 fault(Fault::Link {
@@ -447,15 +417,9 @@ fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
                     up: true,
                 }),
             ),
-            (
-                "10h40m",
-                act(Action::StopDag {
-                    servers: vec![MBX1, MBX2],
-                    from_site: DC2,
-                    configuration_only: true,
-                }),
-            ),
-            ("10h50m", act(Action::RestoreDag { site: DC2 })),
+        ];
+        ev.extend(switchover_to_dc2("10h40m", "10h50m"));
+        ev.extend([
             (
                 "10h50m",
                 act(Action::ChangeDns {
@@ -471,7 +435,7 @@ fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
                     skip_checks: true,
                 }),
             ),
-        ];
+        ]);
         let w = run(s, "1d", ev);
         let f = w.fates();
         assert!(f.conserved(), "{f:?}");
@@ -587,28 +551,7 @@ fn active_active_edge_keeps_mail_flowing_without_an_mx_change() {
     let switchover = |active_active: bool| {
         let mut s = spec(true, "5m");
         s.mail.edge_active_active = active_active;
-        run(
-            s,
-            "1d",
-            vec![
-                (
-                    "10h",
-                    fault(Fault::SitePower {
-                        site: DC1,
-                        on: false,
-                    }),
-                ),
-                (
-                    "10h40m",
-                    act(Action::StopDag {
-                        servers: vec![MBX1, MBX2],
-                        from_site: DC2,
-                        configuration_only: true,
-                    }),
-                ),
-                ("10h50m", act(Action::RestoreDag { site: DC2 })),
-            ],
-        )
+        run(s, "1d", dc1_dark_switchover())
     };
     let passive = switchover(false).fates();
     let active = switchover(true).fates();
@@ -660,23 +603,15 @@ fn dac_mode_does_not_save_an_activation_without_terminating_the_primary() {
     // command against the servers will create the potential for split-brain syndrome."
     // dc2's copies are too far behind to mount automatically, so the administrator moves
     // the databases with skip checks, as the procedure allows.
-    let ev = vec![
-        (
-            "1h",
-            fault(Fault::Link {
-                link: LinkId(0),
-                up: false,
-            }),
-        ),
-        (
-            "2h",
-            act(Action::StopDag {
-                servers: vec![MBX1, MBX2],
-                from_site: DC2,
-                configuration_only: true,
-            }),
-        ),
-        ("2h", act(Action::RestoreDag { site: DC2 })),
+    let mut ev = vec![(
+        "1h",
+        fault(Fault::Link {
+            link: LinkId(0),
+            up: false,
+        }),
+    )];
+    ev.extend(switchover_to_dc2("2h", "2h"));
+    ev.extend([
         (
             "2h5m",
             act(Action::MoveActive {
@@ -693,7 +628,7 @@ fn dac_mode_does_not_save_an_activation_without_terminating_the_primary() {
                 skip_checks: true,
             }),
         ),
-    ];
+    ]);
     let w = run(spec(true, "5m"), "6h", ev.clone());
     assert!(
         w.tallies.split_brain_messages > 0,
@@ -754,6 +689,34 @@ fn the_without_service_curve_integrates_to_the_cohort_totals() {
     );
 }
 
+/// Dial tone for db0's users on `server`: created at 1d1h20m, their mailboxes moved to it
+/// at 1d1h25m, mounted at `mount`.
+fn dial_tone_for_db0(server: ServerId, mount: &'static str) -> [(&'static str, Event); 3] {
+    [
+        (
+            "1d1h20m",
+            act(Action::CreateDialTone {
+                home: HomeId(0),
+                server,
+            }),
+        ),
+        (
+            "1d1h25m",
+            act(Action::MoveMailboxes {
+                home: HomeId(0),
+                to: DbRef::DialTone,
+            }),
+        ),
+        (
+            mount,
+            act(Action::Mount {
+                home: HomeId(0),
+                db: DbRef::DialTone,
+            }),
+        ),
+    ]
+}
+
 fn lose_db0_everywhere(at: &'static str) -> Vec<(&'static str, Event)> {
     (0..3)
         .map(|copy| {
@@ -809,28 +772,8 @@ fn restore_only_makes_users_wait_for_the_restore() {
 #[test]
 fn dial_tone_on_an_alternate_server_then_back() {
     let mut ev = lose_db0_everywhere("1d1h");
+    ev.extend(dial_tone_for_db0(MBX3, "1d1h26m"));
     ev.extend([
-        (
-            "1d1h20m",
-            act(Action::CreateDialTone {
-                home: HomeId(0),
-                server: MBX3,
-            }),
-        ),
-        (
-            "1d1h25m",
-            act(Action::MoveMailboxes {
-                home: HomeId(0),
-                to: DbRef::DialTone,
-            }),
-        ),
-        (
-            "1d1h26m",
-            act(Action::Mount {
-                home: HomeId(0),
-                db: DbRef::DialTone,
-            }),
-        ),
         (
             "1d1h26m",
             act(Action::ReconfigureProfiles {
@@ -890,35 +833,15 @@ fn dial_tone_on_an_alternate_server_then_back() {
 fn a_returning_site_does_not_interrupt_the_surviving_one() {
     // When dc1 comes back and joins dc2's partition, partition labels renumber; the
     // databases served in dc2 must not blink until the next heartbeat.
-    let w = run(
-        spec(true, "5m"),
-        "1d",
-        vec![
-            (
-                "10h",
-                fault(Fault::SitePower {
-                    site: DC1,
-                    on: false,
-                }),
-            ),
-            (
-                "10h40m",
-                act(Action::StopDag {
-                    servers: vec![MBX1, MBX2],
-                    from_site: DC2,
-                    configuration_only: true,
-                }),
-            ),
-            ("10h50m", act(Action::RestoreDag { site: DC2 })),
-            (
-                "20h",
-                fault(Fault::SitePower {
-                    site: DC1,
-                    on: true,
-                }),
-            ),
-        ],
-    );
+    let mut ev = dc1_dark_switchover();
+    ev.push((
+        "20h",
+        fault(Fault::SitePower {
+            site: DC1,
+            on: true,
+        }),
+    ));
+    let w = run(spec(true, "5m"), "1d", ev);
     let (down, back) = w.outages[0];
     assert_eq!(down, Some(t("10h")));
     assert!(

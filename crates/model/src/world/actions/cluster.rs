@@ -1,24 +1,22 @@
 //! The DAG and cluster cmdlets: Stop-, Restore- and Start-DatabaseAvailabilityGroup, the
 //! witness, forced quorum, eviction, forced cleanup and the cluster service.
 
-use dialtone_engine::{Ctx, SimTime, TraceSink};
+use dialtone_engine::SimTime;
 
-use super::ActionError;
+use super::{ActionError, FollowUp, Outcome};
 use crate::ids::{ServerId, SiteId};
 use crate::quorum::Presence;
-use crate::world::{Event, World};
+use crate::world::World;
 
 impl World {
     /// Stop-DatabaseAvailabilityGroup for `servers`, run from `from_site`; with
     /// `configuration_only` it writes to AD only and touches no server.
-    pub(super) fn stop_dag<E: From<Event>, S: TraceSink>(
+    pub(super) fn stop_dag(
         &mut self,
         servers: &[ServerId],
         from_site: SiteId,
         configuration_only: bool,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    ) -> Outcome {
         if !self.config.dag.dac_mode {
             return Err(ActionError::NeedsDacMode("Stop-DatabaseAvailabilityGroup"));
         }
@@ -35,14 +33,13 @@ impl World {
                 }
             }
         }
-        self.schedule_heartbeat(now, ctx);
-        Ok(())
+        Ok(FollowUp::Heartbeat)
     }
 
     /// Restore-DatabaseAvailabilityGroup for the members in `site`: evicts the members
     /// outside it (once they are marked stopped) and moves to the alternate witness when
     /// the survivors need one, provided the shrunk cluster has quorum.
-    pub(super) fn restore_dag(&mut self, site: SiteId, now: SimTime) -> Result<(), ActionError> {
+    pub(super) fn restore_dag(&mut self, site: SiteId, now: SimTime) -> Outcome {
         if !self.config.dag.dac_mode {
             return Err(ActionError::NeedsDacMode(
                 "Restore-DatabaseAvailabilityGroup",
@@ -111,17 +108,11 @@ impl World {
         }
         self.dac.restore(&inside, now);
         self.evaluate_quorum();
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// Start-DatabaseAvailabilityGroup for `servers`, run from `from_site`.
-    pub(super) fn start_dag<E: From<Event>, S: TraceSink>(
-        &mut self,
-        servers: &[ServerId],
-        from_site: SiteId,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    pub(super) fn start_dag(&mut self, servers: &[ServerId], from_site: SiteId) -> Outcome {
         if !self.config.dag.dac_mode {
             return Err(ActionError::NeedsDacMode("Start-DatabaseAvailabilityGroup"));
         }
@@ -139,28 +130,21 @@ impl World {
             self.cluster.add_back(m);
             self.servers[s.index()].services.cluster = true;
         }
-        self.schedule_heartbeat(now, ctx);
-        Ok(())
+        Ok(FollowUp::Heartbeat)
     }
 
     /// Set-DatabaseAvailabilityGroup -WitnessServer.
-    pub(super) fn set_witness<E: From<Event>, S: TraceSink>(
-        &mut self,
-        server: ServerId,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    pub(super) fn set_witness(&mut self, server: ServerId) -> Outcome {
         if self.member[server.index()].is_some() {
             return Err(ActionError::WitnessIsMember);
         }
         self.witness = Some(server);
         self.cluster.set_witness_configured(true);
-        self.schedule_heartbeat(now, ctx);
-        Ok(())
+        Ok(FollowUp::Heartbeat)
     }
 
     /// `net start clussvc /forcequorum` on a member.
-    pub(super) fn force_quorum(&mut self, server: ServerId) -> Result<(), ActionError> {
+    pub(super) fn force_quorum(&mut self, server: ServerId) -> Outcome {
         let m = self.member_of(server)?;
         if !self.cluster.is_member(m) {
             return Err(ActionError::Evicted(server.0));
@@ -179,11 +163,11 @@ impl World {
         );
         // Quorum and rogue partitions are always derived together.
         self.evaluate_quorum();
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// Evicts a node from the cluster (Failover Cluster Manager).
-    pub(super) fn evict_node(&mut self, server: ServerId) -> Result<(), ActionError> {
+    pub(super) fn evict_node(&mut self, server: ServerId) -> Outcome {
         let m = self.member_of(server)?;
         if self.quorum().is_none() {
             return Err(ActionError::NoQuorum);
@@ -194,11 +178,11 @@ impl World {
             self.cluster.cleanup(m);
         }
         self.evaluate_quorum();
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// `cluster node /forcecleanup` on a member.
-    pub(super) fn force_cleanup(&mut self, server: ServerId) -> Result<(), ActionError> {
+    pub(super) fn force_cleanup(&mut self, server: ServerId) -> Outcome {
         let m = self.member_of(server)?;
         if !self.server_up(server) {
             return Err(ActionError::Unreachable(server.0));
@@ -206,21 +190,14 @@ impl World {
         self.cluster.cleanup(m);
         self.servers[server.index()].services.cluster = false;
         self.evaluate_quorum();
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// `net stop clussvc` (`running = false`) or `net start clussvc`.
-    pub(super) fn cluster_service<E: From<Event>, S: TraceSink>(
-        &mut self,
-        server: ServerId,
-        running: bool,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    pub(super) fn cluster_service(&mut self, server: ServerId, running: bool) -> Outcome {
         self.member_of(server)?;
         self.servers[server.index()].services.cluster = running;
-        self.schedule_heartbeat(now, ctx);
-        Ok(())
+        Ok(FollowUp::Heartbeat)
     }
 
     /// Sites reachable from `from` (where an AD write made there replicates).

@@ -3,14 +3,14 @@
 
 use dialtone_engine::SimTime;
 
-use super::{ActionError, DbRef};
+use super::{ActionError, DbRef, FollowUp, Outcome};
 use crate::database::{CopyHealth, DbState};
 use crate::ids::{DatabaseId, HomeId, ServerId};
 use crate::world::World;
 
 impl World {
     /// Mount-Database.
-    pub(super) fn mount(&mut self, home: HomeId, db: DbRef) -> Result<(), ActionError> {
+    pub(super) fn mount(&mut self, home: HomeId, db: DbRef) -> Outcome {
         let d = self.db_ref(home, db)?;
         let dbx = &self.dbs[d];
         let s = dbx.copies[dbx.active].config.server;
@@ -30,16 +30,16 @@ impl World {
             ));
         }
         self.dbs[d].state = DbState::Mounted;
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// Dismount-Database.
-    pub(super) fn dismount(&mut self, home: HomeId, db: DbRef) -> Result<(), ActionError> {
+    pub(super) fn dismount(&mut self, home: HomeId, db: DbRef) -> Outcome {
         let d = self.db_ref(home, db)?;
         if self.dbs[d].state == DbState::Mounted {
             self.dbs[d].state = DbState::Dismounted;
         }
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// Move-ActiveMailboxDatabase of group `home`'s original database to the copy on
@@ -50,9 +50,8 @@ impl World {
         to: ServerId,
         skip_checks: bool,
         now: SimTime,
-    ) -> Result<(), ActionError> {
-        let d = self.db_ref(home, DbRef::Original)?;
-        let copy = self.dbs[d].copy_on(to).ok_or(ActionError::NoCopy(to.0))?;
+    ) -> Outcome {
+        let (d, copy) = self.copy_of(home, to)?;
         if !self.may_mount_on(to) {
             return Err(ActionError::CannotMount(
                 "target has no quorum or DAC consensus",
@@ -84,11 +83,11 @@ impl World {
             self.transport
                 .lossy_mount(now, DatabaseId::from(home.index()), lost);
         }
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// Set-MailboxServer -DatabaseCopyAutoActivationPolicy Blocked / Unrestricted.
-    pub(super) fn block_activation(&mut self, server: ServerId, blocked: bool) {
+    pub(super) fn block_activation(&mut self, server: ServerId, blocked: bool) -> Outcome {
         for db in &mut self.dbs {
             for c in &mut db.copies {
                 if c.config.server == server {
@@ -96,21 +95,14 @@ impl World {
                 }
             }
         }
+        Ok(FollowUp::Nothing)
     }
 
     /// Update-MailboxDatabaseCopy (reseed) of group `home`'s copy on `server`.
-    pub(super) fn reseed(
-        &mut self,
-        home: HomeId,
-        server: ServerId,
-        now: SimTime,
-    ) -> Result<(), ActionError> {
-        let d = self.db_ref(home, DbRef::Original)?;
-        let copy = self.dbs[d]
-            .copy_on(server)
-            .ok_or(ActionError::NoCopy(server.0))?;
+    pub(super) fn reseed(&mut self, home: HomeId, server: ServerId, now: SimTime) -> Outcome {
+        let (d, copy) = self.copy_of(home, server)?;
         if copy == self.dbs[d].active || self.dbs[d].copies[copy].health == CopyHealth::Healthy {
-            return Ok(()); // nothing to reseed: it resynchronises by itself
+            return Ok(FollowUp::Nothing); // nothing to reseed: it resynchronises by itself
         }
         let active = self.dbs[d].copies[self.dbs[d].active].config.server;
         if self.dbs[d].state != DbState::Mounted || !self.servers_reach(active, server) {
@@ -118,22 +110,24 @@ impl World {
         }
         let rate = self.config.timing.seed_mb_per_s;
         self.dbs[d].reseed(copy, now, rate);
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// Remove-MailboxDatabaseCopy: lets logs truncate; the copy needs a reseed later.
-    pub(super) fn remove_copy(
-        &mut self,
-        home: HomeId,
-        server: ServerId,
-    ) -> Result<(), ActionError> {
+    pub(super) fn remove_copy(&mut self, home: HomeId, server: ServerId) -> Outcome {
+        let (d, copy) = self.copy_of(home, server)?;
+        if copy != self.dbs[d].active {
+            self.dbs[d].copies[copy].health = CopyHealth::FailedAndSuspended;
+        }
+        Ok(FollowUp::Nothing)
+    }
+
+    /// Group `home`'s original database and the index of its copy on `server`.
+    fn copy_of(&self, home: HomeId, server: ServerId) -> Result<(usize, usize), ActionError> {
         let d = self.db_ref(home, DbRef::Original)?;
         let copy = self.dbs[d]
             .copy_on(server)
             .ok_or(ActionError::NoCopy(server.0))?;
-        if copy != self.dbs[d].active {
-            self.dbs[d].copies[copy].health = CopyHealth::FailedAndSuspended;
-        }
-        Ok(())
+        Ok((d, copy))
     }
 }

@@ -360,33 +360,47 @@ pub enum ActionError {
     CannotReseed,
 }
 
+/// What an accepted action leaves for the world to schedule once it has taken effect.
+#[derive(Debug)]
+enum FollowUp {
+    /// Nothing.
+    Nothing,
+    /// The cluster notices the change at its next heartbeat.
+    Heartbeat,
+    /// A follow-up event at a time (a restore or a swap outage ending).
+    At(SimTime, Event),
+    /// A follow-up event after a delay (merge progress, helpdesk work).
+    After(SimDuration, Event),
+}
+
+/// What an action's method returns: its follow-up, or why it was refused.
+type Outcome = Result<FollowUp, ActionError>;
+
 impl World {
-    /// Applies `a` at `now`: checks its preconditions and changes the world, or refuses
-    /// with the reason and changes nothing.
+    /// Applies `a` at `now`: checks its preconditions and changes the world, then
+    /// schedules its follow-up; or refuses with the reason and changes nothing.
     pub(super) fn apply_action<E: From<Event>, S: TraceSink>(
         &mut self,
         a: &Action,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) -> Result<(), ActionError> {
-        match *a {
+        let follow_up = match *a {
             Action::StopDag {
                 ref servers,
                 from_site,
                 configuration_only,
-            } => self.stop_dag(servers, from_site, configuration_only, now, ctx),
+            } => self.stop_dag(servers, from_site, configuration_only),
             Action::RestoreDag { site } => self.restore_dag(site, now),
             Action::StartDag {
                 ref servers,
                 from_site,
-            } => self.start_dag(servers, from_site, now, ctx),
-            Action::SetWitness { server } => self.set_witness(server, now, ctx),
+            } => self.start_dag(servers, from_site),
+            Action::SetWitness { server } => self.set_witness(server),
             Action::ForceQuorum { server } => self.force_quorum(server),
             Action::EvictNode { server } => self.evict_node(server),
             Action::ForceCleanup { server } => self.force_cleanup(server),
-            Action::ClusterService { server, running } => {
-                self.cluster_service(server, running, now, ctx)
-            }
+            Action::ClusterService { server, running } => self.cluster_service(server, running),
             Action::Mount { home, db } => self.mount(home, db),
             Action::Dismount { home, db } => self.dismount(home, db),
             Action::MoveActive {
@@ -394,41 +408,44 @@ impl World {
                 to,
                 skip_checks,
             } => self.move_active(home, to, skip_checks, now),
-            Action::BlockActivation { server, blocked } => {
-                self.block_activation(server, blocked);
-                Ok(())
-            }
+            Action::BlockActivation { server, blocked } => self.block_activation(server, blocked),
             Action::Reseed { home, server } => self.reseed(home, server, now),
             Action::RemoveCopy { home, server } => self.remove_copy(home, server),
             Action::CreateDialTone { home, server } => self.create_dial_tone(home, server),
             Action::MoveMailboxes { home, to } => self.move_mailboxes(home, to),
-            Action::RestoreBackup { home, server } => self.restore_backup(home, server, now, ctx),
-            Action::RestoreInPlace { home } => self.restore_in_place(home, now, ctx),
-            Action::Swap { home } => self.swap(home, now, ctx),
+            Action::RestoreBackup { home, server } => self.restore_backup(home, server, now),
+            Action::RestoreInPlace { home } => self.restore_in_place(home, now),
+            Action::Swap { home } => self.swap(home, now),
             Action::Merge {
                 home,
                 mailboxes_per_hour,
-            } => self.merge(home, mailboxes_per_hour, ctx),
-            Action::ReconfigureProfiles { home, server } => {
-                self.reconfigure_profiles(home, server, ctx)
-            }
+            } => self.merge(home, mailboxes_per_hour),
+            Action::ReconfigureProfiles { home, server } => self.reconfigure_profiles(home, server),
             Action::ChangeDns { record, site } => {
                 self.change_dns(record, site, now, ctx);
-                Ok(())
+                Ok(FollowUp::Nothing)
             }
             Action::PowerServer { server, on } => {
-                self.power_server(server, on, now, ctx);
-                Ok(())
+                self.power_server(server, on, now);
+                Ok(FollowUp::Heartbeat)
             }
             Action::PowerSite { site, on } => {
-                self.power_site(site, on, now, ctx);
-                Ok(())
+                self.power_site(site, on, now);
+                Ok(FollowUp::Heartbeat)
             }
-            Action::RebuildServer { server } => {
-                self.rebuild_server(server, now, ctx);
-                Ok(())
+            Action::RebuildServer { server } => self.rebuild_server(server),
+        }?;
+        match follow_up {
+            FollowUp::Nothing => {}
+            FollowUp::Heartbeat => self.schedule_heartbeat(now, ctx),
+            FollowUp::At(t, ev) => {
+                let _ = ctx.schedule(t, ev.into());
+            }
+            FollowUp::After(d, ev) => {
+                let _ = ctx.schedule_in(d, ev.into());
             }
         }
+        Ok(())
     }
 
     /// The group `home`, or why not.

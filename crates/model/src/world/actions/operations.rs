@@ -3,7 +3,7 @@
 
 use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 
-use super::ActionError;
+use super::{FollowUp, Outcome};
 use crate::database::CopyHealth;
 use crate::dns::RecordKind;
 use crate::ids::{BucketId, HomeId, ServerId, SiteId};
@@ -12,19 +12,17 @@ use crate::world::{Event, World};
 impl World {
     /// The helpdesk reconfigures the Outlook profiles (without Autodiscover) of group
     /// `home` to name `server`, after the work already asked for.
-    pub(super) fn reconfigure_profiles<E: From<Event>, S: TraceSink>(
-        &mut self,
-        home: HomeId,
-        server: ServerId,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    pub(super) fn reconfigure_profiles(&mut self, home: HomeId, server: ServerId) -> Outcome {
         self.home(home)?;
         self.helpdesk.push((home, server));
-        if !self.helpdesk_running {
-            self.helpdesk_running = true;
-            let _ = ctx.schedule_in(SimDuration::from_millis(60_000), Event::HelpdeskTick.into());
+        if self.helpdesk_running {
+            return Ok(FollowUp::Nothing);
         }
-        Ok(())
+        self.helpdesk_running = true;
+        Ok(FollowUp::After(
+            SimDuration::from_millis(60_000),
+            Event::HelpdeskTick,
+        ))
     }
 
     /// Changes a DNS record to point at `site`; while the DNS server is down the change
@@ -62,30 +60,18 @@ impl World {
         }
     }
 
-    /// Powers a server off or on: its transport queues are lost when it goes off.
-    pub(in crate::world) fn power_server<E: From<Event>, S: TraceSink>(
-        &mut self,
-        server: ServerId,
-        on: bool,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) {
+    /// Powers a server off or on: its transport queues are lost when it goes off. The
+    /// cluster notices at the next heartbeat (the caller's to schedule).
+    pub(in crate::world) fn power_server(&mut self, server: ServerId, on: bool, now: SimTime) {
         self.servers[server.index()].powered = on;
         if !on {
             self.transport.server_lost(now, server);
         }
-        self.schedule_heartbeat(now, ctx);
     }
 
     /// Powers a whole site off or on: the transport queues of its servers are lost when
-    /// it goes off.
-    pub(in crate::world) fn power_site<E: From<Event>, S: TraceSink>(
-        &mut self,
-        site: SiteId,
-        on: bool,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) {
+    /// it goes off. The cluster notices at the next heartbeat (the caller's to schedule).
+    pub(in crate::world) fn power_site(&mut self, site: SiteId, on: bool, now: SimTime) {
         self.net.set_site_up(site, on);
         if !on {
             for i in 0..self.servers.len() {
@@ -94,17 +80,11 @@ impl World {
                 }
             }
         }
-        self.schedule_heartbeat(now, ctx);
     }
 
     /// Rebuilds a lost server under the same name: it comes up with empty disks, so its
     /// passive copies need reseeding.
-    pub(super) fn rebuild_server<E: From<Event>, S: TraceSink>(
-        &mut self,
-        server: ServerId,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) {
+    pub(super) fn rebuild_server(&mut self, server: ServerId) -> Outcome {
         self.servers[server.index()].powered = true;
         for db in &mut self.dbs {
             let active = db.active;
@@ -114,6 +94,6 @@ impl World {
                 }
             }
         }
-        self.schedule_heartbeat(now, ctx);
+        Ok(FollowUp::Heartbeat)
     }
 }

@@ -4,7 +4,7 @@
 
 use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 
-use super::{ActionError, DbRef};
+use super::{ActionError, DbRef, FollowUp, Outcome};
 use crate::database::{CopyConfig, Database, DbKind, DbParams, DbState, check_schema};
 use crate::ids::{DatabaseId, HomeId, ServerId};
 use crate::world::{Event, World};
@@ -15,11 +15,7 @@ const MERGE_TICK: SimDuration = SimDuration::from_millis(300_000);
 impl World {
     /// New-MailboxDatabase: an empty dial tone database for group `home` on `server`
     /// (dismounted until mounted).
-    pub(super) fn create_dial_tone(
-        &mut self,
-        home: HomeId,
-        server: ServerId,
-    ) -> Result<(), ActionError> {
+    pub(super) fn create_dial_tone(&mut self, home: HomeId, server: ServerId) -> Outcome {
         let orig = self.db_ref(home, DbRef::Original)?;
         check_schema(
             self.dbs[orig].params.schema_version,
@@ -34,11 +30,11 @@ impl World {
             self.dial_tone.resize(home.index() + 1, None);
         }
         self.dial_tone[home.index()] = Some(id);
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// Set-Mailbox -Database for every mailbox of group `home` (configuration only).
-    pub(super) fn move_mailboxes(&mut self, home: HomeId, to: DbRef) -> Result<(), ActionError> {
+    pub(super) fn move_mailboxes(&mut self, home: HomeId, to: DbRef) -> Outcome {
         let d = self.db_ref(home, to)?;
         let h = home.index();
         let orig = self.homes[h].original.index();
@@ -74,18 +70,17 @@ impl World {
                 }
             }
         }
-        Ok(())
+        Ok(FollowUp::Nothing)
     }
 
     /// Restores group `home`'s last backup into a recovery database on `server` and rolls
     /// forward the surviving logs; the database mounts when the restore finishes.
-    pub(super) fn restore_backup<E: From<Event>, S: TraceSink>(
+    pub(super) fn restore_backup(
         &mut self,
         home: HomeId,
         server: ServerId,
         now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    ) -> Outcome {
         let orig = self.db_ref(home, DbRef::Original)?;
         self.check_restore_target(server)?;
         check_schema(
@@ -102,19 +97,13 @@ impl World {
         self.restored[id] = true;
         self.homes[home.index()].recovery = Some(DatabaseId::from(id));
         self.homes[home.index()].recovery_holds_dial_tone = false;
-        self.restore_running(home, id, lost, now, ctx);
-        Ok(())
+        Ok(self.restore_running(home, id, lost, now))
     }
 
     /// Restores group `home`'s original database in place from its last backup (on its own
     /// server) and rolls forward the surviving logs; it is ready to mount when the restore
     /// finishes.
-    pub(super) fn restore_in_place<E: From<Event>, S: TraceSink>(
-        &mut self,
-        home: HomeId,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    pub(super) fn restore_in_place(&mut self, home: HomeId, now: SimTime) -> Outcome {
         let orig = self.db_ref(home, DbRef::Original)?;
         let server = self.dbs[orig].copies[self.dbs[orig].active].config.server;
         self.check_restore_target(server)?;
@@ -125,18 +114,12 @@ impl World {
         self.restored[orig] = true;
         self.restoring_in_place.resize(self.homes.len(), false);
         self.restoring_in_place[home.index()] = true;
-        self.restore_running(home, orig, lost, now, ctx);
-        Ok(())
+        Ok(self.restore_running(home, orig, lost, now))
     }
 
     /// Swaps the restored database with the dial tone database (both dismounted for the
     /// swap outage).
-    pub(super) fn swap<E: From<Event>, S: TraceSink>(
-        &mut self,
-        home: HomeId,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    pub(super) fn swap(&mut self, home: HomeId, now: SimTime) -> Outcome {
         let h = home.index();
         let cur = self.home(home)?.current.index();
         let Some(rdb) = self.homes[h].recovery.map(|d| d.index()) else {
@@ -161,18 +144,12 @@ impl World {
         self.homes[h].history_ready = self.homes[h].users;
         self.homes[h].swapping = true;
         let done = now.saturating_add(self.config.timing.swap_outage);
-        let _ = ctx.schedule(done, Event::SwapDone(home).into());
-        Ok(())
+        Ok(FollowUp::At(done, Event::SwapDone(home)))
     }
 
     /// New-MailboxRestoreRequest for every mailbox of group `home`, at
     /// `mailboxes_per_hour` (default: the world's merge throughput).
-    pub(super) fn merge<E: From<Event>, S: TraceSink>(
-        &mut self,
-        home: HomeId,
-        mailboxes_per_hour: Option<u64>,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> Result<(), ActionError> {
+    pub(super) fn merge(&mut self, home: HomeId, mailboxes_per_hour: Option<u64>) -> Outcome {
         let h = home.index();
         let Some(rdb) = self.home(home)?.recovery else {
             return Err(ActionError::MergeNotReady);
@@ -185,8 +162,7 @@ impl World {
         self.merge_rate.resize(self.homes.len(), 0);
         self.merge_rate[h] =
             mailboxes_per_hour.unwrap_or(self.config.timing.merge_mailboxes_per_hour);
-        let _ = ctx.schedule_in(MERGE_TICK, Event::MergeTick(home).into());
-        Ok(())
+        Ok(FollowUp::After(MERGE_TICK, Event::MergeTick(home)))
     }
 
     /// A merge of group `h` progresses by one tick.
@@ -313,15 +289,14 @@ impl World {
     }
 
     /// A restore into database `target` has started: the messages it cannot recover go
-    /// through Safety Net, and it finishes after size / restore rate.
-    fn restore_running<E: From<Event>, S: TraceSink>(
+    /// through Safety Net, and it finishes after size / restore rate (the follow-up).
+    fn restore_running(
         &mut self,
         home: HomeId,
         target: usize,
         lost: u64,
         now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) {
+    ) -> FollowUp {
         if lost > 0 {
             self.transport
                 .lossy_mount(now, DatabaseId::from(home.index()), lost);
@@ -331,7 +306,7 @@ impl World {
             .size_mb
             .div_ceil(self.config.timing.restore_mb_per_s.max(1));
         let done = now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
-        let _ = ctx.schedule(done, Event::RestoreDone(DatabaseId::from(target)).into());
+        FollowUp::At(done, Event::RestoreDone(DatabaseId::from(target)))
     }
 
     /// Whether database `d` holds its mailboxes' pre-failure items.
