@@ -33,7 +33,7 @@ impl World {
 
     /// Rules `clients.*`, `dns.*`, `server.capacity`: how many users of bucket `b` may be
     /// connected now, and when something bucket-specific could change that.
-    pub(super) fn bucket_allowed(&self, b: BucketId, now: SimTime) -> (u64, Option<SimTime>) {
+    fn bucket_allowed(&self, b: BucketId, now: SimTime) -> (u64, Option<SimTime>) {
         let bk = &self.buckets[b.index()];
         let cohort = self.cohorts[bk.cohort.index()];
         let h = cohort.home;
@@ -94,7 +94,7 @@ impl World {
         (allowed, None)
     }
 
-    pub(super) fn evaluate_bucket<E: From<Event>, S: TraceSink>(
+    fn evaluate_bucket<E: From<Event>, S: TraceSink>(
         &mut self,
         b: BucketId,
         now: SimTime,
@@ -138,7 +138,7 @@ impl World {
         }
     }
 
-    pub(super) fn set_connected(&mut self, b: BucketId, connected: u64, now: SimTime) {
+    fn set_connected(&mut self, b: BucketId, connected: u64, now: SimTime) {
         let bk = &mut self.buckets[b.index()];
         let c = bk.cohort;
         self.cohort_connected[c.index()] =
@@ -149,7 +149,7 @@ impl World {
 
     /// Re-derives cohort `c`'s tallies (service, history, offline reading) from its
     /// connected users and its group's history.
-    pub(super) fn update_cohort(&mut self, c: CohortId, now: SimTime) {
+    fn update_cohort(&mut self, c: CohortId, now: SimTime) {
         let cohort = self.cohorts[c.index()];
         let h = cohort.home.index();
         let c = c.index();
@@ -239,7 +239,7 @@ fn split_even(total: u64, parts: u64) -> Vec<u64> {
         .collect()
 }
 
-pub(super) fn retry_of(p: &config::ClientParams, kind: ClientKind) -> SimDuration {
+fn retry_of(p: &config::ClientParams, kind: ClientKind) -> SimDuration {
     match kind {
         ClientKind::Outlook { .. } => p.outlook_retry,
         ClientKind::Web => p.web_retry,

@@ -10,6 +10,13 @@
 //! quorum (at heartbeat time), where each database is served, whether a rogue cluster
 //! serves a second copy (split brain), and which client buckets can send and receive. Mail
 //! moves in batches every tick. All state is arrays of counts indexed by typed ids.
+//!
+//! This file holds [`World`] (its state, construction, read accessors, `refresh` and the
+//! event dispatch). The rest, one concern a file: `events` (events, faults), `quorum`
+//! (cluster, quorum, DAC, heartbeat), `replication` (replication, serving, failover),
+//! `clients` (buckets, cohorts, helpdesk), `mail` (mail ticks, transport's view),
+//! `homes` (mailbox groups), `tallies` (what metrics read), `actions` (administrator
+//! actions, one method each), `config` (the input).
 
 mod actions;
 mod clients;

@@ -1,6 +1,7 @@
 //! The cluster seen from the world: which partition has quorum, rogue partitions of
 //! members with a stale configuration, DAC's view as members boot and AD replicates, and
-//! whether a member may mount (rules `quorum.*`, `dac.*`, `world.quorum_loss`).
+//! whether a member may mount; the heartbeat that re-evaluates quorum (rules `quorum.*`,
+//! `dac.*`, `world.heartbeat`, `world.quorum_loss`).
 
 use dialtone_engine::{Ctx, SimTime, TraceSink};
 
@@ -91,7 +92,7 @@ impl World {
     }
 
     /// Labels of rogue partitions now (never the quorum partition's).
-    pub(super) fn rogue(&self) -> Vec<u32> {
+    fn rogue(&self) -> Vec<u32> {
         let q = self.quorum();
         self.rogue_members
             .iter()

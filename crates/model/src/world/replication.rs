@@ -1,5 +1,7 @@
-//! Databases over time: replication advancing between events, and Active Manager's
-//! failover of a database whose active copy is lost (rules `am.*`, `world.failover`).
+//! Databases over time: replication advancing between events, where each database is
+//! served (by the authoritative cluster and by a rogue one) and its outages, and Active
+//! Manager's failover of a database whose active copy is lost (rules `am.*`,
+//! `world.failover`, `world.rogue_mount`).
 
 use dialtone_engine::{Ctx, SimTime, TraceSink};
 
@@ -88,14 +90,14 @@ impl World {
         }
     }
 
-    pub(super) fn db_name(&self, d: usize) -> &str {
+    fn db_name(&self, d: usize) -> &str {
         self.config
             .databases
             .get(d)
             .map_or("runtime-db", |s| s.name.as_str())
     }
 
-    pub(super) fn home_of(&self, d: usize) -> Option<HomeId> {
+    fn home_of(&self, d: usize) -> Option<HomeId> {
         self.homes
             .iter()
             .position(|h| h.current.index() == d)

@@ -1,6 +1,6 @@
 //! Recovery actions: dial tone databases, moving mailboxes, restores from backup (into a
 //! recovery database or in place), the swap and the merge, with the follow-ups the world
-//! times itself (restore completion, merge progress).
+//! times itself (scheduled backups, restore completion, merge progress).
 
 use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 
