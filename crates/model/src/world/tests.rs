@@ -850,3 +850,43 @@ fn a_returning_site_does_not_interrupt_the_surviving_one() {
     );
     assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
 }
+
+#[test]
+fn actions_on_a_missing_mailbox_group_are_refused_and_change_nothing() {
+    let missing = HomeId(7);
+    let ev = vec![
+        ("2h", act(Action::Swap { home: missing })),
+        (
+            "2h",
+            act(Action::Merge {
+                home: missing,
+                mailboxes_per_hour: None,
+            }),
+        ),
+        (
+            "2h",
+            act(Action::ReconfigureProfiles {
+                home: missing,
+                server: MBX3,
+            }),
+        ),
+        (
+            "2h",
+            act(Action::Mount {
+                home: missing,
+                db: DbRef::Original,
+            }),
+        ),
+    ];
+    let refused = run(spec(true, "5m"), "1d", ev);
+    let quiet = run(spec(true, "5m"), "1d", Vec::new());
+    assert_eq!(refused.tallies().failed_actions, 4);
+    assert_eq!(refused.fates(), quiet.fates());
+    let mut t = refused.tallies().clone();
+    t.failed_actions = 0;
+    assert_eq!(&t, quiet.tallies());
+    assert_eq!(
+        ActionError::NoHome(missing.0).to_string(),
+        "no mailbox group 7"
+    );
+}
