@@ -53,13 +53,13 @@ MUTATIONS = [
     ("transport.hub_queue", M + "transport.rs",
      "} else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);\n                self.fates.bounced += q.count;",
      "} else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);"),
-    ("clients.autodiscover", M + "world/actions.rs",
+    ("clients.autodiscover", M + "world/actions/recovery.rs",
      "self.buckets[b].knows_location = false;", "self.buckets[b].knows_location = true;"),
-    ("clients.profile", M + "world/mod.rs",
+    ("clients.profile", M + "world/clients.rs",
      ".filter(|(s, _)| db.copies.iter().any(|c| c.config.server == *s))", ".filter(|_| true)"),
-    ("world.quorum_loss", M + "world/mod.rs",
-     "&& self.quorum.is_some()\n                    && self.partition_of(s) == self.quorum", ""),
-    ("world.failover", M + "world/mod.rs",
+    ("world.quorum_loss", M + "world/quorum.rs",
+     "&& self.quorum().is_some()\n                    && self.partition_of(s) == self.quorum()", ""),
+    ("world.failover", M + "world/replication.rs",
      "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
 ]
 

@@ -24,7 +24,7 @@
 
 use dialtone_engine::{SimDuration, SimTime};
 
-use crate::ids::ServerId;
+use crate::ids::{CohortId, ServerId};
 
 /// What a cohort's users run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,7 +100,7 @@ pub fn next_tick(from: SimTime, period: SimDuration, phase: SimDuration) -> SimT
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bucket {
     /// The cohort it belongs to.
-    pub cohort: u32,
+    pub cohort: CohortId,
     /// Users in it.
     pub users: u64,
     /// Refreshes DNS only at restart.
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn reprofiling_moves_users_between_servers() {
         let mut b = Bucket {
-            cohort: 0,
+            cohort: CohortId(0),
             users: 10,
             pinned: false,
             dns_phase: ms(0),

@@ -5,9 +5,9 @@ use dialtone_engine::SimDuration;
 use crate::active_manager::MountDial;
 use crate::clients::ClientKind;
 use crate::database::{CopyConfig, DbParams};
-use crate::ids::{DatabaseId, ServerId, SiteId};
+use crate::ids::{HomeId, ServerId, SiteId};
 use crate::transport::TransportParams;
-use crate::world::spec::*;
+use crate::world::config::*;
 
 fn d(s: &str) -> SimDuration {
     s.parse().unwrap_or(SimDuration::ZERO)
@@ -32,8 +32,8 @@ pub const DC2: SiteId = SiteId(1);
 
 /// Two datacenters. dc1: mbx1, mbx2, fsw1; dc2: mbx3, mbx4, fsw2. db0 on mbx1 (copies mbx2, mbx3), db1 on
 /// mbx2 (copies mbx1, mbx4). 1,000 users per database in three client kinds.
-pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
-    let server = |name: &str, site: SiteId| ServerSpec {
+pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
+    let server = |name: &str, site: SiteId| ServerConfig {
         name: name.into(),
         site,
         capacity_mailboxes: None,
@@ -54,7 +54,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
         replay_lag: SimDuration::ZERO,
     };
     let mut cohorts = Vec::new();
-    for home in [DatabaseId(0), DatabaseId(1)] {
+    for home in [HomeId(0), HomeId(1)] {
         for (kind, users) in [
             (
                 ClientKind::Outlook {
@@ -72,10 +72,10 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
             ),
             (ClientKind::Web, 200),
         ] {
-            cohorts.push(CohortSpec { home, kind, users });
+            cohorts.push(CohortConfig { home, kind, users });
         }
     }
-    WorldSpec {
+    WorldConfig {
         sites: 2,
         links: vec![(DC1, DC2)],
         servers: vec![
@@ -86,7 +86,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
             server("fsw1", DC1),
             server("fsw2", DC2),
         ],
-        dag: DagSpec {
+        dag: DagConfig {
             members: vec![MBX1, MBX2, MBX3, MBX4],
             witness: Some(FSW1),
             alternate_witness: Some(FSW2),
@@ -95,18 +95,18 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
             mount_dial: MountDial::GoodAvailability,
         },
         databases: vec![
-            DbSpec {
+            DbConfig {
                 name: "db0".into(),
                 params,
                 copies: vec![copy(MBX1, 1), copy(MBX2, 2), copy(MBX3, 3)],
             },
-            DbSpec {
+            DbConfig {
                 name: "db1".into(),
                 params,
                 copies: vec![copy(MBX2, 1), copy(MBX1, 2), copy(MBX4, 3)],
             },
         ],
-        dns: DnsSpec {
+        dns: DnsConfig {
             ttl: d(ttl),
             propagation: d("1m"),
             pinned_ppm: 50_000,
@@ -133,7 +133,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
             shadow_resubmit: d("3h"),
             safety_net_hold: d("2d"),
         },
-        mail: MailSpec {
+        mail: MailConfig {
             messages_per_user_per_day: 60.0,
             tick: d("5m"),
             office_hours: false,
@@ -154,7 +154,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldSpec {
 }
 
 /// [`two_sites`] with `users` users per database instead of 1,000 (same client mix).
-pub fn two_sites_scaled(dac: bool, ttl: &str, users: u64) -> WorldSpec {
+pub fn two_sites_scaled(dac: bool, ttl: &str, users: u64) -> WorldConfig {
     let mut s = two_sites(dac, ttl);
     for c in &mut s.cohorts {
         c.users = c.users * users / 1000;

@@ -39,3 +39,16 @@ id!(
     /// A mailbox database.
     DatabaseId
 );
+id!(
+    /// A mailbox group (the world's `Home`): the users whose mailboxes were on one
+    /// original database. Groups are numbered like their original databases.
+    HomeId
+);
+id!(
+    /// A cohort: the users of one mailbox group on one client kind.
+    CohortId
+);
+id!(
+    /// A phase bucket of a cohort's users.
+    BucketId
+);

@@ -18,4 +18,4 @@ pub mod server;
 pub mod transport;
 pub mod world;
 
-pub use ids::{DatabaseId, LinkId, ServerId, SiteId};
+pub use ids::{BucketId, CohortId, DatabaseId, HomeId, LinkId, ServerId, SiteId};

@@ -6,7 +6,7 @@ use dialtone_engine::{RngStreams, SimTime, Simulation};
 use dialtone_model::dns::RecordKind;
 use dialtone_model::fixtures::{DC1, DC2, FSW1, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites};
 use dialtone_model::world::{Action, Event, Fault, World};
-use dialtone_model::{DatabaseId, LinkId, ServerId, SiteId};
+use dialtone_model::{DatabaseId, HomeId, LinkId, ServerId, SiteId};
 use proptest::prelude::*;
 
 const SERVERS: [ServerId; 6] = [MBX1, MBX2, MBX3, MBX4, FSW1, FSW2];
@@ -53,7 +53,7 @@ fn dac_action() -> impl Strategy<Value = Action> {
             from_site: SITES[b],
         }),
         (0usize..2, 0usize..4, any::<bool>()).prop_map(|(h, s, skip)| Action::MoveActive {
-            home: h,
+            home: HomeId::from(h),
             to: SERVERS[s],
             skip_checks: skip
         }),
@@ -103,16 +103,18 @@ fn any_action() -> impl Strategy<Value = Action> {
         (0usize..4).prop_map(|s| Action::EvictNode { server: SERVERS[s] }),
         (0usize..4).prop_map(|s| Action::ForceCleanup { server: SERVERS[s] }),
         (0usize..2, 0usize..4).prop_map(|(h, s)| Action::CreateDialTone {
-            home: h,
+            home: HomeId::from(h),
             server: SERVERS[s]
         }),
-        (0usize..2).prop_map(|h| Action::Swap { home: h }),
+        (0usize..2).prop_map(|h| Action::Swap {
+            home: HomeId::from(h)
+        }),
         (0usize..2, 0usize..4).prop_map(|(h, s)| Action::RestoreBackup {
-            home: h,
+            home: HomeId::from(h),
             server: SERVERS[s]
         }),
         (0usize..2).prop_map(|h| Action::Merge {
-            home: h,
+            home: HomeId::from(h),
             mailboxes_per_hour: None
         }),
     ]
@@ -194,8 +196,8 @@ proptest! {
             evs.extend(switchover(to).into_iter().map(|e| (at, e)));
         }
         let o = run(true, &evs);
-        prop_assert_eq!(o.world.tallies.split_brain.integral_ms(), 0);
-        prop_assert_eq!(o.world.tallies.split_brain_messages, 0);
+        prop_assert_eq!(o.world.tallies().split_brain.integral_ms(), 0);
+        prop_assert_eq!(o.world.tallies().split_brain_messages, 0);
     }
 
     /// The dangerous neighbourhood: after a DAC switchover to dc2, the WAN and dc1's
@@ -219,7 +221,7 @@ proptest! {
             evs.push((m, Event::Fault(f)));
         }
         let o = run(true, &evs);
-        prop_assert_eq!(o.world.tallies.split_brain.integral_ms(), 0);
+        prop_assert_eq!(o.world.tallies().split_brain.integral_ms(), 0);
     }
 
     #[test]
@@ -227,6 +229,6 @@ proptest! {
         let a = run(false, &evs);
         let b = run(false, &evs);
         prop_assert_eq!(a.world.fates(), b.world.fates());
-        prop_assert_eq!(&a.world.tallies, &b.world.tallies);
+        prop_assert_eq!(&a.world.tallies(), &b.world.tallies());
     }
 }

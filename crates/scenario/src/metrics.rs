@@ -7,6 +7,7 @@
 //! key is an error, never a silent 0. `dialtone_study::io` reads and writes the files.
 
 use dialtone_engine::SimTime;
+use dialtone_model::HomeId;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::runner::{Runner, StepReport};
@@ -311,11 +312,13 @@ pub fn summarize(
     end: SimTime,
 ) -> Summary {
     let w = &r.world;
-    let t = &w.tallies;
+    let t = w.tallies();
     let f = w.fates();
     let t0 = r.first_failure.unwrap_or(SimTime::ZERO);
     let playbook = r.playbook_report();
-    let left: u64 = (0..w.homes.len()).map(|h| w.left_in_dial_tone(h)).sum();
+    let left: u64 = (0..w.homes().len())
+        .map(|h| w.left_in_dial_tone(HomeId::from(h)))
+        .sum();
     let metrics = Metrics {
         user_minutes_without_send_receive: minutes(
             t.without_service.iter().map(|a| a.integral_ms()).sum(),
@@ -344,8 +347,8 @@ pub fn summarize(
             recovered: f.recovered,
             left_in_dial_tone: left,
             queued_at_end: f.queued,
-            latency_p50_s: w.transport.latency.quantile_upper_s(0.5),
-            latency_p99_s: w.transport.latency.quantile_upper_s(0.99),
+            latency_p50_s: w.transport().latency.quantile_upper_s(0.5),
+            latency_p99_s: w.transport().latency.quantile_upper_s(0.99),
         },
     };
     let cohorts = sc
@@ -364,7 +367,7 @@ pub fn summarize(
         .collect();
     let databases = (0..sc.names.databases.len())
         .map(|d| {
-            let (down, back) = w.outages.get(d).copied().unwrap_or((None, None));
+            let (down, back) = w.outages().get(d).copied().unwrap_or((None, None));
             let back = back.filter(|b| down.is_some_and(|dn| *b >= dn));
             DatabaseMetrics {
                 name: sc.names.databases[d].clone(),

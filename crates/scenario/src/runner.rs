@@ -187,7 +187,7 @@ impl<'a> Runner<'a> {
                 let mut v = vec![Fault::ServerPower { server: *s, on: up }];
                 if !repair && f.kind == FailureKind::ServerLoss {
                     // Hardware and disks: every copy on it is gone.
-                    for (d, db) in self.world.dbs.iter().enumerate() {
+                    for (d, db) in self.world.databases().iter().enumerate() {
                         for (c, copy) in db.copies.iter().enumerate() {
                             if copy.config.server == *s {
                                 v.push(Fault::DiskLost {

@@ -1,9 +1,11 @@
 //! Stories run through the whole world, each pinning a direction a domain expert expects.
 
+use dialtone_engine::stats::TimeAverage;
 use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
 
 use super::*;
 use crate::dns::RecordKind;
+use crate::ids::{CohortId, HomeId, LinkId};
 
 fn d(s: &str) -> SimDuration {
     s.parse().expect("duration")
@@ -16,7 +18,7 @@ fn t(s: &str) -> SimTime {
 use crate::fixtures::{DC1, DC2, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites as spec};
 
 /// Runs `spec` for `horizon` with `events` injected, and returns the finished world.
-fn run(spec: WorldSpec, horizon: &str, events: Vec<(&str, Event)>) -> World {
+fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
     let world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
     let initial = world.initial_events();
     let mut sim = Simulation::new(world);
@@ -33,21 +35,22 @@ fn run(spec: WorldSpec, horizon: &str, events: Vec<(&str, Event)>) -> World {
     w
 }
 
-/// User-minutes without send/receive over all cohorts.
-fn outage_user_minutes(w: &World) -> f64 {
-    w.tallies
-        .without_service
+/// User-minutes over all cohorts of one per-cohort integral.
+fn user_minutes(per_cohort: &[TimeAverage]) -> f64 {
+    per_cohort
         .iter()
         .map(|a| a.integral_ms() as f64 / 60_000.0)
         .sum()
 }
 
+/// User-minutes without send/receive over all cohorts.
+fn outage_user_minutes(w: &World) -> f64 {
+    user_minutes(&w.tallies.without_service)
+}
+
+/// User-minutes without history over all cohorts.
 fn history_user_minutes(w: &World) -> f64 {
-    w.tallies
-        .without_history
-        .iter()
-        .map(|a| a.integral_ms() as f64 / 60_000.0)
-        .sum()
+    user_minutes(&w.tallies.without_history)
 }
 
 fn fault(f: Fault) -> Event {
@@ -56,6 +59,36 @@ fn fault(f: Fault) -> Event {
 
 fn act(a: Action) -> Event {
     Event::Action(a)
+}
+
+/// dc1 loses power at 10h; its members are marked stopped from dc2 at 10h40m
+/// (Stop-DAG -ConfigurationOnly) and Restore-DAG runs in dc2 at 10h50m.
+fn dc1_dark_switchover() -> Vec<(&'static str, Event)> {
+    let mut ev = vec![(
+        "10h",
+        fault(Fault::SitePower {
+            site: DC1,
+            on: false,
+        }),
+    )];
+    ev.extend(switchover_to_dc2("10h40m", "10h50m"));
+    ev
+}
+
+/// dc1's members are marked stopped from dc2 at `stop` (Stop-DAG -ConfigurationOnly) and
+/// Restore-DAG runs in dc2 at `restore`.
+fn switchover_to_dc2(stop: &'static str, restore: &'static str) -> [(&'static str, Event); 2] {
+    [
+        (
+            stop,
+            act(Action::StopDag {
+                servers: vec![MBX1, MBX2],
+                from_site: DC2,
+                configuration_only: true,
+            }),
+        ),
+        (restore, act(Action::RestoreDag { site: DC2 })),
+    ]
 }
 
 #[test]
@@ -162,7 +195,9 @@ fn a_dac_switchover_restores_service_in_the_second_datacenter() {
     let w = dac_switchover("5m");
     assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
     assert_eq!(w.serving(DatabaseId(1)), Some(MBX4));
-    let total: u64 = (0..w.cohorts.len()).map(|c| w.connected(c)).sum();
+    let total: u64 = (0..w.cohorts.len())
+        .map(|c| w.connected(CohortId::from(c)))
+        .sum();
     // Pinned clients (5%) wait for their restart; everyone else is back.
     assert!(total >= 1_850, "connected at the end: {total}");
     assert_eq!(w.tallies.split_brain.integral_ms(), 0);
@@ -199,7 +234,7 @@ fn without_quorum_nothing_mounts_until_the_administrator_acts() {
     );
     assert_eq!(w.serving(DatabaseId(0)), None);
     assert_eq!(w.serving(DatabaseId(1)), None);
-    assert_eq!(w.connected(0), 0);
+    assert_eq!(w.connected(CohortId(0)), 0);
 }
 
 fn primary_returns_during_wan_cut(dac: bool) -> World {
@@ -228,7 +263,7 @@ fn primary_returns_during_wan_cut(dac: bool) -> World {
         ev.push((
             "10h50m",
             act(Action::MoveActive {
-                home: 0,
+                home: HomeId(0),
                 to: MBX3,
                 skip_checks: true,
             }),
@@ -236,7 +271,7 @@ fn primary_returns_during_wan_cut(dac: bool) -> World {
         ev.push((
             "10h50m",
             act(Action::MoveActive {
-                home: 1,
+                home: HomeId(1),
                 to: MBX4,
                 skip_checks: true,
             }),
@@ -283,45 +318,25 @@ fn without_dac_the_returning_primary_splits_the_brain() {
 fn dial_tone_restores_send_receive_long_before_history() {
     // db0 is corrupted on all its copies (no lagged copy): dial tone on the same server,
     // restore into a recovery database, swap, merge (2013 procedure, seed 000).
-    let ev = vec![
-        ("1d1h", fault(Fault::Corruption { db: DatabaseId(0) })),
-        (
-            "1d1h20m",
-            act(Action::CreateDialTone {
-                home: 0,
-                server: MBX1,
-            }),
-        ),
-        (
-            "1d1h25m",
-            act(Action::MoveMailboxes {
-                home: 0,
-                to: DbRef::DialTone,
-            }),
-        ),
-        (
-            "1d1h30m",
-            act(Action::Mount {
-                home: 0,
-                db: DbRef::DialTone,
-            }),
-        ),
+    let mut ev = vec![("1d1h", fault(Fault::Corruption { db: DatabaseId(0) }))];
+    ev.extend(dial_tone_for_db0(MBX1, "1d1h30m"));
+    ev.extend([
         (
             "1d1h35m",
             act(Action::RestoreBackup {
-                home: 0,
+                home: HomeId(0),
                 server: MBX1,
             }),
         ),
-        ("1d3h", act(Action::Swap { home: 0 })),
+        ("1d3h", act(Action::Swap { home: HomeId(0) })),
         (
             "1d3h10m",
             act(Action::Merge {
-                home: 0,
+                home: HomeId(0),
                 mailboxes_per_hour: None,
             }),
         ),
-    ];
+    ]);
     let w = run(spec(true, "5m"), "3d", ev);
     let sr = outage_user_minutes(&w);
     let hist = history_user_minutes(&w);
@@ -331,7 +346,7 @@ fn dial_tone_restores_send_receive_long_before_history() {
         "history comes back after send/receive: {sr:.0} vs {hist:.0}"
     );
     assert_eq!(
-        w.connected(0),
+        w.connected(CohortId(0)),
         700,
         "everyone back on db0's Autodiscover cohort"
     );
@@ -339,7 +354,7 @@ fn dial_tone_restores_send_receive_long_before_history() {
         w.homes[0].history_ready, 1000,
         "history back after the swap"
     );
-    assert_eq!(w.left_in_dial_tone(0), 0, "merged");
+    assert_eq!(w.left_in_dial_tone(HomeId(0)), 0, "merged");
     assert!(w.fates().conserved());
 }
 
@@ -347,68 +362,30 @@ fn dial_tone_restores_send_receive_long_before_history() {
 fn clients_without_autodiscover_wait_for_the_helpdesk() {
     // Dial tone on an alternate server (mbx3): Autodiscover clients follow at their next
     // retry; the 100 Outlook users without it need a profile change each (30 an hour).
-    let base = vec![
-        (
-            "1d1h",
-            fault(Fault::DiskLost {
-                db: DatabaseId(0),
-                copy: 0,
-            }),
-        ),
-        (
-            "1d1h",
-            fault(Fault::DiskLost {
-                db: DatabaseId(0),
-                copy: 1,
-            }),
-        ),
-        (
-            "1d1h",
-            fault(Fault::DiskLost {
-                db: DatabaseId(0),
-                copy: 2,
-            }),
-        ),
-        (
-            "1d1h20m",
-            act(Action::CreateDialTone {
-                home: 0,
-                server: MBX3,
-            }),
-        ),
-        (
-            "1d1h25m",
-            act(Action::MoveMailboxes {
-                home: 0,
-                to: DbRef::DialTone,
-            }),
-        ),
-        (
-            "1d1h30m",
-            act(Action::Mount {
-                home: 0,
-                db: DbRef::DialTone,
-            }),
-        ),
-    ];
+    let mut base = lose_db0_everywhere("1d1h");
+    base.extend(dial_tone_for_db0(MBX3, "1d1h30m"));
     let mut with_helpdesk = base.clone();
     with_helpdesk.push((
         "1d1h30m",
         act(Action::ReconfigureProfiles {
-            home: 0,
+            home: HomeId(0),
             server: MBX3,
         }),
     ));
     let w = run(spec(true, "5m"), "1d8h", with_helpdesk);
-    assert_eq!(w.connected(0), 700, "Autodiscover users followed the move");
     assert_eq!(
-        w.connected(1),
+        w.connected(CohortId(0)),
+        700,
+        "Autodiscover users followed the move"
+    );
+    assert_eq!(
+        w.connected(CohortId(1)),
         100,
         "all profiles fixed within ~3.5 h at 30/h"
     );
     assert_eq!(w.tallies.profile_changes, 100);
     let w = run(spec(true, "5m"), "1d8h", base);
-    assert_eq!(w.connected(1), 0, "no helpdesk, no service");
+    assert_eq!(w.connected(CohortId(1)), 0, "no helpdesk, no service");
 }
 
 #[test]
@@ -418,7 +395,7 @@ fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
     for hold in ["2d", "0s"] {
         let mut s = spec(true, "5m");
         s.transport.safety_net_hold = d(hold);
-        let ev = vec![
+        let mut ev = vec![
             (
                 "9h",
                 fault(Fault::Link {
@@ -440,15 +417,9 @@ fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
                     up: true,
                 }),
             ),
-            (
-                "10h40m",
-                act(Action::StopDag {
-                    servers: vec![MBX1, MBX2],
-                    from_site: DC2,
-                    configuration_only: true,
-                }),
-            ),
-            ("10h50m", act(Action::RestoreDag { site: DC2 })),
+        ];
+        ev.extend(switchover_to_dc2("10h40m", "10h50m"));
+        ev.extend([
             (
                 "10h50m",
                 act(Action::ChangeDns {
@@ -459,12 +430,12 @@ fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
             (
                 "10h51m",
                 act(Action::MoveActive {
-                    home: 0,
+                    home: HomeId(0),
                     to: MBX3,
                     skip_checks: true,
                 }),
             ),
-        ];
+        ]);
         let w = run(s, "1d", ev);
         let f = w.fates();
         assert!(f.conserved(), "{f:?}");
@@ -534,28 +505,28 @@ fn a_mailbox_move_interrupts_clients_until_they_rediscover() {
         (
             "2h",
             act(Action::CreateDialTone {
-                home: 1,
+                home: HomeId(1),
                 server: MBX3,
             }),
         ),
         (
             "2h5m",
             act(Action::Mount {
-                home: 1,
+                home: HomeId(1),
                 db: DbRef::DialTone,
             }),
         ),
         (
             "2h10m",
             act(Action::MoveMailboxes {
-                home: 1,
+                home: HomeId(1),
                 to: DbRef::DialTone,
             }),
         ),
         (
             "2h10m",
             act(Action::ReconfigureProfiles {
-                home: 1,
+                home: HomeId(1),
                 server: MBX3,
             }),
         ),
@@ -571,7 +542,7 @@ fn a_mailbox_move_interrupts_clients_until_they_rediscover() {
         web > outlook / 700.0 * 200.0 && web <= 5.0 * 200.0,
         "web: {web:.0} user-minutes"
     );
-    assert_eq!(w.connected(3), 700);
+    assert_eq!(w.connected(CohortId(3)), 700);
 }
 
 #[test]
@@ -580,28 +551,7 @@ fn active_active_edge_keeps_mail_flowing_without_an_mx_change() {
     let switchover = |active_active: bool| {
         let mut s = spec(true, "5m");
         s.mail.edge_active_active = active_active;
-        run(
-            s,
-            "1d",
-            vec![
-                (
-                    "10h",
-                    fault(Fault::SitePower {
-                        site: DC1,
-                        on: false,
-                    }),
-                ),
-                (
-                    "10h40m",
-                    act(Action::StopDag {
-                        servers: vec![MBX1, MBX2],
-                        from_site: DC2,
-                        configuration_only: true,
-                    }),
-                ),
-                ("10h50m", act(Action::RestoreDag { site: DC2 })),
-            ],
-        )
+        run(s, "1d", dc1_dark_switchover())
     };
     let passive = switchover(false).fates();
     let active = switchover(true).fates();
@@ -633,7 +583,7 @@ fn a_restore_needs_the_backup_site() {
             (
                 "1d1h10m",
                 act(Action::RestoreBackup {
-                    home: 0,
+                    home: HomeId(0),
                     server: MBX1,
                 }),
             ),
@@ -653,27 +603,19 @@ fn dac_mode_does_not_save_an_activation_without_terminating_the_primary() {
     // command against the servers will create the potential for split-brain syndrome."
     // dc2's copies are too far behind to mount automatically, so the administrator moves
     // the databases with skip checks, as the procedure allows.
-    let ev = vec![
-        (
-            "1h",
-            fault(Fault::Link {
-                link: LinkId(0),
-                up: false,
-            }),
-        ),
-        (
-            "2h",
-            act(Action::StopDag {
-                servers: vec![MBX1, MBX2],
-                from_site: DC2,
-                configuration_only: true,
-            }),
-        ),
-        ("2h", act(Action::RestoreDag { site: DC2 })),
+    let mut ev = vec![(
+        "1h",
+        fault(Fault::Link {
+            link: LinkId(0),
+            up: false,
+        }),
+    )];
+    ev.extend(switchover_to_dc2("2h", "2h"));
+    ev.extend([
         (
             "2h5m",
             act(Action::MoveActive {
-                home: 0,
+                home: HomeId(0),
                 to: MBX3,
                 skip_checks: true,
             }),
@@ -681,12 +623,12 @@ fn dac_mode_does_not_save_an_activation_without_terminating_the_primary() {
         (
             "2h5m",
             act(Action::MoveActive {
-                home: 1,
+                home: HomeId(1),
                 to: MBX4,
                 skip_checks: true,
             }),
         ),
-    ];
+    ]);
     let w = run(spec(true, "5m"), "6h", ev.clone());
     assert!(
         w.tallies.split_brain_messages > 0,
@@ -747,6 +689,34 @@ fn the_without_service_curve_integrates_to_the_cohort_totals() {
     );
 }
 
+/// Dial tone for db0's users on `server`: created at 1d1h20m, their mailboxes moved to it
+/// at 1d1h25m, mounted at `mount`.
+fn dial_tone_for_db0(server: ServerId, mount: &'static str) -> [(&'static str, Event); 3] {
+    [
+        (
+            "1d1h20m",
+            act(Action::CreateDialTone {
+                home: HomeId(0),
+                server,
+            }),
+        ),
+        (
+            "1d1h25m",
+            act(Action::MoveMailboxes {
+                home: HomeId(0),
+                to: DbRef::DialTone,
+            }),
+        ),
+        (
+            mount,
+            act(Action::Mount {
+                home: HomeId(0),
+                db: DbRef::DialTone,
+            }),
+        ),
+    ]
+}
+
 fn lose_db0_everywhere(at: &'static str) -> Vec<(&'static str, Event)> {
     (0..3)
         .map(|copy| {
@@ -764,11 +734,11 @@ fn lose_db0_everywhere(at: &'static str) -> Vec<(&'static str, Event)> {
 #[test]
 fn restore_only_makes_users_wait_for_the_restore() {
     let mut ev = lose_db0_everywhere("1d1h");
-    ev.push(("1d1h30m", act(Action::RestoreInPlace { home: 0 })));
+    ev.push(("1d1h30m", act(Action::RestoreInPlace { home: HomeId(0) })));
     ev.push((
         "1d1h31m",
         act(Action::Mount {
-            home: 0,
+            home: HomeId(0),
             db: DbRef::Original,
         }),
     ));
@@ -776,7 +746,7 @@ fn restore_only_makes_users_wait_for_the_restore() {
     ev.push((
         "1d2h",
         act(Action::Mount {
-            home: 0,
+            home: HomeId(0),
             db: DbRef::Original,
         }),
     ));
@@ -802,61 +772,41 @@ fn restore_only_makes_users_wait_for_the_restore() {
 #[test]
 fn dial_tone_on_an_alternate_server_then_back() {
     let mut ev = lose_db0_everywhere("1d1h");
+    ev.extend(dial_tone_for_db0(MBX3, "1d1h26m"));
     ev.extend([
-        (
-            "1d1h20m",
-            act(Action::CreateDialTone {
-                home: 0,
-                server: MBX3,
-            }),
-        ),
-        (
-            "1d1h25m",
-            act(Action::MoveMailboxes {
-                home: 0,
-                to: DbRef::DialTone,
-            }),
-        ),
-        (
-            "1d1h26m",
-            act(Action::Mount {
-                home: 0,
-                db: DbRef::DialTone,
-            }),
-        ),
         (
             "1d1h26m",
             act(Action::ReconfigureProfiles {
-                home: 0,
+                home: HomeId(0),
                 server: MBX3,
             }),
         ),
-        ("1d2h", act(Action::RestoreInPlace { home: 0 })),
+        ("1d2h", act(Action::RestoreInPlace { home: HomeId(0) })),
         (
             "1d3h",
             act(Action::Mount {
-                home: 0,
+                home: HomeId(0),
                 db: DbRef::Original,
             }),
         ),
         (
             "1d3h5m",
             act(Action::MoveMailboxes {
-                home: 0,
+                home: HomeId(0),
                 to: DbRef::Original,
             }),
         ),
         (
             "1d3h5m",
             act(Action::ReconfigureProfiles {
-                home: 0,
+                home: HomeId(0),
                 server: MBX1,
             }),
         ),
         (
             "1d3h10m",
             act(Action::Merge {
-                home: 0,
+                home: HomeId(0),
                 mailboxes_per_hour: None,
             }),
         ),
@@ -869,9 +819,13 @@ fn dial_tone_on_an_alternate_server_then_back() {
         "back on the original server"
     );
     assert_eq!(w.homes[0].history_ready, 1000);
-    assert_eq!(w.left_in_dial_tone(0), 0, "dial tone mail merged back");
+    assert_eq!(
+        w.left_in_dial_tone(HomeId(0)),
+        0,
+        "dial tone mail merged back"
+    );
     assert_eq!(w.tallies.profile_changes, 200, "100 profiles changed twice");
-    assert_eq!(w.connected(1), 100);
+    assert_eq!(w.connected(CohortId(1)), 100);
     assert!(w.fates().conserved());
 }
 
@@ -879,35 +833,15 @@ fn dial_tone_on_an_alternate_server_then_back() {
 fn a_returning_site_does_not_interrupt_the_surviving_one() {
     // When dc1 comes back and joins dc2's partition, partition labels renumber; the
     // databases served in dc2 must not blink until the next heartbeat.
-    let w = run(
-        spec(true, "5m"),
-        "1d",
-        vec![
-            (
-                "10h",
-                fault(Fault::SitePower {
-                    site: DC1,
-                    on: false,
-                }),
-            ),
-            (
-                "10h40m",
-                act(Action::StopDag {
-                    servers: vec![MBX1, MBX2],
-                    from_site: DC2,
-                    configuration_only: true,
-                }),
-            ),
-            ("10h50m", act(Action::RestoreDag { site: DC2 })),
-            (
-                "20h",
-                fault(Fault::SitePower {
-                    site: DC1,
-                    on: true,
-                }),
-            ),
-        ],
-    );
+    let mut ev = dc1_dark_switchover();
+    ev.push((
+        "20h",
+        fault(Fault::SitePower {
+            site: DC1,
+            on: true,
+        }),
+    ));
+    let w = run(spec(true, "5m"), "1d", ev);
     let (down, back) = w.outages[0];
     assert_eq!(down, Some(t("10h")));
     assert!(
@@ -915,4 +849,44 @@ fn a_returning_site_does_not_interrupt_the_surviving_one() {
         "back at {back:?}: dc1's return at 20h interrupted dc2"
     );
     assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
+}
+
+#[test]
+fn actions_on_a_missing_mailbox_group_are_refused_and_change_nothing() {
+    let missing = HomeId(7);
+    let ev = vec![
+        ("2h", act(Action::Swap { home: missing })),
+        (
+            "2h",
+            act(Action::Merge {
+                home: missing,
+                mailboxes_per_hour: None,
+            }),
+        ),
+        (
+            "2h",
+            act(Action::ReconfigureProfiles {
+                home: missing,
+                server: MBX3,
+            }),
+        ),
+        (
+            "2h",
+            act(Action::Mount {
+                home: missing,
+                db: DbRef::Original,
+            }),
+        ),
+    ];
+    let refused = run(spec(true, "5m"), "1d", ev);
+    let quiet = run(spec(true, "5m"), "1d", Vec::new());
+    assert_eq!(refused.tallies().failed_actions, 4);
+    assert_eq!(refused.fates(), quiet.fates());
+    let mut t = refused.tallies().clone();
+    t.failed_actions = 0;
+    assert_eq!(&t, quiet.tallies());
+    assert_eq!(
+        ActionError::NoHome(missing.0).to_string(),
+        "no mailbox group 7"
+    );
 }

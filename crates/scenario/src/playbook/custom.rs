@@ -3,7 +3,7 @@
 
 use dialtone_model::dns::RecordKind;
 use dialtone_model::world::{Action, DbRef};
-use dialtone_model::{ServerId, SiteId};
+use dialtone_model::{HomeId, ServerId, SiteId};
 
 use super::{Cond, Org, StepKind};
 use crate::spec::{ActionSpec, DbRefSpec, RecordSpec};
@@ -17,7 +17,7 @@ pub(crate) fn step_kind(a: &ActionSpec, org: Org<'_>) -> Result<StepKind, FieldE
     let names = org.names;
     let server = |n: &str| lookup::<ServerId>(&names.servers, n, "server").map_err(at(".server"));
     let site = |n: &str| lookup::<SiteId>(&names.sites, n, "site").map_err(at(".site"));
-    let home = |n: &str| lookup::<usize>(&names.databases, n, "database").map_err(at(".database"));
+    let home = |n: &str| lookup::<HomeId>(&names.databases, n, "database").map_err(at(".database"));
     let servers = |ns: &[String]| -> Result<Vec<ServerId>, FieldError> {
         if ns.is_empty() {
             return Err((

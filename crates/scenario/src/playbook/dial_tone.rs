@@ -3,8 +3,8 @@
 //! alternate server (seeds 000/001; 2007 portability, seed 002) and the 2003 Recovery
 //! Storage Group method (seed 003), which is the same-server procedure in 2003's words.
 
-use dialtone_model::ServerId;
 use dialtone_model::world::{Action, DbRef};
+use dialtone_model::{HomeId, ServerId};
 
 use super::{Builder, Cond, Org};
 
@@ -36,16 +36,22 @@ const RSG_2003: Words = Words {
 };
 
 /// `dial-tone-same-server`: each group on its own active server.
-pub(super) fn same_server(b: &mut Builder, org: Org<'_>, homes: &[usize]) {
+pub(super) fn same_server(b: &mut Builder, org: Org<'_>, homes: &[HomeId]) {
     for &h in homes {
         let s = org.active_server(h);
-        swap_merge(b, h, s, &[], &SAME_SERVER_2013, &org.names.databases[h]);
+        swap_merge(b, h, s, &[], &SAME_SERVER_2013, org.db_name(h));
     }
 }
 
 /// `dial-tone-rsg-2003`: rebuild the server under the same name if it was lost, then the
 /// same-server procedure with a Recovery Storage Group.
-pub(super) fn rsg_2003(b: &mut Builder, org: Org<'_>, homes: &[usize], s: ServerId, rebuild: bool) {
+pub(super) fn rsg_2003(
+    b: &mut Builder,
+    org: Org<'_>,
+    homes: &[HomeId],
+    s: ServerId,
+    rebuild: bool,
+) {
     let rebuild = if rebuild {
         vec![b.act(
             "rebuild the server under the same name",
@@ -56,14 +62,14 @@ pub(super) fn rsg_2003(b: &mut Builder, org: Org<'_>, homes: &[usize], s: Server
         Vec::new()
     };
     for &h in homes {
-        swap_merge(b, h, s, &rebuild, &RSG_2003, &org.names.databases[h]);
+        swap_merge(b, h, s, &rebuild, &RSG_2003, org.db_name(h));
     }
 }
 
 /// Dial tone on server `s` for group `h`, restore to a recovery database on `s`, swap,
 /// then merge (or copy) the dial tone data back: the procedure of 2013 same-server dial
 /// tone and of the 2003 Recovery Storage Group alike.
-fn swap_merge(b: &mut Builder, h: usize, s: ServerId, deps: &[usize], w: &Words, db: &str) {
+fn swap_merge(b: &mut Builder, h: HomeId, s: ServerId, deps: &[usize], w: &Words, db: &str) {
     let create = b.act(
         format!("{} {db}", w.create),
         Action::CreateDialTone { home: h, server: s },
@@ -108,7 +114,7 @@ fn swap_merge(b: &mut Builder, h: usize, s: ServerId, deps: &[usize], w: &Words,
 pub(super) fn alternate(
     b: &mut Builder,
     org: Org<'_>,
-    homes: &[usize],
+    homes: &[HomeId],
     failed: ServerId,
     alt: ServerId,
     stay: bool,
@@ -123,10 +129,7 @@ pub(super) fn alternate(
     });
     for &h in homes {
         let create = b.act(
-            format!(
-                "create dial tone {} on the alternate",
-                org.names.databases[h]
-            ),
+            format!("create dial tone {} on the alternate", org.db_name(h)),
             Action::CreateDialTone {
                 home: h,
                 server: alt,
@@ -167,7 +170,7 @@ pub(super) fn alternate(
 }
 
 /// Restore history into a recovery database on the alternate and merge it in.
-fn stay_on_alternate(b: &mut Builder, h: usize, alt: ServerId, create: usize, mount: usize) {
+fn stay_on_alternate(b: &mut Builder, h: HomeId, alt: ServerId, create: usize, mount: usize) {
     let restore = b.act(
         "restore to recovery database",
         Action::RestoreBackup {
@@ -189,7 +192,7 @@ fn stay_on_alternate(b: &mut Builder, h: usize, alt: ServerId, create: usize, mo
 
 /// Restore the original in place, mount it, move the mailboxes and profiles back, merge
 /// the dial tone data.
-fn move_back(b: &mut Builder, h: usize, failed: ServerId, deps: &[usize], mount: usize) {
+fn move_back(b: &mut Builder, h: HomeId, failed: ServerId, deps: &[usize], mount: usize) {
     let restore = b.act(
         "restore the original database",
         Action::RestoreInPlace { home: h },

@@ -19,8 +19,8 @@ pub(crate) use custom::step_kind;
 
 use dialtone_engine::{DurationDist, SimDuration};
 use dialtone_model::world::Action;
-use dialtone_model::world::spec::WorldSpec;
-use dialtone_model::{ServerId, SiteId};
+use dialtone_model::world::WorldConfig;
+use dialtone_model::{HomeId, ServerId, SiteId};
 
 use crate::strategy::Strategy;
 use crate::validate::{Failure, Names, When};
@@ -29,11 +29,11 @@ use crate::validate::{Failure, Names, When};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cond {
     /// A restore of a mailbox group has finished.
-    RestoreFinished(usize),
+    RestoreFinished(HomeId),
     /// A merge of a mailbox group has finished.
-    MergeFinished(usize),
+    MergeFinished(HomeId),
     /// Every copy of a group's original database is healthy again.
-    CopiesHealthy(usize),
+    CopiesHealthy(HomeId),
     /// A site has power again.
     SiteUp(SiteId),
 }
@@ -44,7 +44,7 @@ pub enum StepKind {
     /// Runs an administrator action when the step's duration has passed.
     Act(Action),
     /// Runs the action only if the group's mailboxes are not served by then.
-    IfUnserved(usize, Action),
+    IfUnserved(HomeId, Action),
     /// Waits for a condition (checked after every event), then takes its duration.
     Wait(Cond),
     /// Human work with no effect on the world (confirming, validating).
@@ -91,12 +91,12 @@ pub(crate) enum Job {
     /// 2013 dial tone on each group's own server.
     SameServer {
         /// The failed groups.
-        homes: Vec<usize>,
+        homes: Vec<HomeId>,
     },
     /// Dial tone on an alternate server, then back (or stay).
     Alternate {
         /// The failed groups.
-        homes: Vec<usize>,
+        homes: Vec<HomeId>,
         /// The server that failed (or holds the failed database).
         failed: ServerId,
         /// Where dial tone goes.
@@ -109,7 +109,7 @@ pub(crate) enum Job {
     /// 2003: dial tone and a Recovery Storage Group on the (rebuilt) server.
     Rsg2003 {
         /// The failed groups.
-        homes: Vec<usize>,
+        homes: Vec<HomeId>,
         /// The server.
         server: ServerId,
         /// Rebuild it first under the same name (a server loss).
@@ -120,7 +120,7 @@ pub(crate) enum Job {
     /// Restore from backup while users wait.
     Restore {
         /// Groups to restore (none for a site or network failure).
-        homes: Vec<usize>,
+        homes: Vec<HomeId>,
         /// A lost server to rebuild first.
         rebuild: Option<ServerId>,
     },
@@ -146,13 +146,21 @@ pub(crate) struct Datacenter {
 /// The organisation a playbook is built for: the validated world and its names.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Org<'a> {
-    pub world: &'a WorldSpec,
+    pub world: &'a WorldConfig,
     pub names: &'a Names,
 }
 
 impl Org<'_> {
-    pub(crate) fn active_server(&self, h: usize) -> ServerId {
-        self.world.databases[h].copies[0].server
+    /// Every mailbox group (one per original database).
+    fn homes(&self) -> impl Iterator<Item = HomeId> {
+        (0..self.world.databases.len()).map(HomeId::from)
+    }
+    /// The name of a group's original database.
+    pub(crate) fn db_name(&self, h: HomeId) -> &str {
+        &self.names.databases[h.index()]
+    }
+    pub(crate) fn active_server(&self, h: HomeId) -> ServerId {
+        self.world.databases[h.index()].copies[0].server
     }
     pub(crate) fn site(&self, s: ServerId) -> SiteId {
         self.world.servers[s.index()].site
@@ -166,13 +174,13 @@ impl Org<'_> {
             .filter(|&m| self.site(m) == site)
             .collect()
     }
-    pub(crate) fn homes_on_site(&self, site: SiteId) -> Vec<usize> {
-        (0..self.world.databases.len())
+    pub(crate) fn homes_on_site(&self, site: SiteId) -> Vec<HomeId> {
+        self.homes()
             .filter(|&h| self.site(self.active_server(h)) == site)
             .collect()
     }
-    pub(crate) fn homes_on_server(&self, s: ServerId) -> Vec<usize> {
-        (0..self.world.databases.len())
+    pub(crate) fn homes_on_server(&self, s: ServerId) -> Vec<HomeId> {
+        self.homes()
             .filter(|&h| self.active_server(h) == s)
             .collect()
     }
@@ -184,8 +192,8 @@ impl Org<'_> {
             .collect()
     }
     /// The copy of group `h` in `site` with the best preference.
-    pub(crate) fn copy_in(&self, h: usize, site: SiteId) -> Option<ServerId> {
-        self.world.databases[h]
+    pub(crate) fn copy_in(&self, h: HomeId, site: SiteId) -> Option<ServerId> {
+        self.world.databases[h.index()]
             .copies
             .iter()
             .find(|c| self.site(c.server) == site)

@@ -1,15 +1,15 @@
 //! `restore-only`, the baseline dial tone is measured against: rebuild a lost server,
 //! restore each failed database from backup over the original, mount it; users wait.
 
-use dialtone_model::ServerId;
 use dialtone_model::world::{Action, DbRef};
+use dialtone_model::{HomeId, ServerId};
 
 use super::{Builder, Cond, Org};
 
 pub(super) fn restore_only(
     b: &mut Builder,
     org: Org<'_>,
-    homes: &[usize],
+    homes: &[HomeId],
     rebuild: Option<ServerId>,
 ) {
     let rebuild: Vec<usize> = rebuild
@@ -24,7 +24,7 @@ pub(super) fn restore_only(
         .collect();
     for &h in homes {
         let restore = b.act(
-            format!("restore {} from backup", org.names.databases[h]),
+            format!("restore {} from backup", org.db_name(h)),
             Action::RestoreInPlace { home: h },
             &rebuild,
         );

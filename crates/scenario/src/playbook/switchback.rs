@@ -101,7 +101,7 @@ fn resynchronise(b: &mut Builder, org: Org<'_>, dc: &Datacenter, start: usize) -
     let mut resynced = Vec::new();
     for h in org.homes_on_site(dc.primary) {
         let mut reseeds = vec![start];
-        for c in &org.world.databases[h].copies {
+        for c in &org.world.databases[h.index()].copies {
             if org.site(c.server) == dc.primary {
                 reseeds.push(b.act(
                     "reseed the primary copy if it failed",

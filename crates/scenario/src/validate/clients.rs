@@ -2,10 +2,10 @@
 //! intervals, the mail rate; the cohorts (database x client kind) they make.
 
 use dialtone_engine::SimDuration;
-use dialtone_model::DatabaseId;
+use dialtone_model::HomeId;
 use dialtone_model::clients::ClientKind;
 use dialtone_model::server::apportion;
-use dialtone_model::world::spec::{ClientParams, CohortSpec, DbSpec, MailSpec};
+use dialtone_model::world::config::{ClientParams, CohortConfig, DbConfig, MailConfig};
 
 use super::{Validator, limits};
 use crate::spec::{ClientKindSpec, EdgeSpec, ProfileSpec, ScenarioSpec};
@@ -56,7 +56,7 @@ impl Validator {
         }
     }
 
-    pub(super) fn workload(&mut self, s: &ScenarioSpec) -> MailSpec {
+    pub(super) fn workload(&mut self, s: &ScenarioSpec) -> MailConfig {
         let w = &s.workload;
         if !(w.messages_per_user_per_day.is_finite()
             && (0.0..=10_000.0).contains(&w.messages_per_user_per_day))
@@ -72,7 +72,7 @@ impl Validator {
         if w.tick < SimDuration::from_millis(1000) || w.tick > SimDuration::from_millis(3_600_000) {
             self.err("workload.tick", "between 1s and 1h");
         }
-        MailSpec {
+        MailConfig {
             messages_per_user_per_day: w.messages_per_user_per_day,
             tick: w.tick,
             office_hours: w.profile == ProfileSpec::OfficeHours,
@@ -83,7 +83,7 @@ impl Validator {
 
 /// One cohort per database and client kind with users: each database's mailboxes split
 /// by the kinds' shares (largest remainder, so they add up exactly).
-pub(super) fn cohorts(s: &ScenarioSpec, dbs: &[DbSpec]) -> Vec<CohortSpec> {
+pub(super) fn cohorts(s: &ScenarioSpec, dbs: &[DbConfig]) -> Vec<CohortConfig> {
     let shares: Vec<u64> = s
         .clients
         .iter()
@@ -107,8 +107,8 @@ pub(super) fn cohorts(s: &ScenarioSpec, dbs: &[DbSpec]) -> Vec<CohortSpec> {
                 ClientKindSpec::Web => ClientKind::Web,
                 ClientKindSpec::Mobile => ClientKind::Mobile,
             };
-            cohorts.push(CohortSpec {
-                home: DatabaseId::from(i),
+            cohorts.push(CohortConfig {
+                home: HomeId::from(i),
                 kind,
                 users,
             });

@@ -4,14 +4,14 @@
 use dialtone_engine::SimDuration;
 use dialtone_model::ServerId;
 use dialtone_model::database::{CopyConfig, DbParams};
-use dialtone_model::world::spec::DbSpec;
+use dialtone_model::world::config::DbConfig;
 
 use super::topology::Topology;
 use super::{Validator, limits};
 use crate::spec::{DatabaseSpec, ScenarioSpec};
 
 impl Validator {
-    pub(super) fn databases(&mut self, s: &ScenarioSpec, topo: &Topology) -> Vec<DbSpec> {
+    pub(super) fn databases(&mut self, s: &ScenarioSpec, topo: &Topology) -> Vec<DbConfig> {
         let t = &s.topology;
         let db_names: Vec<String> = t.databases.iter().map(|x| x.name.clone()).collect();
         if db_names.is_empty() {
@@ -60,7 +60,7 @@ impl Validator {
                     .get(c.server.index())
                     .map_or(15, |x| x.schema_version)
             });
-            dbs.push(DbSpec {
+            dbs.push(DbConfig {
                 name: db.name.clone(),
                 params: DbParams {
                     size_mb,

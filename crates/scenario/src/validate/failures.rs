@@ -2,7 +2,7 @@
 //! long.
 
 use dialtone_model::world::ServiceKind;
-use dialtone_model::world::spec::WorldSpec;
+use dialtone_model::world::WorldConfig;
 use dialtone_model::{DatabaseId, LinkId, ServerId, SiteId};
 
 use super::{Failure, Names, Target, Validator, When, find, limits, list};
@@ -13,7 +13,7 @@ impl Validator {
         &mut self,
         s: &ScenarioSpec,
         names: &Names,
-        world: &WorldSpec,
+        world: &WorldConfig,
     ) -> Vec<Failure> {
         if s.failures.len() > limits::FAILURES {
             self.err(
@@ -46,7 +46,7 @@ impl Validator {
         f: &FailureSpec,
         s: &ScenarioSpec,
         names: &Names,
-        world: &WorldSpec,
+        world: &WorldConfig,
     ) -> Option<Target> {
         let t = f.target.as_str();
         let target = match f.kind {

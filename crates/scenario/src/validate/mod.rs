@@ -20,7 +20,7 @@ use std::path::Path;
 
 use dialtone_engine::{DurationDist, SimDuration, SimTime};
 use dialtone_model::world::ServiceKind;
-use dialtone_model::world::spec::WorldSpec;
+use dialtone_model::world::WorldConfig;
 use dialtone_model::{DatabaseId, LinkId, ServerId, SiteId};
 
 use crate::playbook::{Org, Step};
@@ -173,7 +173,7 @@ pub struct Scenario {
     /// What the scenario shows and what to expect (the file's `description`).
     pub description: String,
     /// The world it builds.
-    pub world: WorldSpec,
+    pub world: WorldConfig,
     /// Names by id.
     pub names: Names,
     /// Failures.
@@ -386,7 +386,7 @@ impl Validator {
                 .collect(),
             links: topo.link_names.clone(),
         };
-        let world = WorldSpec {
+        let world = WorldConfig {
             sites: topo.sites.len(),
             links: topo.links,
             servers: topo.servers,

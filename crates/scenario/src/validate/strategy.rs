@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use dialtone_engine::SimDuration;
-use dialtone_model::ServerId;
+use dialtone_model::{HomeId, ServerId};
 
 use super::{Failure, Issue, Target, When, limits};
 use crate::playbook::{self, Datacenter, Job, Org, Step};
@@ -123,9 +123,9 @@ impl Input<'_> {
     }
 
     /// The mailbox groups a database or server failure takes down.
-    fn failed_homes(&self, f: &Failure, what: &str) -> Result<Vec<usize>, Vec<Issue>> {
+    fn failed_homes(&self, f: &Failure, what: &str) -> Result<Vec<HomeId>, Vec<Issue>> {
         match &f.target {
-            Target::Database(d) | Target::Copy(d, 0) => Ok(vec![d.index()]),
+            Target::Database(d) | Target::Copy(d, 0) => Ok(vec![HomeId::from(d.index())]),
             Target::Server(s) => Ok(self.org.homes_on_server(*s)),
             _ => Err(refusal(format!(
                 "{} recovers databases or servers; the first failure is a {:?} ({what})",
@@ -139,7 +139,9 @@ impl Input<'_> {
     fn failed_server(&self, f: &Failure) -> ServerId {
         match &f.target {
             Target::Server(s) => *s,
-            Target::Database(d) | Target::Copy(d, _) => self.org.active_server(d.index()),
+            Target::Database(d) | Target::Copy(d, _) => {
+                self.org.active_server(HomeId::from(d.index()))
+            }
             _ => ServerId(0),
         }
     }

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use dialtone_engine::SimDuration;
 use dialtone_model::active_manager::MountDial;
 use dialtone_model::transport::TransportParams;
-use dialtone_model::world::spec::{
-    DagSpec as WDag, DbSpec, DnsSpec as WDns, ServerSpec as WServer, Timing,
-};
+use dialtone_model::world::config::{DagConfig, DbConfig, DnsConfig, ServerConfig, Timing};
 use dialtone_model::{ServerId, SiteId};
 
 use super::{Validator, find, limits};
@@ -20,14 +18,14 @@ pub(super) struct Topology {
     pub links: Vec<(SiteId, SiteId)>,
     pub link_names: Vec<String>,
     /// Mailbox servers, then witnesses that are not mailbox servers.
-    pub servers: Vec<WServer>,
+    pub servers: Vec<ServerConfig>,
     pub server_names: Vec<String>,
-    pub dag: WDag,
+    pub dag: DagConfig,
 }
 
 /// DNS, transport and timing, resolved.
 pub(super) struct Services {
-    pub dns: WDns,
+    pub dns: DnsConfig,
     pub transport: TransportParams,
     pub timing: Timing,
 }
@@ -66,7 +64,7 @@ impl Validator {
                     "capacity must be at least 1 mailbox (omit it for no limit)",
                 );
             }
-            servers.push(WServer {
+            servers.push(ServerConfig {
                 name: sv.name.clone(),
                 site: site.unwrap_or(SiteId(0)),
                 capacity_mailboxes: sv.capacity_mailboxes,
@@ -84,7 +82,7 @@ impl Validator {
             link_names,
             servers,
             server_names,
-            dag: WDag {
+            dag: DagConfig {
                 members,
                 witness: witnesses[0],
                 alternate_witness: witnesses[1],
@@ -158,7 +156,7 @@ impl Validator {
         &mut self,
         t: &TopologySpec,
         sites: &[String],
-        servers: &mut Vec<WServer>,
+        servers: &mut Vec<ServerConfig>,
         server_names: &mut Vec<String>,
     ) -> [Option<ServerId>; 2] {
         let dag = &t.dag;
@@ -194,7 +192,7 @@ impl Validator {
                 witness_ids[k] = Some(ServerId::from(existing));
             } else {
                 server_names.push(w.server.clone());
-                servers.push(WServer {
+                servers.push(ServerConfig {
                     name: w.server.clone(),
                     site: site.unwrap_or(SiteId(0)),
                     capacity_mailboxes: None,
@@ -257,7 +255,7 @@ impl Validator {
         &mut self,
         s: &ScenarioSpec,
         topo: &Topology,
-        dbs: &[DbSpec],
+        dbs: &[DbConfig],
     ) -> Services {
         let t = &s.topology;
         let dns = &t.dns;
@@ -311,7 +309,7 @@ impl Validator {
         }
         self.positive("topology.timing.failover", t.timing.failover);
         Services {
-            dns: WDns {
+            dns: DnsConfig {
                 ttl: dns.ttl,
                 propagation: dns.propagation,
                 pinned_ppm: (dns.pinned_client_share.clamp(0.0, 1.0) * 1e6).round() as u32,

@@ -6,12 +6,12 @@ use dialtone_engine::SimDuration;
 use crate::active_manager::MountDial;
 use crate::clients::ClientKind;
 use crate::database::{CopyConfig, DbParams};
-use crate::ids::{DatabaseId, ServerId, SiteId};
+use crate::ids::{HomeId, ServerId, SiteId};
 use crate::transport::TransportParams;
 
 /// A server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerSpec {
+pub struct ServerConfig {
     /// A name for traces.
     pub name: String,
     /// Its site.
@@ -24,7 +24,7 @@ pub struct ServerSpec {
 
 /// The DAG.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DagSpec {
+pub struct DagConfig {
     /// Member servers, in membership order.
     pub members: Vec<ServerId>,
     /// The witness server (not a member).
@@ -41,7 +41,7 @@ pub struct DagSpec {
 
 /// A database.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DbSpec {
+pub struct DbConfig {
     /// A name for traces.
     pub name: String,
     /// Parameters.
@@ -52,7 +52,7 @@ pub struct DbSpec {
 
 /// DNS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DnsSpec {
+pub struct DnsConfig {
     /// TTL of every record.
     pub ttl: SimDuration,
     /// Delay before a change reaches the authoritative server.
@@ -72,9 +72,9 @@ pub struct DnsSpec {
 
 /// A cohort: the users of one mailbox group (original database) on one client kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CohortSpec {
-    /// The original database of their mailboxes.
-    pub home: DatabaseId,
+pub struct CohortConfig {
+    /// Their mailbox group (numbered like its original database).
+    pub home: HomeId,
     /// Their client.
     pub kind: ClientKind,
     /// How many users.
@@ -98,7 +98,7 @@ pub struct ClientParams {
 
 /// Mail workload.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MailSpec {
+pub struct MailConfig {
     /// Messages received per user per day, averaged over the day.
     pub messages_per_user_per_day: f64,
     /// Length of a mail batch.
@@ -135,27 +135,27 @@ pub struct Timing {
 
 /// Everything a world is built from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WorldSpec {
+pub struct WorldConfig {
     /// Number of sites.
     pub sites: usize,
     /// WAN links between sites.
     pub links: Vec<(SiteId, SiteId)>,
     /// Servers (members, witnesses, others).
-    pub servers: Vec<ServerSpec>,
+    pub servers: Vec<ServerConfig>,
     /// The DAG.
-    pub dag: DagSpec,
+    pub dag: DagConfig,
     /// Databases.
-    pub databases: Vec<DbSpec>,
+    pub databases: Vec<DbConfig>,
     /// DNS.
-    pub dns: DnsSpec,
+    pub dns: DnsConfig,
     /// Cohorts.
-    pub cohorts: Vec<CohortSpec>,
+    pub cohorts: Vec<CohortConfig>,
     /// Client behaviour.
     pub clients: ClientParams,
     /// Transport.
     pub transport: TransportParams,
     /// Mail.
-    pub mail: MailSpec,
+    pub mail: MailConfig,
     /// Timing.
     pub timing: Timing,
 }

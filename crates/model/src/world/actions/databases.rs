@@ -1,0 +1,133 @@
+//! Database cmdlets: Mount- and Dismount-Database, Move-ActiveMailboxDatabase, the
+//! activation policy, reseeding and removing copies.
+
+use dialtone_engine::SimTime;
+
+use super::{ActionError, DbRef, FollowUp, Outcome};
+use crate::database::{CopyHealth, DbState};
+use crate::ids::{DatabaseId, HomeId, ServerId};
+use crate::world::World;
+
+impl World {
+    /// Mount-Database.
+    pub(super) fn mount(&mut self, home: HomeId, db: DbRef) -> Outcome {
+        let d = self.db_ref(home, db)?;
+        let dbx = &self.dbs[d];
+        let s = dbx.copies[dbx.active].config.server;
+        if matches!(dbx.state, DbState::Failed(_)) {
+            return Err(ActionError::CannotMount("the database has failed"));
+        }
+        if db == DbRef::Original && self.restoring_in_place.get(home.index()).copied() == Some(true)
+        {
+            return Err(ActionError::CannotMount("its restore has not finished"));
+        }
+        if !self.server_up(s) {
+            return Err(ActionError::Unreachable(s.0));
+        }
+        if !self.may_mount_on(s) {
+            return Err(ActionError::CannotMount(
+                "no quorum, or DAC has no automount consensus",
+            ));
+        }
+        self.dbs[d].state = DbState::Mounted;
+        Ok(FollowUp::Nothing)
+    }
+
+    /// Dismount-Database.
+    pub(super) fn dismount(&mut self, home: HomeId, db: DbRef) -> Outcome {
+        let d = self.db_ref(home, db)?;
+        if self.dbs[d].state == DbState::Mounted {
+            self.dbs[d].state = DbState::Dismounted;
+        }
+        Ok(FollowUp::Nothing)
+    }
+
+    /// Move-ActiveMailboxDatabase of group `home`'s original database to the copy on
+    /// `to`; `skip_checks` accepts data loss beyond the mount dial.
+    pub(super) fn move_active(
+        &mut self,
+        home: HomeId,
+        to: ServerId,
+        skip_checks: bool,
+        now: SimTime,
+    ) -> Outcome {
+        let (d, copy) = self.copy_of(home, to)?;
+        if !self.may_mount_on(to) {
+            return Err(ActionError::CannotMount(
+                "target has no quorum or DAC consensus",
+            ));
+        }
+        let c = &self.dbs[d].copies[copy];
+        if copy != self.dbs[d].active && c.health != CopyHealth::Healthy {
+            return Err(ActionError::CannotMount("target copy is not healthy"));
+        }
+        if self.dbs[d].copy_corrupt(copy) {
+            return Err(ActionError::CannotMount("target copy is corrupt"));
+        }
+        let old = self.dbs[d].copies[self.dbs[d].active].config.server;
+        if self.servers_reach(old, to) {
+            let head = self.dbs[d].log_gen;
+            self.dbs[d].copies[copy].copied = head;
+        }
+        let queue = self.dbs[d].copy_queue(copy);
+        if !skip_checks && queue > self.config.dag.mount_dial.max_lost_logs() {
+            return Err(ActionError::BeyondDial(queue));
+        }
+        let lost = if copy == self.dbs[d].active {
+            0
+        } else {
+            self.dbs[d].activate(copy)
+        };
+        self.dbs[d].state = DbState::Mounted;
+        if lost > 0 {
+            self.transport
+                .lossy_mount(now, DatabaseId::from(home.index()), lost);
+        }
+        Ok(FollowUp::Nothing)
+    }
+
+    /// Set-MailboxServer -DatabaseCopyAutoActivationPolicy Blocked / Unrestricted.
+    pub(super) fn block_activation(&mut self, server: ServerId, blocked: bool) -> Outcome {
+        for db in &mut self.dbs {
+            for c in &mut db.copies {
+                if c.config.server == server {
+                    c.activation_blocked = blocked;
+                }
+            }
+        }
+        Ok(FollowUp::Nothing)
+    }
+
+    /// Update-MailboxDatabaseCopy (reseed) of group `home`'s copy on `server`.
+    pub(super) fn reseed(&mut self, home: HomeId, server: ServerId, now: SimTime) -> Outcome {
+        let (d, copy) = self.copy_of(home, server)?;
+        if copy == self.dbs[d].active || self.dbs[d].copies[copy].health == CopyHealth::Healthy {
+            return Ok(FollowUp::Nothing); // nothing to reseed: it resynchronises by itself
+        }
+        let active = self.dbs[d].copies[self.dbs[d].active].config.server;
+        if self.dbs[d].state != DbState::Mounted || !self.servers_reach(active, server) {
+            return Err(ActionError::CannotReseed);
+        }
+        let rate = self.config.timing.seed_mb_per_s;
+        self.dbs[d].reseed(copy, now, rate);
+        Ok(FollowUp::Nothing)
+    }
+
+    /// Remove-MailboxDatabaseCopy: lets logs truncate; the copy needs a reseed later.
+    pub(super) fn remove_copy(&mut self, home: HomeId, server: ServerId) -> Outcome {
+        let (d, copy) = self.copy_of(home, server)?;
+        if copy != self.dbs[d].active {
+            self.dbs[d].copies[copy].health = CopyHealth::FailedAndSuspended;
+        }
+        Ok(FollowUp::Nothing)
+    }
+
+    /// Group `home`'s original database and the index of its copy on `server`.
+    fn copy_of(&self, home: HomeId, server: ServerId) -> Result<(usize, usize), ActionError> {
+        let d = self.db_ref(home, DbRef::Original)?;
+        let copy = self.dbs[d]
+            .copy_on(server)
+            .ok_or(ActionError::NoCopy(server.0))?;
+        Ok((d, copy))
+    }
+}

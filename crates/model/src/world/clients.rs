@@ -1,0 +1,336 @@
+//! Clients of the world: phase buckets connecting and retrying through DNS, client access
+//! and server capacity; cohorts' tallies; the helpdesk's profile changes (rules
+//! `clients.*`, `dns.*`, `server.capacity`, `world.multi_ip`).
+
+use dialtone_engine::{Ctx, SimDuration, SimTime, StreamExt, StreamRng, TraceSink};
+
+use super::{Event, World, WorldConfig, config};
+use crate::clients::{Bucket, ClientKind, next_tick};
+use crate::ids::{BucketId, CohortId, HomeId, ServerId, SiteId};
+
+impl World {
+    /// Per-refresh tables every bucket evaluation reads: server load and CAS sites.
+    pub(super) fn precompute(&mut self) {
+        self.server_load.clear();
+        self.server_load.resize(self.servers.len(), 0);
+        for h in 0..self.homes.len() {
+            if let Some(s) = self.home_server(HomeId::from(h)) {
+                self.server_load[s.index()] += self.homes[h].users;
+            }
+        }
+        self.cas_site_up.clear();
+        self.cas_site_up.resize(self.net.sites(), false);
+        for i in 0..self.servers.len() {
+            let s = &self.servers[i];
+            if s.services.client_access
+                && self.is_mailbox_server(ServerId::from(i))
+                && self.server_up(ServerId::from(i))
+            {
+                self.cas_site_up[s.site.index()] = true;
+            }
+        }
+    }
+
+    /// Rules `clients.*`, `dns.*`, `server.capacity`: how many users of bucket `b` may be
+    /// connected now, and when something bucket-specific could change that.
+    fn bucket_allowed(&self, b: BucketId, now: SimTime) -> (u64, Option<SimTime>) {
+        let bk = &self.buckets[b.index()];
+        let cohort = self.cohorts[bk.cohort.index()];
+        let h = cohort.home;
+        let Some(server) = self.home_server(h) else {
+            return (0, None);
+        };
+        // DNS for the client access namespace.
+        let period = if bk.pinned {
+            self.config.dns.restart_period
+        } else {
+            self.client_access.effective_ttl()
+        };
+        let mut site = SiteId(self.client_access.cached_every(now, period, bk.dns_phase));
+        if self.config.dns.multi_ip
+            && !(self.cas_site_up.get(site.index()).copied().unwrap_or(false)
+                && self.net.reachable(site, self.site_of(server)))
+        {
+            // Rule world.multi_ip: the client tries the namespace's other addresses.
+            if let Some(s) = (0..self.net.sites()).map(SiteId::from).find(|&s| {
+                self.cas_site_up.get(s.index()).copied().unwrap_or(false)
+                    && self.net.reachable(s, self.site_of(server))
+            }) {
+                site = s;
+            }
+        }
+        let cas_ok = self.cas_site_up.get(site.index()).copied().unwrap_or(false)
+            && self.net.reachable(site, self.site_of(server));
+        if !cas_ok {
+            let stale = self.client_access.authoritative(now) != site.0;
+            let wake = stale.then(|| next_tick(now, period, bk.dns_phase));
+            return (0, wake);
+        }
+        let retry = retry_of(&self.config.clients, cohort.kind);
+        let located = if cohort.kind.follows_moves() {
+            if bk.knows_location {
+                bk.users
+            } else {
+                return (0, Some(next_tick(now, retry, bk.retry_phase)));
+            }
+        } else {
+            // Rule clients.profile: the profile must name a server with a copy of the
+            // current database.
+            let db = &self.dbs[self.homes[h.index()].current.index()];
+            bk.profiles
+                .iter()
+                .filter(|(s, _)| db.copies.iter().any(|c| c.config.server == *s))
+                .map(|(_, n)| n)
+                .sum()
+        };
+        // Rule server.capacity.
+        let active = self.server_load[server.index()];
+        let served = crate::server::served(active, self.servers[server.index()].capacity_mailboxes);
+        let allowed = if active == 0 {
+            located
+        } else {
+            (u128::from(located) * u128::from(served) / u128::from(active)) as u64
+        };
+        (allowed, None)
+    }
+
+    fn evaluate_bucket<E: From<Event>, S: TraceSink>(
+        &mut self,
+        b: BucketId,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        let (allowed, wake) = self.bucket_allowed(b, now);
+        let bk = &self.buckets[b.index()];
+        let cohort = self.cohorts[bk.cohort.index()];
+        let retry = retry_of(&self.config.clients, cohort.kind);
+        let mut wake_at = wake;
+        if allowed < bk.connected {
+            self.set_connected(b, allowed, now);
+        } else if allowed > bk.connected {
+            // Rule clients.retry: reconnect at the next retry.
+            let t = next_tick(now, retry, bk.retry_phase);
+            if t == now {
+                self.set_connected(b, allowed, now);
+            } else {
+                wake_at = Some(wake_at.map_or(t, |w| w.min(t)));
+            }
+        }
+        if let Some(t) = wake_at {
+            self.schedule_wake(b, t, ctx);
+        }
+    }
+
+    pub(super) fn schedule_wake<E: From<Event>, S: TraceSink>(
+        &mut self,
+        b: BucketId,
+        t: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        if let Some((pending, id)) = self.bucket_wake[b.index()] {
+            if pending <= t && ctx.is_pending(id) {
+                return;
+            }
+            ctx.cancel(id);
+        }
+        if let Ok(id) = ctx.schedule(t, Event::BucketWake(b).into()) {
+            self.bucket_wake[b.index()] = Some((t, id));
+        }
+    }
+
+    fn set_connected(&mut self, b: BucketId, connected: u64, now: SimTime) {
+        let bk = &mut self.buckets[b.index()];
+        let c = bk.cohort;
+        self.cohort_connected[c.index()] =
+            self.cohort_connected[c.index()] - bk.connected + connected;
+        bk.connected = connected;
+        self.update_cohort(c, now);
+    }
+
+    /// Re-derives cohort `c`'s tallies (service, history, offline reading) from its
+    /// connected users and its group's history.
+    fn update_cohort(&mut self, c: CohortId, now: SimTime) {
+        let cohort = self.cohorts[c.index()];
+        let h = cohort.home.index();
+        let c = c.index();
+        let (conn, users) = (self.cohort_connected[c], self.cohort_users[c]);
+        let home = &self.homes[h];
+        let with_history = if home.users == 0 {
+            0
+        } else {
+            (u128::from(conn) * u128::from(home.history_ready) / u128::from(home.users)) as u64
+        };
+        let offline = if cohort.kind.has_offline_copy() {
+            users - with_history
+        } else {
+            0
+        };
+        let without_history = users - with_history - offline;
+        self.tallies.set_cohort(
+            CohortId::from(c),
+            cohort.kind,
+            now,
+            [users - conn, without_history, offline],
+        );
+    }
+
+    /// Users of cohort `c` who can send and receive now.
+    pub fn connected(&self, c: CohortId) -> u64 {
+        self.cohort_connected[c.index()]
+    }
+
+    /// Rule `clients.profile`: the helpdesk reconfigures `helpdesk_per_hour` profiles an
+    /// hour, one minute at a time, in the order the work was asked for.
+    pub(super) fn helpdesk_tick<E: From<Event>, S: TraceSink>(
+        &mut self,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.helpdesk_credit += self.config.clients.helpdesk_per_hour;
+        let mut budget = self.helpdesk_credit / 60;
+        self.helpdesk_credit %= 60;
+        let mut worked = false;
+        while budget > 0 {
+            let Some(&(h, target)) = self.helpdesk.first() else {
+                break;
+            };
+            for b in 0..self.buckets.len() {
+                if budget == 0 {
+                    break;
+                }
+                let c = self.cohorts[self.buckets[b].cohort.index()];
+                if c.home != h || c.kind.follows_moves() {
+                    continue;
+                }
+                let need = self.buckets[b].users - self.buckets[b].profiled_for(target);
+                if need > 0 {
+                    let moved = self.buckets[b].reprofile(target, budget.min(need));
+                    budget -= moved;
+                    self.tallies.profile_changes += moved;
+                    worked = true;
+                }
+            }
+            let done = self.buckets.iter().all(|bk| {
+                let c = self.cohorts[bk.cohort.index()];
+                c.home != h || c.kind.follows_moves() || bk.profiled_for(target) == bk.users
+            });
+            if done {
+                self.helpdesk.remove(0);
+            } else {
+                break;
+            }
+        }
+        if worked {
+            self.refresh(now, ctx);
+        }
+        if self.helpdesk.is_empty() {
+            self.helpdesk_running = false;
+            self.helpdesk_credit = 0;
+        } else {
+            let _ = ctx.schedule_in(SimDuration::from_millis(60_000), Event::HelpdeskTick.into());
+        }
+    }
+}
+
+/// Split `total` into `parts` counts, exactly.
+fn split_even(total: u64, parts: u64) -> Vec<u64> {
+    (0..parts)
+        .map(|i| total / parts + u64::from(i < total % parts))
+        .collect()
+}
+
+fn retry_of(p: &config::ClientParams, kind: ClientKind) -> SimDuration {
+    match kind {
+        ClientKind::Outlook { .. } => p.outlook_retry,
+        ClientKind::Web => p.web_retry,
+        ClientKind::Mobile => p.mobile_retry,
+    }
+}
+
+/// The phase buckets of every cohort at time zero, all connected: each cohort is split
+/// evenly into `clients.buckets` shares and each share into TTL-honouring and pinned
+/// users; DNS and retry phases are drawn from `rng` (the "clients" stream), bucket by
+/// bucket.
+pub(super) fn start_buckets(config: &WorldConfig, rng: &mut StreamRng) -> Vec<Bucket> {
+    let ttl = config.dns.ttl.min(crate::dns::RESOLVER_TTL_CAP);
+    let mut buckets = Vec::new();
+    for (ci, c) in config.cohorts.iter().enumerate() {
+        let k = u64::from(config.clients.buckets.max(1));
+        let home_server = config.databases[c.home.index()].copies[0].server;
+        let retry = retry_of(&config.clients, c.kind);
+        for share in split_even(c.users, k) {
+            let pinned = share * u64::from(config.dns.pinned_ppm) / 1_000_000;
+            for (users, is_pinned) in [(share - pinned, false), (pinned, true)] {
+                if users == 0 {
+                    continue;
+                }
+                let period = if is_pinned {
+                    config.dns.restart_period
+                } else {
+                    ttl
+                };
+                let dns_phase = phase(rng, period);
+                let retry_phase = phase(rng, retry);
+                buckets.push(Bucket {
+                    cohort: CohortId::from(ci),
+                    users,
+                    pinned: is_pinned,
+                    dns_phase,
+                    retry_phase,
+                    connected: users,
+                    profiles: if c.kind.follows_moves() {
+                        Vec::new()
+                    } else {
+                        vec![(home_server, users)]
+                    },
+                    knows_location: true,
+                });
+            }
+        }
+    }
+    buckets
+}
+
+/// A uniform phase in `[0, period)` drawn from `rng`.
+pub(super) fn phase(rng: &mut StreamRng, period: SimDuration) -> SimDuration {
+    SimDuration::from_millis((rng.unit() * period.as_millis() as f64) as u64)
+}
+
+impl World {
+    /// Re-derives every bucket's connections (scheduling their wakes) and every cohort's
+    /// tallies.
+    pub(super) fn refresh_clients<E: From<Event>, S: TraceSink>(
+        &mut self,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.precompute();
+        for b in 0..self.buckets.len() {
+            self.evaluate_bucket(BucketId::from(b), now, ctx);
+        }
+        // History may have changed without any connection changing (a move back, a
+        // swap, a merge step).
+        for c in 0..self.cohorts.len() {
+            self.update_cohort(CohortId::from(c), now);
+        }
+    }
+
+    /// Bucket `b`'s retry or DNS refresh is due.
+    pub(super) fn wake_bucket<E: From<Event>, S: TraceSink>(
+        &mut self,
+        b: BucketId,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.bucket_wake[b.index()] = None;
+        let bk = &mut self.buckets[b.index()];
+        let cohort = self.cohorts[bk.cohort.index()];
+        let retry = retry_of(&self.config.clients, cohort.kind);
+        // Rule clients.autodiscover: a failed connection at a retry runs Autodiscover and
+        // learns the new location.
+        if !bk.knows_location && next_tick(now, retry, bk.retry_phase) == now {
+            bk.knows_location = true;
+        }
+        self.evaluate_bucket(b, now, ctx);
+    }
+}

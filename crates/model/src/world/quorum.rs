@@ -1,0 +1,226 @@
+//! The cluster seen from the world: which partition has quorum, rogue partitions of
+//! members with a stale configuration, DAC's view as members boot and AD replicates, and
+//! whether a member may mount; the heartbeat that re-evaluates quorum (rules `quorum.*`,
+//! `dac.*`, `world.heartbeat`, `world.quorum_loss`).
+
+use dialtone_engine::{Ctx, SimTime, TraceSink};
+
+use super::{Event, World};
+use crate::dac::StartView;
+use crate::database::DbKind;
+use crate::ids::{ServerId, SiteId};
+use crate::quorum::Presence;
+
+impl World {
+    /// Whether member server `s` may mount: in the quorum partition, cluster service up,
+    /// DAC gate open. Non-members need only be up.
+    pub(super) fn may_mount_on(&self, s: ServerId) -> bool {
+        if !self.server_up(s) {
+            return false;
+        }
+        match self.member[s.index()] {
+            None => true,
+            Some(m) => {
+                let srv = &self.servers[s.index()];
+                self.cluster.is_member(m)
+                    && srv.services.cluster
+                    && self.quorum().is_some()
+                    && self.partition_of(s) == self.quorum()
+                    && self.dac.may_mount(m, srv.site.index(), true)
+            }
+        }
+    }
+
+    pub(super) fn presence(&self, witness: Option<ServerId>) -> (Vec<Option<u32>>, Option<u32>) {
+        let parts = self
+            .config
+            .dag
+            .members
+            .iter()
+            .map(|&s| {
+                if self.servers[s.index()].services.cluster {
+                    self.partition_of(s)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let w = witness.and_then(|w| self.partition_of(w));
+        (parts, w)
+    }
+
+    /// Rules `quorum.*`: evaluates the cluster now.
+    pub(super) fn evaluate_quorum(&mut self) {
+        let (parts, wp) = self.presence(self.witness);
+        let out = self.cluster.evaluate(&Presence {
+            member_partition: &parts,
+            witness_partition: wp,
+        });
+        // Stale members remember the original witness.
+        let (_, old_wp) = self.presence(self.config.dag.witness);
+        let stale = self.cluster.clone().evaluate(&Presence {
+            member_partition: &parts,
+            witness_partition: old_wp,
+        });
+        let members_in = |label: u32| -> Vec<ServerId> {
+            self.config
+                .dag
+                .members
+                .iter()
+                .zip(&parts)
+                .filter(|(_, p)| **p == Some(label))
+                .map(|(&m, _)| m)
+                .collect()
+        };
+        self.quorum_members = out.quorum.map_or(Vec::new(), members_in);
+        // A stale member that can reach the running cluster joins it; a rogue cluster
+        // exists only apart from it.
+        self.rogue_members = stale
+            .rogue
+            .into_iter()
+            .filter(|&r| Some(r) != out.quorum)
+            .map(members_in)
+            .collect();
+    }
+
+    /// The label of the partition with quorum now: that of the first member, still up,
+    /// of the partition that had it at the last evaluation.
+    pub(super) fn quorum(&self) -> Option<u32> {
+        self.quorum_members
+            .iter()
+            .find_map(|&m| self.partition_of(m))
+    }
+
+    /// Labels of rogue partitions now (never the quorum partition's).
+    fn rogue(&self) -> Vec<u32> {
+        let q = self.quorum();
+        self.rogue_members
+            .iter()
+            .filter_map(|ms| ms.iter().find_map(|&m| self.partition_of(m)))
+            .filter(|&r| Some(r) != q)
+            .collect()
+    }
+
+    /// Rules `dac.bit_*`: members that came up since the last refresh start Active
+    /// Manager; members that went down lose their bit.
+    pub(super) fn boot_members(&mut self, now: SimTime) {
+        for s in 0..self.servers.len() {
+            let sid = ServerId::from(s);
+            let up = self.server_up(sid);
+            if up == self.was_up[s] {
+                continue;
+            }
+            self.was_up[s] = up;
+            if up {
+                self.booted_at[s] = now;
+            }
+            let Some(m) = self.member[s] else { continue };
+            if !up {
+                self.dac.on_down(m);
+                continue;
+            }
+            let reachable: Vec<bool> = self
+                .config
+                .dag
+                .members
+                .iter()
+                .map(|&o| self.servers_reach(sid, o))
+                .collect();
+            let witness = self
+                .witness
+                .filter(|&w| self.servers_reach(sid, w))
+                .map(|w| self.booted_at[w.index()]);
+            let site = self.site_of(sid).index();
+            self.dac.on_start(&StartView {
+                member: m,
+                site,
+                reachable: &reachable,
+                witness,
+                now,
+            });
+        }
+        // AD replication inside each partition (rule dac.stopped_list).
+        let mut by_part: Vec<(u32, usize)> = (0..self.net.sites())
+            .filter_map(|s| self.net.component(SiteId::from(s)).map(|c| (c, s)))
+            .collect();
+        by_part.sort_unstable();
+        let mut i = 0;
+        while i < by_part.len() {
+            let c = by_part[i].0;
+            let group: Vec<usize> = by_part[i..]
+                .iter()
+                .take_while(|(cc, _)| *cc == c)
+                .map(|&(_, s)| s)
+                .collect();
+            i += group.len();
+            self.dac.replicate(&group);
+        }
+    }
+
+    pub(super) fn schedule_heartbeat<E: From<Event>, S: TraceSink>(
+        &mut self,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        if self.heartbeat_pending.is_some_and(|id| ctx.is_pending(id)) {
+            return;
+        }
+        let at = now.saturating_add(self.config.timing.heartbeat_detect);
+        self.heartbeat_pending = ctx.schedule(at, Event::Heartbeat.into()).ok();
+    }
+
+    /// Where a rogue cluster serves database `d`: the copy its members last saw active,
+    /// if that copy's server is in the rogue partition and its DAC gate is open.
+    pub(super) fn rogue_server(&self, d: usize) -> Option<ServerId> {
+        if self.dbs[d].kind != DbKind::Production {
+            return None;
+        }
+        for r in self.rogue() {
+            let Some(m) = (0..self.config.dag.members.len())
+                .find(|&m| self.partition_of(self.config.dag.members[m]) == Some(r))
+            else {
+                continue;
+            };
+            let copy = self.member_view[m].get(d).copied().unwrap_or(0);
+            let s = self.dbs[d].copies.get(copy)?.config.server;
+            let mounts = self.partition_of(s) == Some(r)
+                && self.member[s.index()]
+                    .is_some_and(|ms| self.dac.may_mount(ms, self.site_of(s).index(), true));
+            if mounts {
+                return Some(s);
+            }
+        }
+        None
+    }
+}
+
+impl World {
+    /// Members in the running partition see the current active copies.
+    pub(super) fn refresh_member_views(&mut self) {
+        if let Some(q) = self.quorum() {
+            for (m, &s) in self.config.dag.members.iter().enumerate() {
+                if self.partition_of(s) == Some(q) {
+                    let view = &mut self.member_view[m];
+                    view.resize(self.dbs.len(), 0);
+                    for (d, db) in self.dbs.iter().enumerate() {
+                        view[d] = db.active;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The cluster's heartbeat timeout: quorum is evaluated.
+    pub(super) fn heartbeat<E: From<Event>, S: TraceSink>(
+        &mut self,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.heartbeat_pending = None;
+        self.evaluate_quorum();
+        ctx.trace_with("cluster", "evaluated", || {
+            format!("quorum in {:?}, rogue {:?}", self.quorum(), self.rogue())
+        });
+        self.refresh(now, ctx);
+    }
+}

@@ -1,0 +1,164 @@
+//! Databases over time: replication advancing between events, where each database is
+//! served (by the authoritative cluster and by a rogue one) and its outages, and Active
+//! Manager's failover of a database whose active copy is lost (rules `am.*`,
+//! `world.failover`, `world.rogue_mount`).
+
+use dialtone_engine::{Ctx, SimTime, TraceSink};
+
+use super::{Event, World};
+use crate::active_manager::{Candidate, Choice, choose};
+use crate::database::{CopyHealth, DbKind, DbState, FailReason};
+use crate::ids::{DatabaseId, HomeId};
+
+impl World {
+    /// Advances replication of every database to `now` under the connectivity that held
+    /// since the last update.
+    pub(super) fn advance_replication(&mut self, now: SimTime) {
+        for d in 0..self.dbs.len() {
+            let db = &self.dbs[d];
+            let active = db.copies[db.active].config.server;
+            let conn: Vec<bool> = db
+                .copies
+                .iter()
+                .map(|c| self.servers_reach(active, c.config.server))
+                .collect();
+            self.dbs[d].advance(now, |i| conn[i]);
+        }
+    }
+
+    /// Rules `am.*`: Active Manager's failover of database `d`.
+    pub(super) fn failover<S: TraceSink, E: From<Event>>(
+        &mut self,
+        d: usize,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        self.failover_pending[d] = None;
+        let db = &self.dbs[d];
+        let old = db.copies[db.active].config.server;
+        if db.state == DbState::Mounted && self.may_mount_on(old) {
+            return; // the active copy is back
+        }
+        let candidates: Vec<Candidate> = (0..db.copies.len())
+            .map(|i| {
+                let c = &db.copies[i];
+                let s = c.config.server;
+                let healthy = if i == db.active {
+                    db.state == DbState::Mounted
+                } else {
+                    c.health == CopyHealth::Healthy
+                };
+                Candidate {
+                    copy: i,
+                    eligible: healthy
+                        && !c.activation_blocked
+                        && !db.copy_corrupt(i)
+                        && self.may_mount_on(s),
+                    copy_queue: db.copy_queue(i),
+                    preference: c.config.preference,
+                    dial: self.config.dag.mount_dial,
+                    acll: i != db.active && self.servers_reach(old, s),
+                }
+            })
+            .collect();
+        match choose(&candidates) {
+            Choice::Mount { copy, lost_logs } => {
+                let lost = if copy == db.active {
+                    0
+                } else {
+                    if lost_logs == 0 {
+                        // ACLL copied the missing logs first.
+                        let head = self.dbs[d].log_gen;
+                        self.dbs[d].copies[copy].copied = head;
+                    }
+                    self.dbs[d].activate(copy)
+                };
+                self.dbs[d].state = DbState::Mounted;
+                ctx.trace_with("active-manager", "failover", || {
+                    format!("{} to copy {copy}, {lost} messages lost", self.db_name(d))
+                });
+                if lost > 0
+                    && let Some(h) = self.home_of(d)
+                {
+                    self.transport
+                        .lossy_mount(now, DatabaseId::from(h.index()), lost);
+                }
+            }
+            Choice::NoneWithinDial | Choice::NoCandidate => {
+                ctx.trace_with("active-manager", "no-mount", || self.db_name(d).to_owned());
+            }
+        }
+    }
+
+    fn db_name(&self, d: usize) -> &str {
+        self.config
+            .databases
+            .get(d)
+            .map_or("runtime-db", |s| s.name.as_str())
+    }
+
+    fn home_of(&self, d: usize) -> Option<HomeId> {
+        self.homes
+            .iter()
+            .position(|h| h.current.index() == d)
+            .map(HomeId::from)
+    }
+}
+
+impl World {
+    /// Where database `d` is served now, by the authoritative cluster and by a rogue one:
+    /// records its outage times, traces the change and schedules Active Manager's
+    /// failover (rule `world.failover`). Returns whether it is served twice (split brain).
+    pub(super) fn serve_database<E: From<Event>, S: TraceSink>(
+        &mut self,
+        d: usize,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) -> bool {
+        let db = &self.dbs[d];
+        let active_server = db.copies[db.active].config.server;
+        let prev = self.serving[d];
+        let ok = db.state == DbState::Mounted
+            && db.kind != DbKind::Recovery
+            && self.may_mount_on(active_server)
+            && !self
+                .homes
+                .iter()
+                .any(|h| h.swapping && h.current.index() == d);
+        self.serving[d] = ok.then_some(active_server);
+        if self.outages.len() <= d {
+            self.outages.resize(d + 1, (None, None));
+        }
+        if prev.is_some() && self.serving[d].is_none() && self.outages[d].0.is_none() {
+            self.outages[d].0 = Some(now);
+        }
+        if prev.is_none() && self.serving[d].is_some() {
+            self.outages[d].1 = Some(now);
+        }
+        if prev.is_some() && self.serving[d].is_none() {
+            ctx.trace_with("db", "unavailable", || self.db_name(d).to_string());
+        }
+        if prev.is_none() && self.serving[d].is_some() {
+            ctx.trace_with("db", "serving", || self.db_name(d).to_string());
+        }
+        // Active Manager steps in for a replicated database whose active copy is
+        // lost while the DAG has quorum.
+        let wants_failover = self.serving[d].is_none()
+            && self.quorum().is_some()
+            && self.dbs[d].copies.len() > 1
+            && matches!(
+                self.dbs[d].state,
+                DbState::Mounted | DbState::Failed(FailReason::DiskLost)
+            )
+            && self.failover_pending[d].is_none();
+        if wants_failover {
+            let at = now.saturating_add(self.config.timing.failover);
+            if let Ok(id) = ctx.schedule(at, Event::Failover(DatabaseId::from(d)).into()) {
+                self.failover_pending[d] = Some(id);
+            }
+        }
+        // Rule quorum.stale_config + dac.mount_gate on the rogue side.
+        self.rogue_serving[d] = self.rogue_server(d);
+        self.serving[d].is_some() && self.rogue_serving[d].is_some()
+    }
+}
