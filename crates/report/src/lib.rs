@@ -285,17 +285,32 @@ fn window(s: &Summary, curves: &[(f64, f64)]) -> (f64, f64) {
 
 /// The report of one run.
 pub fn run_page(s: &Summary, timeline: &str) -> String {
+    let svc = step_points(&s.curves.without_service);
+    let (x0, x1) = window(s, &svc);
+    let timeline_svg = run_timeline(s, timeline, (x0, x1));
+    let users_svg = run_users(s, (x0, x1));
+    let fates = fate_values(&s.metrics.mail);
+    page(
+        &format!("dialtone run: {}", s.scenario),
+        &run_summary(s),
+        &[
+            section("Timeline", &timeline_svg),
+            section("Users in service", &users_svg),
+            section("Mail", &fates_chart("mail-fates", &fates, "this run")),
+        ],
+    )
+}
+
+/// A change-point curve as plot points.
+fn step_points(v: &[(f64, u64)]) -> Vec<(f64, f64)> {
+    v.iter().map(|&(t, x)| (t, x as f64)).collect()
+}
+
+/// The run's summary table.
+fn run_summary(s: &Summary) -> String {
     let m = &s.metrics;
     let mail = &m.mail;
-    let pts =
-        |v: &[(f64, u64)]| -> Vec<(f64, f64)> { v.iter().map(|&(t, x)| (t, x as f64)).collect() };
-    let c = &s.curves;
-    let users = c.users as f64;
-    let svc = pts(&c.without_service);
-    let hist = pts(&c.without_history);
-    let (x0, x1) = window(s, &svc);
-    let horizon = s.horizon_s;
-    let summary = table(&[
+    table(&[
         ("scenario".into(), s.scenario.clone()),
         ("strategy".into(), s.strategy.clone()),
         ("seed".into(), s.seed.to_string()),
@@ -328,8 +343,12 @@ pub fn run_page(s: &Summary, timeline: &str) -> String {
         ("operator hours".into(), format!("{:.2}", m.operator_hours)),
         ("mail accepted".into(), mail.accepted.to_string()),
         ("mail lost silently".into(), mail.lost_silently.to_string()),
-    ]);
-    // Timeline.
+    ])
+}
+
+/// The timeline chart: a lane per component, the playbook's steps, the failure.
+fn run_timeline(s: &Summary, timeline: &str, (x0, x1): (f64, f64)) -> String {
+    let horizon = s.horizon_s;
     let lanes = lanes_from(timeline, horizon);
     let lane_h = 22.0;
     let steps: Vec<(String, f64)> = s
@@ -401,8 +420,15 @@ pub fn run_page(s: &Summary, timeline: &str) -> String {
     p.legend("up / serving", "#009E73");
     p.legend("down / unavailable", "#D55E00");
     p.legend("playbook step done", "#0072B2");
-    let timeline_svg = p.finish(None);
-    // Users in service.
+    p.finish(None)
+}
+
+/// Users in service, overall and by client kind.
+fn run_users(s: &Summary, (x0, x1): (f64, f64)) -> String {
+    let c = &s.curves;
+    let users = c.users as f64;
+    let svc = step_points(&c.without_service);
+    let hist = step_points(&c.without_history);
     let inv = |v: &[(f64, f64)], total: f64| -> Vec<(f64, f64)> {
         v.iter().map(|&(t, x)| (t / 3600.0, total - x)).collect()
     };
@@ -432,23 +458,13 @@ pub fn run_page(s: &Summary, timeline: &str) -> String {
     );
     for (i, kc) in c.by_kind.iter().enumerate() {
         let n = (kc.users as f64).max(1.0);
-        let series: Vec<(f64, f64)> = pts(&kc.without_service)
+        let series: Vec<(f64, f64)> = step_points(&kc.without_service)
             .iter()
             .map(|&(t, x)| (t / 3600.0, 1.0 - x / n))
             .collect();
         k.step(&kc.kind, COLORS[(i + 2) % COLORS.len()], &series, x1);
     }
-    let kinds_svg = k.finish(None);
-    let fates = fate_values(mail);
-    page(
-        &format!("dialtone run: {}", s.scenario),
-        &summary,
-        &[
-            section("Timeline", &timeline_svg),
-            section("Users in service", &(users_svg + &kinds_svg)),
-            section("Mail", &fates_chart("mail-fates", &fates, "this run")),
-        ],
-    )
+    users_svg + &k.finish(None)
 }
 
 /// The non-null values of metric `name` over the rows.
