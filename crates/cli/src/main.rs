@@ -1,6 +1,7 @@
 //! `dialtone`: the command-line front end. Thin: it parses arguments, calls the library
 //! crates, prints, writes files atomically (`dialtone_study::io::write_atomic`), and maps errors to exit codes: 0 ok, 1 a run
 //! failed, 2 bad input.
+#![warn(missing_docs, unreachable_pub)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -64,6 +64,7 @@
 //! sim.run_until("1d".parse().unwrap());
 //! assert!(sim.model().served > 1000);
 //! ```
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod dist;
 pub mod error;

@@ -4,6 +4,7 @@
 //!
 //! The model defines state and how it changes; it never decides which administrator
 //! action to take (that is the scenario layer's playbooks).
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod active_manager;
 pub mod clients;

@@ -11,6 +11,7 @@
 //! ([`Summary`], [`StudySummary`], [`Comparison`], [`SweepSummary`]): the folder's kind
 //! is summary.json's `kind`, and a missing or renamed key, another `kind` or
 //! `schema_version` is an error naming the file and the key, never a 0 on the page.
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod svg;
 

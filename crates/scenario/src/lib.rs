@@ -6,6 +6,7 @@
 //! problem reported with its JSON path) → [`runner::run`] (a deterministic replication
 //! whose [`metrics::Summary`] is summary.json). The crate is the only one that knows the
 //! file format. docs/SCENARIOS.md documents every field; docs/METRICS.md every metric.
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod fuzzing;
 pub mod metrics;

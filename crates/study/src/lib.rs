@@ -11,6 +11,7 @@
 //!   a study's: replications.csv, summary.json, study.json, the resume journal; a
 //!   comparison's, a sweep's), written atomically and read back typed; [`compare`] and
 //!   [`sweep`] the two derived studies.
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod compare;
 pub mod io;

@@ -16,6 +16,7 @@
 //!
 //! The only unsafe code of the workspace: a `GlobalAlloc` must be an `unsafe impl`. It
 //! forwards every call to the system allocator and only counts bytes.
+#![warn(missing_docs, unreachable_pub)]
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
