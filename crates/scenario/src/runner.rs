@@ -6,6 +6,8 @@
 //! `clients` (in the world). Changing the strategy never changes when things fail or how
 //! much mail arrives.
 
+use std::sync::Arc;
+
 use dialtone_engine::{
     Ctx, Model, NoTrace, OwnedTraceRecord, RngStreams, SimDuration, SimTime, Simulation, StreamRng,
     TraceSink,
@@ -104,7 +106,7 @@ impl<'a> Runner<'a> {
     /// A runner for replication `replication` of `scenario` with master seed `seed`.
     pub fn new(scenario: &'a Scenario, seed: u64, replication: u64) -> Result<Self, RunError> {
         let streams = RngStreams::new(seed, replication);
-        let world = World::new(scenario.world.clone(), &streams)?;
+        let world = World::new(Arc::clone(&scenario.world), &streams)?;
         let fail_rng = (0..scenario.failures.len())
             .map(|i| streams.substream("failures", i as u64))
             .collect::<Result<Vec<_>, _>>()?;

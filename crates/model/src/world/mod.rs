@@ -28,6 +28,8 @@ mod quorum;
 mod replication;
 mod tallies;
 
+use std::sync::Arc;
+
 use dialtone_engine::{
     Ctx, EventId, Model, RngStreams, SimDuration, SimTime, StreamNameError, StreamRng, TraceSink,
 };
@@ -54,7 +56,7 @@ use crate::transport::{Fates, Transport};
 /// other crates read through the accessors (`databases`, `homes`, `tallies`, ...).
 #[derive(Debug)]
 pub struct World {
-    pub(crate) config: WorldConfig,
+    pub(crate) config: Arc<WorldConfig>,
     pub(crate) net: Network,
     pub(crate) servers: Vec<Server>,
     /// Member index of each server in the DAG.
@@ -126,7 +128,11 @@ pub struct World {
 impl World {
     /// Builds the world at time zero: everything up, every database mounted on its first
     /// copy, every client connected. Client phases come from the "clients" stream.
-    pub fn new(config: WorldConfig, streams: &RngStreams) -> Result<Self, StreamNameError> {
+    pub fn new(
+        config: impl Into<Arc<WorldConfig>>,
+        streams: &RngStreams,
+    ) -> Result<Self, StreamNameError> {
+        let config: Arc<WorldConfig> = config.into();
         let net = Network::new(config.sites, &config.links);
         let servers: Vec<Server> = config
             .servers

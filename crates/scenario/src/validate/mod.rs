@@ -17,6 +17,7 @@ mod topology;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use dialtone_engine::{DurationDist, SimDuration, SimTime};
 use dialtone_model::world::ServiceKind;
@@ -172,8 +173,8 @@ pub struct Scenario {
     pub file: String,
     /// What the scenario shows and what to expect (the file's `description`).
     pub description: String,
-    /// The world it builds.
-    pub world: WorldConfig,
+    /// The world it builds (shared by every replication's `World`).
+    pub world: Arc<WorldConfig>,
     /// Names by id.
     pub names: Names,
     /// Failures.
@@ -425,7 +426,7 @@ impl Validator {
             name: name.to_owned(),
             file: file.to_owned(),
             description: s.description.clone(),
-            world,
+            world: Arc::new(world),
             names,
             failures,
             strategy,
