@@ -252,32 +252,7 @@ pub struct PlaybookReport {
     /// Administrator time, hours.
     pub operator_hours: f64,
     /// Every step.
-    #[serde(deserialize_with = "steps")]
     pub steps: Vec<StepReport>,
-}
-
-/// Reads the playbook's steps. `StepReport` (the runner's) derives only `Serialize`; this
-/// mirror has its exact keys, so a key added there and not here fails to compile.
-fn steps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<StepReport>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Step {
-        name: String,
-        #[serde(deserialize_with = "nullable")]
-        started_s: Option<f64>,
-        #[serde(deserialize_with = "nullable")]
-        finished_s: Option<f64>,
-        result: String,
-    }
-    Ok(Vec::<Step>::deserialize(d)?
-        .into_iter()
-        .map(|s| StepReport {
-            name: s.name,
-            started_s: s.started_s,
-            finished_s: s.finished_s,
-            result: s.result,
-        })
-        .collect())
 }
 
 fn minutes(ms: u128) -> f64 {

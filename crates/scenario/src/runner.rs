@@ -14,7 +14,7 @@ use dialtone_engine::{
 };
 use dialtone_model::world::{self, Fault, World};
 use dialtone_model::{DatabaseId, ServerId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::{self, Summary};
 use crate::playbook::{Cond, StepKind};
@@ -62,14 +62,17 @@ impl From<world::Event> for RunEvent {
     }
 }
 
-/// What happened to one playbook step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What happened to one playbook step (a row of summary.json's `playbook.steps`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StepReport {
     /// Its name.
     pub name: String,
-    /// When it started, seconds from the start.
+    /// When it started, seconds from the start (`null`: never).
+    #[serde(deserialize_with = "crate::metrics::nullable")]
     pub started_s: Option<f64>,
-    /// When it finished.
+    /// When it finished (`null`: never).
+    #[serde(deserialize_with = "crate::metrics::nullable")]
     pub finished_s: Option<f64>,
     /// `ok`, `refused: REASON`, `skipped` (an if-unserved step that was not needed), or
     /// `not started`.
