@@ -75,6 +75,8 @@ MUTATIONS = [
     ("causes.admin_service", M + "world/actions/cluster.rs",
      "self.set_cause(c, Cause::Admin, !running, now);",
      "if running { self.replace(c, now); } else { self.set_cause(c, Cause::Admin, true, now); }"),
+    ("causes.force_quorum", M + "world/actions/cluster.rs",
+     "if !self.admin_can_start(Component::Service(server, ServiceKind::Cluster)) {", "if false {"),
     ("causes.rebuild", M + "world/actions/operations.rs",
      "self.replace(Component::ServerPower(server), now);",
      "self.set_cause(Component::ServerPower(server), Cause::Admin, false, now);"),

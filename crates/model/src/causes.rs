@@ -70,6 +70,12 @@ impl Causes {
         self.active.is_empty()
     }
 
+    /// Whether no cause but `cause` is active: ending `cause` would bring the component
+    /// up.
+    pub fn is_clear_but(&self, cause: Cause) -> bool {
+        self.active.iter().all(|&c| c == cause)
+    }
+
     /// Whether `cause` is active.
     pub fn has(&self, cause: Cause) -> bool {
         self.active.contains(&cause)
@@ -136,6 +142,7 @@ mod tests {
             "the repair does not power on what they turned off"
         );
         assert!(c.has(Cause::Admin) && !c.has(A));
+        assert!(c.is_clear_but(Cause::Admin) && !c.is_clear_but(A));
         c.clear();
         assert!(c.is_clear());
     }

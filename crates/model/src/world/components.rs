@@ -87,18 +87,24 @@ impl ComponentCauses {
 
     /// Whether `c` is up: none of its causes is active.
     pub(crate) fn is_up(&self, c: Component) -> bool {
-        let causes = match c {
+        self.get(c).is_none_or(Causes::is_clear)
+    }
+
+    /// Whether ending `cause` would bring `c` up: no other cause is active.
+    pub(crate) fn up_but(&self, c: Component, cause: Cause) -> bool {
+        self.get(c).is_none_or(|x| x.is_clear_but(cause))
+    }
+
+    /// The causes of `c`; `None` for a disk never failed.
+    fn get(&self, c: Component) -> Option<&Causes> {
+        Some(match c {
             Component::SitePower(s) => &self.site[s.index()],
             Component::ServerPower(s) => &self.server[s.index()],
             Component::Link(l) => &self.link[l.index()],
             Component::Service(s, k) => &self.service[s.index()][service_index(k)],
-            Component::Disk(d, copy) => match self.disk.get(d.index()).and_then(|v| v.get(copy)) {
-                Some(c) => c,
-                None => return true,
-            },
+            Component::Disk(d, copy) => return self.disk.get(d.index())?.get(copy),
             Component::DnsServer => &self.dns,
-        };
-        causes.is_clear()
+        })
     }
 }
 
@@ -130,6 +136,11 @@ impl World {
     /// Whether `c` is up.
     pub(crate) fn component_up(&self, c: Component) -> bool {
         self.causes.is_up(c)
+    }
+
+    /// Whether the administrators can bring `c` up: no cause but theirs is active.
+    pub(crate) fn admin_can_start(&self, c: Component) -> bool {
+        self.causes.up_but(c, Cause::Admin)
     }
 
     fn settle(&mut self, c: Component, was_up: bool, now: SimTime) -> bool {

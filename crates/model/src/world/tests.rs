@@ -1148,3 +1148,38 @@ fn a_copy_on_a_failed_disk_cannot_be_reseeded_until_the_disk_is_repaired() {
         "accepted once the disk is replaced"
     );
 }
+
+/// `/forcequorum` on a member whose cluster service has failed (a partial datacenter
+/// failure still in progress) is refused: the service cannot start, so the member cannot
+/// form a cluster. Once the failure is repaired it is accepted.
+#[test]
+fn forcing_quorum_needs_a_cluster_service_that_can_start() {
+    let clussvc = |up| Fault::Service {
+        server: MBX3,
+        service: ServiceKind::Cluster,
+        up,
+    };
+    let force = || act(Action::ForceQuorum { server: MBX3 });
+    let evs = vec![("1h", cause(0, clussvc(false))), ("2h", force())];
+    let w = run(spec(false, "5m"), "3h", evs);
+    assert_eq!(
+        w.tallies.failed_actions, 1,
+        "refused while the service is failed"
+    );
+    let evs = vec![
+        (
+            "1h",
+            act(Action::ClusterService {
+                server: MBX3,
+                running: false,
+            }),
+        ),
+        ("2h", force()),
+    ];
+    let w = run(spec(false, "5m"), "3h", evs);
+    assert_eq!(
+        w.tallies.failed_actions, 0,
+        "the administrators' own stop is no obstacle"
+    );
+    assert!(w.servers[MBX3.index()].services.cluster);
+}

@@ -160,6 +160,9 @@ impl World {
         if !self.server_up(server) {
             return Err(ActionError::Unreachable(server.0));
         }
+        if !self.admin_can_start(Component::Service(server, ServiceKind::Cluster)) {
+            return Err(ActionError::ServiceFailed(server.0));
+        }
         self.clussvc(server, true, now);
         let (parts, wp) = self.presence(self.witness);
         self.cluster.force_quorum(

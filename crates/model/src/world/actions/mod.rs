@@ -362,6 +362,9 @@ pub enum ActionError {
     /// A copy that cannot be reseeded now.
     #[error("cannot reseed: the active copy is not mounted or not reachable")]
     CannotReseed,
+    /// A failure of the cluster service is still active: it cannot start.
+    #[error("the cluster service on server {0} cannot start: a failure of it is still active")]
+    ServiceFailed(u32),
     /// The copy's disk is still failed.
     #[error("cannot reseed: the copy's disk is still failed (repair it or rebuild the server)")]
     DiskDown,
