@@ -378,9 +378,10 @@ fn every_playbook_finishes_or_says_why_not() {
     }
 }
 
-/// One server holding the only copy of one database, with `failures` (a JSON array);
-/// overheads (heartbeat, failover, client retry) are milliseconds.
-pub(crate) fn one_server(failures: &str, horizon: &str) -> Scenario {
+/// One server holding the only copy of one database, with `failures` (a JSON array) and
+/// `strategy` (a JSON object); overheads (heartbeat, failover, client retry) are
+/// milliseconds.
+fn one_server(failures: &str, strategy: &str, horizon: &str) -> Scenario {
     let text = format!(
         r#"{{
       "description": "one server, stacked failures",
@@ -396,7 +397,7 @@ pub(crate) fn one_server(failures: &str, horizon: &str) -> Scenario {
       "client_behaviour": {{"buckets": 1, "web_retry": "1ms"}},
       "workload": {{"messages_per_user_per_day": 0, "tick": "1h"}},
       "failures": {failures},
-      "strategy": {{"name": "none"}},
+      "strategy": {strategy},
       "run": {{"horizon": "{horizon}", "seed": 2026}}
     }}"#
     );
@@ -411,6 +412,7 @@ fn overlapping_server_outages_stay_down_until_the_last_repair() {
     let sc = one_server(
         r#"[{"kind": "server-outage", "target": "a", "at": "1h", "repair_after": "10h"},
             {"kind": "server-outage", "target": "a", "at": "2h", "repair_after": "1h"}]"#,
+        r#"{"name": "none"}"#,
         "1d",
     );
     let s = run(&sc);
@@ -421,4 +423,38 @@ fn overlapping_server_outages_stay_down_until_the_last_repair() {
     assert!((rto - 36_000.0).abs() < 1.0, "back after {rto} s, not 2 h");
     let lost = s.metrics.user_minutes_without_send_receive;
     assert!((lost - 100.0 * 600.0).abs() < 10.0, "{lost} user-minutes");
+}
+
+/// Rule `causes.admin` end to end: an administrator powering the server on during its
+/// outage (1h-11h) does not end the outage, and powering it off during the outage keeps
+/// it off after the repair until they power it on again.
+#[test]
+fn an_administrator_and_a_failure_end_only_their_own_causes() {
+    let outage = r#"[{"kind": "server-outage", "target": "a", "at": "1h", "repair_after": "10h"}]"#;
+    let custom = |steps: &str| {
+        format!(
+            r#"{{"name": "custom", "operators": {{"detection": "0s", "decision": "0s"}}, "steps": {steps}}}"#
+        )
+    };
+    let on = custom(
+        r#"[{"id": "on", "action": "power-server", "server": "a", "on": true, "duration": "1h"}]"#,
+    );
+    let s = run(&one_server(outage, &on, "1d"));
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let rto = s.databases[0].rto_s.expect("came back");
+    assert!(
+        (rto - 36_000.0).abs() < 1.0,
+        "back after {rto} s: power-on ended the failure"
+    );
+    let off_on = custom(
+        r#"[{"id": "off", "action": "power-server", "server": "a", "on": false, "duration": "1h"},
+            {"id": "on", "action": "power-server", "server": "a", "on": true, "duration": "13h", "after": ["off"]}]"#,
+    );
+    let s = run(&one_server(outage, &off_on, "1d"));
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let rto = s.databases[0].rto_s.expect("came back");
+    assert!(
+        (rto - 14.0 * 3600.0).abs() < 1.0,
+        "back after {rto} s: the repair powered it on"
+    );
 }
