@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Breaks each model rule once and checks that the test suite notices.
 
-Each mutation replaces one exact snippet in one file, runs `cargo test -p dialtone-model`,
-and restores the file. A mutation the tests do not catch is printed as SURVIVED: either a
+Each mutation replaces one exact snippet in one file, runs `cargo test -p dialtone-model`
+(or the tests a fifth element names, for a rule outside the model), and restores the file. A mutation the tests do not catch is printed as SURVIVED: either a
 missing test or a rule that does not matter. Run from the repository root:
 
     python3 scripts/mutate-rules.py            # all
@@ -13,6 +13,8 @@ import subprocess
 import sys
 
 M = "crates/model/src/"
+# Tests of the scenario runner and of studies, for rules that live outside the model.
+END_TO_END = ["-p", "dialtone-scenario", "-p", "dialtone-study", "--test", "it"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -61,13 +63,34 @@ MUTATIONS = [
      "&& self.quorum().is_some()\n                    && self.partition_of(s) == self.quorum()", ""),
     ("world.failover", M + "world/replication.rs",
      "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
+    # Failures stack: a component is up only when none of its causes is active.
+    ("causes.stack", M + "causes.rs",
+     "self.active.retain(|&c| c != cause);", "self.active.clear();"),
+    ("causes.repair_ends_its_own", M + "world/events.rs",
+     "let changed = self.set_cause(c, cause, !up, now);",
+     "let changed = if up { self.replace(c, now) } else { self.set_cause(c, cause, true, now) };"),
+    ("causes.admin_power", M + "world/actions/operations.rs",
+     "self.set_cause(c, Cause::Admin, !on, now);",
+     "if on { self.replace(c, now); } else { self.set_cause(c, Cause::Admin, true, now); }"),
+    ("causes.admin_service", M + "world/actions/cluster.rs",
+     "self.set_cause(c, Cause::Admin, !running, now);",
+     "if running { self.replace(c, now); } else { self.set_cause(c, Cause::Admin, true, now); }"),
+    ("causes.force_quorum", M + "world/actions/cluster.rs",
+     "if !self.admin_can_start(Component::Service(server, ServiceKind::Cluster)) {", "if false {"),
+    ("causes.rebuild", M + "world/actions/operations.rs",
+     "self.replace(Component::ServerPower(server), now);",
+     "self.set_cause(Component::ServerPower(server), Cause::Admin, false, now);"),
+    ("causes.disk_reseed", M + "world/actions/databases.rs",
+     "if !self.component_up(Component::Disk(DatabaseId::from(d), copy)) {", "if false {"),
+    ("causes.failure_instance", "crates/scenario/src/runner.rs",
+     "let cause = Cause::Failure(index as u32);", "let cause = Cause::Failure(0);", END_TO_END),
 ]
 
 
 def main():
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     survived = []
-    for name, path, old, new in MUTATIONS:
+    for name, path, old, new, *tests in MUTATIONS:
         if only not in name:
             continue
         p = pathlib.Path(path)
@@ -78,7 +101,8 @@ def main():
             continue
         p.write_text(text.replace(old, new))
         try:
-            r = subprocess.run(["cargo", "test", "-q", "-p", "dialtone-model"],
+            args = tests[0] if tests else ["-p", "dialtone-model"]
+            r = subprocess.run(["cargo", "test", "-q", *args],
                                capture_output=True, text=True)
         finally:
             p.write_text(text)

@@ -7,6 +7,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod active_manager;
+pub mod causes;
 pub mod clients;
 pub mod dac;
 pub mod database;

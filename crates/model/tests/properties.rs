@@ -4,6 +4,7 @@
 //! most one mounted copy inside the partition with quorum, determinism.
 
 use dialtone_engine::{RngStreams, SimTime, Simulation};
+use dialtone_model::causes::Cause;
 use dialtone_model::dns::RecordKind;
 use dialtone_model::fixtures::{DC1, DC2, FSW1, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites};
 use dialtone_model::world::{Action, Event, Fault, World};
@@ -25,9 +26,10 @@ fn fault() -> impl Strategy<Value = Fault> {
             up
         }),
         (0u32..2).prop_map(|d| Fault::Corruption { db: DatabaseId(d) }),
-        (0u32..2, 0usize..3).prop_map(|(d, copy)| Fault::DiskLost {
+        (0u32..2, 0usize..3, any::<bool>()).prop_map(|(d, copy, up)| Fault::Disk {
             db: DatabaseId(d),
-            copy
+            copy,
+            up
         }),
     ]
 }
@@ -126,7 +128,7 @@ fn events(action: impl Strategy<Value = Action>) -> impl Strategy<Value = Vec<(u
         (
             0u64..2 * 24 * 60,
             prop_oneof![
-                fault().prop_map(Event::Fault),
+                (fault(), 0u32..3).prop_map(|(f, k)| Event::Fault(f, Cause::Failure(k))),
                 action.prop_map(Event::Action)
             ],
         ),
@@ -208,7 +210,7 @@ proptest! {
         flaps in prop::collection::vec((11u64 * 60..2 * 24 * 60, 0usize..4), 1..12),
     ) {
         let mut evs = vec![
-            (10 * 60, Event::Fault(Fault::SitePower { site: DC1, on: false })),
+            (10 * 60, Event::Fault(Fault::SitePower { site: DC1, on: false }, Cause::Failure(0))),
             (10 * 60 + 40, Event::Action(Action::StopDag { servers: vec![MBX1, MBX2], from_site: DC2, configuration_only: true })),
             (10 * 60 + 50, Event::Action(Action::RestoreDag { site: DC2 })),
         ];
@@ -219,7 +221,7 @@ proptest! {
                 2 => Fault::SitePower { site: DC1, on: true },
                 _ => Fault::SitePower { site: DC1, on: false },
             };
-            evs.push((m, Event::Fault(f)));
+            evs.push((m, Event::Fault(f, Cause::Failure(0))));
         }
         let o = run(true, &evs);
         prop_assert_eq!(o.world.tallies().split_brain.integral_ms(), 0);

@@ -12,6 +12,7 @@ use dialtone_engine::{
     Ctx, Model, NoTrace, OwnedTraceRecord, RngStreams, SimDuration, SimTime, Simulation, StreamRng,
     TraceSink,
 };
+use dialtone_model::causes::Cause;
 use dialtone_model::world::{self, Fault, World};
 use dialtone_model::{DatabaseId, ServerId};
 use serde::{Deserialize, Serialize};
@@ -190,14 +191,16 @@ impl<'a> Runner<'a> {
             }],
             Target::Server(s) => {
                 let mut v = vec![Fault::ServerPower { server: *s, on: up }];
-                if !repair && f.kind == FailureKind::ServerLoss {
-                    // Hardware and disks: every copy on it is gone.
+                if f.kind == FailureKind::ServerLoss {
+                    // Hardware and disks: every copy on it is gone (its repair brings
+                    // new, empty disks).
                     for (d, db) in self.world.databases().iter().enumerate() {
                         for (c, copy) in db.copies.iter().enumerate() {
                             if copy.config.server == *s {
-                                v.push(Fault::DiskLost {
+                                v.push(Fault::Disk {
                                     db: DatabaseId::from(d),
                                     copy: c,
+                                    up,
                                 });
                             }
                         }
@@ -212,16 +215,11 @@ impl<'a> Runner<'a> {
                     vec![Fault::Corruption { db: *db }]
                 }
             }
-            Target::Copy(db, copy) => {
-                if repair {
-                    vec![]
-                } else {
-                    vec![Fault::DiskLost {
-                        db: *db,
-                        copy: *copy,
-                    }]
-                }
-            }
+            Target::Copy(db, copy) => vec![Fault::Disk {
+                db: *db,
+                copy: *copy,
+                up,
+            }],
             Target::Link(link) => vec![Fault::Link { link: *link, up }],
             Target::Witness(s) => vec![Fault::ServerPower { server: *s, on: up }],
             Target::Partial(site, services) => {
@@ -388,8 +386,10 @@ impl Model for Runner<'_> {
                         RunEvent::PlaybookStart,
                     );
                 }
+                // Failure `index` is one cause: its repair ends only what it started.
+                let cause = Cause::Failure(index as u32);
                 for f in self.faults(index, repair) {
-                    self.world.handle_event(world::Event::Fault(f), ctx);
+                    self.world.handle_event(world::Event::Fault(f, cause), ctx);
                 }
                 if let When::Stochastic { ttf, ttr } = &self.scenario.failures[index].when {
                     let next = if repair {

@@ -3,8 +3,9 @@
 
 use dialtone_engine::{Ctx, SimTime, TraceSink};
 
+use super::components::Component;
 use super::{Action, World};
-use crate::database::{CopyHealth, DbState, FailReason};
+use crate::causes::Cause;
 use crate::ids::{BucketId, DatabaseId, HomeId, LinkId, ServerId, SiteId};
 
 /// A service of a mailbox server, for partial failures.
@@ -20,40 +21,44 @@ pub enum ServiceKind {
     UnifiedMessaging,
 }
 
-/// Something that breaks or is repaired, injected by the scenario.
+/// One cause of a component starting (a failure, `on`/`up = false`) or ending (its
+/// repair), injected by the scenario with its [`Cause`] (`Event::Fault`). A component is
+/// up only when none of its causes is active (rule `causes.stack`): a repair ends its own
+/// cause and no other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// A site loses (`on = false`) or regains power.
+    /// A site loses power (`on = false`), or that loss ends.
     SitePower {
         /// The site.
         site: SiteId,
-        /// Power state after the event.
+        /// Whether this cause ends (`true`) or starts.
         on: bool,
     },
-    /// A server loses or regains power (also a witness server).
+    /// A server loses power (also a witness server), or that loss ends.
     ServerPower {
         /// The server.
         server: ServerId,
-        /// Power state after the event.
+        /// Whether this cause ends (`true`) or starts.
         on: bool,
     },
-    /// A WAN link is cut or repaired.
+    /// A WAN link is cut, or that cut is repaired.
     Link {
         /// The link.
         link: LinkId,
-        /// State after the event.
+        /// Whether this cause ends (`true`) or starts.
         up: bool,
     },
-    /// One service on a server stops or starts (partial datacenter failure).
+    /// One service on a server stops (partial datacenter failure), or that stop ends.
     Service {
         /// The server.
         server: ServerId,
         /// The service.
         service: ServiceKind,
-        /// State after the event.
+        /// Whether this cause ends (`true`) or starts.
         up: bool,
     },
     /// Logical corruption written to a database; it replicates to copies that replay it.
+    /// It has no repair (restores and reseeds are administrator actions).
     Corruption {
         /// The database.
         db: DatabaseId,
@@ -61,15 +66,19 @@ pub enum Fault {
     /// The authoritative DNS server is lost (`up = false`) or back: record changes made
     /// while it is down take effect when it returns.
     DnsServer {
-        /// State after the event.
+        /// Whether this cause ends (`true`) or starts.
         up: bool,
     },
-    /// The disk holding one copy is lost (the active copy: the database fails).
-    DiskLost {
+    /// The disk holding one copy is lost (`up = false`; the active copy: the database
+    /// fails; a passive copy needs a reseed), or replaced (`up = true`: empty, so the
+    /// copy still needs a reseed, which is refused while the disk is down).
+    Disk {
         /// The database.
         db: DatabaseId,
         /// Index of the copy.
         copy: usize,
+        /// Whether this cause ends (`true`) or starts.
+        up: bool,
     },
 }
 
@@ -94,77 +103,67 @@ pub enum Event {
     SwapDone(HomeId),
     /// A merge of a mailbox group progresses.
     MergeTick(HomeId),
-    /// A fault happens.
-    Fault(Fault),
+    /// A fault happens: `cause` starts or ends.
+    Fault(Fault, Cause),
     /// An administrator action completes now.
     Action(Action),
 }
 
 impl World {
+    /// Starts or ends `cause` of the component `f` names (rule `causes.stack`), and
+    /// schedules the heartbeat that lets the cluster notice a change of power, links or
+    /// cluster service.
     pub(super) fn apply_fault<E: From<Event>, S: TraceSink>(
         &mut self,
         f: Fault,
+        cause: Cause,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
-        match f {
+        let (c, up) = match f {
             Fault::SitePower { site, on } => {
                 ctx.trace_with("site", if on { "power-on" } else { "power-loss" }, || {
                     format!("site {}", site.0)
                 });
-                self.power_site(site, on, now);
-                self.schedule_heartbeat(now, ctx);
+                (Component::SitePower(site), on)
             }
             Fault::ServerPower { server, on } => {
                 ctx.trace_with("server", if on { "power-on" } else { "power-off" }, || {
                     self.config.servers[server.index()].name.clone()
                 });
-                self.power_server(server, on, now);
-                self.schedule_heartbeat(now, ctx);
+                (Component::ServerPower(server), on)
             }
             Fault::Link { link, up } => {
                 ctx.trace_with("link", if up { "repaired" } else { "cut" }, || {
                     format!("link {}", link.0)
                 });
-                self.net.set_link_up(link, up);
-                self.schedule_heartbeat(now, ctx);
+                (Component::Link(link), up)
             }
             Fault::Service {
                 server,
                 service,
                 up,
-            } => {
-                let s = &mut self.servers[server.index()].services;
-                match service {
-                    ServiceKind::Cluster => s.cluster = up,
-                    ServiceKind::ClientAccess => s.client_access = up,
-                    ServiceKind::Transport => s.transport = up,
-                    ServiceKind::UnifiedMessaging => s.unified_messaging = up,
-                }
-                if service == ServiceKind::Cluster {
-                    self.schedule_heartbeat(now, ctx);
-                }
-            }
+            } => (Component::Service(server, service), up),
             Fault::Corruption { db } => {
                 ctx.trace("db", "corruption");
                 self.dbs[db.index()].corrupt_logically();
+                return;
             }
-            Fault::DnsServer { up } => {
-                self.dns_up = up;
-                if up {
-                    for (record, site) in std::mem::take(&mut self.pending_dns) {
-                        self.change_dns(record, site, now, ctx);
-                    }
+            Fault::DnsServer { up } => (Component::DnsServer, up),
+            Fault::Disk { db, copy, up } => (Component::Disk(db, copy), up),
+        };
+        let changed = self.set_cause(c, cause, !up, now);
+        match c {
+            Component::DnsServer if changed && up => {
+                for (record, site) in std::mem::take(&mut self.pending_dns) {
+                    self.change_dns(record, site, now, ctx);
                 }
             }
-            Fault::DiskLost { db, copy } => {
-                let d = &mut self.dbs[db.index()];
-                if copy == d.active {
-                    d.state = DbState::Failed(FailReason::DiskLost);
-                } else if let Some(c) = d.copies.get_mut(copy) {
-                    c.health = CopyHealth::FailedAndSuspended;
-                }
-            }
+            Component::SitePower(_)
+            | Component::ServerPower(_)
+            | Component::Link(_)
+            | Component::Service(_, ServiceKind::Cluster) => self.schedule_heartbeat(now, ctx),
+            _ => {}
         }
     }
 }

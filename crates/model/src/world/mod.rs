@@ -12,14 +12,16 @@
 //! moves in batches every tick. All state is arrays of counts indexed by typed ids.
 //!
 //! This file holds [`World`] (its state, construction, read accessors, `refresh` and the
-//! event dispatch). The rest, one concern a file: `events` (events, faults), `quorum`
-//! (cluster, quorum, DAC, heartbeat), `replication` (replication, serving, failover),
-//! `clients` (buckets, cohorts, helpdesk), `mail` (mail ticks, transport's view),
-//! `homes` (mailbox groups), `tallies` (what metrics read), `actions` (administrator
-//! actions, one method each), `config` (the input).
+//! event dispatch). The rest, one concern a file: `events` (events, faults),
+//! `components` (what can be down, and its causes), `quorum` (cluster, quorum, DAC,
+//! heartbeat), `replication` (replication, serving, failover), `clients` (buckets,
+//! cohorts, helpdesk), `mail` (mail ticks, transport's view), `homes` (mailbox groups),
+//! `tallies` (what metrics read), `actions` (administrator actions, one method each),
+//! `config` (the input).
 
 mod actions;
 mod clients;
+mod components;
 pub mod config;
 mod events;
 mod homes;
@@ -41,6 +43,7 @@ pub use homes::Home;
 pub use tallies::{Curve, KIND_LABELS, Tallies};
 
 use clients::{phase, start_buckets};
+use components::ComponentCauses;
 
 use crate::clients::Bucket;
 use crate::dac::Dac;
@@ -59,6 +62,10 @@ pub struct World {
     pub(crate) config: Arc<WorldConfig>,
     pub(crate) net: Network,
     pub(crate) servers: Vec<Server>,
+    /// The active causes of every component that can be down (rule `causes.stack`); the
+    /// network's site and link state, the servers' power and services, `dns_up` and the
+    /// copies' disks follow them.
+    pub(crate) causes: ComponentCauses,
     /// Member index of each server in the DAG.
     pub(crate) member: Vec<Option<usize>>,
     pub(crate) cluster: Cluster,
@@ -172,6 +179,7 @@ impl World {
             .map(|i| Some(config.databases[i].copies[0].server))
             .collect();
         let mut w = World {
+            causes: ComponentCauses::new(config.sites, servers.len(), config.links.len()),
             net,
             member,
             cluster,
@@ -345,10 +353,10 @@ impl World {
                 self.refresh(now, ctx);
             }
             Event::MergeTick(h) => self.merge_tick(h, now, ctx),
-            Event::Fault(f) => {
+            Event::Fault(f, cause) => {
                 // Corruption and disk loss are detected by the store at once; server
                 // and network faults wait for the heartbeat (scheduled by apply_fault).
-                self.apply_fault(f, now, ctx);
+                self.apply_fault(f, cause, now, ctx);
                 self.refresh(now, ctx);
             }
             Event::Action(a) => {

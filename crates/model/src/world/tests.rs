@@ -4,6 +4,7 @@ use dialtone_engine::stats::TimeAverage;
 use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
 
 use super::*;
+use crate::causes::Cause;
 use crate::dns::RecordKind;
 use crate::ids::{CohortId, HomeId, LinkId};
 
@@ -53,8 +54,9 @@ fn history_user_minutes(w: &World) -> f64 {
     user_minutes(&w.tallies.without_history)
 }
 
+/// Failure 0 starts or ends (most stories have one failure at a time).
 fn fault(f: Fault) -> Event {
-    Event::Fault(f)
+    Event::Fault(f, Cause::Failure(0))
 }
 
 fn act(a: Action) -> Event {
@@ -722,9 +724,10 @@ fn lose_db0_everywhere(at: &'static str) -> Vec<(&'static str, Event)> {
         .map(|copy| {
             (
                 at,
-                fault(Fault::DiskLost {
+                fault(Fault::Disk {
                     db: DatabaseId(0),
                     copy,
+                    up: false,
                 }),
             )
         })
@@ -889,4 +892,294 @@ fn actions_on_a_missing_mailbox_group_are_refused_and_change_nothing() {
         ActionError::NoHome(missing.0).to_string(),
         "no mailbox group 7"
     );
+}
+
+/// Failure `k` starts (`up = false`) or ends.
+fn cause(k: u32, f: Fault) -> Event {
+    Event::Fault(f, Cause::Failure(k))
+}
+
+fn mbx1_power(on: bool) -> Fault {
+    Fault::ServerPower { server: MBX1, on }
+}
+
+/// Rule `causes.stack`: outages 1h-11h and 2h-3h of one server are one outage of 1h-11h;
+/// the repair at 3h ends only its own failure.
+#[test]
+fn overlapping_outages_of_a_server_stack() {
+    let events = || {
+        vec![
+            ("1h", cause(0, mbx1_power(false))),
+            ("2h", cause(1, mbx1_power(false))),
+            ("3h", cause(1, mbx1_power(true))),
+            ("11h", cause(0, mbx1_power(true))),
+        ]
+    };
+    for (horizon, up) in [
+        ("30m", true),
+        ("4h", false),
+        ("10h59m", false),
+        ("11h1m", true),
+    ] {
+        let w = run(spec(true, "5m"), horizon, events());
+        assert_eq!(w.server_up(MBX1), up, "mbx1 at {horizon}");
+    }
+    // Active Manager sees it too: db0, whose active copy was on mbx1, is still served
+    // elsewhere after the repair at 3h.
+    let w = run(spec(true, "5m"), "10h", events());
+    assert_ne!(w.serving(DatabaseId(0)), Some(MBX1));
+}
+
+/// Every kind of component (site power, server power, link, service, disk, DNS server)
+/// counts its causes the same way: while failure 0 is active, failure 1's repair (and a
+/// repeated one) leaves it down; failure 0's repair brings it up.
+#[test]
+fn every_component_stays_down_while_another_cause_is_active() {
+    use super::components::Component;
+    /// A component and its fault, given whether the cause ends.
+    type Case = (Component, fn(bool) -> Fault);
+    let cases: Vec<Case> = vec![
+        (Component::SitePower(DC2), |up| Fault::SitePower {
+            site: DC2,
+            on: up,
+        }),
+        (Component::ServerPower(MBX3), |up| Fault::ServerPower {
+            server: MBX3,
+            on: up,
+        }),
+        (Component::Link(LinkId(0)), |up| Fault::Link {
+            link: LinkId(0),
+            up,
+        }),
+        (Component::Service(MBX3, ServiceKind::ClientAccess), |up| {
+            Fault::Service {
+                server: MBX3,
+                service: ServiceKind::ClientAccess,
+                up,
+            }
+        }),
+        (Component::Disk(DatabaseId(0), 2), |up| Fault::Disk {
+            db: DatabaseId(0),
+            copy: 2,
+            up,
+        }),
+        (Component::DnsServer, |up| Fault::DnsServer { up }),
+    ];
+    for (c, f) in cases {
+        let evs = |horizon: &str| {
+            let mut v = vec![
+                ("1h", cause(0, f(false))),
+                ("2h", cause(1, f(false))),
+                ("3h", cause(1, f(true))),
+                ("3h10m", cause(1, f(true))),
+            ];
+            if horizon == "6h" {
+                v.push(("5h", cause(0, f(true))));
+            }
+            v
+        };
+        let w = run(spec(true, "5m"), "4h", evs("4h"));
+        assert!(
+            !w.component_up(c),
+            "{c:?} came up while failure 0 is active"
+        );
+        let w = run(spec(true, "5m"), "6h", evs("6h"));
+        assert!(w.component_up(c), "{c:?} stayed down after every repair");
+    }
+}
+
+/// The administrators are a cause of their own. Powering a site back on does not end a
+/// power failure still in progress; the failure's repair does not power on a site they
+/// turned off (seed 004: a terminated datacenter stays off until they bring it back).
+#[test]
+fn the_administrators_and_a_failure_end_only_their_own_causes() {
+    let power = |on| Fault::SitePower { site: DC1, on };
+    let admin = |on| act(Action::PowerSite { site: DC1, on });
+    // A failure 1h-5h; the administrators power the site "on" at 2h.
+    let evs = || {
+        vec![
+            ("1h", cause(0, power(false))),
+            ("2h", admin(true)),
+            ("5h", cause(0, power(true))),
+        ]
+    };
+    assert!(
+        !run(spec(true, "5m"), "3h", evs()).site_up(DC1),
+        "power-on ended a failure"
+    );
+    assert!(run(spec(true, "5m"), "6h", evs()).site_up(DC1));
+    // A failure 2h-3h on a site the administrators turned off at 1h and on at 5h.
+    let evs = || {
+        vec![
+            ("1h", admin(false)),
+            ("2h", cause(0, power(false))),
+            ("3h", cause(0, power(true))),
+            ("5h", admin(true)),
+        ]
+    };
+    assert!(
+        !run(spec(true, "5m"), "4h", evs()).site_up(DC1),
+        "a repair powered on a terminated site"
+    );
+    assert!(run(spec(true, "5m"), "6h", evs()).site_up(DC1));
+    // The same for a server's power and for the cluster service.
+    let evs = || {
+        vec![
+            ("1h", cause(0, mbx1_power(false))),
+            (
+                "2h",
+                act(Action::PowerServer {
+                    server: MBX1,
+                    on: true,
+                }),
+            ),
+        ]
+    };
+    assert!(!run(spec(true, "5m"), "3h", evs()).server_up(MBX1));
+    let clussvc = |up| Fault::Service {
+        server: MBX3,
+        service: ServiceKind::Cluster,
+        up,
+    };
+    let evs = || {
+        vec![
+            ("1h", cause(0, clussvc(false))),
+            (
+                "2h",
+                act(Action::ClusterService {
+                    server: MBX3,
+                    running: true,
+                }),
+            ),
+        ]
+    };
+    let w = run(spec(true, "5m"), "3h", evs());
+    assert!(
+        !w.servers[MBX3.index()].services.cluster,
+        "net start clussvc ended a failure"
+    );
+    let evs = || {
+        vec![
+            (
+                "1h",
+                act(Action::ClusterService {
+                    server: MBX3,
+                    running: false,
+                }),
+            ),
+            ("2h", cause(0, clussvc(false))),
+            ("3h", cause(0, clussvc(true))),
+        ]
+    };
+    let w = run(spec(true, "5m"), "4h", evs());
+    assert!(
+        !w.servers[MBX3.index()].services.cluster,
+        "a repair started a stopped service"
+    );
+}
+
+/// A rebuilt server is new hardware: it ends every cause of its own power and disks (the
+/// lost machine's failure no longer holds it down), but not its site's power; a copy's
+/// disk that is still failed cannot be reseeded.
+#[test]
+fn a_rebuild_replaces_the_server_but_not_its_site() {
+    let disk = |up| Fault::Disk {
+        db: DatabaseId(0),
+        copy: 1,
+        up,
+    };
+    let evs = vec![
+        ("1h", cause(0, mbx1_power(false))),
+        ("1h", cause(0, disk(false))),
+        ("2h", act(Action::RebuildServer { server: MBX1 })),
+    ];
+    let w = run(spec(true, "5m"), "3h", evs);
+    assert!(w.server_up(MBX1));
+    // db0's copy 1 is on mbx2, which was not rebuilt: its disk is still down.
+    assert!(!w.component_up(super::components::Component::Disk(DatabaseId(0), 1)));
+    let evs = vec![
+        (
+            "1h",
+            cause(
+                0,
+                Fault::SitePower {
+                    site: DC1,
+                    on: false,
+                },
+            ),
+        ),
+        ("2h", act(Action::RebuildServer { server: MBX1 })),
+    ];
+    assert!(
+        !run(spec(true, "5m"), "3h", evs).server_up(MBX1),
+        "its site has no power"
+    );
+}
+
+#[test]
+fn a_copy_on_a_failed_disk_cannot_be_reseeded_until_the_disk_is_repaired() {
+    let disk = |up| Fault::Disk {
+        db: DatabaseId(0),
+        copy: 1,
+        up,
+    };
+    let reseed = Action::Reseed {
+        home: HomeId(0),
+        server: MBX2,
+    };
+    let evs = vec![("1h", cause(0, disk(false))), ("2h", act(reseed.clone()))];
+    let w = run(spec(true, "5m"), "3h", evs);
+    assert_eq!(
+        w.databases()[0].copies[1].health,
+        crate::database::CopyHealth::FailedAndSuspended
+    );
+    assert_eq!(
+        w.tallies.failed_actions, 1,
+        "refused while the disk is down"
+    );
+    let evs = vec![
+        ("1h", cause(0, disk(false))),
+        ("2h", cause(0, disk(true))),
+        ("2h1m", act(reseed)),
+    ];
+    let w = run(spec(true, "5m"), "3h", evs);
+    assert_eq!(
+        w.tallies.failed_actions, 0,
+        "accepted once the disk is replaced"
+    );
+}
+
+/// `/forcequorum` on a member whose cluster service has failed (a partial datacenter
+/// failure still in progress) is refused: the service cannot start, so the member cannot
+/// form a cluster. Once the failure is repaired it is accepted.
+#[test]
+fn forcing_quorum_needs_a_cluster_service_that_can_start() {
+    let clussvc = |up| Fault::Service {
+        server: MBX3,
+        service: ServiceKind::Cluster,
+        up,
+    };
+    let force = || act(Action::ForceQuorum { server: MBX3 });
+    let evs = vec![("1h", cause(0, clussvc(false))), ("2h", force())];
+    let w = run(spec(false, "5m"), "3h", evs);
+    assert_eq!(
+        w.tallies.failed_actions, 1,
+        "refused while the service is failed"
+    );
+    let evs = vec![
+        (
+            "1h",
+            act(Action::ClusterService {
+                server: MBX3,
+                running: false,
+            }),
+        ),
+        ("2h", force()),
+    ];
+    let w = run(spec(false, "5m"), "3h", evs);
+    assert_eq!(
+        w.tallies.failed_actions, 0,
+        "the administrators' own stop is no obstacle"
+    );
+    assert!(w.servers[MBX3.index()].services.cluster);
 }

@@ -377,3 +377,84 @@ fn every_playbook_finishes_or_says_why_not() {
         }
     }
 }
+
+/// One server holding the only copy of one database, with `failures` (a JSON array) and
+/// `strategy` (a JSON object); overheads (heartbeat, failover, client retry) are
+/// milliseconds.
+fn one_server(failures: &str, strategy: &str, horizon: &str) -> Scenario {
+    let text = format!(
+        r#"{{
+      "description": "one server, stacked failures",
+      "topology": {{
+        "sites": [{{"name": "s"}}],
+        "servers": [{{"name": "a", "site": "s"}}],
+        "dag": {{"members": ["a"], "dynamic_quorum": false}},
+        "databases": [{{"name": "db", "size": "10GB", "mailboxes": 100, "copies": [{{"server": "a"}}]}}],
+        "backup": {{"every": null}},
+        "timing": {{"heartbeat": "1ms", "failover": "1ms"}}
+      }},
+      "clients": [{{"kind": "web", "share": 1.0}}],
+      "client_behaviour": {{"buckets": 1, "web_retry": "1ms"}},
+      "workload": {{"messages_per_user_per_day": 0, "tick": "1h"}},
+      "failures": {failures},
+      "strategy": {strategy},
+      "run": {{"horizon": "{horizon}", "seed": 2026}}
+    }}"#
+    );
+    dialtone_scenario::parse("one-server.json", "one-server", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Rule `causes.stack` end to end: outages 1h-11h and 2h-3h of one server are one outage
+/// of 1h-11h (the repair at 3h ends only its own failure), not 1h-3h.
+#[test]
+fn overlapping_server_outages_stay_down_until_the_last_repair() {
+    let sc = one_server(
+        r#"[{"kind": "server-outage", "target": "a", "at": "1h", "repair_after": "10h"},
+            {"kind": "server-outage", "target": "a", "at": "2h", "repair_after": "1h"}]"#,
+        r#"{"name": "none"}"#,
+        "1d",
+    );
+    let s = run(&sc);
+    let db = &s.databases[0];
+    let down = db.down_s.expect("went down");
+    let rto = db.rto_s.expect("came back");
+    assert!((down - 3600.0).abs() < 1.0, "down at {down} s");
+    assert!((rto - 36_000.0).abs() < 1.0, "back after {rto} s, not 2 h");
+    let lost = s.metrics.user_minutes_without_send_receive;
+    assert!((lost - 100.0 * 600.0).abs() < 10.0, "{lost} user-minutes");
+}
+
+/// Rule `causes.admin` end to end: an administrator powering the server on during its
+/// outage (1h-11h) does not end the outage, and powering it off during the outage keeps
+/// it off after the repair until they power it on again.
+#[test]
+fn an_administrator_and_a_failure_end_only_their_own_causes() {
+    let outage = r#"[{"kind": "server-outage", "target": "a", "at": "1h", "repair_after": "10h"}]"#;
+    let custom = |steps: &str| {
+        format!(
+            r#"{{"name": "custom", "operators": {{"detection": "0s", "decision": "0s"}}, "steps": {steps}}}"#
+        )
+    };
+    let on = custom(
+        r#"[{"id": "on", "action": "power-server", "server": "a", "on": true, "duration": "1h"}]"#,
+    );
+    let s = run(&one_server(outage, &on, "1d"));
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let rto = s.databases[0].rto_s.expect("came back");
+    assert!(
+        (rto - 36_000.0).abs() < 1.0,
+        "back after {rto} s: power-on ended the failure"
+    );
+    let off_on = custom(
+        r#"[{"id": "off", "action": "power-server", "server": "a", "on": false, "duration": "1h"},
+            {"id": "on", "action": "power-server", "server": "a", "on": true, "duration": "13h", "after": ["off"]}]"#,
+    );
+    let s = run(&one_server(outage, &off_on, "1d"));
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let rto = s.databases[0].rto_s.expect("came back");
+    assert!(
+        (rto - 14.0 * 3600.0).abs() < 1.0,
+        "back after {rto} s: the repair powered it on"
+    );
+}

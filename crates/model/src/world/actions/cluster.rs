@@ -4,9 +4,11 @@
 use dialtone_engine::SimTime;
 
 use super::{ActionError, FollowUp, Outcome};
+use crate::causes::Cause;
 use crate::ids::{ServerId, SiteId};
 use crate::quorum::Presence;
-use crate::world::World;
+use crate::world::components::Component;
+use crate::world::{ServiceKind, World};
 
 impl World {
     /// Stop-DatabaseAvailabilityGroup for `servers`, run from `from_site`; with
@@ -16,6 +18,7 @@ impl World {
         servers: &[ServerId],
         from_site: SiteId,
         configuration_only: bool,
+        now: SimTime,
     ) -> Outcome {
         if !self.config.dag.dac_mode {
             return Err(ActionError::NeedsDacMode("Stop-DatabaseAvailabilityGroup"));
@@ -29,7 +32,7 @@ impl World {
         if !configuration_only {
             for &s in servers {
                 if self.server_up(s) && self.net.reachable(from_site, self.site_of(s)) {
-                    self.servers[s.index()].services.cluster = false;
+                    self.clussvc(s, false, now);
                 }
             }
         }
@@ -104,7 +107,7 @@ impl World {
         self.witness = witness;
         self.cluster.set_witness_configured(witness.is_some());
         for &m in &inside {
-            self.servers[members[m].index()].services.cluster = true;
+            self.clussvc(members[m], true, now);
         }
         self.dac.restore(&inside, now);
         self.evaluate_quorum();
@@ -112,7 +115,12 @@ impl World {
     }
 
     /// Start-DatabaseAvailabilityGroup for `servers`, run from `from_site`.
-    pub(super) fn start_dag(&mut self, servers: &[ServerId], from_site: SiteId) -> Outcome {
+    pub(super) fn start_dag(
+        &mut self,
+        servers: &[ServerId],
+        from_site: SiteId,
+        now: SimTime,
+    ) -> Outcome {
         if !self.config.dag.dac_mode {
             return Err(ActionError::NeedsDacMode("Start-DatabaseAvailabilityGroup"));
         }
@@ -128,7 +136,7 @@ impl World {
         self.dac.mark(&members, false, &sites);
         for (&s, &m) in servers.iter().zip(&members) {
             self.cluster.add_back(m);
-            self.servers[s.index()].services.cluster = true;
+            self.clussvc(s, true, now);
         }
         Ok(FollowUp::Heartbeat)
     }
@@ -144,7 +152,7 @@ impl World {
     }
 
     /// `net start clussvc /forcequorum` on a member.
-    pub(super) fn force_quorum(&mut self, server: ServerId) -> Outcome {
+    pub(super) fn force_quorum(&mut self, server: ServerId, now: SimTime) -> Outcome {
         let m = self.member_of(server)?;
         if !self.cluster.is_member(m) {
             return Err(ActionError::Evicted(server.0));
@@ -152,7 +160,10 @@ impl World {
         if !self.server_up(server) {
             return Err(ActionError::Unreachable(server.0));
         }
-        self.servers[server.index()].services.cluster = true;
+        if !self.admin_can_start(Component::Service(server, ServiceKind::Cluster)) {
+            return Err(ActionError::ServiceFailed(server.0));
+        }
+        self.clussvc(server, true, now);
         let (parts, wp) = self.presence(self.witness);
         self.cluster.force_quorum(
             m,
@@ -182,22 +193,35 @@ impl World {
     }
 
     /// `cluster node /forcecleanup` on a member.
-    pub(super) fn force_cleanup(&mut self, server: ServerId) -> Outcome {
+    pub(super) fn force_cleanup(&mut self, server: ServerId, now: SimTime) -> Outcome {
         let m = self.member_of(server)?;
         if !self.server_up(server) {
             return Err(ActionError::Unreachable(server.0));
         }
         self.cluster.cleanup(m);
-        self.servers[server.index()].services.cluster = false;
+        self.clussvc(server, false, now);
         self.evaluate_quorum();
         Ok(FollowUp::Nothing)
     }
 
     /// `net stop clussvc` (`running = false`) or `net start clussvc`.
-    pub(super) fn cluster_service(&mut self, server: ServerId, running: bool) -> Outcome {
+    pub(super) fn cluster_service(
+        &mut self,
+        server: ServerId,
+        running: bool,
+        now: SimTime,
+    ) -> Outcome {
         self.member_of(server)?;
-        self.servers[server.index()].services.cluster = running;
+        self.clussvc(server, running, now);
         Ok(FollowUp::Heartbeat)
+    }
+
+    /// The administrators stop (`running = false`) or start the cluster service on
+    /// `server`: their own cause of it being stopped (rule `causes.stack`); starting it
+    /// ends no failure of the service still in progress.
+    fn clussvc(&mut self, server: ServerId, running: bool, now: SimTime) {
+        let c = Component::Service(server, ServiceKind::Cluster);
+        self.set_cause(c, Cause::Admin, !running, now);
     }
 
     /// Sites reachable from `from` (where an AD write made there replicates).

@@ -7,6 +7,7 @@ use super::{ActionError, DbRef, FollowUp, Outcome};
 use crate::database::{CopyHealth, DbState};
 use crate::ids::{DatabaseId, HomeId, ServerId};
 use crate::world::World;
+use crate::world::components::Component;
 
 impl World {
     /// Mount-Database.
@@ -103,6 +104,9 @@ impl World {
         let (d, copy) = self.copy_of(home, server)?;
         if copy == self.dbs[d].active || self.dbs[d].copies[copy].health == CopyHealth::Healthy {
             return Ok(FollowUp::Nothing); // nothing to reseed: it resynchronises by itself
+        }
+        if !self.component_up(Component::Disk(DatabaseId::from(d), copy)) {
+            return Err(ActionError::DiskDown);
         }
         let active = self.dbs[d].copies[self.dbs[d].active].config.server;
         if self.dbs[d].state != DbState::Mounted || !self.servers_reach(active, server) {

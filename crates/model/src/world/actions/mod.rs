@@ -18,6 +18,7 @@ mod recovery;
 
 use dialtone_engine::{Ctx, DurationDist, SimDuration, SimTime, TraceSink};
 
+use super::components::Component;
 use super::{Event, World};
 use crate::dns::RecordKind;
 use crate::ids::{HomeId, ServerId, SiteId};
@@ -186,14 +187,16 @@ pub enum Action {
         /// The new target.
         site: SiteId,
     },
-    /// Power a server off or on.
+    /// Power a server off or on: the administrators' own cause of it being off (powering
+    /// on ends no failure; no repair ends it).
     PowerServer {
         /// The server.
         server: ServerId,
         /// State after the action.
         on: bool,
     },
-    /// Power a whole site off or on (an administrator terminating a datacenter).
+    /// Power a whole site off or on (an administrator terminating a datacenter): the
+    /// administrators' own cause, like [`Action::PowerServer`].
     PowerSite {
         /// The site.
         site: SiteId,
@@ -201,7 +204,8 @@ pub enum Action {
         on: bool,
     },
     /// Rebuild a lost server under the same name (Setup /m:RecoverServer, or the 2003
-    /// rebuild): it comes up with empty disks; its copies need reseeding.
+    /// rebuild): new hardware ends every cause of its power and disks; it comes up with
+    /// empty disks; its copies need reseeding.
     RebuildServer {
         /// The server.
         server: ServerId,
@@ -358,6 +362,12 @@ pub enum ActionError {
     /// A copy that cannot be reseeded now.
     #[error("cannot reseed: the active copy is not mounted or not reachable")]
     CannotReseed,
+    /// A failure of the cluster service is still active: it cannot start.
+    #[error("the cluster service on server {0} cannot start: a failure of it is still active")]
+    ServiceFailed(u32),
+    /// The copy's disk is still failed.
+    #[error("cannot reseed: the copy's disk is still failed (repair it or rebuild the server)")]
+    DiskDown,
 }
 
 /// What an accepted action leaves for the world to schedule once it has taken effect.
@@ -390,17 +400,19 @@ impl World {
                 ref servers,
                 from_site,
                 configuration_only,
-            } => self.stop_dag(servers, from_site, configuration_only),
+            } => self.stop_dag(servers, from_site, configuration_only, now),
             Action::RestoreDag { site } => self.restore_dag(site, now),
             Action::StartDag {
                 ref servers,
                 from_site,
-            } => self.start_dag(servers, from_site),
+            } => self.start_dag(servers, from_site, now),
             Action::SetWitness { server } => self.set_witness(server),
-            Action::ForceQuorum { server } => self.force_quorum(server),
+            Action::ForceQuorum { server } => self.force_quorum(server, now),
             Action::EvictNode { server } => self.evict_node(server),
-            Action::ForceCleanup { server } => self.force_cleanup(server),
-            Action::ClusterService { server, running } => self.cluster_service(server, running),
+            Action::ForceCleanup { server } => self.force_cleanup(server, now),
+            Action::ClusterService { server, running } => {
+                self.cluster_service(server, running, now)
+            }
             Action::Mount { home, db } => self.mount(home, db),
             Action::Dismount { home, db } => self.dismount(home, db),
             Action::MoveActive {
@@ -426,14 +438,10 @@ impl World {
                 Ok(FollowUp::Nothing)
             }
             Action::PowerServer { server, on } => {
-                self.power_server(server, on, now);
-                Ok(FollowUp::Heartbeat)
+                self.power(Component::ServerPower(server), on, now)
             }
-            Action::PowerSite { site, on } => {
-                self.power_site(site, on, now);
-                Ok(FollowUp::Heartbeat)
-            }
-            Action::RebuildServer { server } => self.rebuild_server(server),
+            Action::PowerSite { site, on } => self.power(Component::SitePower(site), on, now),
+            Action::RebuildServer { server } => self.rebuild_server(server, now),
         }?;
         match follow_up {
             FollowUp::Nothing => {}

@@ -4,9 +4,11 @@
 use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 
 use super::{FollowUp, Outcome};
+use crate::causes::Cause;
 use crate::database::CopyHealth;
 use crate::dns::RecordKind;
-use crate::ids::{BucketId, HomeId, ServerId, SiteId};
+use crate::ids::{BucketId, DatabaseId, HomeId, ServerId, SiteId};
+use crate::world::components::Component;
 use crate::world::{Event, World};
 
 impl World {
@@ -60,32 +62,29 @@ impl World {
         }
     }
 
-    /// Powers a server off or on: its transport queues are lost when it goes off. The
-    /// cluster notices at the next heartbeat (the caller's to schedule).
-    pub(in crate::world) fn power_server(&mut self, server: ServerId, on: bool, now: SimTime) {
-        self.servers[server.index()].powered = on;
-        if !on {
-            self.transport.server_lost(now, server);
-        }
-    }
-
-    /// Powers a whole site off or on: the transport queues of its servers are lost when
-    /// it goes off. The cluster notices at the next heartbeat (the caller's to schedule).
-    pub(in crate::world) fn power_site(&mut self, site: SiteId, on: bool, now: SimTime) {
-        self.net.set_site_up(site, on);
-        if !on {
-            for i in 0..self.servers.len() {
-                if self.servers[i].site == site {
-                    self.transport.server_lost(now, ServerId::from(i));
-                }
-            }
-        }
+    /// The administrators power a server (`Component::ServerPower`) or a site
+    /// (`Component::SitePower`) off or on: their own cause of it being down starts or
+    /// ends (rule `causes.stack`). Powering on ends no failure still in progress; a
+    /// failure's repair never powers on what they turned off. The cluster notices at the
+    /// next heartbeat.
+    pub(super) fn power(&mut self, c: Component, on: bool, now: SimTime) -> Outcome {
+        self.set_cause(c, Cause::Admin, !on, now);
+        Ok(FollowUp::Heartbeat)
     }
 
     /// Rebuilds a lost server under the same name: it comes up with empty disks, so its
     /// passive copies need reseeding.
-    pub(super) fn rebuild_server(&mut self, server: ServerId) -> Outcome {
-        self.servers[server.index()].powered = true;
+    /// The rebuilt machine replaces the failed one: every cause of its power and of its
+    /// copies' disks ends (not its site's power, nor its services' causes).
+    pub(super) fn rebuild_server(&mut self, server: ServerId, now: SimTime) -> Outcome {
+        self.replace(Component::ServerPower(server), now);
+        for d in 0..self.dbs.len() {
+            for c in 0..self.dbs[d].copies.len() {
+                if self.dbs[d].copies[c].config.server == server {
+                    self.replace(Component::Disk(DatabaseId::from(d), c), now);
+                }
+            }
+        }
         for db in &mut self.dbs {
             let active = db.active;
             for (i, c) in db.copies.iter_mut().enumerate() {
