@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Breaks each model rule once and checks that the test suite notices.
 
-Each mutation replaces one exact snippet in one file, runs `cargo test -p dialtone-model`,
-and restores the file. A mutation the tests do not catch is printed as SURVIVED: either a
+Each mutation replaces one exact snippet in one file, runs `cargo test -p dialtone-model`
+(or the packages the mutation names: the crew rules live in the scenario crate), and
+restores the file. A mutation the tests do not catch is printed as SURVIVED: either a
 missing test or a rule that does not matter. Run from the repository root:
 
     python3 scripts/mutate-rules.py            # all
@@ -13,6 +14,10 @@ import subprocess
 import sys
 
 M = "crates/model/src/"
+S = "crates/scenario/src/"
+# The scenario crate's rules are tested there and, for crews, by validation Case 4a.
+SCENARIO = ["-p", "dialtone-scenario"]
+STUDY = ["-p", "dialtone-scenario", "-p", "dialtone-study"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -61,13 +66,22 @@ MUTATIONS = [
      "&& self.quorum().is_some()\n                    && self.partition_of(s) == self.quorum()", ""),
     ("world.failover", M + "world/replication.rs",
      "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
+    ("runner.operators", S + "runner.rs",
+     "|| self.crews.request(OPERATORS, ctx.now(), Work::Step(i))", "|| true", SCENARIO),
+    ("runner.crews", S + "runner.rs",
+     "if self.crews.request(crew, ctx.now(), Work::Repair(index)) {", "if true {", STUDY),
+    ("crews.fifo", S + "crews.rs",
+     "match self.queue[c].pop_first() {", "match self.queue[c].pop_last() {", SCENARIO),
+    ("crews.count", S + "crews.rs",
+     "let free: Vec<u32> = counts.into_iter().collect();", "let free: Vec<u32> = counts.into_iter().map(|n| n + 1).collect();", STUDY),
 ]
 
 
 def main():
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     survived = []
-    for name, path, old, new in MUTATIONS:
+    for name, path, old, new, *packages in MUTATIONS:
+        packages = packages[0] if packages else ["-p", "dialtone-model"]
         if only not in name:
             continue
         p = pathlib.Path(path)
@@ -78,7 +92,7 @@ def main():
             continue
         p.write_text(text.replace(old, new))
         try:
-            r = subprocess.run(["cargo", "test", "-q", "-p", "dialtone-model"],
+            r = subprocess.run(["cargo", "test", "-q", *packages],
                                capture_output=True, text=True)
         finally:
             p.write_text(text)
