@@ -2,7 +2,9 @@
 """Breaks each model rule once and checks that the test suite notices.
 
 Each mutation replaces one exact snippet in one file, runs `cargo test -p dialtone-model`
-(or the tests a fifth element names, for a rule outside the model), and restores the file. A mutation the tests do not catch is printed as SURVIVED: either a
+(or the cargo test arguments a fifth element names, for a rule outside the model: the
+runner's and the crews' rules live in the scenario crate), and restores the file. A
+mutation the tests do not catch is printed as SURVIVED: either a
 missing test or a rule that does not matter. Run from the repository root:
 
     python3 scripts/mutate-rules.py            # all
@@ -15,6 +17,10 @@ import sys
 M = "crates/model/src/"
 # Tests of the scenario runner and of studies, for rules that live outside the model.
 END_TO_END = ["-p", "dialtone-scenario", "-p", "dialtone-study", "--test", "it"]
+S = "crates/scenario/src/"
+# The scenario crate's rules are tested there and, for crews, by validation Case 4a.
+SCENARIO = ["-p", "dialtone-scenario"]
+STUDY = ["-p", "dialtone-scenario", "-p", "dialtone-study"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -84,13 +90,22 @@ MUTATIONS = [
      "if !self.component_up(Component::Disk(DatabaseId::from(d), copy)) {", "if false {"),
     ("causes.failure_instance", "crates/scenario/src/runner.rs",
      "let cause = Cause::Failure(index as u32);", "let cause = Cause::Failure(0);", END_TO_END),
+    ("runner.operators", S + "runner.rs",
+     "|| self.crews.request(OPERATORS, ctx.now(), Work::Step(i))", "|| true", SCENARIO),
+    ("runner.crews", S + "runner.rs",
+     "if self.crews.request(crew, ctx.now(), Work::Repair(index)) {", "if true {", STUDY),
+    ("crews.fifo", S + "crews.rs",
+     "match self.queue[c].pop_first() {", "match self.queue[c].pop_last() {", SCENARIO),
+    ("crews.count", S + "crews.rs",
+     "let free: Vec<u32> = counts.into_iter().collect();", "let free: Vec<u32> = counts.into_iter().map(|n| n + 1).collect();", STUDY),
 ]
 
 
 def main():
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     survived = []
-    for name, path, old, new, *tests in MUTATIONS:
+    for name, path, old, new, *args in MUTATIONS:
+        args = args[0] if args else ["-p", "dialtone-model"]
         if only not in name:
             continue
         p = pathlib.Path(path)
@@ -101,7 +116,6 @@ def main():
             continue
         p.write_text(text.replace(old, new))
         try:
-            args = tests[0] if tests else ["-p", "dialtone-model"]
             r = subprocess.run(["cargo", "test", "-q", *args],
                                capture_output=True, text=True)
         finally:

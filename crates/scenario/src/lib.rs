@@ -8,6 +8,7 @@
 //! file format. docs/SCENARIOS.md documents every field; docs/METRICS.md every metric.
 #![warn(missing_docs, unreachable_pub)]
 
+mod crews;
 pub mod fuzzing;
 pub mod metrics;
 pub mod playbook;

@@ -5,6 +5,10 @@
 //! per failure), `operators` (detection, decision and step durations), `mail` and
 //! `clients` (in the world). Changing the strategy never changes when things fail or how
 //! much mail arrives.
+//!
+//! People are finite (`crate::crews`): an action or manual step holds one of the
+//! `strategy.operators.count` operators for its duration, and a failure that names a
+//! crew is repaired only when a member of that crew is free; ready work queues.
 
 use std::sync::Arc;
 
@@ -17,10 +21,14 @@ use dialtone_model::world::{self, Fault, World};
 use dialtone_model::{DatabaseId, ServerId};
 use serde::{Deserialize, Serialize};
 
+use crate::crews::{Crews, Work};
 use crate::metrics::{self, Summary};
 use crate::playbook::{Cond, StepKind};
 use crate::spec::FailureKind;
 use crate::validate::{Scenario, Target, When};
+
+/// The operators' crew: `Scenario::crews[0]` (named [`crate::validate::OPERATORS`]).
+const OPERATORS: usize = 0;
 
 /// Why a run failed. Fatal: a run that breaks an invariant is a bug, reported loudly.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +92,8 @@ pub struct StepReport {
 enum StepState {
     Pending,
     Waiting,
+    /// Ready, waiting for a free operator.
+    Queued,
     Running,
     Done,
     Failed,
@@ -104,6 +114,9 @@ pub struct Runner<'a> {
     started: bool,
     detecting: bool,
     operator_ms: u64,
+    crews: Crews,
+    /// Each failure's repair time, drawn when it failed, while it waits for its crew.
+    repair_work: Vec<SimDuration>,
 }
 
 impl<'a> Runner<'a> {
@@ -135,6 +148,8 @@ impl<'a> Runner<'a> {
             started: false,
             detecting: false,
             operator_ms: 0,
+            crews: Crews::new(scenario.crews.iter().map(|c| c.count)),
+            repair_work: vec![SimDuration::ZERO; scenario.failures.len()],
         })
     }
 
@@ -156,9 +171,12 @@ impl<'a> Runner<'a> {
                             repair: false,
                         },
                     ));
-                    if let Some(r) = repair_after {
+                    // A crew's repair is requested when the failure happens.
+                    if let Some(r) =
+                        repair_after.filter(|_| self.scenario.failures[i].crew.is_none())
+                    {
                         v.push((
-                            at.saturating_add(*r),
+                            at.saturating_add(r),
                             RunEvent::Fail {
                                 index: i,
                                 repair: true,
@@ -265,7 +283,10 @@ impl<'a> Runner<'a> {
                     continue;
                 }
                 self.state[i] = StepState::Waiting;
-                self.reports[i].started_s = Some(Self::secs(ctx.now()));
+                // Waits start now; operator work when an operator takes it (start_step).
+                if !Self::needs_operator(&self.scenario.playbook[i].kind) {
+                    self.reports[i].started_s = Some(Self::secs(ctx.now()));
+                }
                 progressed = true;
             }
             // Waiting steps whose condition holds start their duration.
@@ -277,24 +298,105 @@ impl<'a> Runner<'a> {
                     StepKind::Wait(c) => self.holds(c),
                     _ => true,
                 };
-                if ready {
-                    let d = self.scenario.playbook[i].duration.sample(&mut self.ops);
-                    if !matches!(
-                        self.scenario.playbook[i].kind,
-                        StepKind::Wait(_) | StepKind::Delay
-                    ) {
-                        self.operator_ms += d.as_millis();
+                if !ready {
+                    continue;
+                }
+                // Operator work takes a free operator or queues (crate::crews).
+                let operator = Self::needs_operator(&self.scenario.playbook[i].kind);
+                if !operator || self.crews.request(OPERATORS, ctx.now(), Work::Step(i)) {
+                    if !self.start_step(i, ctx) && operator {
+                        self.release(OPERATORS, ctx);
                     }
-                    self.state[i] = StepState::Running;
+                } else {
+                    self.state[i] = StepState::Queued;
                     let name = self.scenario.playbook[i].name.clone();
-                    ctx.trace_with("playbook", "step-start", || name);
-                    if ctx.schedule_in(d, RunEvent::StepDone(i)).is_err() {
-                        self.state[i] = StepState::Failed;
-                        self.reports[i].result = "refused: its duration overflows the clock".into();
-                    }
+                    ctx.trace_with("playbook", "step-queued", || name);
                 }
             }
             if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// Whether a step is operator work: actions and manual steps hold an operator for
+    /// their duration; waits and delays hold nobody.
+    fn needs_operator(kind: &StepKind) -> bool {
+        !matches!(kind, StepKind::Wait(_) | StepKind::Delay)
+    }
+
+    /// Step `i` starts its duration (holding an operator if it needs one). False if it
+    /// failed at once (its duration overflows the clock).
+    fn start_step<S: TraceSink>(&mut self, i: usize, ctx: &mut Ctx<'_, RunEvent, S>) -> bool {
+        let d = self.scenario.playbook[i].duration.sample(&mut self.ops);
+        if Self::needs_operator(&self.scenario.playbook[i].kind) {
+            self.operator_ms += d.as_millis();
+            self.reports[i].started_s = Some(Self::secs(ctx.now()));
+        }
+        self.state[i] = StepState::Running;
+        let name = self.scenario.playbook[i].name.clone();
+        ctx.trace_with("playbook", "step-start", || name);
+        if ctx.schedule_in(d, RunEvent::StepDone(i)).is_err() {
+            self.state[i] = StepState::Failed;
+            self.reports[i].result = "refused: its duration overflows the clock".into();
+            return false;
+        }
+        true
+    }
+
+    /// Failure `index` is to be repaired after `d` of work: at once, or by its crew when
+    /// a member is free.
+    fn request_repair<S: TraceSink>(
+        &mut self,
+        index: usize,
+        d: SimDuration,
+        ctx: &mut Ctx<'_, RunEvent, S>,
+    ) {
+        let Some(crew) = self.scenario.failures[index].crew else {
+            let _ = ctx.schedule_in(
+                d,
+                RunEvent::Fail {
+                    index,
+                    repair: true,
+                },
+            );
+            return;
+        };
+        self.repair_work[index] = d;
+        if self.crews.request(crew, ctx.now(), Work::Repair(index)) {
+            self.start_repair(index, ctx);
+        } else {
+            ctx.trace_with("crew", "repair-queued", || {
+                self.scenario.crews[crew].name.clone()
+            });
+        }
+    }
+
+    /// A crew member starts repairing failure `index`. False if it cannot finish (its
+    /// duration overflows the clock).
+    fn start_repair<S: TraceSink>(&mut self, index: usize, ctx: &mut Ctx<'_, RunEvent, S>) -> bool {
+        let d = self.repair_work[index];
+        if self.scenario.failures[index].crew == Some(OPERATORS) {
+            self.operator_ms += d.as_millis();
+        }
+        ctx.schedule_in(
+            d,
+            RunEvent::Fail {
+                index,
+                repair: true,
+            },
+        )
+        .is_ok()
+    }
+
+    /// A member of `crew` has finished: they take the first queued work that can start.
+    fn release<S: TraceSink>(&mut self, crew: usize, ctx: &mut Ctx<'_, RunEvent, S>) {
+        while let Some(w) = self.crews.release(crew) {
+            let holds = match w {
+                Work::Step(i) => self.start_step(i, ctx),
+                Work::Repair(f) => self.start_repair(f, ctx),
+            };
+            if holds {
                 break;
             }
         }
@@ -333,7 +435,52 @@ impl<'a> Runner<'a> {
                 self.reports[i].result = format!("refused: {e}");
             }
         }
+        // The operator takes queued work before the steps this one made ready.
+        if Self::needs_operator(&kind) {
+            self.release(OPERATORS, ctx);
+        }
         self.start_ready(ctx);
+    }
+
+    /// After failure `index` happened (`repair = false`) or was repaired: its repair is
+    /// requested, or its next failure scheduled; the crew member who repaired it is free.
+    fn next_occurrence<S: TraceSink>(
+        &mut self,
+        index: usize,
+        repair: bool,
+        ctx: &mut Ctx<'_, RunEvent, S>,
+    ) {
+        let f = &self.scenario.failures[index];
+        if repair && let Some(crew) = f.crew {
+            self.release(crew, ctx);
+        }
+        match (&f.when, repair) {
+            (When::Stochastic { ttf, .. }, true) => {
+                let d = ttf.sample(&mut self.fail_rng[index]);
+                let _ = ctx.schedule_in(
+                    d,
+                    RunEvent::Fail {
+                        index,
+                        repair: false,
+                    },
+                );
+            }
+            (When::Stochastic { ttr: Some(r), .. }, false) => {
+                let d = r.sample(&mut self.fail_rng[index]);
+                self.request_repair(index, d, ctx);
+            }
+            // A scripted repair without a crew was scheduled at the start.
+            (
+                When::At {
+                    repair_after: Some(d),
+                    ..
+                },
+                false,
+            ) if f.crew.is_some() => {
+                self.request_repair(index, *d, ctx);
+            }
+            _ => {}
+        }
     }
 
     /// The playbook's report: every step, and why it is stuck if it is.
@@ -353,6 +500,13 @@ impl<'a> Runner<'a> {
             Some(format!(
                 "step {:?} was still waiting for its condition at the horizon",
                 self.reports[i].name
+            ))
+        } else if let Some(i) = self.state.iter().position(|s| *s == StepState::Queued) {
+            Some(format!(
+                "step {:?} was still waiting for a free operator at the horizon ({} queued; strategy.operators.count is {})",
+                self.reports[i].name,
+                self.crews.queued(OPERATORS),
+                self.scenario.crews[OPERATORS].count
             ))
         } else {
             Some("steps were still running at the horizon".into())
@@ -391,17 +545,7 @@ impl Model for Runner<'_> {
                 for f in self.faults(index, repair) {
                     self.world.handle_event(world::Event::Fault(f, cause), ctx);
                 }
-                if let When::Stochastic { ttf, ttr } = &self.scenario.failures[index].when {
-                    let next = if repair {
-                        Some((ttf.sample(&mut self.fail_rng[index]), false))
-                    } else {
-                        ttr.as_ref()
-                            .map(|r| (r.sample(&mut self.fail_rng[index]), true))
-                    };
-                    if let Some((d, rep)) = next {
-                        let _ = ctx.schedule_in(d, RunEvent::Fail { index, repair: rep });
-                    }
-                }
+                self.next_occurrence(index, repair, ctx);
             }
             RunEvent::PlaybookStart => {
                 self.started = true;

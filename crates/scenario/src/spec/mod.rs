@@ -33,6 +33,9 @@ pub struct ScenarioSpec {
     /// What breaks.
     #[serde(default)]
     pub failures: Vec<FailureSpec>,
+    /// Repair crews other than the operators, named by failures' `crew`.
+    #[serde(default)]
+    pub crews: Vec<CrewSpec>,
     /// What the administrators do.
     pub strategy: StrategySpec,
     /// Horizon and seed.
@@ -595,6 +598,26 @@ pub struct FailureSpec {
     /// `transport`, `unified-messaging`).
     #[serde(default)]
     pub services: Vec<String>,
+    /// Who repairs it: `"operators"` (the strategy's administrators) or a crew of
+    /// `crews`. The repair time starts only when a member is free; omitted, repairs are
+    /// independent (nobody waits for anybody).
+    #[serde(default)]
+    pub crew: Option<String>,
+}
+
+/// A repair crew: `count` people who each do one repair at a time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrewSpec {
+    /// Unique name (not `operators`, which names the strategy's administrators).
+    pub name: String,
+    /// How many work at once (default 1).
+    #[serde(default = "one_u32")]
+    pub count: u32,
+}
+
+fn one_u32() -> u32 {
+    1
 }
 
 /// Failure kinds (brief §6).
@@ -646,16 +669,24 @@ fn one_day_dur() -> SimDuration {
     d("1d")
 }
 
-/// Operator delays.
+/// The administrators: how many, and their detection and decision delays.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorsSpec {
+    /// How many administrators run the playbook (default 2): an action or a manual step
+    /// holds one for its duration; ready work waits for a free one.
+    #[serde(default = "two")]
+    pub count: u32,
     /// From the failure to someone noticing (default 10m).
     #[serde(default = "detection")]
     pub detection: Dist,
     /// From noticing to deciding on the strategy (default lognormal(20m, 10m)).
     #[serde(default = "decision")]
     pub decision: Dist,
+}
+
+fn two() -> u32 {
+    2
 }
 
 fn detection() -> Dist {
@@ -668,6 +699,7 @@ fn decision() -> Dist {
 impl Default for OperatorsSpec {
     fn default() -> Self {
         OperatorsSpec {
+            count: two(),
             detection: detection(),
             decision: decision(),
         }

@@ -1,19 +1,60 @@
-//! `failures`: what fails (resolved to ids), when (scripted or stochastic) and for how
-//! long.
+//! `failures`: what fails (resolved to ids), when (scripted or stochastic), for how
+//! long, and which crew repairs it (`crews`, `strategy.operators.count`).
 
 use dialtone_model::world::ServiceKind;
 use dialtone_model::world::WorldConfig;
 use dialtone_model::{DatabaseId, LinkId, ServerId, SiteId};
 
-use super::{Failure, Names, Target, Validator, When, find, limits, list};
+use super::{Crew, Failure, Names, OPERATORS, Target, Validator, When, find, limits, list};
 use crate::spec::{FailureKind, FailureSpec, ScenarioSpec};
 
 impl Validator {
+    /// The operators (`strategy.operators.count`) and the file's repair crews, in that
+    /// order.
+    pub(super) fn crews(&mut self, s: &ScenarioSpec) -> Vec<Crew> {
+        let max = limits::CREW_SIZE;
+        let mut count = |path: &str, n: u32| {
+            if n == 0 || n > max {
+                self.err(
+                    path,
+                    format!("{n} people: a crew needs between 1 and {max} (each does one piece of work at a time)"),
+                );
+            }
+        };
+        count("strategy.operators.count", s.strategy.operators.count);
+        for (i, c) in s.crews.iter().enumerate() {
+            count(&format!("crews[{i}].count"), c.count);
+        }
+        if s.crews.len() > limits::CREWS {
+            self.err("crews", format!("more than {} crews", limits::CREWS));
+        }
+        let names: Vec<String> = s.crews.iter().map(|c| c.name.clone()).collect();
+        self.unique("crews", &names, "crew");
+        for (i, c) in s.crews.iter().enumerate() {
+            if c.name == OPERATORS {
+                self.err(
+                    format!("crews[{i}].name"),
+                    "\"operators\" names the strategy's administrators (strategy.operators.count); choose another name",
+                );
+            }
+        }
+        let mut crews = vec![Crew {
+            name: OPERATORS.to_owned(),
+            count: s.strategy.operators.count,
+        }];
+        crews.extend(s.crews.iter().map(|c| Crew {
+            name: c.name.clone(),
+            count: c.count,
+        }));
+        crews
+    }
+
     pub(super) fn failures(
         &mut self,
         s: &ScenarioSpec,
         names: &Names,
         world: &WorldConfig,
+        crews: &[Crew],
     ) -> Vec<Failure> {
         if s.failures.len() > limits::FAILURES {
             self.err(
@@ -30,10 +71,12 @@ impl Validator {
             let Some(when) = self.when(&path, f, s) else {
                 continue;
             };
+            let crew = self.crew(&path, f, &when, crews);
             out.push(Failure {
                 kind: f.kind,
                 target,
                 when,
+                crew,
             });
         }
         out
@@ -120,6 +163,33 @@ impl Validator {
             );
         }
         target
+    }
+
+    /// The crew a failure names, resolved; a permanent failure has no repair to do.
+    fn crew(&mut self, path: &str, f: &FailureSpec, when: &When, crews: &[Crew]) -> Option<usize> {
+        let name = f.crew.as_deref()?;
+        let Some(i) = crews.iter().position(|c| c.name == name) else {
+            let known: Vec<String> = crews.iter().map(|c| c.name.clone()).collect();
+            self.err(
+                format!("{path}.crew"),
+                format!(
+                    "unknown crew {name:?}; crews are {} (define one in `crews`)",
+                    list(&known)
+                ),
+            );
+            return None;
+        };
+        let repaired = match when {
+            When::At { repair_after, .. } => repair_after.is_some(),
+            When::Stochastic { ttr, .. } => ttr.is_some(),
+        };
+        if !repaired {
+            self.err(
+                format!("{path}.crew"),
+                "a permanent failure has no repair for a crew to do; give repair_after or time_to_repair, or drop `crew`",
+            );
+        }
+        Some(i)
     }
 
     /// When a failure happens: scripted (`at`, `repair_after`) or stochastic

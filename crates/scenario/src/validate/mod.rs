@@ -56,6 +56,10 @@ pub mod limits {
     pub const STEPS: usize = 1_000;
     /// Replay lag (Microsoft's maximum).
     pub const LAG_DAYS: u64 = 14;
+    /// People in one crew (`strategy.operators.count`, `crews[].count`).
+    pub const CREW_SIZE: u32 = 1_000;
+    /// Named repair crews.
+    pub const CREWS: usize = 64;
 }
 
 /// One problem in a scenario file.
@@ -148,7 +152,23 @@ pub struct Failure {
     pub target: Target,
     /// When.
     pub when: When,
+    /// The crew that repairs it (an index into [`Scenario::crews`]; `None`: the repair
+    /// needs nobody and starts at once).
+    pub crew: Option<usize>,
 }
+
+/// A crew of people who each do one piece of work at a time: the operators (always
+/// [`Scenario::crews`]`[0]`) or a repair crew of the file's `crews`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crew {
+    /// `operators`, or the crew's name.
+    pub name: String,
+    /// How many work at once (at least 1).
+    pub count: u32,
+}
+
+/// The name of the operators' crew, [`Scenario::crews`]`[0]`.
+pub const OPERATORS: &str = "operators";
 
 /// Names of everything, by id (for outputs).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -191,6 +211,9 @@ pub struct Scenario {
     pub detection: DurationDist,
     /// Decision delay.
     pub decision: DurationDist,
+    /// The crews: `[0]` the operators who run the playbook (`strategy.operators.count`),
+    /// then the file's `crews`.
+    pub crews: Vec<Crew>,
     /// Simulated horizon.
     pub horizon: SimTime,
     /// Event budget of one replication (`run.max_events`).
@@ -400,7 +423,8 @@ impl Validator {
             mail,
             timing: services.timing,
         };
-        let failures = self.failures(s, &names, &world);
+        let crews = self.crews(s);
+        let failures = self.failures(s, &names, &world, &crews);
         // A strategy is judged only against an organisation without other problems.
         if !self.issues.is_empty() {
             return None;
@@ -435,6 +459,7 @@ impl Validator {
             trigger,
             detection: s.strategy.operators.detection.0.clone(),
             decision: s.strategy.operators.decision.0.clone(),
+            crews,
             horizon: SimTime::ZERO.saturating_add(s.run.horizon),
             max_events: s.run.max_events,
             rto_target: s.metrics.rto_target,

@@ -238,6 +238,38 @@ const CASES: &[Case] = &[
         &["strategy.operators.decision", "unknown distribution"],
     ),
     (
+        "no operators",
+        |v| set(v, "/strategy/operators/count", json!(0)),
+        &["strategy.operators.count", "between 1 and 1000"],
+    ),
+    (
+        "a crew of nobody",
+        |v| set(v, "/crews", json!([{"name": "facilities", "count": 0}])),
+        &["crews[0].count", "between 1 and 1000"],
+    ),
+    (
+        "a crew named operators",
+        |v| set(v, "/crews", json!([{"name": "operators"}])),
+        &["crews[0].name", "strategy.operators.count"],
+    ),
+    (
+        "failure repaired by an unknown crew",
+        |v| set(v, "/failures/0/crew", json!("facilities")),
+        &[
+            "failures[0].crew",
+            "unknown crew \"facilities\"",
+            "\"operators\"",
+        ],
+    ),
+    (
+        "a crew for a permanent failure",
+        |v| {
+            set(v, "/failures/0/repair_after", json!(null));
+            set(v, "/failures/0/crew", json!("operators"));
+        },
+        &["failures[0].crew", "permanent"],
+    ),
+    (
         "replay lag over 14 days",
         |v| set(v, "/topology/databases/0/copies/3/replay_lag", json!("15d")),
         &["topology.databases[0].copies[3].replay_lag", "14 days"],

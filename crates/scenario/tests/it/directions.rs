@@ -458,3 +458,42 @@ fn an_administrator_and_a_failure_end_only_their_own_causes() {
         "back after {rto} s: the repair powered it on"
     );
 }
+
+#[test]
+fn two_operators_restore_twenty_databases_slower_than_twenty() {
+    // A standalone server with 20 databases is lost; restore-only rebuilds it, then each
+    // database needs an operator to start its restore (2 min) and to mount it.
+    let restore = |count: u32| {
+        let dbs: Vec<serde_json::Value> = (1..=20)
+            .map(|i| json!({"name": format!("db{i:02}"), "size": "10GB", "mailboxes": 100, "copies": [{"server": "mbx1"}]}))
+            .collect();
+        let v = json!({
+            "description": "20 databases to restore",
+            "topology": {
+                "sites": [{"name": "s"}],
+                "servers": [{"name": "mbx1", "site": "s"}, {"name": "mbx2", "site": "s"}],
+                "dag": {"members": []},
+                "databases": dbs
+            },
+            "failures": [{"kind": "server-loss", "target": "mbx1", "at": "1h"}],
+            "strategy": {"name": "restore-only", "operators": {"count": count}},
+            "run": {"horizon": "2d", "seed": 7}
+        });
+        let sc = dialtone_scenario::parse("restore.json", "restore", &v.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let s = run(&sc);
+        assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+        (
+            s.metrics.time_to_service_all_s.expect("back"),
+            s.metrics.operator_hours,
+        )
+    };
+    let (few, few_hours) = restore(2);
+    let (many, many_hours) = restore(20);
+    // 20 restores started 2 at a time: the last starts about 9 × 2 min later.
+    assert!(
+        few > many + 15.0 * 60.0,
+        "all back after {few:.0} s with 2 operators, {many:.0} s with 20"
+    );
+    assert!((few_hours - many_hours).abs() < 1e-9, "waiting is not work");
+}

@@ -2,7 +2,9 @@
 //! count): validation never panics; a valid scenario runs without error (mail
 //! conservation is checked at the end of every run); every playbook finishes or says why
 //! it is stuck; trace time never goes backwards; the same seed gives the same summary
-//! and the same trace.
+//! and the same trace. One to three operators run each playbook and repair every other
+//! repaired failure (chosen from the draw's seed, so the draws themselves are unchanged),
+//! so work queues for people.
 //!
 //! The generator picks the strategy first and then makes sure the organisation has what
 //! it responds to (a failure of its kind; two sites and DAC mode for the switchovers), so
@@ -185,6 +187,9 @@ fn build(d: &Draw) -> Value {
         let mut f = json!({"kind": kind, "target": target(kind, t), "at": format!("{at}h")});
         if let Some(r) = repair {
             f["repair_after"] = json!(format!("{r}h"));
+            if (at + d.seed).is_multiple_of(2) {
+                f["crew"] = json!("operators");
+            }
         }
         if kind == "partial-datacenter" {
             f["services"] = json!(["client-access"]);
@@ -209,7 +214,7 @@ fn build(d: &Draw) -> Value {
         _ => None,
     };
     failures.extend(trigger);
-    let mut strat = json!({"name": strategy});
+    let mut strat = json!({"name": strategy, "operators": {"count": 1 + d.seed % 3}});
     if strategy == "switchback" {
         strat["switchback_after"] = json!("2h");
     }
