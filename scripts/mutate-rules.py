@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Breaks each model rule once and checks that the test suite notices.
 
-Each mutation replaces one exact snippet in one file, runs `cargo test -p dialtone-model`,
-and restores the file. A mutation the tests do not catch is printed as SURVIVED: either a
+Each mutation replaces one exact snippet in one file, runs `cargo test -p dialtone-model`
+(or the test command the mutation names, for rules that live in the scenario layer), and
+restores the file. A mutation the tests do not catch is printed as SURVIVED: either a
 missing test or a rule that does not matter. Run from the repository root:
 
     python3 scripts/mutate-rules.py            # all
@@ -13,6 +14,9 @@ import subprocess
 import sys
 
 M = "crates/model/src/"
+S = "crates/scenario/src/"
+MODEL_TESTS = ["cargo", "test", "-q", "-p", "dialtone-model"]
+RESTORE_TESTS = ["cargo", "test", "-q", "-p", "dialtone-scenario", "--test", "it", "restores"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -46,6 +50,18 @@ MUTATIONS = [
      ".filter(|&(i, c)| i != self.active && c.health != CopyHealth::FailedAndSuspended)", ".filter(|&(i, c)| i != self.active && c.health == CopyHealth::Healthy && false)"),
     ("db.lost_messages", M + "database.rs",
      "(g * LOG_KB / self.params.message_kb.max(1)).min(self.messages)", "(g * LOG_KB / self.params.message_kb.max(1) + 1).min(self.messages)"),
+    ("db.restore_truncated", M + "database.rs",
+     "        if self.roll_forward_possible() {", "        if true {"),
+    ("db.restore_lost_active_volume", M + "database.rs",
+     "                    self.state != DbState::Failed(FailReason::DiskLost)\n", "                    true\n"),
+    ("db.restore_lost_passive_volume", M + "database.rs",
+     "matches!(c.health, CopyHealth::Healthy | CopyHealth::Suspended)", "true"),
+    ("db.restore_failover_from_lost_disk", M + "database.rs",
+     "            self.copies[old].health = CopyHealth::FailedAndSuspended;\n", ""),
+    ("db.circular_default", S + "validate/databases.rs",
+     "!backups && copies >= 3", "copies >= 3", RESTORE_TESTS),
+    ("db.circular_override", S + "validate/databases.rs",
+     "circular_logging: db.circular_logging.unwrap_or_else(|| {", "circular_logging: None.unwrap_or_else(|| {", RESTORE_TESTS),
     ("transport.shadow", M + "transport.rs",
      "if p.shadow_redundancy {", "if false {"),
     ("transport.safety_net", M + "transport.rs",
@@ -67,7 +83,7 @@ MUTATIONS = [
 def main():
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     survived = []
-    for name, path, old, new in MUTATIONS:
+    for name, path, old, new, *tests in MUTATIONS:
         if only not in name:
             continue
         p = pathlib.Path(path)
@@ -78,7 +94,7 @@ def main():
             continue
         p.write_text(text.replace(old, new))
         try:
-            r = subprocess.run(["cargo", "test", "-q", "-p", "dialtone-model"],
+            r = subprocess.run(tests[0] if tests else MODEL_TESTS,
                                capture_output=True, text=True)
         finally:
             p.write_text(text)

@@ -177,7 +177,8 @@ pub struct DatabaseSpec {
     pub mailboxes: u64,
     /// Copies; the first (or preference 1) is active at the start.
     pub copies: Vec<CopySpec>,
-    /// Circular logging (default: on when it has 3 or more copies).
+    /// Circular logging (default: on with 3 or more copies and no backups, native data
+    /// protection; off when the organisation backs up).
     #[serde(default)]
     pub circular_logging: Option<bool>,
 }

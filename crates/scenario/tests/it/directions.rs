@@ -10,7 +10,7 @@ fn run(sc: &Scenario) -> Summary {
 }
 
 /// Loads a shipped scenario with its JSON changed at `pointer`.
-fn variant(name: &str, changes: &[(&str, serde_json::Value)]) -> Scenario {
+pub(crate) fn variant(name: &str, changes: &[(&str, serde_json::Value)]) -> Scenario {
     let text =
         std::fs::read_to_string(root().join(format!("scenarios/{name}.json"))).expect("file");
     let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
