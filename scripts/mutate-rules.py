@@ -62,6 +62,8 @@ MUTATIONS = [
      "!backups && copies >= 3", "copies >= 3", RESTORE_TESTS),
     ("db.circular_override", S + "validate/databases.rs",
      "circular_logging: db.circular_logging.unwrap_or_else(|| {", "circular_logging: None.unwrap_or_else(|| {", RESTORE_TESTS),
+    ("db.circular_warning", S + "validate/warnings.rs",
+     ".filter(|&(i, db)| restored[i] && db.params.circular_logging)", ".filter(|_| false)", RESTORE_TESTS),
     ("restore.rate", M + "restore.rs",
      "self.rates.stream.min(self.rates.total / n).max(1)", "self.rates.stream.max(1)"),
     ("restore.size", M + "restore.rs",
