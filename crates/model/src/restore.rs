@@ -92,9 +92,10 @@ impl Restores {
     }
 
     /// A restore of `bytes` into `db` starts reading at `now`; it then replays `logs`
-    /// logs.
+    /// logs. A restore already reading into `db` is abandoned (restarted).
     pub fn start(&mut self, now: SimTime, db: DatabaseId, bytes: u64, logs: u64) {
         self.advance(now);
+        self.reading.retain(|r| r.db != db);
         self.reading.push(Reading {
             db,
             left: u128::from(bytes) * 1000,
@@ -227,6 +228,21 @@ mod tests {
         let (t, db) = pool.next_done().expect("running");
         assert_eq!(db, DatabaseId(0));
         assert!((t.as_millis() as f64 / 3_600_000.0 - 3.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn restarting_a_restore_abandons_the_one_reading() {
+        let mut pool = Restores::new(rates());
+        pool.start(SimTime::ZERO, DatabaseId(0), 90 * GB, 0);
+        let hour = SimTime::from_millis(3_600_000);
+        pool.start(hour, DatabaseId(0), 90 * GB, 0);
+        let (t, _) = pool.next_done().expect("running");
+        let hours = t.as_millis() as f64 / 3_600_000.0;
+        assert!(
+            (hours - 3.0).abs() < 1e-3,
+            "90 GB at 45 GB/h from 1 h: {hours}"
+        );
+        assert_eq!(pool.take_done(t).len(), 1);
     }
 
     #[test]
