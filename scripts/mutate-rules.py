@@ -21,6 +21,8 @@ S = "crates/scenario/src/"
 # The scenario crate's rules are tested there and, for crews, by validation Case 4a.
 SCENARIO = ["-p", "dialtone-scenario"]
 STUDY = ["-p", "dialtone-scenario", "-p", "dialtone-study"]
+# The restore rules of the scenario layer (circular-logging default and warning).
+RESTORE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "restores"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -54,6 +56,26 @@ MUTATIONS = [
      ".filter(|&(i, c)| i != self.active && c.health != CopyHealth::FailedAndSuspended)", ".filter(|&(i, c)| i != self.active && c.health == CopyHealth::Healthy && false)"),
     ("db.lost_messages", M + "database.rs",
      "(g * LOG_KB / self.params.message_kb.max(1)).min(self.messages)", "(g * LOG_KB / self.params.message_kb.max(1) + 1).min(self.messages)"),
+    ("db.restore_truncated", M + "database.rs",
+     "        if self.roll_forward_possible() {", "        if true {"),
+    ("db.restore_lost_active_volume", M + "database.rs",
+     "                    self.state != DbState::Failed(FailReason::DiskLost)\n", "                    true\n"),
+    ("db.restore_lost_passive_volume", M + "database.rs",
+     "matches!(c.health, CopyHealth::Healthy | CopyHealth::Suspended)", "true"),
+    ("db.restore_failover_from_lost_disk", M + "database.rs",
+     "            self.copies[old].health = CopyHealth::FailedAndSuspended;\n", ""),
+    ("db.circular_default", S + "validate/databases.rs",
+     "!backups && copies >= 3", "copies >= 3", RESTORE_TESTS),
+    ("db.circular_override", S + "validate/databases.rs",
+     "circular_logging: db.circular_logging.unwrap_or_else(|| {", "circular_logging: None.unwrap_or_else(|| {", RESTORE_TESTS),
+    ("db.circular_warning", S + "validate/warnings.rs",
+     ".filter(|&(i, db)| restored[i] && db.params.circular_logging)", ".filter(|_| false)", RESTORE_TESTS),
+    ("restore.rate", M + "restore.rs",
+     "self.rates.stream.min(self.rates.total / n).max(1)", "self.rates.stream.max(1)"),
+    ("restore.size", M + "restore.rs",
+     "left: u128::from(bytes) * 1000,", "left: 1 << 50,"),
+    ("restore.replay", M + "restore.rs",
+     "let ms = millibytes.div_ceil(u128::from(self.replay.max(1)));", "let ms = millibytes / u128::MAX;"),
     ("transport.shadow", M + "transport.rs",
      "if p.shadow_redundancy {", "if false {"),
     ("transport.safety_net", M + "transport.rs",

@@ -289,9 +289,11 @@ pub(crate) fn load(path: &Path, strategy: Option<&str>) -> Result<Scenario, Fail
         .file_stem()
         .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
     let spec = dialtone_scenario::validate::parse_spec(&file, &text)?;
-    Ok(dialtone_scenario::validate::validate(
-        &file, &name, spec, strategy,
-    )?)
+    let sc = dialtone_scenario::validate::validate(&file, &name, spec, strategy)?;
+    for w in &sc.warnings {
+        eprintln!("{file}: warning: {w}");
+    }
+    Ok(sc)
 }
 
 /// Which replication `dialtone run` runs.

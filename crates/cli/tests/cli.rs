@@ -149,6 +149,34 @@ fn validate_reports_every_problem_and_exits_2() {
 }
 
 #[test]
+fn validate_and_run_print_warnings_on_stderr_and_succeed() {
+    let dir = tmp("warn");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("circular.json");
+    let text = std::fs::read_to_string(root().join("scenarios/restore-only.json"))
+        .expect("file")
+        .replace(
+            "\"size\": \"400GB\",",
+            "\"size\": \"400GB\", \"circular_logging\": true,",
+        );
+    std::fs::write(&file, text).expect("write");
+    for cmd in ["validate", "run"] {
+        let out = dialtone(&[cmd, file.to_str().expect("utf8")]);
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("warning: topology.databases[0].circular_logging"),
+            "{cmd}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_missing_file_is_bad_input() {
     let out = dialtone(&["run", "scenarios/does-not-exist.json"]);
     assert_eq!(out.status.code(), Some(2));

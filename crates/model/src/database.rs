@@ -21,6 +21,8 @@
 //! - `db.lost_messages`: mounting a copy that has `copied = g` loses every message not
 //!   wholly in logs `1..=g`: `messages − floor(g · 1024 / message_kb)`.
 //! - `db.schema`: a database moves only to a server of its schema version.
+//! - `db.restore`: a restore from the last backup rolls forward only through logs that
+//!   still exist: not truncated after the backup, on a log volume that survives.
 
 use dialtone_engine::{SimDuration, SimTime};
 
@@ -382,11 +384,18 @@ impl Database {
         (g * LOG_KB / self.params.message_kb.max(1)).min(self.messages)
     }
 
-    /// Makes copy `i` the active one and mounts it, discarding the logs it lacks.
+    /// Makes copy `i` the active one and mounts it, discarding the logs it lacks. An old
+    /// active copy whose disk was lost stays failed (it needs a reseed).
     /// Returns the messages lost (rule `db.lost_messages`). Copies ahead of the new
     /// active (diverged) are cut back to it. A lagged copy first replays everything it
     /// has copied (or, with corruption, only up to the log before it).
     pub fn activate(&mut self, i: usize) -> u64 {
+        // The old active copy's disk (or server) is gone: so are its logs; it needs a
+        // reseed and is no candidate (rule `db.restore` reads this).
+        let old = self.active;
+        if old != i && self.state == DbState::Failed(FailReason::DiskLost) {
+            self.copies[old].health = CopyHealth::FailedAndSuspended;
+        }
         let c = &self.copies[i];
         let mut g = c.copied;
         if let Some(bad) = self.corrupt_from
@@ -416,20 +425,46 @@ impl Database {
         lost
     }
 
-    /// Rule `db.restore`: what a restore from the last backup recovers, rolled forward
-    /// through the surviving logs (all of them unless the active copy's disk was lost;
-    /// never past a corruption): `(head log, messages)`.
+    /// Rule `db.restore`: what a restore from the last backup recovers: `(head log,
+    /// messages)`. It rolls forward from the backup only through logs that still exist:
+    /// none when logs after the backup were truncated (circular logging truncates
+    /// replayed logs; logs below `truncated_below` are gone on every copy), and otherwise
+    /// up to the newest log on a surviving log volume ([`Database::surviving_log`]).
+    /// Never past a corruption.
     pub fn restorable(&self) -> (u64, u64) {
-        let logs_survive = self.state != DbState::Failed(FailReason::DiskLost);
-        let mut head = if logs_survive {
-            self.log_gen
-        } else {
-            self.backed_up
-        };
+        let mut head = self.backed_up;
+        if self.roll_forward_possible() {
+            head = head.max(self.surviving_log());
+        }
         if let Some(bad) = self.corrupt_from {
             head = head.min(bad.saturating_sub(1));
         }
         (head, self.messages_in_logs(head))
+    }
+
+    /// Whether the logs right after the last backup still exist: the first log a
+    /// roll-forward needs, `backed_up + 1`, is not below `truncated_below`.
+    pub fn roll_forward_possible(&self) -> bool {
+        self.truncated_below <= self.backed_up + 1
+    }
+
+    /// The newest log that survives on a log volume: the active copy's (unless its disk
+    /// or server was lost) and those copied to passive copies that are healthy or
+    /// suspended (a copy that failed, lost its disk or is being reseeded holds none).
+    pub fn surviving_log(&self) -> u64 {
+        self.copies
+            .iter()
+            .enumerate()
+            .filter(|&(i, c)| {
+                if i == self.active {
+                    self.state != DbState::Failed(FailReason::DiskLost)
+                } else {
+                    matches!(c.health, CopyHealth::Healthy | CopyHealth::Suspended)
+                }
+            })
+            .map(|(_, c)| c.copied)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Restores the active copy from a backup rolled forward to log `head`, holding
@@ -644,6 +679,99 @@ mod tests {
             db.copies[0].copied, 10,
             "the old active diverged and is cut back"
         );
+    }
+
+    /// Writes one log a second from `from` to `to` (inclusive), copy `i` connected iff
+    /// `connected(i)`.
+    fn logs(db: &mut Database, from: u64, to: u64, connected: impl Fn(usize) -> bool) {
+        for s in from..=to {
+            db.advance(at_s(s), &connected);
+            db.write(at_s(s), 16);
+        }
+        db.advance(at_s(to + 1), &connected);
+    }
+
+    #[test]
+    fn a_restore_rolls_forward_only_through_untruncated_logs() {
+        let three = [copy(0, 1, 0), copy(1, 2, 0), copy(2, 3, 0)];
+        for circular in [false, true] {
+            let p = DbParams {
+                circular_logging: circular,
+                ..params()
+            };
+            let mut db = Database::new(p, &three);
+            logs(&mut db, 1, 10, |_| true);
+            db.backup();
+            logs(&mut db, 11, 100, |_| true);
+            db.corrupt_logically();
+            let (head, messages) = db.restorable();
+            if circular {
+                assert!(
+                    db.truncated_below > 11,
+                    "circular logging truncated replayed logs"
+                );
+                assert_eq!(head, 10, "only the backup: the logs after it are gone");
+                assert_eq!(messages, 10 * 16);
+            } else {
+                assert_eq!(db.truncated_below, 10, "only the backup truncates");
+                assert_eq!(head, 100, "rolled forward to the corruption");
+                assert_eq!(messages, 100 * 16);
+            }
+        }
+        // The boundary: the first log after the backup must not be truncated.
+        let mut db = Database::new(params(), &three);
+        logs(&mut db, 1, 10, |_| true);
+        db.backed_up = 10;
+        db.truncated_below = 11;
+        assert!(db.roll_forward_possible());
+        assert_eq!(db.restorable().0, 10);
+        db.truncated_below = 12;
+        assert!(!db.roll_forward_possible());
+    }
+
+    #[test]
+    fn a_lost_log_volume_stops_roll_forward() {
+        let p = DbParams {
+            circular_logging: false,
+            ..params()
+        };
+        let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
+        logs(&mut db, 1, 10, |_| true);
+        db.backup();
+        logs(&mut db, 11, 30, |_| true);
+        // The passive copy is cut off from log 31 on; the active copy reaches 60.
+        logs(&mut db, 31, 60, |_| false);
+        assert_eq!(db.copies[1].copied, 30);
+        assert_eq!(
+            db.restorable().0,
+            60,
+            "every log survives on the active volume"
+        );
+        // The active copy's disk (or server) is lost: the passive copy's logs remain.
+        db.state = DbState::Failed(FailReason::DiskLost);
+        assert_eq!(db.surviving_log(), 30);
+        assert_eq!(db.restorable(), (30, 30 * 16));
+        // Its disk lost too: nothing past the backup.
+        db.copies[1].health = CopyHealth::FailedAndSuspended;
+        assert_eq!(db.restorable(), (10, 10 * 16));
+    }
+
+    #[test]
+    fn a_failover_from_a_lost_disk_leaves_no_logs_behind_on_it() {
+        let p = DbParams {
+            circular_logging: false,
+            ..params()
+        };
+        let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
+        logs(&mut db, 1, 10, |_| true);
+        db.backup();
+        logs(&mut db, 11, 30, |_| true);
+        db.state = DbState::Failed(FailReason::DiskLost);
+        db.activate(1);
+        assert_eq!(db.copies[0].health, CopyHealth::FailedAndSuspended);
+        // Then the new active's disk goes too: the old volume holds nothing.
+        db.state = DbState::Failed(FailReason::DiskLost);
+        assert_eq!(db.restorable().0, 10);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::active_manager::MountDial;
 use crate::clients::ClientKind;
 use crate::database::{CopyConfig, DbParams};
 use crate::ids::{HomeId, ServerId, SiteId};
+use crate::restore::RestoreRates;
 use crate::transport::TransportParams;
 use crate::world::config::*;
 
@@ -143,7 +144,11 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
             heartbeat_detect: d("10s"),
             failover: d("30s"),
             seed_mb_per_s: 20,
-            restore_mb_per_s: 50,
+            restore: RestoreRates {
+                stream: 50 << 20,
+                total: 300 << 20,
+                replay: 10 << 20,
+            },
             merge_mailboxes_per_hour: 500,
             swap_outage: d("5m"),
             backup_every: Some(d("1d")),

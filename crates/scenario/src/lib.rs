@@ -21,4 +21,4 @@ pub mod validate;
 pub use metrics::Summary;
 pub use runner::{RunError, RunOutput, run, run_with};
 pub use strategy::Strategy;
-pub use validate::{Issue, Scenario, ScenarioError, load, parse};
+pub use validate::{Issue, Scenario, ScenarioError, Warning, load, parse};

@@ -83,6 +83,11 @@ impl Rate {
     pub fn mb_per_s(self) -> u64 {
         ((self.0 / (1u64 << 20) as f64).round() as u64).max(1)
     }
+
+    /// In whole bytes per second, at least 1.
+    pub fn bytes_per_s(self) -> u64 {
+        (self.0.round() as u64).max(1)
+    }
 }
 
 impl<'de> Deserialize<'de> for Rate {

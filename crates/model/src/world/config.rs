@@ -7,6 +7,7 @@ use crate::active_manager::MountDial;
 use crate::clients::ClientKind;
 use crate::database::{CopyConfig, DbParams};
 use crate::ids::{HomeId, ServerId, SiteId};
+use crate::restore::RestoreRates;
 use crate::transport::TransportParams;
 
 /// A server.
@@ -119,8 +120,8 @@ pub struct Timing {
     pub failover: SimDuration,
     /// Reseed speed, MB/s.
     pub seed_mb_per_s: u64,
-    /// Restore throughput from backup, MB/s.
-    pub restore_mb_per_s: u64,
+    /// Restores from backup: per-stream and total read rates, log replay rate.
+    pub restore: RestoreRates,
     /// Merge (restore request) throughput, mailboxes per hour.
     pub merge_mailboxes_per_hour: u64,
     /// Both databases are dismounted this long during a swap.

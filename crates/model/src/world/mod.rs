@@ -52,6 +52,7 @@ use crate::dns::{Record, RecordKind};
 use crate::ids::{DatabaseId, HomeId, ServerId, SiteId};
 use crate::network::Network;
 use crate::quorum::Cluster;
+use crate::restore::Restores;
 use crate::server::{Server, Services};
 use crate::transport::{Fates, Transport};
 
@@ -115,6 +116,10 @@ pub struct World {
     /// Per group: an in-place restore of the original database is running (`true`) or
     /// finished (`false`).
     pub(crate) restoring_in_place: Vec<bool>,
+    /// Restores reading from the backup location (they share its throughput).
+    pub(crate) restores: Restores,
+    /// The pending event for the next restore to finish reading.
+    pub(crate) restore_event: Option<EventId>,
     /// Per cohort: users and connected users (kept incrementally).
     pub(crate) cohort_users: Vec<u64>,
     pub(crate) cohort_connected: Vec<u64>,
@@ -215,6 +220,8 @@ impl World {
             restored: Vec::new(),
             merge_rate: Vec::new(),
             restoring_in_place: Vec::new(),
+            restores: Restores::new(config.timing.restore),
+            restore_event: None,
             cohort_users: vec![0; ncoh],
             cohort_connected: vec![0; ncoh],
             server_load: Vec::new(),

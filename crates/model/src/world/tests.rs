@@ -1183,3 +1183,56 @@ fn forcing_quorum_needs_a_cluster_service_that_can_start() {
     );
     assert!(w.servers[MBX3.index()].services.cluster);
 }
+
+fn restore_db(h: u32, at: &'static str) -> (&'static str, Event) {
+    (
+        at,
+        act(Action::RestoreBackup {
+            home: HomeId(h),
+            server: if h == 0 { MBX3 } else { MBX4 },
+        }),
+    )
+}
+
+#[test]
+fn restores_sharing_a_capped_backup_location_take_longer() {
+    // 50 GB at 50 MB/s per stream: 1,000 s alone (plus a few seconds of replay). With
+    // the location capped at 50 MB/s in total, two restores read at 25 MB/s: 2,000 s.
+    let mut cfg = spec(true, "5m");
+    cfg.timing.restore.total = 50 << 20;
+    let finished = |w: &World| [0, 1].map(|h| w.restore_finished(HomeId(h)));
+    let one = run(cfg.clone(), "1d1h20m", vec![restore_db(0, "1d1h")]);
+    assert_eq!(finished(&one), [true, false]);
+    let two = vec![restore_db(0, "1d1h"), restore_db(1, "1d1h")];
+    let early = run(cfg.clone(), "1d1h30m", two.clone());
+    assert_eq!(finished(&early), [false, false], "sharing 50 MB/s: 2,000 s");
+    let late = run(cfg.clone(), "1d1h35m", two.clone());
+    assert_eq!(finished(&late), [true, true]);
+    // Under a cap that fits both streams, two run as fast as one.
+    cfg.timing.restore.total = 100 << 20;
+    let both = run(cfg, "1d1h20m", two);
+    assert_eq!(finished(&both), [true, true]);
+}
+
+#[test]
+fn a_restore_replays_the_logs_since_the_backup() {
+    // Circular logging off: the logs since the 22:00 backup survive and are replayed
+    // at 10 MB/s. About 3,700 logs just before the next backup: about 6 minutes more
+    // than a restore just after it (1,000 s of reading either way).
+    let mut cfg = spec(true, "5m");
+    for db in &mut cfg.databases {
+        db.params.circular_logging = false;
+    }
+    let before = run(cfg.clone(), "1d22h10m", vec![restore_db(0, "1d21h50m")]);
+    assert!(
+        !before.restore_finished(HomeId(0)),
+        "1,000 s + ~370 s of replay"
+    );
+    let before = run(cfg.clone(), "1d22h15m", vec![restore_db(0, "1d21h50m")]);
+    assert!(before.restore_finished(HomeId(0)));
+    let after = run(cfg, "1d22h30m", vec![restore_db(0, "1d22h10m")]);
+    assert!(
+        after.restore_finished(HomeId(0)),
+        "1,000 s + a few s of replay"
+    );
+}

@@ -180,7 +180,8 @@ pub struct DatabaseSpec {
     pub mailboxes: u64,
     /// Copies; the first (or preference 1) is active at the start.
     pub copies: Vec<CopySpec>,
-    /// Circular logging (default: on when it has 3 or more copies).
+    /// Circular logging (default: on with 3 or more copies and no backups, native data
+    /// protection; off when the organisation backs up).
     #[serde(default)]
     pub circular_logging: Option<bool>,
 }
@@ -340,9 +341,18 @@ pub struct BackupSpec {
     /// Site where backups are kept (default: anywhere reachable).
     #[serde(default)]
     pub site: Option<String>,
-    /// Restore throughput (default 180GB/h = 50 MB/s; no Microsoft figure).
+    /// What one restore stream reads from the backup location (default 45GB/h: the DPM
+    /// example, exchange-facts §8).
     #[serde(default = "restore_rate")]
     pub restore_rate: Rate,
+    /// What the backup location delivers in total, shared by concurrent restores
+    /// (default 300GB/h: the DPM example, exchange-facts §8).
+    #[serde(default = "restore_total_rate")]
+    pub restore_total_rate: Rate,
+    /// Log replay into a restored database (default 10MB/s: no published figure;
+    /// docs/MODEL.md gives the assumption).
+    #[serde(default = "replay_rate")]
+    pub replay_rate: Rate,
 }
 
 fn one_day() -> Option<SimDuration> {
@@ -352,7 +362,13 @@ fn at_22h() -> SimDuration {
     d("22h")
 }
 fn restore_rate() -> Rate {
-    Rate(50.0 * (1u64 << 20) as f64)
+    Rate(45.0 * (1u64 << 30) as f64 / 3600.0)
+}
+fn restore_total_rate() -> Rate {
+    Rate(300.0 * (1u64 << 30) as f64 / 3600.0)
+}
+fn replay_rate() -> Rate {
+    Rate(10.0 * (1u64 << 20) as f64)
 }
 
 impl Default for BackupSpec {
@@ -362,6 +378,8 @@ impl Default for BackupSpec {
             first: at_22h(),
             site: None,
             restore_rate: restore_rate(),
+            restore_total_rate: restore_total_rate(),
+            replay_rate: replay_rate(),
         }
     }
 }

@@ -68,7 +68,9 @@ impl Validator {
                     message_kb: s.workload.message_size.kb().max(1),
                     ms_per_log,
                     log_volume_logs: (rep.log_volume.mb()).max(1),
-                    circular_logging: db.circular_logging.unwrap_or(db.copies.len() >= 3),
+                    circular_logging: db.circular_logging.unwrap_or_else(|| {
+                        circular_by_default(t.backup.every.is_some(), db.copies.len())
+                    }),
                     schema_version: schema,
                 },
                 copies,
@@ -144,4 +146,12 @@ impl Validator {
         }
         copies
     }
+}
+
+/// Rule `db.circular_default`: circular logging is on by default only for native data
+/// protection, a database with 3 or more copies in an organisation that takes no
+/// backups. An organisation that backs up leaves it off so the backup truncates the logs
+/// and a restore can roll forward through them (exchange-facts §3, §8).
+pub(crate) fn circular_by_default(backups: bool, copies: usize) -> bool {
+    !backups && copies >= 3
 }

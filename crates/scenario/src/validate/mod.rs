@@ -6,13 +6,15 @@
 //! transport, backup, timing), `databases`, `clients` (client kinds, behaviour, workload,
 //! cohorts), `failures`, `strategy` (whether the organisation can run the strategy, and
 //! its playbook). Validation checks and builds in one pass so that every check sees
-//! resolved ids; a [`Scenario`] holds only validated data.
+//! resolved ids; a [`Scenario`] holds only validated data. Warnings (`warnings`) flag what
+//! is valid but probably a mistake; they never fail validation.
 
 mod clients;
 mod databases;
 mod failures;
 pub(crate) mod strategy;
 mod topology;
+mod warnings;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,6 +31,7 @@ use crate::spec::step::FIELD_SEP;
 use crate::spec::{FailureKind, ScenarioSpec};
 use crate::strategy::Strategy;
 pub use strategy::StrategyOptions;
+pub use warnings::Warning;
 
 /// Documented upper bounds, checked at validation (docs/SCENARIOS.md, "Limits").
 pub mod limits {
@@ -205,6 +208,8 @@ pub struct Scenario {
     pub options: StrategyOptions,
     /// Its playbook.
     pub playbook: Vec<Step>,
+    /// What is valid but probably a mistake (printed, never fatal).
+    pub warnings: Vec<Warning>,
     /// The failure (index) whose first occurrence starts the operators' clock.
     pub trigger: Option<usize>,
     /// Detection delay.
@@ -250,6 +255,7 @@ impl Scenario {
             })?;
         Ok(Scenario {
             strategy,
+            warnings: warnings::warnings(&self.world, &self.names, &playbook),
             playbook,
             trigger,
             ..self.clone()
@@ -444,6 +450,7 @@ impl Validator {
                 return None;
             }
         };
+        let warnings = warnings::warnings(&world, &names, &playbook);
         let mut content = s.clone();
         content.strategy.name.clear();
         Some(Scenario {
@@ -455,6 +462,7 @@ impl Validator {
             failures,
             strategy,
             options,
+            warnings,
             playbook,
             trigger,
             detection: s.strategy.operators.detection.0.clone(),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use dialtone_engine::SimDuration;
 use dialtone_model::active_manager::MountDial;
+use dialtone_model::restore::RestoreRates;
 use dialtone_model::transport::TransportParams;
 use dialtone_model::world::config::{DagConfig, DbConfig, DnsConfig, ServerConfig, Timing};
 use dialtone_model::{ServerId, SiteId};
@@ -332,7 +333,11 @@ impl Validator {
                 heartbeat_detect: t.timing.heartbeat,
                 failover: t.timing.failover,
                 seed_mb_per_s: t.replication.seed_rate.mb_per_s(),
-                restore_mb_per_s: t.backup.restore_rate.mb_per_s(),
+                restore: RestoreRates {
+                    stream: t.backup.restore_rate.bytes_per_s(),
+                    total: t.backup.restore_total_rate.bytes_per_s(),
+                    replay: t.backup.replay_rate.bytes_per_s(),
+                },
                 merge_mailboxes_per_hour: t.timing.merge_mailboxes_per_hour.max(1),
                 swap_outage: t.timing.swap_outage,
                 backup_every: t.backup.every,

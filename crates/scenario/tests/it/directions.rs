@@ -10,7 +10,7 @@ fn run(sc: &Scenario) -> Summary {
 }
 
 /// Loads a shipped scenario with its JSON changed at `pointer`.
-fn variant(name: &str, changes: &[(&str, serde_json::Value)]) -> Scenario {
+pub(crate) fn variant(name: &str, changes: &[(&str, serde_json::Value)]) -> Scenario {
     let text =
         std::fs::read_to_string(root().join(format!("scenarios/{name}.json"))).expect("file");
     let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
@@ -147,6 +147,113 @@ fn a_lossy_mount_loses_mail_that_safety_net_recovers_when_on() {
         "{:?}",
         on.metrics.mail
     );
+}
+
+#[test]
+fn a_restore_with_circular_logging_loses_the_mail_since_the_backup_unless_resubmitted() {
+    // restore-only: db1 is corrupted at 10:00 and restored from the 22:00 backup.
+    let circular = ("/topology/databases/0/circular_logging", json!(true));
+    let no_safety_net = ("/topology/transport/safety_net_hold", json!("0s"));
+    let kept = run(&variant(
+        "restore-only",
+        std::slice::from_ref(&no_safety_net),
+    ));
+    let truncated = run(&variant("restore-only", &[circular.clone(), no_safety_net]));
+    let resubmitted = run(&variant("restore-only", &[circular]));
+    // Without circular logging the logs since the backup are rolled forward: only the
+    // few messages of the log that was still open are lost.
+    assert!(
+        kept.metrics.mail.lost_silently < 100,
+        "{:?}",
+        kept.metrics.mail
+    );
+    // With it they were truncated: the 12 hours of mail since the backup (about a third
+    // of a day's 150,000 messages for db1) are gone from the restored database.
+    let lost = truncated.metrics.mail.lost_silently;
+    assert!(
+        (20_000..100_000).contains(&lost),
+        "circular logging, no Safety Net: {:?}",
+        truncated.metrics.mail
+    );
+    // Safety Net resubmits them (within its 2-day hold): recovered, not lost.
+    let m = &resubmitted.metrics.mail;
+    assert_eq!(m.lost_silently, 0, "{m:?}");
+    assert!(m.recovered >= lost, "{m:?}");
+    for s in [&kept, &truncated, &resubmitted] {
+        assert_eq!(s.metrics.mail.accepted, kept.metrics.mail.accepted);
+    }
+}
+
+#[test]
+fn a_restore_of_a_twice_larger_database_takes_about_twice_as_long() {
+    let rto = |size: &str| {
+        let s = run(&variant(
+            "restore-only",
+            &[("/topology/databases/0/size", json!(size))],
+        ));
+        s.databases[0].rto_s.expect("db1 comes back")
+    };
+    let (small, large) = (rto("400GB"), rto("800GB"));
+    // Reading 400 GB at 300 GB/h takes 4,800 s; the operators' delays and the log
+    // replay are the same for both, so the larger restore takes 4,800 s more.
+    let extra = large - small;
+    assert!(
+        (extra - 4800.0).abs() < 0.02 * 4800.0,
+        "400 GB: {small:.0} s, 800 GB: {large:.0} s"
+    );
+    // Without the common part (detection, decision, replay), 2x the time.
+    let fixed = small - 4800.0;
+    let ratio = (large - fixed) / (small - fixed);
+    assert!((ratio - 2.0).abs() < 0.02, "{ratio}");
+}
+
+#[test]
+fn concurrent_restores_share_the_backup_locations_throughput() {
+    // restore-only's organisation, both databases corrupted at 10:00 and restored in
+    // place by a custom playbook. Alone, db1 reads 400 GB at 300 GB/h (4,800 s); with
+    // db2 restored at the same time against the 300 GB/h location, each reads at
+    // 150 GB/h and db1 takes 4,800 s longer.
+    let both = json!([
+        {"kind": "database-corruption", "target": "db1", "at": "1d10h"},
+        {"kind": "database-corruption", "target": "db2", "at": "1d10h"}
+    ]);
+    let restore = |db: &str| {
+        json!([
+            {"id": format!("restore {db}"), "action": "restore-in-place", "database": db},
+            {"id": format!("wait {db}"), "action": "wait-restore", "database": db,
+             "after": [format!("restore {db}")]}
+        ])
+    };
+    let restored_at = |dbs: &[&str], total: &str| {
+        let steps: Vec<serde_json::Value> = dbs
+            .iter()
+            .flat_map(|db| restore(db).as_array().cloned().unwrap_or_default())
+            .collect();
+        let s = run(&variant(
+            "restore-only",
+            &[
+                ("/failures", both.clone()),
+                ("/strategy", json!({"name": "custom", "steps": steps})),
+                ("/topology/backup/restore_total_rate", json!(total)),
+            ],
+        ));
+        assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+        s.playbook
+            .steps
+            .iter()
+            .find(|x| x.name == "wait db1")
+            .and_then(|x| x.finished_s)
+            .expect("db1 restored")
+    };
+    let alone = restored_at(&["db1"], "300GB/h");
+    let shared = restored_at(&["db1", "db2"], "300GB/h");
+    assert!(
+        (shared - alone - 4800.0).abs() < 0.02 * 4800.0,
+        "alone {alone:.0} s, together {shared:.0} s"
+    );
+    // A location that feeds both streams in full: as fast as alone.
+    let wide = restored_at(&["db1", "db2"], "600GB/h");
+    assert!((wide - alone).abs() < 1.0, "{wide:.0} vs {alone:.0}");
 }
 
 #[test]
@@ -462,7 +569,9 @@ fn an_administrator_and_a_failure_end_only_their_own_causes() {
 #[test]
 fn two_operators_restore_twenty_databases_slower_than_twenty() {
     // A standalone server with 20 databases is lost; restore-only rebuilds it, then each
-    // database needs an operator to start its restore (2 min) and to mount it.
+    // database needs an operator to start its restore (2 min) and to mount it. The backup
+    // location reads 20 streams at full speed (`restore_total_rate`), so the people, not
+    // the backup's shared throughput, are what differs.
     let restore = |count: u32| {
         let dbs: Vec<serde_json::Value> = (1..=20)
             .map(|i| json!({"name": format!("db{i:02}"), "size": "10GB", "mailboxes": 100, "copies": [{"server": "mbx1"}]}))
@@ -473,7 +582,8 @@ fn two_operators_restore_twenty_databases_slower_than_twenty() {
                 "sites": [{"name": "s"}],
                 "servers": [{"name": "mbx1", "site": "s"}, {"name": "mbx2", "site": "s"}],
                 "dag": {"members": []},
-                "databases": dbs
+                "databases": dbs,
+                "backup": {"restore_total_rate": "100TB/h"}
             },
             "failures": [{"kind": "server-loss", "target": "mbx1", "at": "1h"}],
             "strategy": {"name": "restore-only", "operators": {"count": count}},

@@ -7,6 +7,7 @@ mod directions;
 mod fuzz_replay;
 mod golden;
 mod random;
+mod restores;
 
 use std::path::{Path, PathBuf};
 

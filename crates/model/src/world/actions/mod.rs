@@ -381,6 +381,8 @@ enum FollowUp {
     At(SimTime, Event),
     /// A follow-up event after a delay (merge progress, helpdesk work).
     After(SimDuration, Event),
+    /// A restore started: the next restore to finish reading is rescheduled.
+    Restores,
 }
 
 /// What an action's method returns: its follow-up, or why it was refused.
@@ -452,6 +454,7 @@ impl World {
             FollowUp::After(d, ev) => {
                 let _ = ctx.schedule_in(d, ev.into());
             }
+            FollowUp::Restores => self.schedule_restores(ctx),
         }
         Ok(())
     }

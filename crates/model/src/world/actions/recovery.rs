@@ -87,8 +87,9 @@ impl World {
             self.dbs[orig].params.schema_version,
             self.servers[server.index()].schema_version,
         )?;
-        let (_, kept) = self.dbs[orig].restorable();
+        let (head, kept) = self.dbs[orig].restorable();
         let lost = self.dbs[orig].messages - kept;
+        let logs = head.saturating_sub(self.dbs[orig].backed_up);
         let size = self.dbs[orig].params.size_mb;
         let mut rdb = self.new_db(home, server, DbKind::Recovery, size);
         rdb.messages = kept;
@@ -97,7 +98,7 @@ impl World {
         self.restored[id] = true;
         self.homes[home.index()].recovery = Some(DatabaseId::from(id));
         self.homes[home.index()].recovery_holds_dial_tone = false;
-        Ok(self.restore_running(home, id, lost, now))
+        Ok(self.restore_running(home, id, lost, logs, now))
     }
 
     /// Restores group `home`'s original database in place from its last backup (on its own
@@ -109,12 +110,13 @@ impl World {
         self.check_restore_target(server)?;
         let (head, kept) = self.dbs[orig].restorable();
         let lost = self.dbs[orig].messages - kept;
+        let logs = head.saturating_sub(self.dbs[orig].backed_up);
         self.dbs[orig].restore_to(head, kept);
         self.restored.resize(self.dbs.len(), false);
         self.restored[orig] = true;
         self.restoring_in_place.resize(self.homes.len(), false);
         self.restoring_in_place[home.index()] = true;
-        Ok(self.restore_running(home, orig, lost, now))
+        Ok(self.restore_running(home, orig, lost, logs, now))
     }
 
     /// Swaps the restored database with the dial tone database (both dismounted for the
@@ -216,14 +218,25 @@ impl World {
         }
     }
 
-    /// A restore into database `rdb` finishes: a recovery database mounts; an original
-    /// database restored in place is ready for Mount-Database.
+    /// A restore into database `rdb` finishes reading (then its replay starts; the other
+    /// restores share the backup location from now on) or finishes replaying: a recovery
+    /// database mounts; an original database restored in place is ready for
+    /// Mount-Database.
     pub(in crate::world) fn restore_done<E: From<Event>, S: TraceSink>(
         &mut self,
         rdb: DatabaseId,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
+        if self.restores.is_reading(rdb) {
+            self.restore_event = None;
+            for (db, replay) in self.restores.take_done(now) {
+                ctx.trace("restore", "read");
+                let _ = ctx.schedule(now.saturating_add(replay), Event::RestoreDone(db).into());
+            }
+            self.schedule_restores(ctx);
+            return;
+        }
         let d = rdb.index();
         if self.dbs[d].kind == DbKind::Recovery {
             self.dbs[d].state = DbState::Mounted;
@@ -289,24 +302,39 @@ impl World {
     }
 
     /// A restore into database `target` has started: the messages it cannot recover go
-    /// through Safety Net, and it finishes after size / restore rate (the follow-up).
+    /// through Safety Net; it reads the database from the backup location, sharing its
+    /// throughput with the other restores (rule `restore.rate`), then replays `logs`
+    /// logs (rule `restore.replay`). The follow-up reschedules the restores.
     fn restore_running(
         &mut self,
         home: HomeId,
         target: usize,
         lost: u64,
+        logs: u64,
         now: SimTime,
     ) -> FollowUp {
         if lost > 0 {
             self.transport
                 .lossy_mount(now, DatabaseId::from(home.index()), lost);
         }
-        let secs = self.dbs[target]
-            .params
-            .size_mb
-            .div_ceil(self.config.timing.restore_mb_per_s.max(1));
-        let done = now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
-        FollowUp::At(done, Event::RestoreDone(DatabaseId::from(target)))
+        let bytes = self.dbs[target].params.size_mb.saturating_mul(1 << 20);
+        self.restores
+            .start(now, DatabaseId::from(target), bytes, logs);
+        FollowUp::Restores
+    }
+
+    /// Schedules the next restore to finish reading (rates changed: the old event is
+    /// cancelled).
+    pub(in crate::world) fn schedule_restores<E: From<Event>, S: TraceSink>(
+        &mut self,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        if let Some(id) = self.restore_event.take() {
+            ctx.cancel(id);
+        }
+        if let Some((at, db)) = self.restores.next_done() {
+            self.restore_event = ctx.schedule(at, Event::RestoreDone(db).into()).ok();
+        }
     }
 
     /// Whether database `d` holds its mailboxes' pre-failure items.
