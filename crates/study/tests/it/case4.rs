@@ -4,9 +4,7 @@
 //! Each server (so each database, so each user) is up 45/97 of the time; with a
 //! repairman per server it would be 10/18.
 
-use dialtone_study::run_replications;
-
-use crate::nothing;
+use crate::availability;
 
 /// The scenario: `crew` names the repair crew of both failures (`null`: independent
 /// repairs), over `horizon`.
@@ -35,20 +33,6 @@ fn machines(crew: &str, horizon: &str) -> dialtone_scenario::Scenario {
     }}"#
     );
     dialtone_scenario::parse("case4.json", "case4", &text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// The mean availability over `n` replications and its standard error.
-fn availability(sc: &dialtone_scenario::Scenario, n: u64) -> (f64, f64) {
-    let idx: Vec<u64> = (0..n).collect();
-    let rows = run_replications(sc, sc.seed, &idx, 2, &nothing).expect("runs");
-    let col = dialtone_study::COLUMNS
-        .iter()
-        .position(|(c, _)| *c == "availability")
-        .expect("column");
-    let a: Vec<f64> = rows.iter().map(|r| r.values[col].expect("value")).collect();
-    let mean = a.iter().sum::<f64>() / n as f64;
-    let sd = (a.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    (mean, sd / (n as f64).sqrt())
 }
 
 /// |error| ≤ 3.29 SE, and the 95% half-width within `budget` (validation.md §2.0).
