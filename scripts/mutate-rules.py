@@ -23,6 +23,8 @@ SCENARIO = ["-p", "dialtone-scenario"]
 STUDY = ["-p", "dialtone-scenario", "-p", "dialtone-study"]
 # The restore rules of the scenario layer (circular-logging default and warning).
 RESTORE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "restores"]
+# The merge rules seen end to end (the stay-on-alternate swap, the direction).
+MERGE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "merge"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -91,6 +93,16 @@ MUTATIONS = [
      "&& self.quorum().is_some()\n                    && self.partition_of(s) == self.quorum()", ""),
     ("world.failover", M + "world/replication.rs",
      "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
+    # Merges move data (issue 11 §5): a per-mailbox overhead plus the data at a throughput.
+    ("world.merge_data", M + "world/actions/recovery.rs",
+     "u128::from(bytes) * 1000 / u128::from(self.config.timing.merge_bytes_per_s.max(1));", "0;"),
+    ("world.merge_overhead", M + "world/actions/recovery.rs",
+     "u128::from(h.users) * 3_600_000 / u128::from(mailboxes_per_hour.max(1));", "0;"),
+    ("world.merge_history", M + "world/actions/recovery.rs",
+     ".map_or(0, |r| self.dbs[r.index()].params.size_mb)", ".map_or(0, |_| 0)"),
+    ("playbook.stay_swaps", S + "playbook/dial_tone.rs",
+     'let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);\n    b.act(\n        "merge dial tone data",',
+     'let swap = wait;\n    b.act(\n        "merge dial tone data",', MERGE_TESTS),
     # Failures stack: a component is up only when none of its causes is active.
     ("causes.stack", M + "causes.rs",
      "self.active.retain(|&c| c != cause);", "self.active.clear();"),

@@ -150,6 +150,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
                 replay: 10 << 20,
             },
             merge_mailboxes_per_hour: 500,
+            merge_bytes_per_s: (10 << 30) / 3600,
             swap_outage: d("5m"),
             backup_every: Some(d("1d")),
             backup_first: d("22h"),

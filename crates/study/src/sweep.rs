@@ -177,6 +177,7 @@ fn known_optional(key: &str) -> bool {
             | "failover"
             | "swap_outage"
             | "merge_mailboxes_per_hour"
+            | "merge_data_rate"
             | "restore_rate"
             | "restore_total_rate"
             | "replay_rate"

@@ -122,8 +122,11 @@ pub struct Timing {
     pub seed_mb_per_s: u64,
     /// Restores from backup: per-stream and total read rates, log replay rate.
     pub restore: RestoreRates,
-    /// Merge (restore request) throughput, mailboxes per hour.
+    /// Merge (restore request) per-mailbox overhead, as mailboxes per hour with no data
+    /// to move (rule `world.merge`).
     pub merge_mailboxes_per_hour: u64,
+    /// Merge (restore request) data throughput, bytes per second (rule `world.merge`).
+    pub merge_bytes_per_s: u64,
     /// Both databases are dismounted this long during a swap.
     pub swap_outage: SimDuration,
     /// Full backups this often (none when `None`).

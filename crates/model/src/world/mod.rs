@@ -111,8 +111,9 @@ pub struct World {
     pub(crate) dial_tone: Vec<Option<usize>>,
     /// Databases holding restored data.
     pub(crate) restored: Vec<bool>,
-    /// Merge throughput per group, mailboxes per hour.
-    pub(crate) merge_rate: Vec<u64>,
+    /// Per group: when its running merge started and how long it takes (rule
+    /// `world.merge`).
+    pub(crate) merge_plan: Vec<(SimTime, SimDuration)>,
     /// Per group: an in-place restore of the original database is running (`true`) or
     /// finished (`false`).
     pub(crate) restoring_in_place: Vec<bool>,
@@ -218,7 +219,7 @@ impl World {
             helpdesk_running: false,
             dial_tone: Vec::new(),
             restored: Vec::new(),
-            merge_rate: Vec::new(),
+            merge_plan: Vec::new(),
             restoring_in_place: Vec::new(),
             restores: Restores::new(config.timing.restore),
             restore_event: None,

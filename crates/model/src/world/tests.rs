@@ -20,6 +20,11 @@ use crate::fixtures::{DC1, DC2, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites as spec}
 
 /// Runs `spec` for `horizon` with `events` injected, and returns the finished world.
 fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
+    run_to(spec, t(horizon), events)
+}
+
+/// [`run`] to an exact time.
+fn run_to(spec: WorldConfig, end: SimTime, events: Vec<(&str, Event)>) -> World {
     let world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
     let initial = world.initial_events();
     let mut sim = Simulation::new(world);
@@ -29,7 +34,6 @@ fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
     for (at, ev) in events {
         sim.schedule(t(at), ev).expect("future");
     }
-    let end = t(horizon);
     sim.run_until(end);
     let (mut w, _) = sim.into_parts();
     w.finish(end);
@@ -1235,4 +1239,96 @@ fn a_restore_replays_the_logs_since_the_backup() {
         after.restore_finished(HomeId(0)),
         "1,000 s + a few s of replay"
     );
+}
+
+/// A world whose group 0 has `messages` of dial tone mail waiting in its recovery
+/// database (after a swap) or, with `history_mb`, a restored database of that size.
+fn merge_world(users: u64, messages: u64, history_mb: Option<u64>) -> World {
+    let mut spec = spec(true, "5m");
+    spec.timing.merge_mailboxes_per_hour = 500;
+    spec.timing.merge_bytes_per_s = (10 << 30) / 3600;
+    let mut w = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
+    if let Some(mb) = history_mb {
+        w.dbs[1].params.size_mb = mb;
+    }
+    let home = &mut w.homes[0];
+    home.users = users;
+    home.dial_tone_messages = messages;
+    home.recovery = Some(DatabaseId(1));
+    home.recovery_holds_dial_tone = history_mb.is_none();
+    w
+}
+
+fn merge_hours(w: &World, mailboxes_per_hour: u64) -> f64 {
+    w.merge_duration(HomeId(0), mailboxes_per_hour).as_millis() as f64 / 3_600_000.0
+}
+
+#[test]
+fn a_merge_of_twice_the_data_takes_twice_as_long() {
+    // Overhead made negligible (a million mailboxes an hour): only the data counts.
+    // 160,000 messages of 64 KB = 9.77 GB at 10 GB/h.
+    let one = merge_hours(&merge_world(1000, 160_000, None), 1_000_000_000);
+    let two = merge_hours(&merge_world(1000, 320_000, None), 1_000_000_000);
+    assert!((one - 0.977).abs() < 0.01, "{one}");
+    assert!((two / one - 2.0).abs() < 0.01, "{one} h vs {two} h");
+}
+
+#[test]
+fn a_merge_pays_an_overhead_per_mailbox() {
+    // No data: 1,000 mailboxes at 500 an hour take 2 h, 2,000 take 4 h.
+    assert!((merge_hours(&merge_world(1000, 0, None), 500) - 2.0).abs() < 1e-6);
+    assert!((merge_hours(&merge_world(2000, 0, None), 500) - 4.0).abs() < 1e-6);
+    // With data, the overhead adds to the data time.
+    let both = merge_hours(&merge_world(1000, 160_000, None), 500);
+    assert!((both - 2.977).abs() < 0.01, "{both}");
+}
+
+#[test]
+fn merging_a_whole_history_takes_far_longer_than_the_dial_tone_mail() {
+    // A few hours of dial tone mail (1,000 users, 60 a day, 4 h: 10,000 messages of
+    // 64 KB) against a 400 GB history.
+    let dial = merge_hours(&merge_world(1000, 10_000, None), 500);
+    let history = merge_hours(&merge_world(1000, 10_000, Some(400 << 10)), 500);
+    assert!(dial < 2.1, "{dial} h");
+    assert!(
+        (history - 42.0).abs() < 0.01,
+        "{history} h: 2 h + 400 GB at 10 GB/h"
+    );
+}
+
+#[test]
+fn a_merge_finishes_when_its_planned_time_has_passed() {
+    // The same-server procedure of dial_tone_restores_send_receive_long_before_history:
+    // the merge starts at 1d3h10m and takes 2 h of overhead plus its data at 10 GB/h.
+    let mut ev = vec![("1d1h", fault(Fault::Corruption { db: DatabaseId(0) }))];
+    ev.extend(dial_tone_for_db0(MBX1, "1d1h30m"));
+    ev.extend([
+        (
+            "1d1h35m",
+            act(Action::RestoreBackup {
+                home: HomeId(0),
+                server: MBX1,
+            }),
+        ),
+        ("1d3h", act(Action::Swap { home: HomeId(0) })),
+        (
+            "1d3h10m",
+            act(Action::Merge {
+                home: HomeId(0),
+                mailboxes_per_hour: None,
+            }),
+        ),
+    ]);
+    let before = run(spec(true, "5m"), "1d5h10m", ev.clone());
+    assert!(before.homes[0].merging, "2 h of overhead alone");
+    let bytes = before.homes[0].dial_tone_messages * 64 * 1024;
+    let data_s = bytes / ((10 << 30) / 3600);
+    assert!(data_s > 30, "{data_s} s of data");
+    let end = t("1d5h10m").saturating_add(SimDuration::from_millis(data_s * 1000 + 1000));
+    let at_end = run_to(spec(true, "5m"), end, ev);
+    assert!(
+        !at_end.homes[0].merging,
+        "done {data_s} s after the overhead"
+    );
+    assert_eq!(at_end.left_in_dial_tone(HomeId(0)), 0);
 }

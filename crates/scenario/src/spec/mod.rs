@@ -429,9 +429,14 @@ pub struct TimingSpec {
     /// Both databases dismounted during a swap (default 5m).
     #[serde(default = "five_min")]
     pub swap_outage: SimDuration,
-    /// Merge (restore request) throughput, mailboxes per hour (default 500).
+    /// Merge (restore request) per-mailbox overhead, as mailboxes per hour with no data
+    /// to move (default 500: no published figure; docs/MODEL.md gives the assumption).
     #[serde(default = "merge_rate")]
     pub merge_mailboxes_per_hour: u64,
+    /// Merge (restore request) data throughput for one database's requests (default
+    /// 10GB/h: no published figure; docs/MODEL.md gives the assumption).
+    #[serde(default = "merge_data_rate")]
+    pub merge_data_rate: Rate,
 }
 
 fn ten_s() -> SimDuration {
@@ -443,6 +448,9 @@ fn thirty_s() -> SimDuration {
 fn merge_rate() -> u64 {
     500
 }
+fn merge_data_rate() -> Rate {
+    Rate(10.0 * (1u64 << 30) as f64 / 3600.0)
+}
 
 impl Default for TimingSpec {
     fn default() -> Self {
@@ -451,6 +459,7 @@ impl Default for TimingSpec {
             failover: thirty_s(),
             swap_outage: five_min(),
             merge_mailboxes_per_hour: merge_rate(),
+            merge_data_rate: merge_data_rate(),
         }
     }
 }

@@ -339,6 +339,7 @@ impl Validator {
                     replay: t.backup.replay_rate.bytes_per_s(),
                 },
                 merge_mailboxes_per_hour: t.timing.merge_mailboxes_per_hour.max(1),
+                merge_bytes_per_s: t.timing.merge_data_rate.bytes_per_s(),
                 swap_outage: t.timing.swap_outage,
                 backup_every: t.backup.every,
                 backup_first: t.backup.first,
