@@ -103,6 +103,14 @@ MUTATIONS = [
     ("playbook.stay_swaps", S + "playbook/dial_tone.rs",
      'let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);\n    b.act(\n        "merge dial tone data",',
      'let swap = wait;\n    b.act(\n        "merge dial tone data",', MERGE_TESTS),
+    # Mounts are finite (issue 11 §6): k databases mount at a time.
+    ("world.mount_concurrency", M + "world/replication.rs",
+     "let at = now.max(free).saturating_add(failover);", "let at = now.saturating_add(failover);"),
+    # Active Manager retries an unmountable database on a change or after a backoff.
+    ("am.retry_backoff", M + "world/replication.rs",
+     "                self.retry_later(d, now, ctx);\n                return;\n", ""),
+    ("am.retry_on_change", M + "world/replication.rs",
+     "&& (epoch != self.am_epoch || self.serving[d].is_some())", "&& self.serving[d].is_some()"),
     # Failures stack: a component is up only when none of its causes is active.
     ("causes.stack", M + "causes.rs",
      "self.active.retain(|&c| c != cause);", "self.active.clear();"),

@@ -143,6 +143,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
         timing: Timing {
             heartbeat_detect: d("10s"),
             failover: d("30s"),
+            mount_concurrency: 4,
             seed_mb_per_s: 20,
             restore: RestoreRates {
                 stream: 50 << 20,

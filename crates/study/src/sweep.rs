@@ -175,6 +175,7 @@ fn known_optional(key: &str) -> bool {
             | "decision"
             | "heartbeat"
             | "failover"
+            | "mount_concurrency"
             | "swap_outage"
             | "merge_mailboxes_per_hour"
             | "merge_data_rate"

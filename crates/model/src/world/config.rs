@@ -116,8 +116,12 @@ pub struct MailConfig {
 pub struct Timing {
     /// Time for the cluster to declare a node down (heartbeat threshold).
     pub heartbeat_detect: SimDuration,
-    /// Active Manager's failover duration once the failure is detected.
+    /// Active Manager's failover duration once the failure is detected: the time one
+    /// database takes to mount (rule `world.mount_concurrency`).
     pub failover: SimDuration,
+    /// How many databases Active Manager mounts at once after a failover or Restore-DAG
+    /// (rule `world.mount_concurrency`).
+    pub mount_concurrency: u32,
     /// Reseed speed, MB/s.
     pub seed_mb_per_s: u64,
     /// Restores from backup: per-stream and total read rates, log replay rate.

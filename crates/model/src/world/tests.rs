@@ -1332,3 +1332,128 @@ fn a_merge_finishes_when_its_planned_time_has_passed() {
     );
     assert_eq!(at_end.left_in_dial_tone(HomeId(0)), 0);
 }
+
+/// Runs `spec` to `end` with `events`; returns the world and how many events it handled.
+fn run_counting(spec: WorldConfig, end: &str, events: Vec<(&str, Event)>) -> (World, u64) {
+    let world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
+    let initial = world.initial_events();
+    let mut sim = Simulation::new(world);
+    for (at, ev) in initial {
+        sim.schedule(at, ev).expect("future");
+    }
+    for (at, ev) in events {
+        sim.schedule(t(at), ev).expect("future");
+    }
+    sim.run_until(t(end));
+    let n = sim.events_processed();
+    (sim.into_parts().0, n)
+}
+
+/// The two-site organisation with `n` databases, all active on mbx1 with copies on mbx2
+/// and mbx3, and Active Manager mounting `k` at once.
+fn many_databases(n: usize, k: u32) -> WorldConfig {
+    let mut s = spec(true, "5m");
+    let db = s.databases[0].clone();
+    s.databases = (0..n)
+        .map(|i| config::DbConfig {
+            name: format!("db{i}"),
+            ..db.clone()
+        })
+        .collect();
+    s.timing.mount_concurrency = k;
+    s
+}
+
+/// When each database is served again after mbx1 loses power at 2h (its databases fail
+/// over at once: the store is gone).
+fn mounted_after_mbx1_fails(n: usize, k: u32) -> Vec<SimTime> {
+    let ev = vec![(
+        "2h",
+        fault(Fault::ServerPower {
+            server: MBX1,
+            on: false,
+        }),
+    )];
+    let w = run(many_databases(n, k), "3h", ev);
+    (0..n)
+        .map(|d| {
+            assert_eq!(w.serving(DatabaseId::from(d)), Some(MBX2));
+            w.outages[d].1.expect("served again")
+        })
+        .collect()
+}
+
+#[test]
+fn active_manager_mounts_k_databases_at_a_time() {
+    // 5 databases, 2 mount slots: ceil(5/2) = 3 waves of 30 s.
+    let mut at = mounted_after_mbx1_fails(5, 2);
+    at.sort();
+    let wave = |n: u64| t("2h").saturating_add(SimDuration::from_millis(30_000 * n));
+    assert_eq!(at, vec![wave(1), wave(1), wave(2), wave(2), wave(3)]);
+    // Enough slots: one wave.
+    let all = mounted_after_mbx1_fails(5, 5);
+    assert!(all.iter().all(|&a| a == wave(1)), "{all:?}");
+    // One slot: 30 s per database, Microsoft's switchover estimate.
+    let mut one = mounted_after_mbx1_fails(5, 1);
+    one.sort();
+    assert_eq!(one, (1..=5).map(wave).collect::<Vec<_>>());
+}
+
+/// mbx1 (db0's active) loses power at 2h while every other copy of db0 is blocked from
+/// activation, with a 1 s failover: no copy can mount.
+fn unmountable_db0() -> (WorldConfig, Vec<(&'static str, Event)>) {
+    let mut s = spec(true, "5m");
+    s.timing.failover = d("1s");
+    let mut ev = Vec::new();
+    for server in [MBX2, MBX3] {
+        ev.push((
+            "1h",
+            act(Action::BlockActivation {
+                server,
+                blocked: true,
+            }),
+        ));
+    }
+    ev.push((
+        "2h",
+        fault(Fault::ServerPower {
+            server: MBX1,
+            on: false,
+        }),
+    ));
+    (s, ev)
+}
+
+#[test]
+fn active_manager_does_not_retry_an_unmountable_database_in_a_tight_loop() {
+    let (s, ev) = unmountable_db0();
+    let (_, base) = run_counting(s.clone(), "1h", ev.clone());
+    let (_, before) = run_counting(s.clone(), "2h", ev.clone());
+    let (w, after) = run_counting(s, "3h", ev);
+    assert_eq!(w.serving(DatabaseId(0)), None, "nothing could mount");
+    // The mail, client and other events of an hour, against the quiet hour before.
+    let failure_hour = after - before;
+    let quiet_hour = before - base;
+    assert!(
+        failure_hour < quiet_hour * 2 + 100,
+        "{failure_hour} events in the hour without a mountable copy, {quiet_hour} before: \
+         a retry every 1 s would be 3,600 more"
+    );
+}
+
+#[test]
+fn active_manager_retries_at_once_when_something_changes() {
+    // Unblocking mbx2 at 2h30m lets db0 mount one failover (1 s) later, not at the end
+    // of a backoff.
+    let (s, mut ev) = unmountable_db0();
+    ev.push((
+        "2h30m",
+        act(Action::BlockActivation {
+            server: MBX2,
+            blocked: false,
+        }),
+    ));
+    let w = run(s, "3h", ev);
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX2));
+    assert_eq!(w.outages[0].1, Some(t("2h30m1s")));
+}

@@ -423,9 +423,13 @@ pub struct TimingSpec {
     /// Heartbeat detection (default 10s).
     #[serde(default = "ten_s")]
     pub heartbeat: SimDuration,
-    /// Active Manager failover duration (default 30s).
+    /// Active Manager failover duration: one database's mount (default 30s).
     #[serde(default = "thirty_s")]
     pub failover: SimDuration,
+    /// Databases Active Manager mounts at once after a failover or Restore-DAG (default
+    /// 4: no published figure; docs/MODEL.md gives the assumption).
+    #[serde(default = "four")]
+    pub mount_concurrency: u32,
     /// Both databases dismounted during a swap (default 5m).
     #[serde(default = "five_min")]
     pub swap_outage: SimDuration,
@@ -445,6 +449,9 @@ fn ten_s() -> SimDuration {
 fn thirty_s() -> SimDuration {
     d("30s")
 }
+fn four() -> u32 {
+    4
+}
 fn merge_rate() -> u64 {
     500
 }
@@ -457,6 +464,7 @@ impl Default for TimingSpec {
         TimingSpec {
             heartbeat: ten_s(),
             failover: thirty_s(),
+            mount_concurrency: four(),
             swap_outage: five_min(),
             merge_mailboxes_per_hour: merge_rate(),
             merge_data_rate: merge_data_rate(),

@@ -332,6 +332,7 @@ impl Validator {
             timing: Timing {
                 heartbeat_detect: t.timing.heartbeat,
                 failover: t.timing.failover,
+                mount_concurrency: t.timing.mount_concurrency.max(1),
                 seed_mb_per_s: t.replication.seed_rate.mb_per_s(),
                 restore: RestoreRates {
                     stream: t.backup.restore_rate.bytes_per_s(),

@@ -320,6 +320,7 @@ impl World {
         self.serving.push(None);
         self.rogue_serving.push(None);
         self.failover_pending.push(None);
+        self.no_mount.push(None);
         self.dbs.len() - 1
     }
 
