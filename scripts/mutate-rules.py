@@ -111,6 +111,11 @@ MUTATIONS = [
      "                self.retry_later(d, now, ctx);\n                return;\n", ""),
     ("am.retry_on_change", M + "world/replication.rs",
      "&& (epoch != self.am_epoch || self.serving[d].is_some())", "&& self.serving[d].is_some()"),
+    # A disk loss leaves a row in the timeline (issue 11 §7).
+    ("timeline.disk_loss", M + "world/events.rs",
+     'ctx.trace_with("disk", if up { "replaced" } else { "lost" }, || {',
+     'ctx.trace_with("disk", if up { "replaced" } else { "replaced" }, || {',
+     ["-p", "dialtone-scenario", "--test", "it", "disk_loss"]),
     # Failures stack: a component is up only when none of its causes is active.
     ("causes.stack", M + "causes.rs",
      "self.active.retain(|&c| c != cause);", "self.active.clear();"),

@@ -687,3 +687,24 @@ fn dial_tone_on_an_alternate_server_and_stay_swaps_then_merges_the_dial_tone_mai
     );
     assert_eq!(s.metrics.mail.left_in_dial_tone, 0);
 }
+
+#[test]
+fn a_disk_loss_leaves_a_row_in_the_timeline() {
+    // The shipped scenario loses db1's disks on mbx2, mbx3 and mbx4 at 1d10h (and mbx1
+    // with its server a minute earlier).
+    let sc = variant("server-loss-dial-tone-alternate-stay", &[]);
+    let (_, trace) =
+        dialtone_scenario::run_with(&sc, sc.seed, 0, dialtone_engine::MemoryTrace::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let lost: Vec<(f64, &str)> = trace
+        .records
+        .iter()
+        .filter(|r| r.component == "disk" && r.what == "lost")
+        .map(|r| (r.time.as_secs_f64(), r.detail.as_str()))
+        .collect();
+    let at = 34.0 * 3600.0;
+    for copy in ["db1@mbx2", "db1@mbx3", "db1@mbx4"] {
+        assert!(lost.contains(&(at, copy)), "no row for {copy}: {lost:?}");
+    }
+    assert!(lost.contains(&(at - 60.0, "db1@mbx1")), "{lost:?}");
+}
