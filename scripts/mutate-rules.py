@@ -23,6 +23,8 @@ SCENARIO = ["-p", "dialtone-scenario"]
 STUDY = ["-p", "dialtone-scenario", "-p", "dialtone-study"]
 # The restore rules of the scenario layer (circular-logging default and warning).
 RESTORE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "restores"]
+# The merge rules seen end to end (the stay-on-alternate swap, the direction).
+MERGE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "merge"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -91,6 +93,29 @@ MUTATIONS = [
      "&& self.quorum().is_some()\n                    && self.partition_of(s) == self.quorum()", ""),
     ("world.failover", M + "world/replication.rs",
      "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
+    # Merges move data (issue 11 §5): a per-mailbox overhead plus the data at a throughput.
+    ("world.merge_data", M + "world/actions/recovery.rs",
+     "u128::from(bytes) * 1000 / u128::from(self.config.timing.merge_bytes_per_s.max(1));", "0;"),
+    ("world.merge_overhead", M + "world/actions/recovery.rs",
+     "u128::from(h.users) * 3_600_000 / u128::from(mailboxes_per_hour.max(1));", "0;"),
+    ("world.merge_history", M + "world/actions/recovery.rs",
+     ".map_or(0, |r| self.dbs[r.index()].params.size_mb)", ".map_or(0, |_| 0)"),
+    ("playbook.stay_swaps", S + "playbook/dial_tone.rs",
+     'let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);\n    b.act(\n        "merge dial tone data",',
+     'let swap = wait;\n    b.act(\n        "merge dial tone data",', MERGE_TESTS),
+    # Mounts are finite (issue 11 §6): k databases mount at a time.
+    ("world.mount_concurrency", M + "world/replication.rs",
+     "let at = now.max(free).saturating_add(failover);", "let at = now.saturating_add(failover);"),
+    # Active Manager retries an unmountable database on a change or after a backoff.
+    ("am.retry_backoff", M + "world/replication.rs",
+     "                self.retry_later(d, now, ctx);\n                return;\n", ""),
+    ("am.retry_on_change", M + "world/replication.rs",
+     "&& (epoch != self.am_epoch || self.serving[d].is_some())", "&& self.serving[d].is_some()"),
+    # A disk loss leaves a row in the timeline (issue 11 §7).
+    ("timeline.disk_loss", M + "world/events.rs",
+     'ctx.trace_with("disk", if up { "replaced" } else { "lost" }, || {',
+     'ctx.trace_with("disk", if up { "replaced" } else { "replaced" }, || {',
+     ["-p", "dialtone-scenario", "--test", "it", "disk_loss"]),
     # Failures stack: a component is up only when none of its causes is active.
     ("causes.stack", M + "causes.rs",
      "self.active.retain(|&c| c != cause);", "self.active.clear();"),

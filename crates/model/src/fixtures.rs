@@ -143,6 +143,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
         timing: Timing {
             heartbeat_detect: d("10s"),
             failover: d("30s"),
+            mount_concurrency: 4,
             seed_mb_per_s: 20,
             restore: RestoreRates {
                 stream: 50 << 20,
@@ -150,6 +151,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
                 replay: 10 << 20,
             },
             merge_mailboxes_per_hour: 500,
+            merge_bytes_per_s: (10 << 30) / 3600,
             swap_outage: d("5m"),
             backup_every: Some(d("1d")),
             backup_first: d("22h"),

@@ -116,14 +116,21 @@ pub struct MailConfig {
 pub struct Timing {
     /// Time for the cluster to declare a node down (heartbeat threshold).
     pub heartbeat_detect: SimDuration,
-    /// Active Manager's failover duration once the failure is detected.
+    /// Active Manager's failover duration once the failure is detected: the time one
+    /// database takes to mount (rule `world.mount_concurrency`).
     pub failover: SimDuration,
+    /// How many databases Active Manager mounts at once after a failover or Restore-DAG
+    /// (rule `world.mount_concurrency`).
+    pub mount_concurrency: u32,
     /// Reseed speed, MB/s.
     pub seed_mb_per_s: u64,
     /// Restores from backup: per-stream and total read rates, log replay rate.
     pub restore: RestoreRates,
-    /// Merge (restore request) throughput, mailboxes per hour.
+    /// Merge (restore request) per-mailbox overhead, as mailboxes per hour with no data
+    /// to move (rule `world.merge`).
     pub merge_mailboxes_per_hour: u64,
+    /// Merge (restore request) data throughput, bytes per second (rule `world.merge`).
+    pub merge_bytes_per_s: u64,
     /// Both databases are dismounted this long during a swap.
     pub swap_outage: SimDuration,
     /// Full backups this often (none when `None`).

@@ -150,7 +150,14 @@ impl World {
                 return;
             }
             Fault::DnsServer { up } => (Component::DnsServer, up),
-            Fault::Disk { db, copy, up } => (Component::Disk(db, copy), up),
+            Fault::Disk { db, copy, up } => {
+                // A timeline row per disk lost or replaced, named like a failure's
+                // target (`db1@mbx2`).
+                ctx.trace_with("disk", if up { "replaced" } else { "lost" }, || {
+                    self.disk_name(db, copy)
+                });
+                (Component::Disk(db, copy), up)
+            }
         };
         let changed = self.set_cause(c, cause, !up, now);
         match c {
@@ -165,5 +172,23 @@ impl World {
             | Component::Service(_, ServiceKind::Cluster) => self.schedule_heartbeat(now, ctx),
             _ => {}
         }
+    }
+}
+
+impl World {
+    /// `db@server` for copy `copy` of database `db`.
+    fn disk_name(&self, db: DatabaseId, copy: usize) -> String {
+        let name = self
+            .config
+            .databases
+            .get(db.index())
+            .map_or("runtime-db", |d| d.name.as_str());
+        let server = self
+            .dbs
+            .get(db.index())
+            .and_then(|d| d.copies.get(copy))
+            .and_then(|c| self.config.servers.get(c.config.server.index()))
+            .map_or("?", |s| s.name.as_str());
+        format!("{name}@{server}")
     }
 }

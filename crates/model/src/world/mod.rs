@@ -103,6 +103,15 @@ pub struct World {
     /// Where each database is served by a rogue cluster.
     pub(crate) rogue_serving: Vec<Option<ServerId>>,
     pub(crate) failover_pending: Vec<Option<EventId>>,
+    /// When each of Active Manager's mount slots is next free (rule
+    /// `world.mount_concurrency`).
+    pub(crate) mount_slots: Vec<SimTime>,
+    /// Counts the changes that could let a database mount: faults, heartbeats,
+    /// administrator actions (rule `am.retry`).
+    pub(crate) am_epoch: u64,
+    /// Per database: after a failover that mounted nothing, the `am_epoch` it saw and how
+    /// many times in a row it failed (rule `am.retry`).
+    pub(crate) no_mount: Vec<Option<(u64, u32)>>,
     pub(crate) heartbeat_pending: Option<EventId>,
     pub(crate) helpdesk: Vec<(HomeId, ServerId)>,
     pub(crate) helpdesk_credit: u64,
@@ -111,8 +120,9 @@ pub struct World {
     pub(crate) dial_tone: Vec<Option<usize>>,
     /// Databases holding restored data.
     pub(crate) restored: Vec<bool>,
-    /// Merge throughput per group, mailboxes per hour.
-    pub(crate) merge_rate: Vec<u64>,
+    /// Per group: when its running merge started and how long it takes (rule
+    /// `world.merge`).
+    pub(crate) merge_plan: Vec<(SimTime, SimDuration)>,
     /// Per group: an in-place restore of the original database is running (`true`) or
     /// finished (`false`).
     pub(crate) restoring_in_place: Vec<bool>,
@@ -212,13 +222,16 @@ impl World {
             serving,
             rogue_serving: vec![None; ndb],
             failover_pending: vec![None; ndb],
+            mount_slots: vec![SimTime::ZERO; config.timing.mount_concurrency.max(1) as usize],
+            am_epoch: 0,
+            no_mount: vec![None; ndb],
             heartbeat_pending: None,
             helpdesk: Vec::new(),
             helpdesk_credit: 0,
             helpdesk_running: false,
             dial_tone: Vec::new(),
             restored: Vec::new(),
-            merge_rate: Vec::new(),
+            merge_plan: Vec::new(),
             restoring_in_place: Vec::new(),
             restores: Restores::new(config.timing.restore),
             restore_event: None,
@@ -344,6 +357,10 @@ impl World {
     ) {
         let now = ctx.now();
         self.advance_replication(now);
+        if matches!(ev, Event::Heartbeat | Event::Fault(..) | Event::Action(_)) {
+            // Rule am.retry: a server, a copy or quorum may have changed.
+            self.am_epoch += 1;
+        }
         match ev {
             Event::MailTick => self.mail_tick(now, ctx),
             Event::Heartbeat => self.heartbeat(now, ctx),
@@ -381,6 +398,7 @@ impl World {
     ) -> Result<(), ActionError> {
         let now = ctx.now();
         self.advance_replication(now);
+        self.am_epoch += 1;
         self.act_now(a, now, ctx)
     }
 

@@ -3,12 +3,16 @@
 //! Manager's failover of a database whose active copy is lost (rules `am.*`,
 //! `world.failover`, `world.rogue_mount`).
 
-use dialtone_engine::{Ctx, SimTime, TraceSink};
+use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 
 use super::{Event, World};
 use crate::active_manager::{Candidate, Choice, choose};
 use crate::database::{CopyHealth, DbKind, DbState, FailReason};
 use crate::ids::{DatabaseId, HomeId};
+
+/// The longest Active Manager waits before retrying a database no copy of which could
+/// mount, when nothing it hears of changed meanwhile (rule `am.retry`).
+pub(crate) const MAX_RETRY: SimDuration = SimDuration::from_millis(3_600_000);
 
 impl World {
     /// Advances replication of every database to `now` under the connectivity that held
@@ -86,8 +90,48 @@ impl World {
             }
             Choice::NoneWithinDial | Choice::NoCandidate => {
                 ctx.trace_with("active-manager", "no-mount", || self.db_name(d).to_owned());
+                self.retry_later(d, now, ctx);
+                return;
             }
         }
+        self.no_mount[d] = None;
+    }
+
+    /// Rule `am.retry`: no copy of database `d` could mount. Active Manager tries again
+    /// as soon as something that could change the answer changes (`am_epoch`: a fault, a
+    /// heartbeat, an administrator), and otherwise after a backoff that doubles from the
+    /// failover time up to [`MAX_RETRY`], not every failover interval.
+    fn retry_later<S: TraceSink, E: From<Event>>(
+        &mut self,
+        d: usize,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        let tries = self.no_mount[d].map_or(0, |(_, n)| n).saturating_add(1);
+        self.no_mount[d] = Some((self.am_epoch, tries));
+        let base = self.config.timing.failover.as_millis().max(1);
+        let backoff = base
+            .saturating_mul(1u64 << tries.min(40))
+            .min(MAX_RETRY.as_millis().max(base));
+        let at = now.saturating_add(SimDuration::from_millis(backoff));
+        if let Ok(id) = ctx.schedule(at, Event::Failover(DatabaseId::from(d)).into()) {
+            self.failover_pending[d] = Some(id);
+        }
+    }
+
+    /// Rule `world.mount_concurrency`: a failover scheduled now mounts in Active
+    /// Manager's earliest free mount slot, `failover` after it frees, and holds it.
+    fn reserve_mount_slot(&mut self, now: SimTime) -> SimTime {
+        let failover = self.config.timing.failover;
+        let slot = (0..self.mount_slots.len())
+            .min_by_key(|&i| (self.mount_slots[i], i))
+            .unwrap_or(0);
+        let free = self.mount_slots.get(slot).copied().unwrap_or(now);
+        let at = now.max(free).saturating_add(failover);
+        if let Some(s) = self.mount_slots.get_mut(slot) {
+            *s = at;
+        }
+        at
     }
 
     fn db_name(&self, d: usize) -> &str {
@@ -141,6 +185,16 @@ impl World {
         if prev.is_none() && self.serving[d].is_some() {
             ctx.trace_with("db", "serving", || self.db_name(d).to_string());
         }
+        // Rule am.retry: a database that could not mount is retried at once when
+        // something changed since, not before; a served one is done.
+        if let Some((epoch, _)) = self.no_mount[d]
+            && (epoch != self.am_epoch || self.serving[d].is_some())
+        {
+            self.no_mount[d] = None;
+            if let Some(id) = self.failover_pending[d].take() {
+                ctx.cancel(id);
+            }
+        }
         // Active Manager steps in for a replicated database whose active copy is
         // lost while the DAG has quorum.
         let wants_failover = self.serving[d].is_none()
@@ -152,7 +206,7 @@ impl World {
             )
             && self.failover_pending[d].is_none();
         if wants_failover {
-            let at = now.saturating_add(self.config.timing.failover);
+            let at = self.reserve_mount_slot(now);
             if let Ok(id) = ctx.schedule(at, Event::Failover(DatabaseId::from(d)).into()) {
                 self.failover_pending[d] = Some(id);
             }

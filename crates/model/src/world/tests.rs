@@ -20,6 +20,11 @@ use crate::fixtures::{DC1, DC2, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites as spec}
 
 /// Runs `spec` for `horizon` with `events` injected, and returns the finished world.
 fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
+    run_to(spec, t(horizon), events)
+}
+
+/// [`run`] to an exact time.
+fn run_to(spec: WorldConfig, end: SimTime, events: Vec<(&str, Event)>) -> World {
     let world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
     let initial = world.initial_events();
     let mut sim = Simulation::new(world);
@@ -29,7 +34,6 @@ fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
     for (at, ev) in events {
         sim.schedule(t(at), ev).expect("future");
     }
-    let end = t(horizon);
     sim.run_until(end);
     let (mut w, _) = sim.into_parts();
     w.finish(end);
@@ -1235,4 +1239,221 @@ fn a_restore_replays_the_logs_since_the_backup() {
         after.restore_finished(HomeId(0)),
         "1,000 s + a few s of replay"
     );
+}
+
+/// A world whose group 0 has `messages` of dial tone mail waiting in its recovery
+/// database (after a swap) or, with `history_mb`, a restored database of that size.
+fn merge_world(users: u64, messages: u64, history_mb: Option<u64>) -> World {
+    let mut spec = spec(true, "5m");
+    spec.timing.merge_mailboxes_per_hour = 500;
+    spec.timing.merge_bytes_per_s = (10 << 30) / 3600;
+    let mut w = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
+    if let Some(mb) = history_mb {
+        w.dbs[1].params.size_mb = mb;
+    }
+    let home = &mut w.homes[0];
+    home.users = users;
+    home.dial_tone_messages = messages;
+    home.recovery = Some(DatabaseId(1));
+    home.recovery_holds_dial_tone = history_mb.is_none();
+    w
+}
+
+fn merge_hours(w: &World, mailboxes_per_hour: u64) -> f64 {
+    w.merge_duration(HomeId(0), mailboxes_per_hour).as_millis() as f64 / 3_600_000.0
+}
+
+#[test]
+fn a_merge_of_twice_the_data_takes_twice_as_long() {
+    // Overhead made negligible (a million mailboxes an hour): only the data counts.
+    // 160,000 messages of 64 KB = 9.77 GB at 10 GB/h.
+    let one = merge_hours(&merge_world(1000, 160_000, None), 1_000_000_000);
+    let two = merge_hours(&merge_world(1000, 320_000, None), 1_000_000_000);
+    assert!((one - 0.977).abs() < 0.01, "{one}");
+    assert!((two / one - 2.0).abs() < 0.01, "{one} h vs {two} h");
+}
+
+#[test]
+fn a_merge_pays_an_overhead_per_mailbox() {
+    // No data: 1,000 mailboxes at 500 an hour take 2 h, 2,000 take 4 h.
+    assert!((merge_hours(&merge_world(1000, 0, None), 500) - 2.0).abs() < 1e-6);
+    assert!((merge_hours(&merge_world(2000, 0, None), 500) - 4.0).abs() < 1e-6);
+    // With data, the overhead adds to the data time.
+    let both = merge_hours(&merge_world(1000, 160_000, None), 500);
+    assert!((both - 2.977).abs() < 0.01, "{both}");
+}
+
+#[test]
+fn merging_a_whole_history_takes_far_longer_than_the_dial_tone_mail() {
+    // A few hours of dial tone mail (1,000 users, 60 a day, 4 h: 10,000 messages of
+    // 64 KB) against a 400 GB history.
+    let dial = merge_hours(&merge_world(1000, 10_000, None), 500);
+    let history = merge_hours(&merge_world(1000, 10_000, Some(400 << 10)), 500);
+    assert!(dial < 2.1, "{dial} h");
+    assert!(
+        (history - 42.0).abs() < 0.01,
+        "{history} h: 2 h + 400 GB at 10 GB/h"
+    );
+}
+
+#[test]
+fn a_merge_finishes_when_its_planned_time_has_passed() {
+    // The same-server procedure of dial_tone_restores_send_receive_long_before_history:
+    // the merge starts at 1d3h10m and takes 2 h of overhead plus its data at 10 GB/h.
+    let mut ev = vec![("1d1h", fault(Fault::Corruption { db: DatabaseId(0) }))];
+    ev.extend(dial_tone_for_db0(MBX1, "1d1h30m"));
+    ev.extend([
+        (
+            "1d1h35m",
+            act(Action::RestoreBackup {
+                home: HomeId(0),
+                server: MBX1,
+            }),
+        ),
+        ("1d3h", act(Action::Swap { home: HomeId(0) })),
+        (
+            "1d3h10m",
+            act(Action::Merge {
+                home: HomeId(0),
+                mailboxes_per_hour: None,
+            }),
+        ),
+    ]);
+    let before = run(spec(true, "5m"), "1d5h10m", ev.clone());
+    assert!(before.homes[0].merging, "2 h of overhead alone");
+    let bytes = before.homes[0].dial_tone_messages * 64 * 1024;
+    let data_s = bytes / ((10 << 30) / 3600);
+    assert!(data_s > 30, "{data_s} s of data");
+    let end = t("1d5h10m").saturating_add(SimDuration::from_millis(data_s * 1000 + 1000));
+    let at_end = run_to(spec(true, "5m"), end, ev);
+    assert!(
+        !at_end.homes[0].merging,
+        "done {data_s} s after the overhead"
+    );
+    assert_eq!(at_end.left_in_dial_tone(HomeId(0)), 0);
+}
+
+/// Runs `spec` to `end` with `events`; returns the world and how many events it handled.
+fn run_counting(spec: WorldConfig, end: &str, events: Vec<(&str, Event)>) -> (World, u64) {
+    let world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
+    let initial = world.initial_events();
+    let mut sim = Simulation::new(world);
+    for (at, ev) in initial {
+        sim.schedule(at, ev).expect("future");
+    }
+    for (at, ev) in events {
+        sim.schedule(t(at), ev).expect("future");
+    }
+    sim.run_until(t(end));
+    let n = sim.events_processed();
+    (sim.into_parts().0, n)
+}
+
+/// The two-site organisation with `n` databases, all active on mbx1 with copies on mbx2
+/// and mbx3, and Active Manager mounting `k` at once.
+fn many_databases(n: usize, k: u32) -> WorldConfig {
+    let mut s = spec(true, "5m");
+    let db = s.databases[0].clone();
+    s.databases = (0..n)
+        .map(|i| config::DbConfig {
+            name: format!("db{i}"),
+            ..db.clone()
+        })
+        .collect();
+    s.timing.mount_concurrency = k;
+    s
+}
+
+/// When each database is served again after mbx1 loses power at 2h (its databases fail
+/// over at once: the store is gone).
+fn mounted_after_mbx1_fails(n: usize, k: u32) -> Vec<SimTime> {
+    let ev = vec![(
+        "2h",
+        fault(Fault::ServerPower {
+            server: MBX1,
+            on: false,
+        }),
+    )];
+    let w = run(many_databases(n, k), "3h", ev);
+    (0..n)
+        .map(|d| {
+            assert_eq!(w.serving(DatabaseId::from(d)), Some(MBX2));
+            w.outages[d].1.expect("served again")
+        })
+        .collect()
+}
+
+#[test]
+fn active_manager_mounts_k_databases_at_a_time() {
+    // 5 databases, 2 mount slots: ceil(5/2) = 3 waves of 30 s.
+    let mut at = mounted_after_mbx1_fails(5, 2);
+    at.sort();
+    let wave = |n: u64| t("2h").saturating_add(SimDuration::from_millis(30_000 * n));
+    assert_eq!(at, vec![wave(1), wave(1), wave(2), wave(2), wave(3)]);
+    // Enough slots: one wave.
+    let all = mounted_after_mbx1_fails(5, 5);
+    assert!(all.iter().all(|&a| a == wave(1)), "{all:?}");
+    // One slot: 30 s per database, Microsoft's switchover estimate.
+    let mut one = mounted_after_mbx1_fails(5, 1);
+    one.sort();
+    assert_eq!(one, (1..=5).map(wave).collect::<Vec<_>>());
+}
+
+/// mbx1 (db0's active) loses power at 2h while every other copy of db0 is blocked from
+/// activation, with a 1 s failover: no copy can mount.
+fn unmountable_db0() -> (WorldConfig, Vec<(&'static str, Event)>) {
+    let mut s = spec(true, "5m");
+    s.timing.failover = d("1s");
+    let mut ev = Vec::new();
+    for server in [MBX2, MBX3] {
+        ev.push((
+            "1h",
+            act(Action::BlockActivation {
+                server,
+                blocked: true,
+            }),
+        ));
+    }
+    ev.push((
+        "2h",
+        fault(Fault::ServerPower {
+            server: MBX1,
+            on: false,
+        }),
+    ));
+    (s, ev)
+}
+
+#[test]
+fn active_manager_does_not_retry_an_unmountable_database_in_a_tight_loop() {
+    let (s, ev) = unmountable_db0();
+    let (_, base) = run_counting(s.clone(), "1h", ev.clone());
+    let (_, before) = run_counting(s.clone(), "2h", ev.clone());
+    let (w, after) = run_counting(s, "3h", ev);
+    assert_eq!(w.serving(DatabaseId(0)), None, "nothing could mount");
+    // The mail, client and other events of an hour, against the quiet hour before.
+    let failure_hour = after - before;
+    let quiet_hour = before - base;
+    assert!(
+        failure_hour < quiet_hour * 2 + 100,
+        "{failure_hour} events in the hour without a mountable copy, {quiet_hour} before: \
+         a retry every 1 s would be 3,600 more"
+    );
+}
+
+#[test]
+fn active_manager_retries_at_once_when_something_changes() {
+    // Unblocking mbx2 at 2h30m lets db0 mount one failover (1 s) later, not at the end
+    // of a backoff.
+    let (s, mut ev) = unmountable_db0();
+    ev.push((
+        "2h30m",
+        act(Action::BlockActivation {
+            server: MBX2,
+            blocked: false,
+        }),
+    ));
+    let w = run(s, "3h", ev);
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX2));
+    assert_eq!(w.outages[0].1, Some(t("2h30m1s")));
 }

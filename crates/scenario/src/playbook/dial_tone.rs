@@ -110,7 +110,8 @@ fn swap_merge(b: &mut Builder, h: HomeId, s: ServerId, deps: &[usize], w: &Words
 
 /// `dial-tone-alternate-server` (and `-stay`): dial tone on `alt`, profiles changed by
 /// the helpdesk; then either the original restored, mounted and the mailboxes moved back
-/// with a merge, or (stay) history restored beside the dial tone and merged in.
+/// with a merge, or (stay) history restored beside the dial tone, swapped in and the
+/// dial tone mail merged into it.
 pub(super) fn alternate(
     b: &mut Builder,
     org: Org<'_>,
@@ -169,7 +170,9 @@ pub(super) fn alternate(
     }
 }
 
-/// Restore history into a recovery database on the alternate and merge it in.
+/// Seed 000 ("dial tone on an alternate server and stay"): restore history into a
+/// recovery database on the alternate, swap it with the dial tone database there, then
+/// merge the dial tone mail into it (not the whole history into the dial tone database).
 fn stay_on_alternate(b: &mut Builder, h: HomeId, alt: ServerId, create: usize, mount: usize) {
     let restore = b.act(
         "restore to recovery database",
@@ -180,13 +183,14 @@ fn stay_on_alternate(b: &mut Builder, h: HomeId, alt: ServerId, create: usize, m
         &[create],
     );
     let wait = b.wait("wait for the restore", Cond::RestoreFinished(h), &[restore]);
+    let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);
     b.act(
-        "merge history into the dial tone database",
+        "merge dial tone data",
         Action::Merge {
             home: h,
             mailboxes_per_hour: None,
         },
-        &[wait, mount],
+        &[swap],
     );
 }
 

@@ -423,15 +423,24 @@ pub struct TimingSpec {
     /// Heartbeat detection (default 10s).
     #[serde(default = "ten_s")]
     pub heartbeat: SimDuration,
-    /// Active Manager failover duration (default 30s).
+    /// Active Manager failover duration: one database's mount (default 30s).
     #[serde(default = "thirty_s")]
     pub failover: SimDuration,
+    /// Databases Active Manager mounts at once after a failover or Restore-DAG (default
+    /// 4: no published figure; docs/MODEL.md gives the assumption).
+    #[serde(default = "four")]
+    pub mount_concurrency: u32,
     /// Both databases dismounted during a swap (default 5m).
     #[serde(default = "five_min")]
     pub swap_outage: SimDuration,
-    /// Merge (restore request) throughput, mailboxes per hour (default 500).
+    /// Merge (restore request) per-mailbox overhead, as mailboxes per hour with no data
+    /// to move (default 500: no published figure; docs/MODEL.md gives the assumption).
     #[serde(default = "merge_rate")]
     pub merge_mailboxes_per_hour: u64,
+    /// Merge (restore request) data throughput for one database's requests (default
+    /// 10GB/h: no published figure; docs/MODEL.md gives the assumption).
+    #[serde(default = "merge_data_rate")]
+    pub merge_data_rate: Rate,
 }
 
 fn ten_s() -> SimDuration {
@@ -440,8 +449,14 @@ fn ten_s() -> SimDuration {
 fn thirty_s() -> SimDuration {
     d("30s")
 }
+fn four() -> u32 {
+    4
+}
 fn merge_rate() -> u64 {
     500
+}
+fn merge_data_rate() -> Rate {
+    Rate(10.0 * (1u64 << 30) as f64 / 3600.0)
 }
 
 impl Default for TimingSpec {
@@ -449,8 +464,10 @@ impl Default for TimingSpec {
         TimingSpec {
             heartbeat: ten_s(),
             failover: thirty_s(),
+            mount_concurrency: four(),
             swap_outage: five_min(),
             merge_mailboxes_per_hour: merge_rate(),
+            merge_data_rate: merge_data_rate(),
         }
     }
 }

@@ -332,6 +332,7 @@ impl Validator {
             timing: Timing {
                 heartbeat_detect: t.timing.heartbeat,
                 failover: t.timing.failover,
+                mount_concurrency: t.timing.mount_concurrency.max(1),
                 seed_mb_per_s: t.replication.seed_rate.mb_per_s(),
                 restore: RestoreRates {
                     stream: t.backup.restore_rate.bytes_per_s(),
@@ -339,6 +340,7 @@ impl Validator {
                     replay: t.backup.replay_rate.bytes_per_s(),
                 },
                 merge_mailboxes_per_hour: t.timing.merge_mailboxes_per_hour.max(1),
+                merge_bytes_per_s: t.timing.merge_data_rate.bytes_per_s(),
                 swap_outage: t.timing.swap_outage,
                 backup_every: t.backup.every,
                 backup_first: t.backup.first,

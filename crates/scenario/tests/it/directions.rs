@@ -607,3 +607,104 @@ fn two_operators_restore_twenty_databases_slower_than_twenty() {
     );
     assert!((few_hours - many_hours).abs() < 1e-9, "waiting is not work");
 }
+
+/// How long the merge of a custom same-server dial tone recovery takes, seconds, with
+/// `messages_per_user_per_day` of mail during the dial tone period and no per-mailbox
+/// overhead to speak of.
+fn merge_seconds(messages_per_user_per_day: u64) -> f64 {
+    let steps = json!([
+        {"id": "create", "action": "create-dial-tone", "database": "db1", "server": "mbx1"},
+        {"id": "move", "action": "move-mailboxes", "database": "db1", "to": "dial-tone", "after": ["create"]},
+        {"id": "mount", "action": "mount", "database": "db1", "to": "dial-tone", "after": ["move"], "duration": "1m"},
+        {"id": "restore", "action": "restore-backup", "database": "db1", "server": "mbx1", "after": ["create"]},
+        {"id": "wait", "action": "wait-restore", "database": "db1", "after": ["restore"]},
+        {"id": "swap", "action": "swap", "database": "db1", "after": ["mount", "wait"]},
+        {"id": "merge", "action": "merge", "database": "db1", "after": ["swap"]},
+        {"id": "merged", "action": "wait-merge", "database": "db1", "after": ["merge"]}
+    ]);
+    let sc = variant(
+        "db-corruption-dial-tone-same-server",
+        &[
+            ("/strategy", json!({"name": "custom", "steps": steps})),
+            (
+                "/workload/messages_per_user_per_day",
+                json!(messages_per_user_per_day),
+            ),
+            (
+                "/topology/timing",
+                json!({"merge_mailboxes_per_hour": 1_000_000_000u64}),
+            ),
+        ],
+    );
+    let s = run(&sc);
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let at = |id: &str| {
+        s.playbook
+            .steps
+            .iter()
+            .find(|x| x.name == id)
+            .and_then(|x| x.finished_s)
+            .expect("finished")
+    };
+    at("merged") - at("merge")
+}
+
+#[test]
+fn a_merge_of_twice_the_data_takes_about_twice_as_long() {
+    // Twice the mail during the dial tone period is twice the data to merge.
+    let one = merge_seconds(60);
+    let two = merge_seconds(120);
+    assert!(one > 600.0, "{one} s: gigabytes at 10GB/h");
+    assert!(
+        (two / one - 2.0).abs() < 0.15,
+        "merge {one:.0} s vs {two:.0} s"
+    );
+}
+
+#[test]
+fn dial_tone_on_an_alternate_server_and_stay_swaps_then_merges_the_dial_tone_mail() {
+    // Seed 000: the restored database is swapped in on the alternate and the few hours
+    // of dial tone mail merged into it, not the 400 GB history into the dial tone
+    // database.
+    let s = run(&variant("server-loss-dial-tone-alternate-stay", &[]));
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let step = |name: &str| {
+        s.playbook
+            .steps
+            .iter()
+            .find(|x| x.name == name)
+            .unwrap_or_else(|| panic!("no step {name}"))
+    };
+    let swap = step("swap databases").finished_s.expect("swapped");
+    let merge = step("merge dial tone data");
+    assert!(merge.started_s.expect("merge started") >= swap);
+    // From the first failure (mbx1 lost at 1d9h59m) to seconds from the start.
+    let hist = s.metrics.time_to_history_all_s.expect("history back") + 122_340.0;
+    assert!(
+        hist <= swap + 4.0 * 3600.0,
+        "history comes with the swap ({swap:.0} s) and the clients' reconnection, not after \
+         merging 400 GB at 10GB/h ({hist:.0} s)"
+    );
+    assert_eq!(s.metrics.mail.left_in_dial_tone, 0);
+}
+
+#[test]
+fn a_disk_loss_leaves_a_row_in_the_timeline() {
+    // The shipped scenario loses db1's disks on mbx2, mbx3 and mbx4 at 1d10h (and mbx1
+    // with its server a minute earlier).
+    let sc = variant("server-loss-dial-tone-alternate-stay", &[]);
+    let (_, trace) =
+        dialtone_scenario::run_with(&sc, sc.seed, 0, dialtone_engine::MemoryTrace::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let lost: Vec<(f64, &str)> = trace
+        .records
+        .iter()
+        .filter(|r| r.component == "disk" && r.what == "lost")
+        .map(|r| (r.time.as_secs_f64(), r.detail.as_str()))
+        .collect();
+    let at = 34.0 * 3600.0;
+    for copy in ["db1@mbx2", "db1@mbx3", "db1@mbx4"] {
+        assert!(lost.contains(&(at, copy)), "no row for {copy}: {lost:?}");
+    }
+    assert!(lost.contains(&(at - 60.0, "db1@mbx1")), "{lost:?}");
+}

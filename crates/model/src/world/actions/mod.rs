@@ -433,7 +433,7 @@ impl World {
             Action::Merge {
                 home,
                 mailboxes_per_hour,
-            } => self.merge(home, mailboxes_per_hour),
+            } => self.merge(home, mailboxes_per_hour, now),
             Action::ReconfigureProfiles { home, server } => self.reconfigure_profiles(home, server),
             Action::ChangeDns { record, site } => {
                 self.change_dns(record, site, now, ctx);

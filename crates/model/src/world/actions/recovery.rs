@@ -149,9 +149,16 @@ impl World {
         Ok(FollowUp::At(done, Event::SwapDone(home)))
     }
 
-    /// New-MailboxRestoreRequest for every mailbox of group `home`, at
-    /// `mailboxes_per_hour` (default: the world's merge throughput).
-    pub(super) fn merge(&mut self, home: HomeId, mailboxes_per_hour: Option<u64>) -> Outcome {
+    /// New-MailboxRestoreRequest for every mailbox of group `home` (rule `world.merge`):
+    /// it takes a per-mailbox overhead (`mailboxes_per_hour`, default the world's) plus
+    /// the data merged at the merge throughput: the dial tone mail after a swap or a move
+    /// back, the whole restored database otherwise.
+    pub(super) fn merge(
+        &mut self,
+        home: HomeId,
+        mailboxes_per_hour: Option<u64>,
+        now: SimTime,
+    ) -> Outcome {
         let h = home.index();
         let Some(rdb) = self.home(home)?.recovery else {
             return Err(ActionError::MergeNotReady);
@@ -159,15 +166,48 @@ impl World {
         if self.dbs[rdb.index()].state != DbState::Mounted {
             return Err(ActionError::MergeNotReady);
         }
+        let rate = mailboxes_per_hour.unwrap_or(self.config.timing.merge_mailboxes_per_hour);
+        let total = self.merge_duration(home, rate);
         self.homes[h].merging = true;
         self.homes[h].merged = 0;
-        self.merge_rate.resize(self.homes.len(), 0);
-        self.merge_rate[h] =
-            mailboxes_per_hour.unwrap_or(self.config.timing.merge_mailboxes_per_hour);
-        Ok(FollowUp::After(MERGE_TICK, Event::MergeTick(home)))
+        self.merge_plan
+            .resize(self.homes.len(), (SimTime::ZERO, SimDuration::ZERO));
+        self.merge_plan[h] = (now, total);
+        Ok(FollowUp::After(
+            MERGE_TICK.min(total),
+            Event::MergeTick(home),
+        ))
     }
 
-    /// A merge of group `h` progresses by one tick.
+    /// How long merging group `home` takes at `mailboxes_per_hour` of overhead plus its
+    /// data at the merge throughput (rule `world.merge`).
+    pub(in crate::world) fn merge_duration(
+        &self,
+        home: HomeId,
+        mailboxes_per_hour: u64,
+    ) -> SimDuration {
+        let h = &self.homes[home.index()];
+        let orig = &self.dbs[h.original.index()];
+        let bytes = if h.recovery_holds_dial_tone {
+            h.dial_tone_messages
+                .saturating_mul(orig.params.message_kb)
+                .saturating_mul(1 << 10)
+        } else {
+            h.recovery
+                .map_or(0, |r| self.dbs[r.index()].params.size_mb)
+                .saturating_mul(1 << 20)
+        };
+        let overhead_ms = u128::from(h.users) * 3_600_000 / u128::from(mailboxes_per_hour.max(1));
+        let data_ms =
+            u128::from(bytes) * 1000 / u128::from(self.config.timing.merge_bytes_per_s.max(1));
+        let ms = u64::try_from(overhead_ms + data_ms)
+            .unwrap_or(u64::MAX)
+            .max(1);
+        SimDuration::from_millis(ms)
+    }
+
+    /// A merge of group `h` progresses by one tick: the share of its planned duration
+    /// that has passed is the share of its mailboxes merged.
     pub(in crate::world) fn merge_tick<E: From<Event>, S: TraceSink>(
         &mut self,
         h: HomeId,
@@ -175,20 +215,31 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         let users = self.homes[h.index()].users;
-        let rate = self.merge_rate.get(h.index()).copied().unwrap_or(0);
-        let step = (rate * MERGE_TICK.as_millis()).div_ceil(3_600_000).max(1);
+        let (start, total) = self
+            .merge_plan
+            .get(h.index())
+            .copied()
+            .unwrap_or((now, SimDuration::from_millis(1)));
+        let elapsed = now.saturating_duration_since(start).as_millis();
+        let total_ms = total.as_millis().max(1);
+        let done = u64::try_from(u128::from(users) * u128::from(elapsed) / u128::from(total_ms))
+            .unwrap_or(u64::MAX);
         let home = &mut self.homes[h.index()];
-        home.merged = (home.merged + step).min(users);
+        home.merged = done.min(users);
         if !home.recovery_holds_dial_tone {
             home.history_ready = home.history_ready.max(home.merged);
         }
-        if home.merged >= users {
+        if elapsed >= total_ms {
+            home.merged = users;
             home.merging = false;
+            if !home.recovery_holds_dial_tone {
+                home.history_ready = users;
+            }
             if home.recovery_holds_dial_tone {
                 home.dial_tone_messages = 0;
             } else {
                 // History merged into the dial tone database: it is the production
-                // database from now on (dial tone "staying" on the alternate server).
+                // database from now on.
                 let cur = home.current.index();
                 home.dial_tone_messages = 0;
                 if self.dbs[cur].kind == DbKind::DialTone {
@@ -197,7 +248,8 @@ impl World {
             }
             ctx.trace("merge", "done");
         } else {
-            let _ = ctx.schedule_in(MERGE_TICK, Event::MergeTick(h).into());
+            let left = SimDuration::from_millis(total_ms - elapsed);
+            let _ = ctx.schedule_in(MERGE_TICK.min(left), Event::MergeTick(h).into());
         }
         self.refresh(now, ctx);
     }
@@ -268,6 +320,7 @@ impl World {
         self.serving.push(None);
         self.rogue_serving.push(None);
         self.failover_pending.push(None);
+        self.no_mount.push(None);
         self.dbs.len() - 1
     }
 
