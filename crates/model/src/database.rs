@@ -5,9 +5,10 @@
 //! - `db.log_generation`: delivering a message writes `message_kb` to the active copy's
 //!   transaction log stream; a log closes every 1 MB (1024 KB) and only closed logs ship.
 //!   `log_gen` counts closed logs.
-//! - `db.copy_queue`: a passive copy that can reach the active copy copies closed logs at
-//!   `ms_per_log` each; the copy queue is `log_gen − copied`. A copy that cannot reach the
-//!   active one falls behind and drains after.
+//! - `db.copy_queue`: a passive copy that receives logs (the world decides: its server
+//!   reaches the active copy's and is a running DAG member, not stopped or evicted) copies
+//!   closed logs at `ms_per_log` each (per copy); the copy queue is `log_gen − copied`. A
+//!   copy that receives none falls behind and catches up after, in backlog × `ms_per_log`.
 //! - `db.replay`: a non-lagged copy replays what it has copied; a lagged copy replays only
 //!   logs closed at least `replay_lag` ago. Replay takes `ms_per_replay_log` a log (the
 //!   replay rate) and runs while the copy receives logs. The replay queue is
