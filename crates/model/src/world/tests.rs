@@ -1296,21 +1296,31 @@ fn a_full_log_volume_dismounts_the_database_when_it_fills() {
     assert_eq!(down.as_millis() % d("5m").as_millis(), 0, "a mail tick");
 }
 
-/// db0 moved at 10h from mbx1 to its copy on `to`; mbx3's copy lags 2 hours.
+/// db0 moved at 10h from mbx1 to its copy on `to` and mounted 5 s later (as a playbook
+/// does); mbx3's copy lags 2 hours.
 fn move_db0_at_10h(to: ServerId) -> World {
     let mut cfg = spec(true, "5m");
     cfg.databases[0].copies[2].replay_lag = d("2h");
     run(
         cfg,
         "11h",
-        vec![(
-            "10h",
-            act(Action::MoveActive {
-                home: HomeId(0),
-                to,
-                skip_checks: false,
-            }),
-        )],
+        vec![
+            (
+                "10h",
+                act(Action::MoveActive {
+                    home: HomeId(0),
+                    to,
+                    skip_checks: false,
+                }),
+            ),
+            (
+                "10h0m5s",
+                act(Action::Mount {
+                    home: HomeId(0),
+                    db: DbRef::Original,
+                }),
+            ),
+        ],
     )
 }
 
@@ -1324,6 +1334,10 @@ fn activating_a_lagged_copy_waits_for_its_replay() {
     // Two hours of logs (about 300) replayed at 100 ms each: about 30 s.
     let secs = up.saturating_duration_since(t("10h")).as_millis() / 1000;
     assert!((20..=45).contains(&secs), "replayed in {secs} s");
+    assert_eq!(
+        w.tallies.failed_actions, 0,
+        "a mount during the replay is accepted and waits for it"
+    );
     // A copy that has replayed everything mounts at once (its last log pulled by ACLL
     // in well under a second).
     let w = move_db0_at_10h(MBX2);

@@ -20,9 +20,9 @@ impl World {
             return Err(ActionError::CannotMount("the database has failed"));
         }
         if matches!(dbx.state, DbState::Replaying(_)) {
-            return Err(ActionError::CannotMount(
-                "its activated copy is still replaying logs",
-            ));
+            // Already being mounted: it mounts when its replay ends (like the cmdlet
+            // waiting for the mount), so a playbook's mount after a move is not refused.
+            return Ok(FollowUp::Nothing);
         }
         if db == DbRef::Original && self.restoring_in_place.get(home.index()).copied() == Some(true)
         {
