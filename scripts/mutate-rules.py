@@ -25,6 +25,8 @@ STUDY = ["-p", "dialtone-scenario", "-p", "dialtone-study"]
 RESTORE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "restores"]
 # The merge rules seen end to end (the stay-on-alternate swap, the direction).
 MERGE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "merge"]
+# The shipped scenarios' headline numbers.
+GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -145,6 +147,30 @@ MUTATIONS = [
      "match self.queue[c].pop_first() {", "match self.queue[c].pop_last() {", SCENARIO),
     ("crews.count", S + "crews.rs",
      "let free: Vec<u32> = counts.into_iter().collect();", "let free: Vec<u32> = counts.into_iter().map(|n| n + 1).collect();", STUDY),
+    # Replication and resynchronisation take time (issue 11 §4, §7).
+    ("resync.stopped_member", M + "world/replication.rs",
+     "&& self.dac.stopped_in(self.site_of(active).index(), m))", "&& false)"),
+    ("resync.cluster_service", M + "world/replication.rs",
+     "&& self.servers[copy.index()].services.cluster", "", GOLDEN),
+    ("resync.copy_rate", M + "database.rs",
+     "let budget = dt + c.carry_ms;", "let budget = 2 * dt + c.carry_ms;"),
+    ("resync.replay_rate", M + "database.rs",
+     "let budget = dt + c.replay_carry_ms;", "let budget = u64::MAX / 2;"),
+    ("resync.healthy_copy_queue", M + "database.rs",
+     ".saturating_sub(c.copied) < HEALTHY_COPY_QUEUE", ".saturating_sub(c.copied) <= HEALTHY_COPY_QUEUE"),
+    ("resync.healthy_replay_queue", M + "database.rs",
+     "self.replay_queue(i) < HEALTHY_REPLAY_QUEUE", "self.replay_queue(i) <= HEALTHY_REPLAY_QUEUE"),
+    ("resync.copies_healthy", M + "world/homes.rs",
+     "db.copy_healthy(i))", "db.copies[i].health == crate::database::CopyHealth::Healthy)"),
+    ("resync.switchback_direction", M + "world/homes.rs",
+     "db.copy_healthy(i))", "db.copies[i].health == crate::database::CopyHealth::Healthy)",
+     ["-p", "dialtone-scenario", "--test", "it", "directions"]),
+    ("resync.activation_replay", M + "database.rs",
+     "let backlog = g.saturating_sub(c.replayed);", "let backlog = 0;"),
+    ("resync.acll_time", M + "database.rs",
+     "pulled.saturating_mul(self.params.ms_per_log)", "0"),
+    ("resync.log_volume_at_write", M + "database.rs",
+     "        self.check_log_volume();\n        closed\n", "        closed\n"),
 ]
 
 

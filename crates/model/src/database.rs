@@ -5,11 +5,21 @@
 //! - `db.log_generation`: delivering a message writes `message_kb` to the active copy's
 //!   transaction log stream; a log closes every 1 MB (1024 KB) and only closed logs ship.
 //!   `log_gen` counts closed logs.
-//! - `db.copy_queue`: a passive copy that can reach the active copy copies closed logs at
-//!   `ms_per_log` each; the copy queue is `log_gen − copied`. A copy that cannot reach the
-//!   active one falls behind and drains after.
+//! - `db.copy_queue`: a passive copy that receives logs (the world decides: its server
+//!   reaches the active copy's and is a running DAG member, not stopped or evicted) copies
+//!   closed logs at `ms_per_log` each (per copy); the copy queue is `log_gen − copied`. A
+//!   copy that receives none falls behind and catches up after, in backlog × `ms_per_log`.
 //! - `db.replay`: a non-lagged copy replays what it has copied; a lagged copy replays only
-//!   logs closed at least `replay_lag` ago. The replay queue is `copied − replayed`.
+//!   logs closed at least `replay_lag` ago. Replay takes `ms_per_replay_log` a log (the
+//!   replay rate) and runs while the copy receives logs. The replay queue is
+//!   `copied − replayed`.
+//! - `db.healthy`: a passive copy is healthy (resynchronised) when its copy queue is under
+//!   [`HEALTHY_COPY_QUEUE`] logs and, unless it is lagged, its replay queue under
+//!   [`HEALTHY_REPLAY_QUEUE`].
+//! - `db.activation_replay`: activating a copy first pulls the logs ACLL copies (at
+//!   `ms_per_log` each) and replays what the copy has not replayed (a lagged copy's whole
+//!   lag window) at `ms_per_replay_log` each; the database mounts when that is done
+//!   ([`DbState::Replaying`]).
 //! - `db.logical_corruption`: a corruption written at log `g` corrupts the active copy at
 //!   once and every copy when it replays log `g`; a lagged copy that has not replayed `g`
 //!   survives, with the data before `g`.
@@ -17,7 +27,8 @@
 //!   lagged copies, replayed for others) and, without circular logging, below the last
 //!   backup, are truncated. A copy that is down or suspended therefore blocks truncation;
 //!   when the log volume holds more than `log_volume_logs` untruncated logs, the database
-//!   dismounts (`LogVolumeFull`). A copy that needs a truncated log must be reseeded.
+//!   dismounts (`LogVolumeFull`) at the write that fills it. A copy that needs a truncated
+//!   log must be reseeded.
 //! - `db.lost_messages`: mounting a copy that has `copied = g` loses every message not
 //!   wholly in logs `1..=g`: `messages − floor(g · 1024 / message_kb)`.
 //! - `db.schema`: a database moves only to a server of its schema version.
@@ -30,6 +41,14 @@ use crate::ids::ServerId;
 
 /// Log file size in KB (1 MB from Exchange 2007 on).
 pub const LOG_KB: u64 = 1024;
+
+/// Rule `db.healthy`: a healthy copy's copy queue is under this many logs (exchange-facts
+/// §3: Active Manager's criteria and the Data Guarantee API, "copy queue < 10 logs").
+pub const HEALTHY_COPY_QUEUE: u64 = 10;
+
+/// Rule `db.healthy`: a healthy non-lagged copy's replay queue is under this many logs
+/// (exchange-facts §3: Active Manager's criteria, "replay queue < 50 logs").
+pub const HEALTHY_REPLAY_QUEUE: u64 = 50;
 
 /// What kind of database it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +70,10 @@ pub enum DbState {
     Dismounted,
     /// Failed: the active copy is damaged or its log volume is full.
     Failed(FailReason),
+    /// Just activated: the new active copy is pulling its last logs (ACLL) and replaying
+    /// what it has not replayed; it mounts at the given time (rule
+    /// `db.activation_replay`).
+    Replaying(SimTime),
 }
 
 /// Why a database failed.
@@ -103,6 +126,8 @@ pub struct Copy {
     pub activation_blocked: bool,
     /// Milliseconds of copying done towards the next log.
     carry_ms: u64,
+    /// Milliseconds of replay done towards the next log.
+    replay_carry_ms: u64,
 }
 
 impl Copy {
@@ -123,6 +148,8 @@ pub struct DbParams {
     pub message_kb: u64,
     /// Milliseconds to copy one log between sites.
     pub ms_per_log: u64,
+    /// Milliseconds to replay one log into a copy's database file (rule `db.replay`).
+    pub ms_per_replay_log: u64,
     /// Logs the log volume holds before the database dismounts.
     pub log_volume_logs: u64,
     /// Circular logging (logs truncate without a backup).
@@ -161,6 +188,9 @@ pub struct Database {
     closed_at: Vec<(SimTime, u64)>,
     /// When replication state was last brought up to date.
     updated: SimTime,
+    /// `log_gen` when replication was last brought up to date: logs closed since then
+    /// (a mail batch written at this instant) are still shipping.
+    advanced_gen: u64,
 }
 
 /// Rule `db.schema`: why a database cannot move.
@@ -199,6 +229,7 @@ impl Database {
                     health: CopyHealth::Healthy,
                     activation_blocked: false,
                     carry_ms: 0,
+                    replay_carry_ms: 0,
                 })
                 .collect(),
             active: 0,
@@ -210,6 +241,7 @@ impl Database {
             corrupt_from: None,
             closed_at: Vec::new(),
             updated: SimTime::ZERO,
+            advanced_gen: 0,
         }
     }
 
@@ -241,17 +273,20 @@ impl Database {
         if closed > 0 && !self.max_lag().is_zero() {
             self.closed_at.push((now, head));
         }
+        self.check_log_volume();
         closed
     }
 
     /// Rules `db.copy_queue`, `db.replay`, `db.logical_corruption`, `db.truncation`:
     /// brings replication up to `now`. `connected(i)` says whether copy `i` could reach
-    /// the active copy during the whole interval since the last call (state changes are
-    /// events, so it is constant in between).
+    /// the active copy and receive logs (its server a running DAG member, not stopped or
+    /// evicted) during the whole interval since the last call (state changes are events,
+    /// so it is constant in between). Only such copies copy and replay.
     pub fn advance(&mut self, now: SimTime, connected: impl Fn(usize) -> bool) {
         let dt = now.saturating_duration_since(self.updated).as_millis();
         self.updated = now;
         let head = self.log_gen;
+        self.advanced_gen = head;
         let per_log = self.params.ms_per_log.max(1);
         let mounted = self.state == DbState::Mounted;
         for i in 0..self.copies.len() {
@@ -266,34 +301,37 @@ impl Database {
                 c.copied = head;
                 c.replayed = head;
                 c.carry_ms = 0;
+                c.replay_carry_ms = 0;
             }
-            if c.health != CopyHealth::Healthy || !mounted || !connected(i) {
+            if c.health != CopyHealth::Healthy || !connected(i) {
                 continue;
             }
             if c.copied < self.truncated_below {
                 c.health = CopyHealth::FailedAndSuspended;
                 continue;
             }
-            let budget = dt + c.carry_ms;
-            let can = budget / per_log;
-            let behind = head - c.copied;
-            if can >= behind {
-                c.copied = head;
-                c.carry_ms = 0;
-            } else {
-                c.copied += can;
-                c.carry_ms = budget % per_log;
+            if mounted {
+                let budget = dt + c.carry_ms;
+                let can = budget / per_log;
+                let behind = head - c.copied;
+                if can >= behind {
+                    c.copied = head;
+                    c.carry_ms = 0;
+                } else {
+                    c.copied += can;
+                    c.carry_ms = budget % per_log;
+                }
             }
+            self.replay(i, now, dt);
         }
-        self.replay(now);
+        self.prune_closed_at(now);
         self.truncate();
     }
 
-    fn replay(&mut self, now: SimTime) {
-        for i in 0..self.copies.len() {
-            if i == self.active {
-                continue;
-            }
+    /// Rule `db.replay` for copy `i` over the last `dt` milliseconds: towards what it
+    /// copied (a lagged copy: what aged past its lag), at `ms_per_replay_log` a log.
+    fn replay(&mut self, i: usize, now: SimTime, dt: u64) {
+        {
             let lag = self.copies[i].config.replay_lag;
             let target = if lag.is_zero() {
                 self.copies[i].copied
@@ -305,12 +343,23 @@ impl Database {
                 });
                 aged.min(self.copies[i].copied)
             };
+            let per_log = self.params.ms_per_replay_log.max(1);
             let c = &mut self.copies[i];
-            if c.health == CopyHealth::Healthy {
+            let behind = target.saturating_sub(c.replayed);
+            let budget = dt + c.replay_carry_ms;
+            let can = budget / per_log;
+            if can >= behind {
                 c.replayed = c.replayed.max(target);
+                c.replay_carry_ms = 0;
+            } else {
+                c.replayed += can;
+                c.replay_carry_ms = budget % per_log;
             }
         }
-        // Keep just enough history for the longest lag.
+    }
+
+    /// Keeps just enough history of closed logs for the longest lag.
+    fn prune_closed_at(&mut self, now: SimTime) {
         let lag = self.max_lag().as_millis();
         if let Some(cut) = now.as_millis().checked_sub(lag) {
             let k = self
@@ -337,6 +386,13 @@ impl Database {
             point = point.min(self.backed_up);
         }
         self.truncated_below = self.truncated_below.max(point);
+        self.check_log_volume();
+    }
+
+    /// Rule `db.truncation`: more than `log_volume_logs` untruncated logs fill the log
+    /// volume and the database dismounts. Checked at every write, so it fails at the
+    /// moment the log that fills the volume closes.
+    fn check_log_volume(&mut self) {
         if self.state == DbState::Mounted
             && self.log_gen - self.truncated_below > self.params.log_volume_logs
         {
@@ -353,6 +409,27 @@ impl Database {
     /// Copy queue of copy `i` (logs the active has and it has not copied).
     pub fn copy_queue(&self, i: usize) -> u64 {
         self.log_gen.saturating_sub(self.copies[i].copied)
+    }
+
+    /// Rule `db.healthy`: whether passive copy `i` is healthy and resynchronised: copy
+    /// queue under [`HEALTHY_COPY_QUEUE`], and (unless lagged, whose replay queue is its
+    /// lag by design) replay queue under [`HEALTHY_REPLAY_QUEUE`]. The copy queue counts
+    /// logs closed before replication was last brought up to date: a mail batch written at
+    /// this very instant stands for minutes of mail that ship as they are written.
+    pub fn copy_healthy(&self, i: usize) -> bool {
+        let c = &self.copies[i];
+        c.health == CopyHealth::Healthy
+            && self.advanced_gen.min(self.log_gen).saturating_sub(c.copied) < HEALTHY_COPY_QUEUE
+            && (c.is_lagged() || self.replay_queue(i) < HEALTHY_REPLAY_QUEUE)
+    }
+
+    /// Rule `am.acll`: attempt-copy-last-logs pulls the logs copy `i` lacks from the old
+    /// active copy (whose server must be up and reachable: the caller checks). Returns the
+    /// number of logs pulled; [`Database::activate`] times them.
+    pub fn acll(&mut self, i: usize) -> u64 {
+        let pulled = self.log_gen.saturating_sub(self.copies[i].copied);
+        self.copies[i].copied = self.log_gen;
+        pulled
     }
 
     /// Replay queue of copy `i`.
@@ -384,12 +461,15 @@ impl Database {
         (g * LOG_KB / self.params.message_kb.max(1)).min(self.messages)
     }
 
-    /// Makes copy `i` the active one and mounts it, discarding the logs it lacks. An old
+    /// Makes copy `i` the active one at `now`, discarding the logs it lacks. An old
     /// active copy whose disk was lost stays failed (it needs a reseed).
     /// Returns the messages lost (rule `db.lost_messages`). Copies ahead of the new
-    /// active (diverged) are cut back to it. A lagged copy first replays everything it
-    /// has copied (or, with corruption, only up to the log before it).
-    pub fn activate(&mut self, i: usize) -> u64 {
+    /// active (diverged) are cut back to it. Rule `db.activation_replay`: the copy first
+    /// replays everything it has copied and not replayed (a lagged copy's lag window; with
+    /// corruption, only up to the log before it), after the `pulled` logs ACLL copied
+    /// ([`Database::acll`]); it mounts at once when there is nothing to pull or replay,
+    /// else it is [`DbState::Replaying`] until [`Database::activation_time`] says.
+    pub fn activate(&mut self, i: usize, now: SimTime, pulled: u64) -> u64 {
         // The old active copy's disk (or server) is gone: so are its logs; it needs a
         // reseed and is no candidate (rule `db.restore` reads this).
         let old = self.active;
@@ -403,6 +483,7 @@ impl Database {
         {
             g = bad - 1;
         }
+        let backlog = g.saturating_sub(c.replayed);
         let lost = self.messages - self.messages_in_logs(g);
         self.messages -= lost;
         self.log_gen = g;
@@ -421,8 +502,32 @@ impl Database {
             }
         }
         self.closed_at.retain(|&(_, head)| head <= g);
-        self.state = DbState::Mounted;
+        let ms = self.activation_time(pulled, backlog);
+        self.state = if ms == 0 {
+            DbState::Mounted
+        } else {
+            DbState::Replaying(now.saturating_add(SimDuration::from_millis(ms)))
+        };
         lost
+    }
+
+    /// Rules `am.acll`, `db.activation_replay`: milliseconds an activation takes to copy
+    /// `pulled` logs and replay `backlog` logs.
+    pub fn activation_time(&self, pulled: u64, backlog: u64) -> u64 {
+        pulled.saturating_mul(self.params.ms_per_log)
+            + backlog.saturating_mul(self.params.ms_per_replay_log)
+    }
+
+    /// Rule `db.activation_replay`: a replaying activation that is due mounts. Returns
+    /// whether it did.
+    pub fn finish_activation(&mut self, now: SimTime) -> bool {
+        match self.state {
+            DbState::Replaying(at) if at <= now => {
+                self.state = DbState::Mounted;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Rule `db.restore`: what a restore from the last backup recovers: `(head log,
@@ -510,6 +615,7 @@ mod tests {
             mailboxes: 2500,
             message_kb: 64, // 16 messages per log
             ms_per_log: 100,
+            ms_per_replay_log: 10,
             log_volume_logs: 10_000,
             circular_logging: true,
             schema_version: 1,
@@ -586,7 +692,7 @@ mod tests {
             db.copies[2].replayed
         );
         // Activating the lagged copy recovers everything before the corruption.
-        let lost = db.activate(2);
+        let lost = db.activate(2, at_s(3701), 0);
         assert_eq!(db.log_gen, bad - 1);
         assert_eq!(
             lost,
@@ -612,7 +718,10 @@ mod tests {
             assert!(s < 100);
         }
         assert_eq!(db.state, DbState::Failed(FailReason::LogVolumeFull));
-        assert_eq!(s, 52, "dismounts when more than 50 logs are untruncated");
+        assert_eq!(
+            s, 51,
+            "dismounts at the write of the 51st untruncated log, not at the next advance"
+        );
         // Connected all along, the same load never fills it.
         let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
         for s in 1..=500 {
@@ -672,7 +781,7 @@ mod tests {
         }
         db.write(at_s(18), 5); // an open log's worth too
         assert_eq!(db.copy_queue(1), 8);
-        let lost = db.activate(1);
+        let lost = db.activate(1, at_s(19), 0);
         assert_eq!(lost, 8 * 16 + 5);
         assert_eq!(db.active, 1);
         assert_eq!(
@@ -767,11 +876,129 @@ mod tests {
         db.backup();
         logs(&mut db, 11, 30, |_| true);
         db.state = DbState::Failed(FailReason::DiskLost);
-        db.activate(1);
+        db.activate(1, at_s(31), 0);
         assert_eq!(db.copies[0].health, CopyHealth::FailedAndSuspended);
         // Then the new active's disk goes too: the old volume holds nothing.
         db.state = DbState::Failed(FailReason::DiskLost);
         assert_eq!(db.restorable().0, 10);
+    }
+
+    /// Writes `n` logs at `at` with every passive copy cut off.
+    fn backlog(db: &mut Database, at: SimTime, n: u64) {
+        db.advance(at, |_| false);
+        db.write(at, n * 16);
+        db.advance(at, |_| false);
+    }
+
+    /// When copy 1's copy queue empties, in seconds after `from`, advancing a second at a
+    /// time with nothing written.
+    fn drained_after(db: &mut Database, from: u64) -> u64 {
+        for s in from + 1..from + 10_000 {
+            db.advance(at_s(s), |_| true);
+            if db.copy_queue(1) == 0 {
+                return s - from;
+            }
+        }
+        panic!("never drained");
+    }
+
+    #[test]
+    fn catching_up_takes_the_backlog_over_the_copy_rate() {
+        // 100 ms a log (10 logs a second): twice the backlog takes twice as long.
+        for (logs, secs) in [(100, 10), (200, 20), (3000, 300)] {
+            let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0)]);
+            backlog(&mut db, at_s(1), logs);
+            assert_eq!(db.copy_queue(1), logs);
+            assert_eq!(drained_after(&mut db, 1), secs, "{logs} logs");
+        }
+    }
+
+    #[test]
+    fn replay_takes_the_replay_rate_and_only_while_receiving_logs() {
+        let p = DbParams {
+            ms_per_replay_log: 1000,
+            ..params()
+        };
+        let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0)]);
+        backlog(&mut db, at_s(0), 100);
+        db.advance(at_s(10), |_| true);
+        assert_eq!(db.copy_queue(1), 0, "copied at 10 logs a second");
+        assert_eq!(db.replay_queue(1), 90, "replayed at one log a second");
+        db.advance(at_s(50), |_| false);
+        assert_eq!(
+            db.replay_queue(1),
+            90,
+            "a copy that receives no logs stands still"
+        );
+        db.advance(at_s(140), |_| true);
+        assert_eq!(db.replay_queue(1), 0);
+    }
+
+    #[test]
+    fn a_copy_is_healthy_under_10_logs_to_copy_and_50_to_replay() {
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0), copy(2, 3, 24)]);
+        backlog(&mut db, at_s(1), 200);
+        for (copied, replayed, healthy) in [
+            (191, 191, true),
+            (190, 190, false),
+            (200, 151, true),
+            (200, 150, false),
+        ] {
+            db.copies[1].copied = copied;
+            db.copies[1].replayed = replayed;
+            assert_eq!(
+                db.copy_healthy(1),
+                healthy,
+                "copied {copied}, replayed {replayed}"
+            );
+        }
+        // A lagged copy's replay queue is its lag: only its copy queue counts.
+        db.copies[2].copied = 191;
+        db.copies[2].replayed = 0;
+        assert!(db.copy_healthy(2));
+        db.copies[2].copied = 190;
+        assert!(!db.copy_healthy(2));
+        db.copies[1].copied = 200;
+        db.copies[1].replayed = 200;
+        db.copies[1].health = CopyHealth::Suspended;
+        assert!(!db.copy_healthy(1));
+    }
+
+    #[test]
+    fn activating_a_lagged_copy_takes_its_lag_window_over_the_replay_rate() {
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0), copy(2, 3, 24)]);
+        logs(&mut db, 1, 3600, |_| true);
+        assert_eq!(db.copies[2].replayed, 0, "nothing is a day old yet");
+        let now = at_s(3601);
+        db.activate(2, now, 0);
+        // 3,600 logs at 10 ms each.
+        let due = now.saturating_add(SimDuration::from_millis(36_000));
+        assert_eq!(db.state, DbState::Replaying(due));
+        assert!(!db.finish_activation(SimTime::from_millis(due.as_millis() - 1)));
+        assert!(db.finish_activation(due));
+        assert_eq!(db.state, DbState::Mounted);
+        // A caught-up copy mounts at once.
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0)]);
+        logs(&mut db, 1, 100, |_| true);
+        db.activate(1, at_s(101), 0);
+        assert_eq!(db.state, DbState::Mounted);
+    }
+
+    #[test]
+    fn acll_takes_the_time_to_copy_the_last_logs() {
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0)]);
+        logs(&mut db, 1, 100, |_| true);
+        backlog(&mut db, at_s(101), 7);
+        assert_eq!(db.copy_queue(1), 7);
+        let pulled = db.acll(1);
+        assert_eq!(pulled, 7);
+        db.activate(1, at_s(101), pulled);
+        // 7 logs copied at 100 ms and replayed at 10 ms each.
+        assert_eq!(
+            db.state,
+            DbState::Replaying(at_s(101).saturating_add(SimDuration::from_millis(770)))
+        );
+        assert_eq!(db.activation_time(7, 0), 700);
     }
 
     #[test]

@@ -38,6 +38,7 @@ impl Org {
             mailboxes: 1000,
             message_kb: 64,
             ms_per_log: 100,
+            ms_per_replay_log: 100,
             log_volume_logs: 100_000,
             circular_logging: true,
             schema_version: 1,
@@ -154,7 +155,8 @@ impl Org {
         };
         match choose(&[c]) {
             Choice::Mount { copy, .. } => {
-                self.db.activate(copy);
+                // Nothing written, so nothing to pull or replay: it mounts at once.
+                self.db.activate(copy, SimTime::ZERO, 0);
             }
             other => panic!("db1 should mount in dc2: {other:?}"),
         }

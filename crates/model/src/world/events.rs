@@ -103,6 +103,9 @@ pub enum Event {
     SwapDone(HomeId),
     /// A merge of a mailbox group progresses.
     MergeTick(HomeId),
+    /// An activated copy has pulled and replayed its logs: the database mounts (rule
+    /// `db.activation_replay`).
+    ActivationDone(DatabaseId),
     /// A fault happens: `cause` starts or ends.
     Fault(Fault, Cause),
     /// An administrator action completes now.

@@ -2,7 +2,7 @@
 //! far its recovery (restore, swap, merge, resynchronisation) has come.
 
 use super::{World, WorldConfig};
-use crate::database::{CopyHealth, DbState};
+use crate::database::DbState;
 use crate::ids::{DatabaseId, HomeId, ServerId};
 
 /// A mailbox group: the users whose mailboxes were on one original database.
@@ -90,12 +90,11 @@ impl World {
         !home.merging && (home.dial_tone_messages == 0 || !home.recovery_holds_dial_tone)
     }
 
-    /// Whether every copy of group `h`'s original database is healthy (resynchronised).
+    /// Whether every passive copy of group `h`'s original database is healthy and
+    /// resynchronised: its copy and replay queues under the thresholds of rule
+    /// `db.healthy` (10 and 50 logs).
     pub fn copies_healthy(&self, h: HomeId) -> bool {
         let db = &self.dbs[self.homes[h.index()].original.index()];
-        db.copies
-            .iter()
-            .enumerate()
-            .all(|(i, c)| i == db.active || c.health == CopyHealth::Healthy)
+        (0..db.copies.len()).all(|i| i == db.active || db.copy_healthy(i))
     }
 }

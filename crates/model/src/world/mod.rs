@@ -377,6 +377,10 @@ impl World {
                 self.refresh(now, ctx);
             }
             Event::MergeTick(h) => self.merge_tick(h, now, ctx),
+            Event::ActivationDone(d) => {
+                self.activation_done(d.index(), now);
+                self.refresh(now, ctx);
+            }
             Event::Fault(f, cause) => {
                 // Corruption and disk loss are detected by the store at once; server
                 // and network faults wait for the heartbeat (scheduled by apply_fault).

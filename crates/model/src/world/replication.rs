@@ -8,7 +8,7 @@ use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 use super::{Event, World};
 use crate::active_manager::{Candidate, Choice, choose};
 use crate::database::{CopyHealth, DbKind, DbState, FailReason};
-use crate::ids::{DatabaseId, HomeId};
+use crate::ids::{DatabaseId, HomeId, ServerId};
 
 /// The longest Active Manager waits before retrying a database no copy of which could
 /// mount, when nothing it hears of changed meanwhile (rule `am.retry`).
@@ -16,18 +16,46 @@ pub(crate) const MAX_RETRY: SimDuration = SimDuration::from_millis(3_600_000);
 
 impl World {
     /// Advances replication of every database to `now` under the connectivity that held
-    /// since the last update.
+    /// since the last update: only copies that [`World::receives_logs`] copy and replay.
     pub(super) fn advance_replication(&mut self, now: SimTime) {
         for d in 0..self.dbs.len() {
             let db = &self.dbs[d];
             let active = db.copies[db.active].config.server;
-            let conn: Vec<bool> = db
-                .copies
-                .iter()
-                .map(|c| self.servers_reach(active, c.config.server))
-                .collect();
-            self.dbs[d].advance(now, |i| conn[i]);
+            // A bit a copy (a replicated database's copies sit on distinct DAG members,
+            // at most 16): no allocation per event.
+            let mut conn = 0u64;
+            for (i, c) in db.copies.iter().enumerate().take(64) {
+                if self.receives_logs(active, c.config.server) {
+                    conn |= 1 << i;
+                }
+            }
+            self.dbs[d].advance(now, |i| i < 64 && conn & (1 << i) != 0);
         }
+    }
+
+    /// Rule `db.copy_queue`: a copy on `copy` receives logs from the active copy on
+    /// `active` when both servers are up and reach each other and, for a DAG member, it
+    /// runs in the DAG: its cluster service runs, it is not evicted and (DAC mode) not
+    /// marked stopped in the AD of the active copy's site.
+    fn receives_logs(&self, active: ServerId, copy: ServerId) -> bool {
+        if !self.servers_reach(active, copy) {
+            return false;
+        }
+        match self.member[copy.index()] {
+            None => true,
+            Some(m) => {
+                self.cluster.is_member(m)
+                    && self.servers[copy.index()].services.cluster
+                    && !(self.config.dag.dac_mode
+                        && self.dac.stopped_in(self.site_of(active).index(), m))
+            }
+        }
+    }
+
+    /// Rule `db.activation_replay`: database `d`'s activation has replayed its logs and
+    /// it mounts (if it is still replaying and due).
+    pub(super) fn activation_done(&mut self, d: usize, now: SimTime) {
+        self.dbs[d].finish_activation(now);
     }
 
     /// Rules `am.*`: Active Manager's failover of database `d`.
@@ -68,16 +96,21 @@ impl World {
         match choose(&candidates) {
             Choice::Mount { copy, lost_logs } => {
                 let lost = if copy == db.active {
+                    self.dbs[d].state = DbState::Mounted;
                     0
                 } else {
-                    if lost_logs == 0 {
-                        // ACLL copied the missing logs first.
-                        let head = self.dbs[d].log_gen;
-                        self.dbs[d].copies[copy].copied = head;
-                    }
-                    self.dbs[d].activate(copy)
+                    // ACLL copied the missing logs first (rule `am.acll`), taking the
+                    // time they need.
+                    let pulled = if lost_logs == 0 {
+                        self.dbs[d].acll(copy)
+                    } else {
+                        0
+                    };
+                    self.dbs[d].activate(copy, now, pulled)
                 };
-                self.dbs[d].state = DbState::Mounted;
+                if let DbState::Replaying(at) = self.dbs[d].state {
+                    let _ = ctx.schedule(at, Event::ActivationDone(DatabaseId::from(d)).into());
+                }
                 ctx.trace_with("active-manager", "failover", || {
                     format!("{} to copy {copy}, {lost} messages lost", self.db_name(d))
                 });

@@ -5,6 +5,7 @@ use dialtone_engine::{RngStreams, SimDuration, SimTime, Simulation};
 
 use super::*;
 use crate::causes::Cause;
+use crate::database::DbState;
 use crate::dns::RecordKind;
 use crate::ids::{CohortId, HomeId, LinkId};
 
@@ -1456,4 +1457,112 @@ fn active_manager_retries_at_once_when_something_changes() {
     let w = run(s, "3h", ev);
     assert_eq!(w.serving(DatabaseId(0)), Some(MBX2));
     assert_eq!(w.outages[0].1, Some(t("2h30m1s")));
+}
+
+/// Stop-DAG -ConfigurationOnly marks the live mbx3 stopped at 1h (from dc1, so both
+/// sites' AD know); Start-DAG brings it back at `start`, if any.
+fn mbx3_stopped(start: Option<&'static str>) -> Vec<(&'static str, Event)> {
+    let mut ev = vec![(
+        "1h",
+        act(Action::StopDag {
+            servers: vec![MBX3],
+            from_site: DC1,
+            configuration_only: true,
+        }),
+    )];
+    if let Some(at) = start {
+        ev.push((
+            at,
+            act(Action::StartDag {
+                servers: vec![MBX3],
+                from_site: DC1,
+            }),
+        ));
+    }
+    ev
+}
+
+#[test]
+fn a_stopped_members_copy_falls_behind_until_start_dag() {
+    let w = run(spec(true, "5m"), "10h", mbx3_stopped(None));
+    let db = &w.dbs[0];
+    assert!(w.server_up(MBX3), "up and reachable, only stopped");
+    // About 150 logs an hour: nine hours' worth are waiting.
+    assert!(db.copy_queue(2) > 1000, "queue {}", db.copy_queue(2));
+    assert!(db.copy_healthy(1), "the running member keeps up");
+    assert!(!w.copies_healthy(HomeId(0)));
+    // Started again, it catches up at the copy rate (50 ms a log) and replays.
+    let w = run(spec(true, "5m"), "10h30m", mbx3_stopped(Some("10h")));
+    assert!(w.dbs[0].copy_healthy(2), "queue {}", w.dbs[0].copy_queue(2));
+    assert!(w.copies_healthy(HomeId(0)));
+}
+
+#[test]
+fn a_full_log_volume_dismounts_the_database_when_it_fills() {
+    let mut cfg = spec(true, "5m");
+    cfg.databases[0].params.log_volume_logs = 200;
+    let w = run(cfg.clone(), "1d", mbx3_stopped(None));
+    assert_eq!(
+        w.dbs[0].state,
+        DbState::Failed(crate::database::FailReason::LogVolumeFull)
+    );
+    assert_eq!(w.serving(DatabaseId(0)), None);
+    let down = w.outages()[0].0.expect("an outage");
+    // The outage starts at the mail tick that writes the filling log: just before it,
+    // the database was mounted and served.
+    let before = format!("{}ms", down.as_millis() - 1);
+    let b = run(cfg, &before, mbx3_stopped(None));
+    assert_eq!(b.dbs[0].state, DbState::Mounted);
+    assert!(b.dbs[0].log_gen - b.dbs[0].truncated_below <= 200);
+    assert_eq!(down.as_millis() % d("5m").as_millis(), 0, "a mail tick");
+}
+
+/// db0 moved at 10h from mbx1 to its copy on `to` and mounted 5 s later (as a playbook
+/// does); mbx3's copy lags 2 hours.
+fn move_db0_at_10h(to: ServerId) -> World {
+    let mut cfg = spec(true, "5m");
+    cfg.databases[0].copies[2].replay_lag = d("2h");
+    run(
+        cfg,
+        "11h",
+        vec![
+            (
+                "10h",
+                act(Action::MoveActive {
+                    home: HomeId(0),
+                    to,
+                    skip_checks: false,
+                }),
+            ),
+            (
+                "10h0m5s",
+                act(Action::Mount {
+                    home: HomeId(0),
+                    db: DbRef::Original,
+                }),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn activating_a_lagged_copy_waits_for_its_replay() {
+    let w = move_db0_at_10h(MBX3);
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
+    let (down, up) = w.outages()[0];
+    assert_eq!(down, Some(t("10h")));
+    let up = up.expect("back");
+    // Two hours of logs (about 300) replayed at 100 ms each: about 30 s.
+    let secs = up.saturating_duration_since(t("10h")).as_millis() / 1000;
+    assert!((20..=45).contains(&secs), "replayed in {secs} s");
+    assert_eq!(
+        w.tallies.failed_actions, 0,
+        "a mount during the replay is accepted and waits for it"
+    );
+    // A copy that has replayed everything mounts at once (its last log pulled by ACLL
+    // in well under a second).
+    let w = move_db0_at_10h(MBX2);
+    let (_, up) = w.outages()[0];
+    let ms = up.map_or(0, |u| u.saturating_duration_since(t("10h")).as_millis());
+    assert!(ms < 1000, "{ms} ms");
 }

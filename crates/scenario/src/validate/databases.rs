@@ -28,6 +28,11 @@ impl Validator {
         let ms_per_log = ((1000.0 * (1u64 << 20) as f64) / rep.log_copy_rate.0)
             .round()
             .max(1.0) as u64;
+        // Replay into a passive or activated copy is the same ESE log replay as into a
+        // restored database: one rate (`backup.replay_rate`), rule `db.replay`.
+        let ms_per_replay_log = ((1000.0 * (1u64 << 20) as f64) / t.backup.replay_rate.0)
+            .round()
+            .max(1.0) as u64;
         let mailbox_servers: Vec<String> = t.servers.iter().map(|x| x.name.clone()).collect();
         let mut dbs = Vec::new();
         for (i, db) in t.databases.iter().enumerate() {
@@ -67,6 +72,7 @@ impl Validator {
                     mailboxes: db.mailboxes,
                     message_kb: s.workload.message_size.kb().max(1),
                     ms_per_log,
+                    ms_per_replay_log,
                     log_volume_logs: (rep.log_volume.mb()).max(1),
                     circular_logging: db.circular_logging.unwrap_or_else(|| {
                         circular_by_default(t.backup.every.is_some(), db.copies.len())

@@ -285,6 +285,50 @@ fn switchback_costs_a_second_shorter_outage() {
     assert!(back < over * 2.0, "and it is shorter than the switchover");
 }
 
+/// Seconds the switchback waits, after Start-DAG for the primary, until the primary copies
+/// are healthy (copy queue under 10 logs, replay queue under 50), with dc1 out for
+/// `repair` and the switchback scheduled `after` its repair.
+fn resync_wait_s(repair: &str, after: &str) -> f64 {
+    let s = run(&variant(
+        "switchback",
+        &[
+            ("/failures/0/repair_after", json!(repair)),
+            ("/strategy/switchback_after", json!(after)),
+        ],
+    ));
+    let steps = &s.playbook.steps;
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let started = steps
+        .iter()
+        .find(|x| x.name == "Start-DAG for the primary")
+        .and_then(|x| x.finished_s)
+        .expect("Start-DAG ran");
+    let synced = steps
+        .iter()
+        .filter(|x| x.name == "wait for copies to resynchronise")
+        .filter_map(|x| x.finished_s)
+        .fold(f64::NAN, f64::max);
+    synced - started
+}
+
+#[test]
+fn a_switchback_after_a_longer_absence_waits_longer_for_resync() {
+    // dc1 away about 30 hours (18 h repair + 12 h until the switchback) vs about 3 hours
+    // (2 h + 1 h): its copies copy and replay every log written meanwhile.
+    let long = resync_wait_s("18h", "12h");
+    let short = resync_wait_s("2h", "1h");
+    eprintln!("resync after Start-DAG: {long:.0} s (30 h away), {short:.0} s (3 h away)");
+    assert!(short > 0.0, "resync is never instant: {short:.0} s");
+    assert!(
+        long > 3.0 * short,
+        "30 h away resyncs longer than 3 h: {long:.0} s vs {short:.0} s"
+    );
+    assert!(
+        (600.0..6.0 * 3600.0).contains(&long),
+        "minutes to hours: {long:.0} s"
+    );
+}
+
 #[test]
 fn the_same_seed_gives_the_same_summary_and_another_seed_another() {
     let sc = scenario("site-failure-dac");

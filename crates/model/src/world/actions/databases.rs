@@ -6,6 +6,7 @@ use dialtone_engine::SimTime;
 use super::{ActionError, DbRef, FollowUp, Outcome};
 use crate::database::{CopyHealth, DbState};
 use crate::ids::{DatabaseId, HomeId, ServerId};
+use crate::world::Event;
 use crate::world::World;
 use crate::world::components::Component;
 
@@ -17,6 +18,11 @@ impl World {
         let s = dbx.copies[dbx.active].config.server;
         if matches!(dbx.state, DbState::Failed(_)) {
             return Err(ActionError::CannotMount("the database has failed"));
+        }
+        if matches!(dbx.state, DbState::Replaying(_)) {
+            // Already being mounted: it mounts when its replay ends (like the cmdlet
+            // waiting for the mount), so a playbook's mount after a move is not refused.
+            return Ok(FollowUp::Nothing);
         }
         if db == DbRef::Original && self.restoring_in_place.get(home.index()).copied() == Some(true)
         {
@@ -66,25 +72,28 @@ impl World {
             return Err(ActionError::CannotMount("target copy is corrupt"));
         }
         let old = self.dbs[d].copies[self.dbs[d].active].config.server;
-        if self.servers_reach(old, to) {
-            let head = self.dbs[d].log_gen;
-            self.dbs[d].copies[copy].copied = head;
-        }
-        let queue = self.dbs[d].copy_queue(copy);
+        let reach = self.servers_reach(old, to);
+        let behind = self.dbs[d].copy_queue(copy);
+        let queue = if reach { 0 } else { behind };
         if !skip_checks && queue > self.config.dag.mount_dial.max_lost_logs() {
             return Err(ActionError::BeyondDial(queue));
         }
         let lost = if copy == self.dbs[d].active {
+            self.dbs[d].state = DbState::Mounted;
             0
         } else {
-            self.dbs[d].activate(copy)
+            // ACLL pulls the last logs from the reachable old active (rule `am.acll`).
+            let pulled = if reach { self.dbs[d].acll(copy) } else { 0 };
+            self.dbs[d].activate(copy, now, pulled)
         };
-        self.dbs[d].state = DbState::Mounted;
         if lost > 0 {
             self.transport
                 .lossy_mount(now, DatabaseId::from(home.index()), lost);
         }
-        Ok(FollowUp::Nothing)
+        Ok(match self.dbs[d].state {
+            DbState::Replaying(at) => FollowUp::At(at, Event::ActivationDone(DatabaseId::from(d))),
+            _ => FollowUp::Nothing,
+        })
     }
 
     /// Set-MailboxServer -DatabaseCopyAutoActivationPolicy Blocked / Unrestricted.
