@@ -209,6 +209,10 @@ pub struct Transport {
     down_since: Vec<Option<SimTime>>,
     /// Per server: when its queue and primary Safety Net were last destroyed.
     destroyed_at: Vec<Option<SimTime>>,
+    /// When held mail was last pruned.
+    pruned_at: Option<SimTime>,
+    /// When waiting requests were last answered (`None`: a server changed since).
+    answered_at: Option<SimTime>,
     fates: Fates,
     /// Latency of delivered messages.
     pub latency: LatencyHistogram,
@@ -236,6 +240,8 @@ impl Transport {
             requests: Vec::new(),
             down_since: Vec::new(),
             destroyed_at: Vec::new(),
+            pruned_at: None,
+            answered_at: None,
             fates: Fates::default(),
             latency: LatencyHistogram::default(),
         }
@@ -299,7 +305,10 @@ impl Transport {
             }
         }
         self.sender_queue = keep;
-        self.answer_requests(now);
+        // Requests change only with time, a new request or a server's state.
+        if self.answered_at != Some(now) {
+            self.answer_requests(now);
+        }
         // Rule transport.hub_queue.
         let mut out: Vec<(DatabaseId, ServerId, u64)> = Vec::new();
         let mut i = 0;
@@ -347,6 +356,11 @@ impl Transport {
     /// mounts exactly even with Safety Net off); lost messages leave Safety Net at the end
     /// of the hold.
     fn prune(&mut self, now: SimTime) {
+        // Once an instant: every offer steps the ledger, and pruning visits each database.
+        if self.pruned_at == Some(now) {
+            return;
+        }
+        self.pruned_at = Some(now);
         let p = self.params;
         let keep_for = p.safety_net_hold.max(SimDuration::from_millis(172_800_000));
         for db in 0..self.delivered.len() {
@@ -400,6 +414,7 @@ impl Transport {
     /// `safety_net_shadow_after`; without shadow redundancy a destroyed primary's
     /// messages stay lost.
     fn answer_requests(&mut self, now: SimTime) {
+        self.answered_at = Some(now);
         let p = self.params;
         let mut i = 0;
         while i < self.requests.len() {
@@ -464,6 +479,7 @@ impl Transport {
     /// or is back. Its queue stays on it; a repeated call changes nothing.
     pub fn server_power(&mut self, now: SimTime, server: ServerId, up: bool) {
         let s = server.index();
+        self.answered_at = None;
         if self.down_since.len() <= s {
             self.down_since.resize(s + 1, None);
         }
@@ -482,6 +498,7 @@ impl Transport {
             self.destroyed_at.resize(server.index() + 1, None);
         }
         self.destroyed_at[server.index()] = Some(now);
+        self.answered_at = None;
         let mut i = 0;
         while i < self.hub_queue.len() {
             if self.hub_queue[i].server != server {
