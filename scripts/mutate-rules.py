@@ -82,7 +82,9 @@ MUTATIONS = [
      "let held = held && !p.safety_net_hold.is_zero();", "let held = false;"),
     # Safety Net has a place (issue 11 §3) and a power loss keeps the queue (§7).
     ("transport.safety_net_place", M + "transport.rs",
-     "let from = if primary && (s == SHADOW || self.down_since(s).is_none()) {", "let from = if primary {"),
+     "let from = if primary && reachable {", "let from = if primary {"),
+    ("transport.safety_net_reach", M + "transport.rs",
+     "(self.down_since(s).is_none() && path.reaches_authoritative(r.db, s))", "self.down_since(s).is_none()"),
     ("transport.safety_net_shadow_12h", M + "transport.rs",
      "now.saturating_duration_since(r.at) >= p.safety_net_shadow_after", "true"),
     ("transport.safety_net_primary_lost", M + "transport.rs",

@@ -33,7 +33,8 @@
 //!   `lost_silently`; a resubmit request brings back those still within the hold
 //!   (`recovered` when delivered again).
 //! - `transport.safety_net_place`: a request is answered by the primary Safety Net when
-//!   its server is up (and was not lost since the delivery); otherwise by the shadow
+//!   its server is up, was not lost since the delivery and reaches the database's
+//!   authoritative server; otherwise by the shadow
 //!   Safety Net once the request has waited `safety_net_shadow_after` (12 h); without
 //!   shadow redundancy a lost primary's messages stay lost.
 //! - `transport.resubmit_auto`: after a lossy activation Active Manager requests the
@@ -225,6 +226,9 @@ pub trait Path {
     fn mx_accepts(&self, now: SimTime) -> Option<ServerId>;
     /// Is `db` mounted and reachable from transport server `from` now?
     fn deliverable(&self, db: DatabaseId, from: ServerId, now: SimTime) -> bool;
+    /// Can transport server `from` reach the server the authoritative cluster serves
+    /// `db` from (where a resubmit request comes from)? False while `db` is not served.
+    fn reaches_authoritative(&self, db: DatabaseId, from: ServerId) -> bool;
 }
 
 impl Transport {
@@ -307,7 +311,7 @@ impl Transport {
         self.sender_queue = keep;
         // Requests change only with time, a new request or a server's state.
         if self.answered_at != Some(now) {
-            self.answer_requests(now);
+            self.answer_requests(now, path);
         }
         // Rule transport.hub_queue.
         let mut out: Vec<(DatabaseId, ServerId, u64)> = Vec::new();
@@ -410,10 +414,11 @@ impl Transport {
     }
 
     /// Rule `transport.safety_net_place`: each waiting request is answered by the primary
-    /// Safety Net when its server is up, else by the shadow Safety Net once it has waited
+    /// Safety Net when its server is up and reaches the database's authoritative server,
+    /// else by the shadow Safety Net once it has waited
     /// `safety_net_shadow_after`; without shadow redundancy a destroyed primary's
     /// messages stay lost.
-    fn answer_requests(&mut self, now: SimTime) {
+    fn answer_requests(&mut self, now: SimTime, path: &impl Path) {
         self.answered_at = Some(now);
         let p = self.params;
         let mut i = 0;
@@ -421,7 +426,9 @@ impl Transport {
             let r = self.requests[i];
             let s = r.batch.server;
             let primary = self.primary_holds(s, r.batch.at);
-            let from = if primary && (s == SHADOW || self.down_since(s).is_none()) {
+            let reachable = s == SHADOW
+                || (self.down_since(s).is_none() && path.reaches_authoritative(r.db, s));
+            let from = if primary && reachable {
                 Some(s)
             } else if p.shadow_redundancy
                 && now.saturating_duration_since(r.at) >= p.safety_net_shadow_after
@@ -536,7 +543,8 @@ impl Transport {
 
     /// A resubmit request for `db` at `now` (Add-ResubmitRequest, or Active Manager's own):
     /// the messages it lost that Safety Net still holds are asked for; they return when a
-    /// Safety Net answers (rule `transport.safety_net_place`). Returns how many.
+    /// Safety Net answers (rule `transport.safety_net_place`), from the next step on.
+    /// Returns how many.
     pub fn request_resubmit(&mut self, now: SimTime, db: DatabaseId) -> u64 {
         let hold = self.params.safety_net_hold;
         let Some(held) = self.lost_held.get_mut(db.index()) else {
@@ -549,7 +557,7 @@ impl Transport {
                 self.requests.push(Request { db, batch, at: now });
             }
         }
-        self.answer_requests(now);
+        self.answered_at = None;
         n
     }
 
@@ -660,6 +668,9 @@ mod tests {
         }
         fn deliverable(&self, _: DatabaseId, from: ServerId, _: SimTime) -> bool {
             self.db_up.get() && !(from == ServerId(1) && self.primary_down.get())
+        }
+        fn reaches_authoritative(&self, db: DatabaseId, from: ServerId) -> bool {
+            self.deliverable(db, from, SimTime::ZERO)
         }
     }
 
@@ -847,6 +858,24 @@ mod tests {
     }
 
     #[test]
+    fn a_primary_cut_off_from_the_database_does_not_answer_until_it_reaches_it() {
+        let w = World {
+            mx: Cell::new(true),
+            db_up: Cell::new(true),
+            primary_down: Cell::new(false),
+        };
+        let mut t = Transport::new(params(true, 48));
+        deliver(&mut t, &w, 0, 0, 10);
+        // Server 1 is up but cannot reach the database's server (a WAN cut).
+        w.primary_down.set(true);
+        t.lossy_mount(min(10), DatabaseId(0), 10);
+        assert!(t.step(min(10), &w).is_empty());
+        assert_eq!(t.fates().lost_silently, 10, "no answer while cut off");
+        w.primary_down.set(false);
+        assert_eq!(t.step(min(60), &w), vec![(DatabaseId(0), ServerId(1), 10)]);
+    }
+
+    #[test]
     fn a_restore_loss_is_resubmitted_only_when_requested() {
         let w = World {
             mx: Cell::new(true),
@@ -1021,7 +1050,9 @@ mod tests {
                 }
             }
             prop_assert_eq!(t.lossy_mount(min(now), DatabaseId(db), lost), expect);
-            prop_assert_eq!(t.fates().lost_silently, lost.min(lost - left) - expect);
+            prop_assert_eq!(t.fates().lost_silently, lost - left, "lost until answered");
+            t.step(min(now), &w);
+            prop_assert_eq!(t.fates().lost_silently, lost - left - expect);
         }
     }
 }
