@@ -134,6 +134,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
             shadow_redundancy: true,
             shadow_resubmit: d("3h"),
             safety_net_hold: d("2d"),
+            safety_net_shadow_after: d("12h"),
         },
         mail: MailConfig {
             messages_per_user_per_day: 60.0,

@@ -20,12 +20,28 @@
 //! - `transport.on_time`: a message delivered within `late_after` of being offered is on
 //!   time; otherwise late.
 //! - `transport.shadow`: with shadow redundancy, a batch queued on a transport server
-//!   that is lost is resubmitted from its shadow copy after `shadow_resubmit` (counted
-//!   `recovered` when delivered); without it the batch is `lost_silently`.
-//! - `transport.safety_net`: delivered batches are held `safety_net_hold`; after a lossy
-//!   mount the lost messages are taken back from the delivered counts and, when Safety
-//!   Net is on and they are within the hold, resubmitted (`recovered` when delivered
-//!   again); otherwise they are `lost_silently`.
+//!   that is lost (destroyed: [`Transport::server_lost`]) is resubmitted from its shadow
+//!   copy after `shadow_resubmit` (counted `recovered` when delivered); without it the
+//!   batch is `lost_silently`.
+//! - `transport.power_cycle`: a transport server that loses power keeps its queue (the
+//!   queue database is on disk) and delivers it when it is back; with shadow redundancy
+//!   the shadow takes the batches over once the server has been down `shadow_resubmit`.
+//! - `transport.safety_net`: delivered batches are held `safety_net_hold` in the Safety
+//!   Net of the transport server that delivered them (the primary) and, with shadow
+//!   redundancy, in a shadow Safety Net on another server. Messages a database loses
+//!   (a lossy mount, a restore) are taken back from the delivered counts and counted
+//!   `lost_silently`; a resubmit request brings back those still within the hold
+//!   (`recovered` when delivered again).
+//! - `transport.safety_net_place`: a request is answered by the primary Safety Net when
+//!   its server is up, was not lost since the delivery and reaches the database's
+//!   authoritative server; otherwise by the shadow
+//!   Safety Net once the request has waited `safety_net_shadow_after` (12 h); without
+//!   shadow redundancy a lost primary's messages stay lost.
+//! - `transport.resubmit_auto`: after a lossy activation Active Manager requests the
+//!   resubmission itself ([`Transport::lossy_mount`]); after a restore it is a manual step
+//!   ([`Transport::restore_loss`], then [`Transport::request_resubmit`]).
+//!
+//! Held mail is indexed by database, so a request reads only its database's mail.
 
 use std::collections::VecDeque;
 
@@ -56,6 +72,9 @@ pub struct TransportParams {
     pub shadow_resubmit: SimDuration,
     /// Safety Net hold time (2 days); zero turns Safety Net off.
     pub safety_net_hold: SimDuration,
+    /// A resubmit request waits this long for an unreachable primary Safety Net before
+    /// the shadow Safety Net answers it (12 h).
+    pub safety_net_shadow_after: SimDuration,
 }
 
 /// A batch waiting somewhere.
@@ -73,15 +92,26 @@ struct Queued {
     server: ServerId,
 }
 
-/// A delivered batch, kept for Safety Net and for undoing lossy mounts.
+/// A delivered batch (of the database whose list holds it), kept for Safety Net and for
+/// undoing lossy mounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Delivered {
-    db: DatabaseId,
     count: u64,
     offered: SimTime,
     at: SimTime,
     on_time: bool,
     recovered: bool,
+    /// The transport server that delivered it: its Safety Net is the primary.
+    server: ServerId,
+}
+
+/// A resubmit request waiting for a Safety Net to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Request {
+    db: DatabaseId,
+    batch: Delivered,
+    /// When it was requested.
+    at: SimTime,
 }
 
 /// Final counts of every fate.
@@ -166,10 +196,24 @@ pub struct Transport {
     params: TransportParams,
     sender_queue: VecDeque<Queued>,
     hub_queue: Vec<Queued>,
-    delivered: VecDeque<Delivered>,
+    /// Per database, oldest first: what was delivered to it (the Safety Net's contents).
+    delivered: Vec<VecDeque<Delivered>>,
     /// Per database: deliveries pruned from `delivered`, as counts
     /// `(on_time, late, recovered)`, so older messages can still be taken back exactly.
     archive: Vec<(u64, u64, u64)>,
+    /// Per database, oldest first: messages the database lost (counted lost) that Safety
+    /// Net still holds, until a resubmit request or the end of the hold.
+    lost_held: Vec<VecDeque<Delivered>>,
+    /// Resubmit requests not yet answered.
+    requests: Vec<Request>,
+    /// Per server: since when it has been down (power), `None` while up.
+    down_since: Vec<Option<SimTime>>,
+    /// Per server: when its queue and primary Safety Net were last destroyed.
+    destroyed_at: Vec<Option<SimTime>>,
+    /// When held mail was last pruned.
+    pruned_at: Option<SimTime>,
+    /// When waiting requests were last answered (`None`: a server changed since).
+    answered_at: Option<SimTime>,
     fates: Fates,
     /// Latency of delivered messages.
     pub latency: LatencyHistogram,
@@ -182,6 +226,9 @@ pub trait Path {
     fn mx_accepts(&self, now: SimTime) -> Option<ServerId>;
     /// Is `db` mounted and reachable from transport server `from` now?
     fn deliverable(&self, db: DatabaseId, from: ServerId, now: SimTime) -> bool;
+    /// Can transport server `from` reach the server the authoritative cluster serves
+    /// `db` from (where a resubmit request comes from)? False while `db` is not served.
+    fn reaches_authoritative(&self, db: DatabaseId, from: ServerId) -> bool;
 }
 
 impl Transport {
@@ -191,8 +238,14 @@ impl Transport {
             params,
             sender_queue: VecDeque::new(),
             hub_queue: Vec::new(),
-            delivered: VecDeque::new(),
+            delivered: Vec::new(),
             archive: Vec::new(),
+            lost_held: Vec::new(),
+            requests: Vec::new(),
+            down_since: Vec::new(),
+            destroyed_at: Vec::new(),
+            pruned_at: None,
+            answered_at: None,
             fates: Fates::default(),
             latency: LatencyHistogram::default(),
         }
@@ -256,14 +309,29 @@ impl Transport {
             }
         }
         self.sender_queue = keep;
+        // Requests change only with time, a new request or a server's state.
+        if self.answered_at != Some(now) {
+            self.answer_requests(now, path);
+        }
         // Rule transport.hub_queue.
         let mut out: Vec<(DatabaseId, ServerId, u64)> = Vec::new();
         let mut i = 0;
         while i < self.hub_queue.len() {
-            let q = self.hub_queue[i];
+            let mut q = self.hub_queue[i];
             if q.next > now {
                 i += 1;
                 continue;
+            }
+            // Rule transport.power_cycle: the shadow takes over from a server down too long.
+            if p.shadow_redundancy
+                && q.server != SHADOW
+                && self
+                    .down_since(q.server)
+                    .is_some_and(|t| now.saturating_duration_since(t) >= p.shadow_resubmit)
+            {
+                q.server = SHADOW;
+                q.recovered = true;
+                self.hub_queue[i] = q;
             }
             if path.deliverable(q.db, q.server, now) {
                 self.hub_queue.swap_remove(i);
@@ -283,35 +351,109 @@ impl Transport {
                 i += 1;
             }
         }
-        // Keep delivered batches for the Safety Net hold (at least 2 days, to undo lossy
-        // mounts exactly even with Safety Net off).
-        let keep_for = p.safety_net_hold.max(SimDuration::from_millis(172_800_000));
-        while let Some(d) = self
-            .delivered
-            .front()
-            .copied()
-            .filter(|d| now.saturating_duration_since(d.at) > keep_for)
-        {
-            self.delivered.pop_front();
-            let a = self.archive_mut(d.db);
-            if d.on_time {
-                a.0 += d.count;
-            } else {
-                a.1 += d.count;
-            }
-            if d.recovered {
-                a.2 += d.count;
-            }
-        }
+        self.prune(now);
         out.sort_by_key(|&(d, s, _)| (d, s));
         out
     }
 
-    fn archive_mut(&mut self, db: DatabaseId) -> &mut (u64, u64, u64) {
-        if self.archive.len() <= db.index() {
-            self.archive.resize(db.index() + 1, (0, 0, 0));
+    /// Keeps delivered batches for the Safety Net hold (at least 2 days, to undo lossy
+    /// mounts exactly even with Safety Net off); lost messages leave Safety Net at the end
+    /// of the hold.
+    fn prune(&mut self, now: SimTime) {
+        // Once an instant: every offer steps the ledger, and pruning visits each database.
+        if self.pruned_at == Some(now) {
+            return;
         }
-        &mut self.archive[db.index()]
+        self.pruned_at = Some(now);
+        let p = self.params;
+        let keep_for = p.safety_net_hold.max(SimDuration::from_millis(172_800_000));
+        for db in 0..self.delivered.len() {
+            while let Some(d) = self.delivered[db]
+                .front()
+                .copied()
+                .filter(|d| now.saturating_duration_since(d.at) > keep_for)
+            {
+                self.delivered[db].pop_front();
+                if self.archive.len() <= db {
+                    self.archive.resize(db + 1, (0, 0, 0));
+                }
+                let a = &mut self.archive[db];
+                if d.on_time {
+                    a.0 += d.count;
+                } else {
+                    a.1 += d.count;
+                }
+                if d.recovered {
+                    a.2 += d.count;
+                }
+            }
+        }
+        for held in &mut self.lost_held {
+            while held
+                .front()
+                .is_some_and(|d| now.saturating_duration_since(d.at) > p.safety_net_hold)
+            {
+                held.pop_front();
+            }
+        }
+    }
+
+    fn down_since(&self, server: ServerId) -> Option<SimTime> {
+        self.down_since.get(server.index()).copied().flatten()
+    }
+
+    /// Whether the Safety Net of `server` still holds what it delivered at `at`.
+    fn primary_holds(&self, server: ServerId, at: SimTime) -> bool {
+        server == SHADOW
+            || self
+                .destroyed_at
+                .get(server.index())
+                .copied()
+                .flatten()
+                .is_none_or(|lost| lost < at)
+    }
+
+    /// Rule `transport.safety_net_place`: each waiting request is answered by the primary
+    /// Safety Net when its server is up and reaches the database's authoritative server,
+    /// else by the shadow Safety Net once it has waited
+    /// `safety_net_shadow_after`; without shadow redundancy a destroyed primary's
+    /// messages stay lost.
+    fn answer_requests(&mut self, now: SimTime, path: &impl Path) {
+        self.answered_at = Some(now);
+        let p = self.params;
+        let mut i = 0;
+        while i < self.requests.len() {
+            let r = self.requests[i];
+            let s = r.batch.server;
+            let primary = self.primary_holds(s, r.batch.at);
+            let reachable = s == SHADOW
+                || (self.down_since(s).is_none() && path.reaches_authoritative(r.db, s));
+            let from = if primary && reachable {
+                Some(s)
+            } else if p.shadow_redundancy
+                && now.saturating_duration_since(r.at) >= p.safety_net_shadow_after
+            {
+                Some(SHADOW)
+            } else {
+                None
+            };
+            if let Some(server) = from {
+                self.requests.swap_remove(i);
+                self.fates.lost_silently -= r.batch.count;
+                self.hub_queue.push(Queued {
+                    db: r.db,
+                    count: r.batch.count,
+                    offered: r.batch.offered,
+                    next: now,
+                    recovered: true,
+                    server,
+                });
+            } else if !primary && !p.shadow_redundancy {
+                self.requests.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
     }
 
     fn record_delivery(&mut self, now: SimTime, q: Queued) {
@@ -326,19 +468,44 @@ impl Transport {
             self.fates.recovered += q.count;
         }
         self.latency.add(latency, q.count);
-        self.delivered.push_back(Delivered {
-            db: q.db,
+        let db = q.db.index();
+        if self.delivered.len() <= db {
+            self.delivered.resize_with(db + 1, VecDeque::new);
+        }
+        self.delivered[db].push_back(Delivered {
             count: q.count,
             offered: q.offered,
             at: now,
             on_time,
             recovered: q.recovered,
+            server: q.server,
         });
     }
 
-    /// Rule `transport.shadow`: transport server `server` is lost with its queue.
+    /// Rule `transport.power_cycle`: transport server `server` lost power (`up = false`)
+    /// or is back. Its queue stays on it; a repeated call changes nothing.
+    pub fn server_power(&mut self, now: SimTime, server: ServerId, up: bool) {
+        let s = server.index();
+        self.answered_at = None;
+        if self.down_since.len() <= s {
+            self.down_since.resize(s + 1, None);
+        }
+        if up {
+            self.down_since[s] = None;
+        } else if self.down_since[s].is_none() {
+            self.down_since[s] = Some(now);
+        }
+    }
+
+    /// Rule `transport.shadow`: transport server `server` is lost (destroyed) with its
+    /// queue and its primary Safety Net.
     pub fn server_lost(&mut self, now: SimTime, server: ServerId) {
         let p = self.params;
+        if self.destroyed_at.len() <= server.index() {
+            self.destroyed_at.resize(server.index() + 1, None);
+        }
+        self.destroyed_at[server.index()] = Some(now);
+        self.answered_at = None;
         let mut i = 0;
         while i < self.hub_queue.len() {
             if self.hub_queue[i].server != server {
@@ -358,62 +525,100 @@ impl Transport {
         }
     }
 
-    /// Rule `transport.safety_net`: a lossy mount of `db` at `now` lost the `lost` most
-    /// recently delivered messages (at most what was ever delivered to it). Returns how
-    /// many were resubmitted.
+    /// Rules `transport.safety_net` and `transport.resubmit_auto`: a lossy mount of `db`
+    /// at `now` lost the `lost` most recently delivered messages (at most what was ever
+    /// delivered to it) and Active Manager requests their resubmission. Returns how many
+    /// were requested from Safety Net.
     pub fn lossy_mount(&mut self, now: SimTime, db: DatabaseId, lost: u64) -> u64 {
-        let resubmit = !self.params.safety_net_hold.is_zero();
-        self.take_back(now, db, lost, resubmit)
+        self.restore_loss(now, db, lost);
+        self.request_resubmit(now, db)
+    }
+
+    /// A restore of `db` at `now` lost the `lost` most recently delivered messages: they
+    /// are lost unless an administrator requests their resubmission
+    /// ([`Transport::request_resubmit`], Add-ResubmitRequest) within the hold.
+    pub fn restore_loss(&mut self, now: SimTime, db: DatabaseId, lost: u64) {
+        self.take_back(now, db, lost, true);
+    }
+
+    /// A resubmit request for `db` at `now` (Add-ResubmitRequest, or Active Manager's own):
+    /// the messages it lost that Safety Net still holds are asked for; they return when a
+    /// Safety Net answers (rule `transport.safety_net_place`), from the next step on.
+    /// Returns how many.
+    pub fn request_resubmit(&mut self, now: SimTime, db: DatabaseId) -> u64 {
+        let hold = self.params.safety_net_hold;
+        let Some(held) = self.lost_held.get_mut(db.index()) else {
+            return 0;
+        };
+        let mut n = 0;
+        for batch in held.drain(..) {
+            if now.saturating_duration_since(batch.at) <= hold {
+                n += batch.count;
+                self.requests.push(Request { db, batch, at: now });
+            }
+        }
+        self.answered_at = None;
+        n
     }
 
     /// The `count` messages just delivered for `db` went to a copy that will be
     /// discarded (the losing side of a split brain): lost silently.
     pub fn discard(&mut self, db: DatabaseId, count: u64) {
-        let now = self.delivered.back().map_or(SimTime::ZERO, |d| d.at);
+        let now = self
+            .delivered
+            .get(db.index())
+            .and_then(|d| d.back())
+            .map_or(SimTime::ZERO, |d| d.at);
         self.take_back(now, db, count, false);
     }
 
-    fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, resubmit: bool) -> u64 {
+    /// Takes the `lost` most recent deliveries of `db` back: lost silently; with `held`,
+    /// those Safety Net holds wait for a resubmit request.
+    fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, held: bool) {
         let p = self.params;
         let mut left = lost;
-        let mut resubmitted = 0;
-        let mut i = self.delivered.len();
-        while left > 0 && i > 0 {
-            i -= 1;
-            let d = self.delivered[i];
-            if d.db != db {
-                continue;
-            }
-            let take = left.min(d.count);
-            left -= take;
-            self.delivered[i].count -= take;
-            // Undo the delivery.
-            if d.on_time {
-                self.fates.delivered_on_time -= take;
-            } else {
-                self.fates.delivered_late -= take;
-            }
-            if d.recovered {
-                self.fates.recovered -= take;
-            }
-            self.latency
-                .remove(d.at.saturating_duration_since(d.offered), take);
-            let held = resubmit && now.saturating_duration_since(d.at) <= p.safety_net_hold;
-            if held {
-                resubmitted += take;
-                self.hub_queue.push(Queued {
-                    db,
-                    count: take,
-                    offered: d.offered,
-                    next: now,
-                    recovered: true,
-                    server: SHADOW,
-                });
-            } else {
-                self.fates.lost_silently += take;
+        let held = held && !p.safety_net_hold.is_zero();
+        let mut taken: Vec<Delivered> = Vec::new();
+        if let Some(list) = self.delivered.get_mut(db.index()) {
+            while left > 0 {
+                let Some(d) = list.back_mut() else { break };
+                let take = left.min(d.count);
+                left -= take;
+                d.count -= take;
+                let mut part = *d;
+                part.count = take;
+                if d.count == 0 {
+                    list.pop_back();
+                }
+                taken.push(part);
             }
         }
-        self.delivered.retain(|d| d.count > 0);
+        for d in &taken {
+            // Undo the delivery.
+            if d.on_time {
+                self.fates.delivered_on_time -= d.count;
+            } else {
+                self.fates.delivered_late -= d.count;
+            }
+            if d.recovered {
+                self.fates.recovered -= d.count;
+            }
+            self.latency
+                .remove(d.at.saturating_duration_since(d.offered), d.count);
+            self.fates.lost_silently += d.count;
+        }
+        if held {
+            if self.lost_held.len() <= db.index() {
+                self.lost_held.resize_with(db.index() + 1, VecDeque::new);
+            }
+            let list = &mut self.lost_held[db.index()];
+            // Oldest first.
+            for d in taken.into_iter().rev() {
+                if now.saturating_duration_since(d.at) <= p.safety_net_hold {
+                    list.push_back(d);
+                }
+            }
+        }
         // Older than anything kept: beyond Safety Net's reach, so lost. Their latency
         // buckets are no longer known and stay in the histogram.
         if left > 0 && db.index() < self.archive.len() {
@@ -427,7 +632,6 @@ impl Transport {
             self.fates.recovered -= recovered;
             self.fates.lost_silently += on_time + late;
         }
-        resubmitted
     }
 }
 
@@ -447,6 +651,7 @@ mod tests {
             shadow_redundancy: shadow,
             shadow_resubmit: SimDuration::from_hours(3).unwrap_or(SimDuration::MAX),
             safety_net_hold: SimDuration::from_hours(safety_net_h).unwrap_or(SimDuration::MAX),
+            safety_net_shadow_after: SimDuration::from_hours(12).unwrap_or(SimDuration::MAX),
         }
     }
 
@@ -454,13 +659,18 @@ mod tests {
     struct World {
         mx: Cell<bool>,
         db_up: Cell<bool>,
+        /// Server 1 is down: it delivers nothing.
+        primary_down: Cell<bool>,
     }
     impl Path for World {
         fn mx_accepts(&self, _: SimTime) -> Option<ServerId> {
             self.mx.get().then_some(ServerId(1))
         }
-        fn deliverable(&self, _: DatabaseId, _: ServerId, _: SimTime) -> bool {
-            self.db_up.get()
+        fn deliverable(&self, _: DatabaseId, from: ServerId, _: SimTime) -> bool {
+            self.db_up.get() && !(from == ServerId(1) && self.primary_down.get())
+        }
+        fn reaches_authoritative(&self, db: DatabaseId, from: ServerId) -> bool {
+            self.deliverable(db, from, SimTime::ZERO)
         }
     }
 
@@ -473,6 +683,7 @@ mod tests {
         let w = World {
             mx: Cell::new(false),
             db_up: Cell::new(true),
+            primary_down: Cell::new(false),
         };
         let mut t = Transport::new(params(true, 48));
         assert!(t.offer(min(0), DatabaseId(0), 10, &w).is_empty());
@@ -492,6 +703,7 @@ mod tests {
         let w = World {
             mx: Cell::new(false),
             db_up: Cell::new(true),
+            primary_down: Cell::new(false),
         };
         let mut t = Transport::new(params(true, 48));
         t.offer(min(0), DatabaseId(0), 7, &w);
@@ -509,6 +721,7 @@ mod tests {
         let w = World {
             mx: Cell::new(true),
             db_up: Cell::new(false),
+            primary_down: Cell::new(false),
         };
         let mut t = Transport::new(params(true, 48));
         t.offer(min(0), DatabaseId(0), 3, &w);
@@ -524,6 +737,7 @@ mod tests {
             let w = World {
                 mx: Cell::new(true),
                 db_up: Cell::new(false),
+                primary_down: Cell::new(false),
             };
             let mut t = Transport::new(params(shadow, 48));
             t.offer(min(0), DatabaseId(0), 5, &w);
@@ -546,6 +760,7 @@ mod tests {
             let w = World {
                 mx: Cell::new(true),
                 db_up: Cell::new(true),
+                primary_down: Cell::new(false),
             };
             let mut t = Transport::new(params(true, hold_h));
             t.offer(min(0), DatabaseId(0), 100, &w);
@@ -563,6 +778,176 @@ mod tests {
                     f.delivered_on_time, 170,
                     "redelivered within 5 min of offer"
                 );
+            }
+        }
+    }
+
+    /// Delivers `count` messages for `db` at minute `m` (through server 1).
+    fn deliver(t: &mut Transport, w: &World, m: u64, db: u32, count: u64) {
+        t.offer(min(m), DatabaseId(db), count, w);
+    }
+
+    #[test]
+    fn a_resubmit_is_answered_by_the_primary_when_up_else_by_the_shadow_after_12_hours() {
+        for primary_up in [true, false] {
+            let w = World {
+                mx: Cell::new(true),
+                db_up: Cell::new(true),
+                primary_down: Cell::new(false),
+            };
+            let mut t = Transport::new(params(true, 48));
+            deliver(&mut t, &w, 0, 0, 10);
+            if !primary_up {
+                t.server_power(min(5), ServerId(1), false);
+            }
+            assert_eq!(t.lossy_mount(min(10), DatabaseId(0), 10), 10);
+            let out = t.step(min(10), &w);
+            if primary_up {
+                assert_eq!(out, vec![(DatabaseId(0), ServerId(1), 10)], "the primary");
+                continue;
+            }
+            assert!(out.is_empty());
+            assert_eq!(t.fates().lost_silently, 10);
+            assert!(
+                t.step(min(10 + 12 * 60 - 5), &w).is_empty(),
+                "not before 12 h"
+            );
+            assert_eq!(
+                t.step(min(10 + 12 * 60), &w),
+                vec![(DatabaseId(0), SHADOW, 10)],
+                "the shadow, 12 h after the request"
+            );
+            let f = t.fates();
+            assert_eq!((f.recovered, f.lost_silently), (10, 0));
+            assert!(f.conserved());
+        }
+    }
+
+    #[test]
+    fn a_primary_back_within_12_hours_answers_and_a_lost_one_needs_the_shadow() {
+        let w = World {
+            mx: Cell::new(true),
+            db_up: Cell::new(true),
+            primary_down: Cell::new(false),
+        };
+        // Power back after an hour: the primary answers then.
+        let mut t = Transport::new(params(true, 48));
+        deliver(&mut t, &w, 0, 0, 10);
+        t.server_power(min(5), ServerId(1), false);
+        t.lossy_mount(min(10), DatabaseId(0), 10);
+        t.server_power(min(70), ServerId(1), true);
+        assert_eq!(t.step(min(70), &w), vec![(DatabaseId(0), ServerId(1), 10)]);
+        // Server lost: its Safety Net is gone; the shadow answers after 12 h, or nobody.
+        for shadow in [true, false] {
+            let mut t = Transport::new(params(shadow, 48));
+            deliver(&mut t, &w, 0, 0, 10);
+            t.server_power(min(5), ServerId(1), false);
+            t.server_lost(min(5), ServerId(1));
+            t.server_power(min(60), ServerId(1), true);
+            t.lossy_mount(min(70), DatabaseId(0), 10);
+            assert!(
+                t.step(min(71), &w).is_empty(),
+                "the rebuilt primary holds nothing"
+            );
+            t.step(min(70 + 12 * 60), &w);
+            let f = t.fates();
+            let recovered = if shadow { 10 } else { 0 };
+            assert_eq!((f.recovered, f.lost_silently), (recovered, 10 - recovered));
+            assert!(f.conserved());
+        }
+    }
+
+    #[test]
+    fn a_primary_cut_off_from_the_database_does_not_answer_until_it_reaches_it() {
+        let w = World {
+            mx: Cell::new(true),
+            db_up: Cell::new(true),
+            primary_down: Cell::new(false),
+        };
+        let mut t = Transport::new(params(true, 48));
+        deliver(&mut t, &w, 0, 0, 10);
+        // Server 1 is up but cannot reach the database's server (a WAN cut).
+        w.primary_down.set(true);
+        t.lossy_mount(min(10), DatabaseId(0), 10);
+        assert!(t.step(min(10), &w).is_empty());
+        assert_eq!(t.fates().lost_silently, 10, "no answer while cut off");
+        w.primary_down.set(false);
+        assert_eq!(t.step(min(60), &w), vec![(DatabaseId(0), ServerId(1), 10)]);
+    }
+
+    #[test]
+    fn a_restore_loss_is_resubmitted_only_when_requested() {
+        let w = World {
+            mx: Cell::new(true),
+            db_up: Cell::new(true),
+            primary_down: Cell::new(false),
+        };
+        let mut t = Transport::new(params(true, 48));
+        deliver(&mut t, &w, 0, 0, 10);
+        t.restore_loss(min(10), DatabaseId(0), 10);
+        t.step(min(60), &w);
+        assert_eq!((t.fates().lost_silently, t.fates().recovered), (10, 0));
+        assert_eq!(t.request_resubmit(min(60), DatabaseId(0)), 10);
+        t.step(min(60), &w);
+        assert_eq!((t.fates().lost_silently, t.fates().recovered), (0, 10));
+        // Beyond the hold, Safety Net no longer has them.
+        deliver(&mut t, &w, 100, 0, 5);
+        t.restore_loss(min(110), DatabaseId(0), 5);
+        t.step(min(100 + 49 * 60), &w);
+        assert_eq!(t.request_resubmit(min(100 + 49 * 60), DatabaseId(0)), 0);
+        assert_eq!(t.fates().lost_silently, 5);
+    }
+
+    #[test]
+    fn a_power_cycle_loses_nothing_while_a_server_loss_without_shadow_loses_its_queue() {
+        for shadow in [false, true] {
+            for destroyed in [false, true] {
+                let w = World {
+                    mx: Cell::new(true),
+                    db_up: Cell::new(false),
+                    primary_down: Cell::new(false),
+                };
+                let mut t = Transport::new(params(shadow, 48));
+                t.offer(min(0), DatabaseId(0), 5, &w);
+                t.server_power(min(1), ServerId(1), false);
+                if destroyed {
+                    t.server_lost(min(1), ServerId(1));
+                }
+                t.server_power(min(16), ServerId(1), true);
+                w.db_up.set(true);
+                t.step(min(16 + 180), &w);
+                let f = t.fates();
+                assert!(f.conserved());
+                let lost = if destroyed && !shadow { 5 } else { 0 };
+                assert_eq!(f.lost_silently, lost, "shadow {shadow}, lost {destroyed}");
+                assert_eq!(f.delivered_late, 5 - lost);
+            }
+        }
+    }
+
+    #[test]
+    fn the_shadow_takes_over_the_queue_of_a_server_down_for_3_hours() {
+        for shadow in [false, true] {
+            let w = World {
+                mx: Cell::new(true),
+                db_up: Cell::new(false),
+                primary_down: Cell::new(false),
+            };
+            let mut t = Transport::new(params(shadow, 48));
+            t.offer(min(0), DatabaseId(0), 5, &w);
+            t.server_power(min(1), ServerId(1), false);
+            w.primary_down.set(true);
+            w.db_up.set(true);
+            assert!(t.step(min(1 + 175), &w).is_empty());
+            let out = t.step(min(1 + 180), &w);
+            if shadow {
+                assert_eq!(out, vec![(DatabaseId(0), SHADOW, 5)]);
+                assert_eq!(t.fates().recovered, 5);
+            } else {
+                assert!(out.is_empty(), "the queue waits for its server");
+                t.server_power(min(300), ServerId(1), true);
+                w.primary_down.set(false);
+                assert_eq!(t.step(min(300), &w), vec![(DatabaseId(0), ServerId(1), 5)]);
             }
         }
     }
@@ -585,6 +970,9 @@ mod tests {
         Db(bool),
         ServerLost,
         LossyMount(u32, u64),
+        Power(bool),
+        RestoreLoss(u32, u64),
+        Resubmit(u32),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -595,6 +983,9 @@ mod tests {
             1 => any::<bool>().prop_map(Op::Db),
             1 => Just(Op::ServerLost),
             1 => (0u32..3, 0u64..300).prop_map(|(d, c)| Op::LossyMount(d, c)),
+            1 => any::<bool>().prop_map(Op::Power),
+            1 => (0u32..3, 0u64..300).prop_map(|(d, c)| Op::RestoreLoss(d, c)),
+            1 => (0u32..3).prop_map(Op::Resubmit),
         ]
     }
 
@@ -608,7 +999,7 @@ mod tests {
             shadow in any::<bool>(),
             hold in prop_oneof![Just(0u64), Just(48u64)],
         ) {
-            let w = World { mx: Cell::new(true), db_up: Cell::new(true) };
+            let w = World { mx: Cell::new(true), db_up: Cell::new(true), primary_down: Cell::new(false) };
             let mut t = Transport::new(params(shadow, hold));
             let mut now = 0u64;
             for op in ops {
@@ -619,10 +1010,49 @@ mod tests {
                     Op::Db(b) => w.db_up.set(b),
                     Op::ServerLost => t.server_lost(min(now), ServerId(1)),
                     Op::LossyMount(d, c) => { t.lossy_mount(min(now), DatabaseId(d), c); }
+                    Op::Power(up) => t.server_power(min(now), ServerId(1), up),
+                    Op::RestoreLoss(d, c) => t.restore_loss(min(now), DatabaseId(d), c),
+                    Op::Resubmit(d) => { t.request_resubmit(min(now), DatabaseId(d)); }
                 }
                 let f = t.fates();
                 prop_assert!(f.conserved(), "{:?}", f);
             }
+        }
+
+        /// The per-database index takes back and resubmits the same mail as a scan of
+        /// every delivery, newest first, would.
+        #[test]
+        fn the_per_database_index_returns_the_same_mail_as_a_scan(
+            deliveries in prop::collection::vec((0u32..3, 1u64..50, 0u64..120), 1..100),
+            db in 0u32..3,
+            lost in 0u64..500,
+            hold_h in 1u64..60,
+        ) {
+            let w = World { mx: Cell::new(true), db_up: Cell::new(true), primary_down: Cell::new(false) };
+            let mut t = Transport::new(params(true, hold_h));
+            let mut flat = Vec::new();
+            let mut now = 0;
+            for (d, c, gap) in deliveries {
+                now += gap;
+                t.offer(min(now), DatabaseId(d), c, &w);
+                flat.push((d, c, now));
+            }
+            let mut left = lost;
+            let mut expect = 0;
+            for &(d, c, at) in flat.iter().rev() {
+                if d != db || left == 0 {
+                    continue;
+                }
+                let take = left.min(c);
+                left -= take;
+                if now - at <= hold_h * 60 {
+                    expect += take;
+                }
+            }
+            prop_assert_eq!(t.lossy_mount(min(now), DatabaseId(db), lost), expect);
+            prop_assert_eq!(t.fates().lost_silently, lost - left, "lost until answered");
+            t.step(min(now), &w);
+            prop_assert_eq!(t.fates().lost_silently, lost - left - expect);
         }
     }
 }

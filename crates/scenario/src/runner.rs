@@ -211,7 +211,8 @@ impl<'a> Runner<'a> {
                 let mut v = vec![Fault::ServerPower { server: *s, on: up }];
                 if f.kind == FailureKind::ServerLoss {
                     // Hardware and disks: every copy on it is gone (its repair brings
-                    // new, empty disks).
+                    // new, empty disks), and so are its transport queue and Safety Net.
+                    v.push(Fault::TransportQueue { server: *s, up });
                     for (d, db) in self.world.databases().iter().enumerate() {
                         for (c, copy) in db.copies.iter().enumerate() {
                             if copy.config.server == *s {

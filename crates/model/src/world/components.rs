@@ -27,6 +27,9 @@ pub(crate) enum Component {
     Disk(DatabaseId, usize),
     /// The authoritative DNS server.
     DnsServer,
+    /// The disk holding a server's transport queue database and its Safety Net (lost
+    /// with the server's hardware, not by a power loss).
+    TransportQueue(ServerId),
 }
 
 /// The active causes of every component, arrays indexed by the components' ids.
@@ -40,6 +43,8 @@ pub(crate) struct ComponentCauses {
     /// Per database, per copy; grown on demand (databases are created at run time).
     disk: Vec<Vec<Causes>>,
     dns: Causes,
+    /// Per server: its transport queue's disk.
+    queue: Vec<Causes>,
 }
 
 fn service_index(k: ServiceKind) -> usize {
@@ -61,6 +66,7 @@ impl ComponentCauses {
             service: vec![Default::default(); servers],
             disk: Vec::new(),
             dns: Causes::new(),
+            queue: vec![Causes::new(); servers],
         }
     }
 
@@ -82,6 +88,7 @@ impl ComponentCauses {
                 &mut copies[copy]
             }
             Component::DnsServer => &mut self.dns,
+            Component::TransportQueue(s) => &mut self.queue[s.index()],
         }
     }
 
@@ -104,6 +111,7 @@ impl ComponentCauses {
             Component::Service(s, k) => &self.service[s.index()][service_index(k)],
             Component::Disk(d, copy) => return self.disk.get(d.index())?.get(copy),
             Component::DnsServer => &self.dns,
+            Component::TransportQueue(s) => &self.queue[s.index()],
         })
     }
 }
@@ -154,18 +162,23 @@ impl World {
     /// What `c` going up or down does to the world.
     fn apply_component(&mut self, c: Component, up: bool, now: SimTime) {
         match c {
+            // Rule transport.power_cycle: a power loss keeps the transport queue.
             Component::SitePower(site) => {
                 self.net.set_site_up(site, up);
-                if !up {
-                    for i in 0..self.servers.len() {
-                        if self.servers[i].site == site {
-                            self.transport.server_lost(now, ServerId::from(i));
-                        }
+                for i in 0..self.servers.len() {
+                    let s = ServerId::from(i);
+                    if self.servers[i].site == site {
+                        self.transport.server_power(now, s, self.server_up(s));
                     }
                 }
             }
             Component::ServerPower(server) => {
                 self.servers[server.index()].powered = up;
+                self.transport
+                    .server_power(now, server, self.server_up(server));
+            }
+            // Rule transport.shadow: the server's hardware is lost with its queue.
+            Component::TransportQueue(server) => {
                 if !up {
                     self.transport.server_lost(now, server);
                 }

@@ -80,6 +80,15 @@ pub enum Fault {
         /// Whether this cause ends (`true`) or starts.
         up: bool,
     },
+    /// The disk of a server's transport queue database and Safety Net is lost
+    /// (`up = false`: a server loss; its queue and primary Safety Net are gone) or
+    /// replaced (empty). A power loss does not touch it.
+    TransportQueue {
+        /// The server.
+        server: ServerId,
+        /// Whether this cause ends (`true`) or starts.
+        up: bool,
+    },
 }
 
 /// What happens in the world.
@@ -161,6 +170,7 @@ impl World {
                 });
                 (Component::Disk(db, copy), up)
             }
+            Fault::TransportQueue { server, up } => (Component::TransportQueue(server), up),
         };
         let changed = self.set_cause(c, cause, !up, now);
         match c {

@@ -125,6 +125,12 @@ impl Path for PathView<'_> {
             from != SHADOW && w.rogue_serving[d].is_some_and(|s| w.servers_reach(from, s));
         to_authoritative || to_rogue
     }
+
+    fn reaches_authoritative(&self, home: DatabaseId, from: ServerId) -> bool {
+        let w = self.w;
+        let d = w.homes[home.index()].current.index();
+        w.serving[d].is_some_and(|s| w.servers_reach(from, s))
+    }
 }
 
 /// Office-hours profile: 08:00-18:00 on weekdays (days 0-4 of each week) carry 80% of a

@@ -741,40 +741,51 @@ fn lose_db0_everywhere(at: &'static str) -> Vec<(&'static str, Event)> {
 
 #[test]
 fn restore_only_makes_users_wait_for_the_restore() {
-    let mut ev = lose_db0_everywhere("1d1h");
-    ev.push(("1d1h30m", act(Action::RestoreInPlace { home: HomeId(0) })));
-    ev.push((
-        "1d1h31m",
-        act(Action::Mount {
-            home: HomeId(0),
-            db: DbRef::Original,
-        }),
-    ));
-    // 50 GB at 50 MB/s = 1,000 s: the restore is done at about 1d1h47m.
-    ev.push((
-        "1d2h",
-        act(Action::Mount {
-            home: HomeId(0),
-            db: DbRef::Original,
-        }),
-    ));
-    let w = run(spec(true, "5m"), "1d6h", ev);
-    assert_eq!(
-        w.tallies.failed_actions, 1,
-        "mounting before the restore finished is refused"
-    );
-    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
-    let (down, back) = w.outages[0];
-    assert_eq!(down, Some(t("1d1h")));
-    assert_eq!(back, Some(t("1d2h")));
-    let f = w.fates();
-    assert!(f.conserved(), "{f:?}");
-    assert!(
-        f.recovered > 0,
-        "mail since the 22:00 backup came back through Safety Net: {f:?}"
-    );
-    assert_eq!(f.lost_silently, 0, "{f:?}");
-    assert_eq!(w.homes[0].history_ready, 1000);
+    for resubmit in [false, true] {
+        let mut ev = lose_db0_everywhere("1d1h");
+        ev.push(("1d1h30m", act(Action::RestoreInPlace { home: HomeId(0) })));
+        ev.push((
+            "1d1h31m",
+            act(Action::Mount {
+                home: HomeId(0),
+                db: DbRef::Original,
+            }),
+        ));
+        // 50 GB at 50 MB/s = 1,000 s: the restore is done at about 1d1h47m.
+        ev.push((
+            "1d2h",
+            act(Action::Mount {
+                home: HomeId(0),
+                db: DbRef::Original,
+            }),
+        ));
+        if resubmit {
+            ev.push(("1d2h1m", act(Action::ResubmitRequest { home: HomeId(0) })));
+        }
+        let w = run(spec(true, "5m"), "1d6h", ev);
+        assert_eq!(
+            w.tallies.failed_actions, 1,
+            "mounting before the restore finished is refused"
+        );
+        assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
+        let (down, back) = w.outages[0];
+        assert_eq!(down, Some(t("1d1h")));
+        assert_eq!(back, Some(t("1d2h")));
+        let f = w.fates();
+        assert!(f.conserved(), "{f:?}");
+        if resubmit {
+            assert!(
+                f.recovered > 0,
+                "mail since the 22:00 backup came back through Safety Net: {f:?}"
+            );
+            assert_eq!(f.lost_silently, 0, "{f:?}");
+        } else {
+            // Rule transport.resubmit_auto: nobody asks Safety Net after a restore.
+            assert_eq!(f.recovered, 0, "{f:?}");
+            assert!(f.lost_silently > 0, "{f:?}");
+        }
+        assert_eq!(w.homes[0].history_ready, 1000);
+    }
 }
 
 #[test]

@@ -116,6 +116,9 @@ pub(crate) fn step_kind(a: &ActionSpec, org: Org<'_>) -> Result<StepKind, FieldE
         A::RestoreInPlace { database } => act(Action::RestoreInPlace {
             home: home(database)?,
         }),
+        A::Resubmit { database } => act(Action::ResubmitRequest {
+            home: home(database)?,
+        }),
         A::Swap { database } => act(Action::Swap {
             home: home(database)?,
         }),

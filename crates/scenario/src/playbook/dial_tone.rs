@@ -15,6 +15,9 @@ struct Words {
     mount: &'static str,
     restore: &'static str,
     merge: &'static str,
+    /// Add-ResubmitRequest after the swap; `None` where the version has no Safety Net
+    /// (2003: the mail delivered since the backup whose logs are gone stays lost).
+    resubmit: Option<&'static str>,
 }
 
 /// 2013 (seed 000, exchange-facts §6).
@@ -24,7 +27,11 @@ const SAME_SERVER_2013: Words = Words {
     mount: "mount dial tone",
     restore: "restore to recovery database",
     merge: "merge dial tone data",
+    resubmit: Some(RESUBMIT),
 };
+
+/// Add-ResubmitRequest (Exchange 2013+: Safety Net; docs/MODEL.md).
+const RESUBMIT: &str = "resubmit from Safety Net";
 
 /// 2003 (seed 003): "Use the Copy option", at the same throughput as a merge.
 const RSG_2003: Words = Words {
@@ -33,6 +40,7 @@ const RSG_2003: Words = Words {
     mount: "mount the new store",
     restore: "restore into the Recovery Storage Group",
     merge: "Recover Mailbox Data: Copy",
+    resubmit: None,
 };
 
 /// `dial-tone-same-server`: each group on its own active server.
@@ -98,6 +106,9 @@ fn swap_merge(b: &mut Builder, h: HomeId, s: ServerId, deps: &[usize], w: &Words
     );
     let wait = b.wait("wait for the restore", Cond::RestoreFinished(h), &[restore]);
     let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);
+    if let Some(name) = w.resubmit {
+        b.act(name, Action::ResubmitRequest { home: h }, &[swap]);
+    }
     b.act(
         w.merge,
         Action::Merge {
@@ -184,6 +195,9 @@ fn stay_on_alternate(b: &mut Builder, h: HomeId, alt: ServerId, create: usize, m
     );
     let wait = b.wait("wait for the restore", Cond::RestoreFinished(h), &[restore]);
     let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);
+    // The restored database is live after the swap: ask Safety Net for what the restore
+    // could not roll forward into it.
+    b.act(RESUBMIT, Action::ResubmitRequest { home: h }, &[swap]);
     b.act(
         "merge dial tone data",
         Action::Merge {
@@ -219,6 +233,7 @@ fn move_back(b: &mut Builder, h: HomeId, failed: ServerId, deps: &[usize], mount
         },
         &[mount_orig, mount],
     );
+    b.act(RESUBMIT, Action::ResubmitRequest { home: h }, &[back]);
     b.act(
         "helpdesk: profiles back",
         Action::ReconfigureProfiles {

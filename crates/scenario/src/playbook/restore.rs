@@ -1,5 +1,6 @@
 //! `restore-only`, the baseline dial tone is measured against: rebuild a lost server,
-//! restore each failed database from backup over the original, mount it; users wait.
+//! restore each failed database from backup over the original, mount it, and ask Safety
+//! Net to resubmit the mail the restore lost (Add-ResubmitRequest); users wait.
 
 use dialtone_model::world::{Action, DbRef};
 use dialtone_model::{HomeId, ServerId};
@@ -29,13 +30,18 @@ pub(super) fn restore_only(
             &rebuild,
         );
         let wait = b.wait("wait for the restore", Cond::RestoreFinished(h), &[restore]);
-        b.act(
+        let mount = b.act(
             "mount the restored database",
             Action::Mount {
                 home: h,
                 db: DbRef::Original,
             },
             &[wait],
+        );
+        b.act(
+            "resubmit from Safety Net",
+            Action::ResubmitRequest { home: h },
+            &[mount],
         );
     }
 }

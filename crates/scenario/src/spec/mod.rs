@@ -295,6 +295,10 @@ pub struct TransportSpec {
     /// ShadowResubmitTimeSpan (3 h).
     #[serde(default = "three_h")]
     pub shadow_resubmit: SimDuration,
+    /// How long a resubmit request waits for an unreachable primary Safety Net before
+    /// the shadow Safety Net answers (12 h).
+    #[serde(default = "twelve_h")]
+    pub safety_net_shadow_after: SimDuration,
 }
 
 fn two_days() -> SimDuration {
@@ -312,6 +316,9 @@ fn five_min() -> SimDuration {
 fn three_h() -> SimDuration {
     d("3h")
 }
+fn twelve_h() -> SimDuration {
+    d("12h")
+}
 
 impl Default for TransportSpec {
     fn default() -> Self {
@@ -324,6 +331,7 @@ impl Default for TransportSpec {
             delivery_retry: five_min(),
             message_expiration: two_days(),
             shadow_resubmit: three_h(),
+            safety_net_shadow_after: twelve_h(),
         }
     }
 }

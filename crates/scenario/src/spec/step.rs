@@ -128,6 +128,9 @@ pub enum ActionSpec {
     RestoreBackup { database: String, server: String },
     /// Restore the backup over the original database.
     RestoreInPlace { database: String },
+    /// Add-ResubmitRequest: Safety Net resubmits the mail the group's restored database
+    /// lost (a restore does not ask by itself).
+    Resubmit { database: String },
     /// Swap the dial tone and recovered databases.
     Swap { database: String },
     /// Merge the other database's mail into the served one.
@@ -177,6 +180,7 @@ impl ActionSpec {
         "move-mailboxes",
         "restore-backup",
         "restore-in-place",
+        "resubmit",
         "swap",
         "merge",
         "reconfigure-profiles",
@@ -286,7 +290,7 @@ mod tests {
     fn every_action_name_parses_and_serializes_back() {
         assert_eq!(
             ActionSpec::NAMES.len(),
-            31,
+            32,
             "a new action needs its name here"
         );
         let mount = parse(

@@ -328,6 +328,7 @@ impl Validator {
                 shadow_redundancy: tr.shadow_redundancy,
                 shadow_resubmit: tr.shadow_resubmit,
                 safety_net_hold: tr.safety_net_hold,
+                safety_net_shadow_after: tr.safety_net_shadow_after,
             },
             timing: Timing {
                 heartbeat_detect: t.timing.heartbeat,

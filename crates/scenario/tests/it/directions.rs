@@ -159,7 +159,7 @@ fn a_restore_with_circular_logging_loses_the_mail_since_the_backup_unless_resubm
         std::slice::from_ref(&no_safety_net),
     ));
     let truncated = run(&variant("restore-only", &[circular.clone(), no_safety_net]));
-    let resubmitted = run(&variant("restore-only", &[circular]));
+    let resubmitted = run(&variant("restore-only", std::slice::from_ref(&circular)));
     // Without circular logging the logs since the backup are rolled forward: only the
     // few messages of the log that was still open are lost.
     assert!(
@@ -175,13 +175,113 @@ fn a_restore_with_circular_logging_loses_the_mail_since_the_backup_unless_resubm
         "circular logging, no Safety Net: {:?}",
         truncated.metrics.mail
     );
-    // Safety Net resubmits them (within its 2-day hold): recovered, not lost.
+    // restore-only asks Safety Net to resubmit them (Add-ResubmitRequest, within its
+    // 2-day hold): recovered, not lost.
     let m = &resubmitted.metrics.mail;
     assert_eq!(m.lost_silently, 0, "{m:?}");
     assert!(m.recovered >= lost, "{m:?}");
-    for s in [&kept, &truncated, &resubmitted] {
+    // The same restore without the resubmit step: a restore does not ask by itself.
+    let mut steps = vec![
+        json!({"id": "r", "action": "restore-in-place", "database": "db1"}),
+        json!({"id": "w", "action": "wait-restore", "database": "db1", "after": ["r"]}),
+        json!({"id": "m", "action": "mount", "database": "db1", "after": ["w"]}),
+    ];
+    let without = run(&variant(
+        "restore-only",
+        &[
+            circular.clone(),
+            (
+                "/strategy",
+                json!({"name": "custom", "steps": steps.clone()}),
+            ),
+        ],
+    ));
+    steps.push(json!({"id": "s", "action": "resubmit", "database": "db1", "after": ["m"]}));
+    let with = run(&variant(
+        "restore-only",
+        &[
+            circular,
+            ("/strategy", json!({"name": "custom", "steps": steps})),
+        ],
+    ));
+    assert!(
+        without.metrics.mail.lost_silently >= lost * 9 / 10,
+        "no resubmit step: {:?}",
+        without.metrics.mail
+    );
+    assert_eq!(
+        without.metrics.mail.recovered, 0,
+        "{:?}",
+        without.metrics.mail
+    );
+    assert_eq!(
+        with.metrics.mail.lost_silently, 0,
+        "{:?}",
+        with.metrics.mail
+    );
+    assert!(
+        with.metrics.mail.recovered >= lost,
+        "{:?}",
+        with.metrics.mail
+    );
+    for s in [&kept, &truncated, &resubmitted, &without, &with] {
         assert_eq!(s.metrics.mail.accepted, kept.metrics.mail.accepted);
     }
+}
+
+#[test]
+fn a_resubmit_answered_by_the_shadow_arrives_12_hours_later_when_the_primary_site_is_lost() {
+    // As above: a lossy non-DAC switchover after dc1 goes dark for 18 hours. The mail
+    // the activation lost was delivered by dc1's transport: its primary Safety Net is
+    // dark, so the shadow Safety Net answers Active Manager's request after 12 hours.
+    let at = |horizon: Option<f64>| {
+        let mut changes = vec![
+            (
+                "/failures",
+                json!([
+                    {"kind": "wan-cut", "target": "dc1-dc2", "at": "1d9h", "repair_after": "1h1m"},
+                    {"kind": "site-power-loss", "target": "dc1", "at": "1d10h", "repair_after": "18h"}
+                ]),
+            ),
+            (
+                "/strategy",
+                json!({"name": "datacenter-switchover-non-dac"}),
+            ),
+        ];
+        if let Some(h) = horizon {
+            changes.push(("/run/horizon", json!(format!("{}s", h.round() as u64))));
+        }
+        run(&variant("site-failure-non-dac", &changes))
+    };
+    let full = at(None);
+    let moves: Vec<f64> = full
+        .playbook
+        .steps
+        .iter()
+        .filter(|s| s.name.to_lowercase().contains("move") && s.result == "ok")
+        .filter_map(|s| s.finished_s)
+        .collect();
+    let first = moves.iter().copied().fold(f64::INFINITY, f64::min);
+    let last = moves.iter().copied().fold(0.0, f64::max);
+    assert!(!moves.is_empty(), "{:?}", full.playbook.steps);
+    let before = at(Some(first + 11.0 * 3600.0 + 50.0 * 60.0));
+    let after = at(Some(last + 12.0 * 3600.0 + 10.0 * 60.0));
+    assert!(
+        before.metrics.mail.lost_silently > 1000,
+        "still waiting for the shadow at 11 h 50 min: {:?}",
+        before.metrics.mail
+    );
+    assert_eq!(
+        after.metrics.mail.lost_silently, 0,
+        "{:?}",
+        after.metrics.mail
+    );
+    assert!(
+        after.metrics.mail.recovered >= before.metrics.mail.recovered + 1000,
+        "{:?} then {:?}",
+        before.metrics.mail,
+        after.metrics.mail
+    );
 }
 
 #[test]

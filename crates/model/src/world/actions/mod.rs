@@ -160,6 +160,13 @@ pub enum Action {
         /// The mailbox group.
         home: HomeId,
     },
+    /// Add-ResubmitRequest: ask Safety Net to resubmit the mail the group's restored
+    /// database lost (delivered after the backup, its logs gone). Active Manager asks by
+    /// itself after a lossy activation; after a restore it is this manual step.
+    ResubmitRequest {
+        /// The mailbox group.
+        home: HomeId,
+    },
     /// Swap the restored database with the dial tone database (both dismounted briefly).
     Swap {
         /// The mailbox group.
@@ -234,6 +241,7 @@ impl Action {
             Action::MoveMailboxes { .. } => "Set-Mailbox -Database",
             Action::RestoreBackup { .. } => "restore backup to recovery database",
             Action::RestoreInPlace { .. } => "restore backup in place",
+            Action::ResubmitRequest { .. } => "Add-ResubmitRequest",
             Action::Swap { .. } => "swap databases",
             Action::Merge { .. } => "New-MailboxRestoreRequest",
             Action::ReconfigureProfiles { .. } => "helpdesk profile changes",
@@ -264,6 +272,8 @@ impl Action {
             // split over its administrative steps.
             Action::CreateDialTone { .. } => DurationDist::Fixed(m(2)),
             Action::MoveMailboxes { .. } => DurationDist::Fixed(m(2)),
+            // No published figure: one cmdlet, like Set-Mailbox (dialtone).
+            Action::ResubmitRequest { .. } => DurationDist::Fixed(m(2)),
             Action::Mount { .. } | Action::Dismount { .. } => DurationDist::Fixed(s(30)),
             // No published figure: dialtone's assumptions, lognormal to reflect people.
             Action::StopDag { .. } | Action::RestoreDag { .. } | Action::StartDag { .. } => {
@@ -429,6 +439,7 @@ impl World {
             Action::MoveMailboxes { home, to } => self.move_mailboxes(home, to),
             Action::RestoreBackup { home, server } => self.restore_backup(home, server, now),
             Action::RestoreInPlace { home } => self.restore_in_place(home, now),
+            Action::ResubmitRequest { home } => self.resubmit_request(home, now),
             Action::Swap { home } => self.swap(home, now),
             Action::Merge {
                 home,

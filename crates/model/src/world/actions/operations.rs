@@ -78,6 +78,7 @@ impl World {
     /// copies' disks ends (not its site's power, nor its services' causes).
     pub(super) fn rebuild_server(&mut self, server: ServerId, now: SimTime) -> Outcome {
         self.replace(Component::ServerPower(server), now);
+        self.replace(Component::TransportQueue(server), now);
         for d in 0..self.dbs.len() {
             for c in 0..self.dbs[d].copies.len() {
                 if self.dbs[d].copies[c].config.server == server {

@@ -119,6 +119,16 @@ impl World {
         Ok(self.restore_running(home, orig, lost, logs, now))
     }
 
+    /// Add-ResubmitRequest for group `home`: Safety Net resubmits the messages its
+    /// restored database lost, if it still holds them (rules `transport.safety_net`,
+    /// `transport.safety_net_place`).
+    pub(super) fn resubmit_request(&mut self, home: HomeId, now: SimTime) -> Outcome {
+        self.home(home)?;
+        self.transport
+            .request_resubmit(now, DatabaseId::from(home.index()));
+        Ok(FollowUp::Nothing)
+    }
+
     /// Swaps the restored database with the dial tone database (both dismounted for the
     /// swap outage).
     pub(super) fn swap(&mut self, home: HomeId, now: SimTime) -> Outcome {
@@ -354,8 +364,9 @@ impl World {
         Ok(())
     }
 
-    /// A restore into database `target` has started: the messages it cannot recover go
-    /// through Safety Net; it reads the database from the backup location, sharing its
+    /// A restore into database `target` has started: the messages it cannot recover are
+    /// lost unless an administrator asks Safety Net for them (`resubmit_request`, rule
+    /// `transport.resubmit_auto`); it reads the database from the backup location, sharing its
     /// throughput with the other restores (rule `restore.rate`), then replays `logs`
     /// logs (rule `restore.replay`). The follow-up reschedules the restores.
     fn restore_running(
@@ -368,7 +379,7 @@ impl World {
     ) -> FollowUp {
         if lost > 0 {
             self.transport
-                .lossy_mount(now, DatabaseId::from(home.index()), lost);
+                .restore_loss(now, DatabaseId::from(home.index()), lost);
         }
         let bytes = self.dbs[target].params.size_mb.saturating_mul(1 << 20);
         self.restores
