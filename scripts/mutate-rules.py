@@ -124,8 +124,8 @@ MUTATIONS = [
     ("world.merge_history", M + "world/actions/recovery.rs",
      ".map_or(0, |r| self.dbs[r.index()].params.size_mb)", ".map_or(0, |_| 0)"),
     ("playbook.stay_swaps", S + "playbook/dial_tone.rs",
-     'let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);\n    b.act(\n        "merge dial tone data",',
-     'let swap = wait;\n    b.act(\n        "merge dial tone data",', MERGE_TESTS),
+     'let swap = b.act("swap databases", Action::Swap { home: h }, &[mount, wait]);\n    // The restored database is live',
+     'let swap = wait;\n    // The restored database is live', MERGE_TESTS),
     # Mounts are finite (issue 11 §6): k databases mount at a time.
     ("world.mount_concurrency", M + "world/replication.rs",
      "let at = now.max(free).saturating_add(failover);", "let at = now.saturating_add(failover);"),
