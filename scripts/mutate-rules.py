@@ -27,6 +27,8 @@ RESTORE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "restores"]
 MERGE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "merge"]
 # The shipped scenarios' headline numbers.
 GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
+# The database unit tests (rule `db.logical_corruption`).
+DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 MUTATIONS = [
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
@@ -56,6 +58,16 @@ MUTATIONS = [
      "let remaining = if c.acll { 0 } else { c.copy_queue };", "let remaining = c.copy_queue;"),
     ("db.replay_lag", M + "database.rs",
      "let target = if lag.is_zero() {", "let target = if true {"),
+    ("db.corruption_open_log", M + "database.rs",
+     "let closes = how == Corruption::Shipped;", "let closes = how == Corruption::Shipped || true;", DB_TESTS),
+    ("db.corruption_closed_log_closes", M + "database.rs",
+     "let closes = how == Corruption::Shipped;", "let closes = how == Corruption::Shipped && false;", DB_TESTS),
+    ("db.corruption_closed_log_ships", M + "database.rs",
+     "DbState::Mounted | DbState::Failed(FailReason::Corrupt)", "DbState::Mounted", DB_TESTS),
+    ("db.corruption_lagged_behind_survives", M + "database.rs",
+     ".is_some_and(|g| self.copies[i].replayed >= g)", ".is_some_and(|g| self.copies[i].copied >= g)", DB_TESTS),
+    ("db.corruption_activation_clamps_truncation", M + "database.rs",
+     "self.truncated_below = self.truncated_below.min(g);", "", DB_TESTS),
     ("db.truncation", M + "database.rs",
      ".filter(|&(i, c)| i != self.active && c.health != CopyHealth::FailedAndSuspended)", ".filter(|&(i, c)| i != self.active && c.health == CopyHealth::Healthy && false)"),
     ("db.lost_messages", M + "database.rs",

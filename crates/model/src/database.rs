@@ -20,9 +20,14 @@
 //!   `ms_per_log` each) and replays what the copy has not replayed (a lagged copy's whole
 //!   lag window) at `ms_per_replay_log` each; the database mounts when that is done
 //!   ([`DbState::Replaying`]).
-//! - `db.logical_corruption`: a corruption written at log `g` corrupts the active copy at
-//!   once and every copy when it replays log `g`; a lagged copy that has not replayed `g`
-//!   survives, with the data before `g`.
+//! - `db.logical_corruption`: a corruption written at log `g` (the log being filled)
+//!   corrupts the active copy at once. [`Corruption::Shipped`] (logical corruption, the
+//!   scenario's `database-corruption`): log `g` closes and ships before the corruption is
+//!   detected, so every copy that replays `g` is corrupt too; a lagged copy that has not
+//!   replayed `g` survives, with the data before `g`. [`Corruption::Stopping`] (a corrupt
+//!   write that stops the database at once): log `g` never closes or ships, so every
+//!   passive copy stays clean. A failed-corrupt database's closed logs keep shipping.
+//!   Activating a copy below the corruption clamps the truncation point to its head.
 //! - `db.truncation`: logs below the smallest point every copy still needs (copied for
 //!   lagged copies, replayed for others) and, without circular logging, below the last
 //!   backup, are truncated. A copy that is down or suspended therefore blocks truncation;
@@ -85,6 +90,19 @@ pub enum FailReason {
     LogVolumeFull,
     /// The disk holding it is gone.
     DiskLost,
+}
+
+/// Rule `db.logical_corruption`: how a corruption reaches the log stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corruption {
+    /// Logical corruption: valid transactions with bad content (a faulty client or
+    /// store bug, an administrative or automation error). Nothing fails when they are
+    /// written, so they are detected only after the log holding them closed and shipped:
+    /// every copy that replays it is corrupt; a lagged copy behind it is not.
+    Shipped,
+    /// A corrupt write that stops the database at once: it stays in the log being
+    /// filled, which never closes or ships, so every passive copy stays clean.
+    Stopping,
 }
 
 /// The health of one copy.
@@ -288,7 +306,12 @@ impl Database {
         let head = self.log_gen;
         self.advanced_gen = head;
         let per_log = self.params.ms_per_log.max(1);
-        let mounted = self.state == DbState::Mounted;
+        // Closed logs ship while the database is mounted and from a database that failed
+        // corrupt (its server and log volume are intact; rule `db.logical_corruption`).
+        let ships = matches!(
+            self.state,
+            DbState::Mounted | DbState::Failed(FailReason::Corrupt)
+        );
         for i in 0..self.copies.len() {
             if i == self.active {
                 continue;
@@ -310,7 +333,7 @@ impl Database {
                 c.health = CopyHealth::FailedAndSuspended;
                 continue;
             }
-            if mounted {
+            if ships {
                 let budget = dt + c.carry_ms;
                 let can = budget / per_log;
                 let behind = head - c.copied;
@@ -439,11 +462,24 @@ impl Database {
             .saturating_sub(self.copies[i].replayed)
     }
 
-    /// Rule `db.logical_corruption`: corruption is written into the current log; the
-    /// active copy is corrupt at once.
-    pub fn corrupt_logically(&mut self) {
+    /// Rule `db.logical_corruption`: corruption is written at `now` into the log being
+    /// filled, `log_gen + 1`; the active copy is corrupt and the database fails at once.
+    /// [`Corruption::Shipped`]: that log closes (and ships with the next
+    /// [`Database::advance`]); [`Corruption::Stopping`]: it stays open and never ships.
+    pub fn corrupt(&mut self, now: SimTime, how: Corruption) {
         let g = self.log_gen + 1;
         self.corrupt_from = Some(self.corrupt_from.map_or(g, |c| c.min(g)));
+        let closes = how == Corruption::Shipped;
+        if closes {
+            self.kb_written = g * LOG_KB;
+            self.log_gen = g;
+            let active = self.active;
+            self.copies[active].copied = g;
+            self.copies[active].replayed = g;
+            if !self.max_lag().is_zero() {
+                self.closed_at.push((now, g));
+            }
+        }
         self.state = DbState::Failed(FailReason::Corrupt);
     }
 
@@ -491,6 +527,9 @@ impl Database {
         if self.corrupt_from.is_some_and(|bad| bad > g) {
             self.corrupt_from = None;
         }
+        // A copy activated below the corruption (a lagged copy): logs past its head are
+        // discarded, so nothing above it counts as truncated.
+        self.truncated_below = self.truncated_below.min(g);
         self.active = i;
         for (j, c) in self.copies.iter_mut().enumerate() {
             if j == i {
@@ -675,7 +714,7 @@ mod tests {
             db.advance(at_s(s), |_| true);
             db.write(at_s(s), 16);
         }
-        db.corrupt_logically();
+        db.corrupt(at_s(3600), Corruption::Shipped);
         let bad = db.corrupt_from.expect("corrupt");
         // A few logs later, the non-lagged copy has replayed the bad log; the lagged one
         // (24 h behind) has not.
@@ -701,6 +740,80 @@ mod tests {
         );
         assert!(db.corrupt_from.is_none());
         assert!(!db.copy_corrupt(2));
+    }
+
+    /// A database with a non-lagged copy 1 and a copy 2 lagged 24 h, 3,600 logs written
+    /// (one a second) with every copy connected, then corrupted at 3,601 s as `how`.
+    fn corrupted(how: Corruption) -> Database {
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0), copy(2, 3, 24)]);
+        logs(&mut db, 1, 3600, |_| true);
+        db.corrupt(at_s(3601), how);
+        assert_eq!(
+            db.corrupt_from,
+            Some(3601),
+            "written into the log being filled"
+        );
+        assert_eq!(db.state, DbState::Failed(FailReason::Corrupt));
+        assert!(db.copy_corrupt(0), "the active copy is corrupt at once");
+        // An hour on, every copy still connected.
+        for s in 3602..=7200 {
+            db.advance(at_s(s), |_| true);
+        }
+        db
+    }
+
+    #[test]
+    fn a_corrupt_write_in_the_open_log_reaches_no_copy() {
+        let db = corrupted(Corruption::Stopping);
+        assert_eq!(db.log_gen, 3600, "the open log never closes");
+        for i in 1..=2 {
+            assert_eq!(db.copies[i].copied, 3600, "copy {i}");
+            assert!(!db.copy_corrupt(i), "copy {i} stays clean");
+        }
+        assert_eq!(db.copies[1].replayed, 3600);
+    }
+
+    #[test]
+    fn a_corruption_in_a_closed_log_reaches_the_copies_that_replay_it() {
+        let db = corrupted(Corruption::Shipped);
+        assert_eq!(db.log_gen, 3601, "the corrupt log closed");
+        assert_eq!(
+            db.copies[1].copied, 3601,
+            "and shipped from the failed database"
+        );
+        assert!(db.copy_corrupt(1), "the non-lagged copy replayed it");
+        assert_eq!(db.copies[2].copied, 3601, "the lagged copy holds it");
+        assert!(
+            !db.copy_corrupt(2),
+            "but, 24 h behind, has not replayed it: {}",
+            db.copies[2].replayed
+        );
+    }
+
+    #[test]
+    fn activating_a_copy_lagged_behind_a_corruption_clamps_truncation_to_its_head() {
+        let mut db = corrupted(Corruption::Shipped);
+        assert_eq!(
+            db.truncated_below, 3601,
+            "every copy has what it needs up to the corrupt log (circular logging)"
+        );
+        db.activate(2, at_s(7201), 0);
+        assert_eq!(
+            db.log_gen, 3600,
+            "the lagged copy's head, before the corruption"
+        );
+        assert!(db.corrupt_from.is_none());
+        assert_eq!(db.truncated_below, 3600, "clamped to the new head");
+        let due = match db.state {
+            DbState::Replaying(at) => at,
+            other => panic!("replays its lag window first: {other:?}"),
+        };
+        assert!(db.finish_activation(due));
+        // The database keeps writing logs from its new head.
+        db.advance(due, |_| true);
+        db.write(due, 16);
+        assert_eq!(db.log_gen, 3601);
+        assert_eq!(db.state, DbState::Mounted);
     }
 
     #[test]
@@ -812,7 +925,7 @@ mod tests {
             logs(&mut db, 1, 10, |_| true);
             db.backup();
             logs(&mut db, 11, 100, |_| true);
-            db.corrupt_logically();
+            db.corrupt(at_s(101), Corruption::Shipped);
             let (head, messages) = db.restorable();
             if circular {
                 assert!(

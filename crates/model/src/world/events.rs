@@ -6,6 +6,7 @@ use dialtone_engine::{Ctx, SimTime, TraceSink};
 use super::components::Component;
 use super::{Action, World};
 use crate::causes::Cause;
+use crate::database::Corruption;
 use crate::ids::{BucketId, DatabaseId, HomeId, LinkId, ServerId, SiteId};
 
 /// A service of a mailbox server, for partial failures.
@@ -57,7 +58,9 @@ pub enum Fault {
         /// Whether this cause ends (`true`) or starts.
         up: bool,
     },
-    /// Logical corruption written to a database; it replicates to copies that replay it.
+    /// Logical corruption written to a database: the log it is written in closes and
+    /// ships before it is detected, so it replicates to copies that replay that log, not
+    /// to a lagged copy behind it (rule `db.logical_corruption`, [`Corruption::Shipped`]).
     /// It has no repair (restores and reseeds are administrator actions).
     Corruption {
         /// The database.
@@ -158,7 +161,7 @@ impl World {
             } => (Component::Service(server, service), up),
             Fault::Corruption { db } => {
                 ctx.trace("db", "corruption");
-                self.dbs[db.index()].corrupt_logically();
+                self.dbs[db.index()].corrupt(now, Corruption::Shipped);
                 return;
             }
             Fault::DnsServer { up } => (Component::DnsServer, up),

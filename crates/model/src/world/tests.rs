@@ -322,6 +322,24 @@ fn without_dac_the_returning_primary_splits_the_brain() {
 }
 
 #[test]
+fn a_database_corruption_reaches_every_copy_so_no_copy_can_take_over() {
+    // Rule db.logical_corruption: the scenario's database-corruption is logical
+    // corruption, whose log closes and ships before it is detected.
+    let ev = vec![("1d1h", fault(Fault::Corruption { db: DatabaseId(0) }))];
+    let w = run(spec(true, "5m"), "1d2h", ev);
+    let db = &w.dbs[0];
+    assert_eq!(
+        db.state,
+        DbState::Failed(crate::database::FailReason::Corrupt)
+    );
+    assert!(db.copies.len() > 1);
+    for i in 0..db.copies.len() {
+        assert!(db.copy_corrupt(i), "copy {i} replayed the corrupt log");
+    }
+    assert!(w.fates().conserved());
+}
+
+#[test]
 fn dial_tone_restores_send_receive_long_before_history() {
     // db0 is corrupted on all its copies (no lagged copy): dial tone on the same server,
     // restore into a recovery database, swap, merge (2013 procedure, seed 000).
