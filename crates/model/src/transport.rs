@@ -662,6 +662,16 @@ mod tests {
         /// Server 1 is down: it delivers nothing.
         primary_down: Cell<bool>,
     }
+    impl World {
+        /// MX accepting, the database up, server 1 (the primary) down.
+        fn new(mx: bool, db_up: bool, primary_down: bool) -> Self {
+            World {
+                mx: Cell::new(mx),
+                db_up: Cell::new(db_up),
+                primary_down: Cell::new(primary_down),
+            }
+        }
+    }
     impl Path for World {
         fn mx_accepts(&self, _: SimTime) -> Option<ServerId> {
             self.mx.get().then_some(ServerId(1))
@@ -680,11 +690,7 @@ mod tests {
 
     #[test]
     fn mail_waits_in_the_senders_queue_and_arrives_at_the_next_retry() {
-        let w = World {
-            mx: Cell::new(false),
-            db_up: Cell::new(true),
-            primary_down: Cell::new(false),
-        };
+        let w = World::new(false, true, false);
         let mut t = Transport::new(params(true, 48));
         assert!(t.offer(min(0), DatabaseId(0), 10, &w).is_empty());
         w.mx.set(true);
@@ -700,11 +706,7 @@ mod tests {
 
     #[test]
     fn senders_give_up_after_expiry_with_an_ndr() {
-        let w = World {
-            mx: Cell::new(false),
-            db_up: Cell::new(true),
-            primary_down: Cell::new(false),
-        };
+        let w = World::new(false, true, false);
         let mut t = Transport::new(params(true, 48));
         t.offer(min(0), DatabaseId(0), 7, &w);
         let mut m = 0;
@@ -718,11 +720,7 @@ mod tests {
 
     #[test]
     fn accepted_mail_expires_after_two_days_in_the_hub_queue() {
-        let w = World {
-            mx: Cell::new(true),
-            db_up: Cell::new(false),
-            primary_down: Cell::new(false),
-        };
+        let w = World::new(true, false, false);
         let mut t = Transport::new(params(true, 48));
         t.offer(min(0), DatabaseId(0), 3, &w);
         t.step(min(2 * 24 * 60 - 5), &w);
@@ -734,11 +732,7 @@ mod tests {
     #[test]
     fn a_lost_transport_server_loses_mail_only_without_shadow_redundancy() {
         for shadow in [false, true] {
-            let w = World {
-                mx: Cell::new(true),
-                db_up: Cell::new(false),
-                primary_down: Cell::new(false),
-            };
+            let w = World::new(true, false, false);
             let mut t = Transport::new(params(shadow, 48));
             t.offer(min(0), DatabaseId(0), 5, &w);
             t.server_lost(min(1), ServerId(1));
@@ -757,11 +751,7 @@ mod tests {
     #[test]
     fn a_lossy_mount_loses_mail_that_safety_net_recovers() {
         for hold_h in [0, 48] {
-            let w = World {
-                mx: Cell::new(true),
-                db_up: Cell::new(true),
-                primary_down: Cell::new(false),
-            };
+            let w = World::new(true, true, false);
             let mut t = Transport::new(params(true, hold_h));
             t.offer(min(0), DatabaseId(0), 100, &w);
             t.offer(min(1), DatabaseId(1), 50, &w);
@@ -790,11 +780,7 @@ mod tests {
     #[test]
     fn a_resubmit_is_answered_by_the_primary_when_up_else_by_the_shadow_after_12_hours() {
         for primary_up in [true, false] {
-            let w = World {
-                mx: Cell::new(true),
-                db_up: Cell::new(true),
-                primary_down: Cell::new(false),
-            };
+            let w = World::new(true, true, false);
             let mut t = Transport::new(params(true, 48));
             deliver(&mut t, &w, 0, 0, 10);
             if !primary_up {
@@ -825,11 +811,7 @@ mod tests {
 
     #[test]
     fn a_primary_back_within_12_hours_answers_and_a_lost_one_needs_the_shadow() {
-        let w = World {
-            mx: Cell::new(true),
-            db_up: Cell::new(true),
-            primary_down: Cell::new(false),
-        };
+        let w = World::new(true, true, false);
         // Power back after an hour: the primary answers then.
         let mut t = Transport::new(params(true, 48));
         deliver(&mut t, &w, 0, 0, 10);
@@ -859,11 +841,7 @@ mod tests {
 
     #[test]
     fn a_primary_cut_off_from_the_database_does_not_answer_until_it_reaches_it() {
-        let w = World {
-            mx: Cell::new(true),
-            db_up: Cell::new(true),
-            primary_down: Cell::new(false),
-        };
+        let w = World::new(true, true, false);
         let mut t = Transport::new(params(true, 48));
         deliver(&mut t, &w, 0, 0, 10);
         // Server 1 is up but cannot reach the database's server (a WAN cut).
@@ -877,11 +855,7 @@ mod tests {
 
     #[test]
     fn a_restore_loss_is_resubmitted_only_when_requested() {
-        let w = World {
-            mx: Cell::new(true),
-            db_up: Cell::new(true),
-            primary_down: Cell::new(false),
-        };
+        let w = World::new(true, true, false);
         let mut t = Transport::new(params(true, 48));
         deliver(&mut t, &w, 0, 0, 10);
         t.restore_loss(min(10), DatabaseId(0), 10);
@@ -902,11 +876,7 @@ mod tests {
     fn a_power_cycle_loses_nothing_while_a_server_loss_without_shadow_loses_its_queue() {
         for shadow in [false, true] {
             for destroyed in [false, true] {
-                let w = World {
-                    mx: Cell::new(true),
-                    db_up: Cell::new(false),
-                    primary_down: Cell::new(false),
-                };
+                let w = World::new(true, false, false);
                 let mut t = Transport::new(params(shadow, 48));
                 t.offer(min(0), DatabaseId(0), 5, &w);
                 t.server_power(min(1), ServerId(1), false);
@@ -928,11 +898,7 @@ mod tests {
     #[test]
     fn the_shadow_takes_over_the_queue_of_a_server_down_for_3_hours() {
         for shadow in [false, true] {
-            let w = World {
-                mx: Cell::new(true),
-                db_up: Cell::new(false),
-                primary_down: Cell::new(false),
-            };
+            let w = World::new(true, false, false);
             let mut t = Transport::new(params(shadow, 48));
             t.offer(min(0), DatabaseId(0), 5, &w);
             t.server_power(min(1), ServerId(1), false);
