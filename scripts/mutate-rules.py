@@ -30,6 +30,10 @@ GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 # The database unit tests (rule `db.logical_corruption`).
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 MUTATIONS = [
+    # Rule metrics.rto: back is the last restoration; down again at the end = never back.
+    ("metrics.rto_last_back", M + "world/replication.rs",
+     "            self.outages[d].1 = None;\n", "",
+     ["-p", "dialtone-scenario", "--test", "it", "down_again"]),
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
     ("server.capacity", M + "server.rs",

@@ -206,8 +206,11 @@ impl World {
         if self.outages.len() <= d {
             self.outages.resize(d + 1, (None, None));
         }
-        if prev.is_some() && self.serving[d].is_none() && self.outages[d].0.is_none() {
-            self.outages[d].0 = Some(now);
+        // Rule `metrics.rto`: down at the first outage, back at the last restoration; going
+        // down again clears `back`, so a database down at the end never came back.
+        if prev.is_some() && self.serving[d].is_none() {
+            self.outages[d].0.get_or_insert(now);
+            self.outages[d].1 = None;
         }
         if prev.is_none() && self.serving[d].is_some() {
             self.outages[d].1 = Some(now);

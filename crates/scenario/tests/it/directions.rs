@@ -852,3 +852,16 @@ fn a_disk_loss_leaves_a_row_in_the_timeline() {
     }
     assert!(lost.contains(&(at - 60.0, "db1@mbx1")), "{lost:?}");
 }
+
+#[test]
+fn a_database_down_again_at_the_end_never_came_back() {
+    // mbx1 is destroyed: db1 fails over within 30 s, then loses its other copies' disks
+    // and stays down under its own name (its users live on in the dial tone database).
+    // Its RTO is the time to its *last* restoration, so it is null, not 30 s (an
+    // architect rejected the 30 s; METRICS.md: back_s is when it was last served again).
+    let s = run(&variant("server-loss-dial-tone-alternate-stay", &[]));
+    let db1 = &s.databases[0];
+    assert!(db1.down_s.is_some(), "{db1:?}");
+    assert_eq!(db1.rto_s, None, "{db1:?}");
+    assert_eq!(db1.back_s, None, "{db1:?}");
+}
