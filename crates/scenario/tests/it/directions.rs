@@ -548,16 +548,7 @@ fn a_lost_dns_server_delays_the_switchover() {
 
 #[test]
 fn a_custom_playbook_runs_in_dependency_order() {
-    let steps = json!([
-        {"id": "create", "action": "create-dial-tone", "database": "db1", "server": "mbx1"},
-        {"id": "move", "action": "move-mailboxes", "database": "db1", "to": "dial-tone", "after": ["create"]},
-        {"id": "mount", "action": "mount", "database": "db1", "to": "dial-tone", "after": ["move"], "duration": "1m"},
-        {"id": "restore", "action": "restore-backup", "database": "db1", "server": "mbx1", "after": ["create"]},
-        {"id": "wait", "action": "wait-restore", "database": "db1", "after": ["restore"]},
-        {"id": "swap", "action": "swap", "database": "db1", "after": ["mount", "wait"]},
-        {"id": "merge", "action": "merge", "database": "db1", "after": ["swap"]},
-        {"id": "merged", "action": "wait-merge", "database": "db1", "after": ["merge"]}
-    ]);
+    let steps = same_server_dial_tone_steps();
     let sc = variant(
         "db-corruption-dial-tone-same-server",
         &[("/strategy", json!({"name": "custom", "steps": steps}))],
@@ -756,16 +747,7 @@ fn two_operators_restore_twenty_databases_slower_than_twenty() {
 /// `messages_per_user_per_day` of mail during the dial tone period and no per-mailbox
 /// overhead to speak of.
 fn merge_seconds(messages_per_user_per_day: u64) -> f64 {
-    let steps = json!([
-        {"id": "create", "action": "create-dial-tone", "database": "db1", "server": "mbx1"},
-        {"id": "move", "action": "move-mailboxes", "database": "db1", "to": "dial-tone", "after": ["create"]},
-        {"id": "mount", "action": "mount", "database": "db1", "to": "dial-tone", "after": ["move"], "duration": "1m"},
-        {"id": "restore", "action": "restore-backup", "database": "db1", "server": "mbx1", "after": ["create"]},
-        {"id": "wait", "action": "wait-restore", "database": "db1", "after": ["restore"]},
-        {"id": "swap", "action": "swap", "database": "db1", "after": ["mount", "wait"]},
-        {"id": "merge", "action": "merge", "database": "db1", "after": ["swap"]},
-        {"id": "merged", "action": "wait-merge", "database": "db1", "after": ["merge"]}
-    ]);
+    let steps = same_server_dial_tone_steps();
     let sc = variant(
         "db-corruption-dial-tone-same-server",
         &[
@@ -864,4 +846,19 @@ fn a_database_down_again_at_the_end_never_came_back() {
     assert!(db1.down_s.is_some(), "{db1:?}");
     assert_eq!(db1.rto_s, None, "{db1:?}");
     assert_eq!(db1.back_s, None, "{db1:?}");
+}
+
+/// 2013 same-server dial tone for db1 as a custom playbook: create, move, mount; restore,
+/// wait; swap; merge and wait for it.
+fn same_server_dial_tone_steps() -> serde_json::Value {
+    json!([
+        {"id": "create", "action": "create-dial-tone", "database": "db1", "server": "mbx1"},
+        {"id": "move", "action": "move-mailboxes", "database": "db1", "to": "dial-tone", "after": ["create"]},
+        {"id": "mount", "action": "mount", "database": "db1", "to": "dial-tone", "after": ["move"], "duration": "1m"},
+        {"id": "restore", "action": "restore-backup", "database": "db1", "server": "mbx1", "after": ["create"]},
+        {"id": "wait", "action": "wait-restore", "database": "db1", "after": ["restore"]},
+        {"id": "swap", "action": "swap", "database": "db1", "after": ["mount", "wait"]},
+        {"id": "merge", "action": "merge", "database": "db1", "after": ["swap"]},
+        {"id": "merged", "action": "wait-merge", "database": "db1", "after": ["merge"]}
+    ])
 }
