@@ -343,25 +343,7 @@ fn a_database_corruption_reaches_every_copy_so_no_copy_can_take_over() {
 fn dial_tone_restores_send_receive_long_before_history() {
     // db0 is corrupted on all its copies (no lagged copy): dial tone on the same server,
     // restore into a recovery database, swap, merge (2013 procedure, seed 000).
-    let mut ev = vec![("1d1h", fault(Fault::Corruption { db: DatabaseId(0) }))];
-    ev.extend(dial_tone_for_db0(MBX1, "1d1h30m"));
-    ev.extend([
-        (
-            "1d1h35m",
-            act(Action::RestoreBackup {
-                home: HomeId(0),
-                server: MBX1,
-            }),
-        ),
-        ("1d3h", act(Action::Swap { home: HomeId(0) })),
-        (
-            "1d3h10m",
-            act(Action::Merge {
-                home: HomeId(0),
-                mailboxes_per_hour: None,
-            }),
-        ),
-    ]);
+    let ev = same_server_dial_tone_db0();
     let w = run(spec(true, "5m"), "3d", ev);
     let sr = outage_user_minutes(&w);
     let hist = history_user_minutes(&w);
@@ -1330,25 +1312,7 @@ fn merging_a_whole_history_takes_far_longer_than_the_dial_tone_mail() {
 fn a_merge_finishes_when_its_planned_time_has_passed() {
     // The same-server procedure of dial_tone_restores_send_receive_long_before_history:
     // the merge starts at 1d3h10m and takes 2 h of overhead plus its data at 10 GB/h.
-    let mut ev = vec![("1d1h", fault(Fault::Corruption { db: DatabaseId(0) }))];
-    ev.extend(dial_tone_for_db0(MBX1, "1d1h30m"));
-    ev.extend([
-        (
-            "1d1h35m",
-            act(Action::RestoreBackup {
-                home: HomeId(0),
-                server: MBX1,
-            }),
-        ),
-        ("1d3h", act(Action::Swap { home: HomeId(0) })),
-        (
-            "1d3h10m",
-            act(Action::Merge {
-                home: HomeId(0),
-                mailboxes_per_hour: None,
-            }),
-        ),
-    ]);
+    let ev = same_server_dial_tone_db0();
     let before = run(spec(true, "5m"), "1d5h10m", ev.clone());
     assert!(before.homes[0].merging, "2 h of overhead alone");
     let bytes = before.homes[0].dial_tone_messages * 64 * 1024;
@@ -1594,4 +1558,29 @@ fn activating_a_lagged_copy_waits_for_its_replay() {
     let (_, up) = w.outages()[0];
     let ms = up.map_or(0, |u| u.saturating_duration_since(t("10h")).as_millis());
     assert!(ms < 1000, "{ms} ms");
+}
+
+/// db0 corrupted on every copy at 1d1h, then the 2013 same-server procedure: dial tone at
+/// 1d1h30m, restore into a recovery database at 1d1h35m, swap at 1d3h, merge at 1d3h10m.
+fn same_server_dial_tone_db0() -> Vec<(&'static str, Event)> {
+    let mut ev = vec![("1d1h", fault(Fault::Corruption { db: DatabaseId(0) }))];
+    ev.extend(dial_tone_for_db0(MBX1, "1d1h30m"));
+    ev.extend([
+        (
+            "1d1h35m",
+            act(Action::RestoreBackup {
+                home: HomeId(0),
+                server: MBX1,
+            }),
+        ),
+        ("1d3h", act(Action::Swap { home: HomeId(0) })),
+        (
+            "1d3h10m",
+            act(Action::Merge {
+                home: HomeId(0),
+                mailboxes_per_hour: None,
+            }),
+        ),
+    ]);
+    ev
 }
