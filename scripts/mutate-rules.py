@@ -30,6 +30,17 @@ GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 # The database unit tests (rule `db.logical_corruption`).
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 MUTATIONS = [
+    # Rule world.arrivals: mail that arrived before a change point is offered before it.
+    ("world.arrivals_change_points", M + "world/mod.rs",
+     "if !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick) {",
+     "if matches!(ev, Event::MailTick) {"),
+    ("world.arrivals_split", M + "world/mail.rs",
+     "binomial(&mut self.split, *n, p)", "*n"),
+    # Rule transport.restore_loss: a restore loses what the restored database received,
+    # not the mail a dial tone database received later.
+    ("transport.restore_loss", M + "transport.rs",
+     "list.partition_point(|d| d.at <= until)", "list.len()",
+     ["-p", "dialtone-model", "--lib", "transport"]),
     # Rule metrics.rto: back is the last restoration; down again at the end = never back.
     ("metrics.rto_last_back", M + "world/replication.rs",
      "            self.outages[d].1 = None;\n", "",

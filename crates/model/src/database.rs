@@ -195,6 +195,9 @@ pub struct Database {
     kb_written: u64,
     /// Messages written since the start (`db.lost_messages` needs it).
     pub messages: u64,
+    /// When mail was last written to it: a restore loses the most recent messages
+    /// written up to then, not those a later dial tone database received.
+    pub last_written: SimTime,
     /// Logs below this are truncated.
     pub truncated_below: u64,
     /// Last log covered by a backup.
@@ -254,6 +257,7 @@ impl Database {
             log_gen: 0,
             kb_written: 0,
             messages: 0,
+            last_written: SimTime::ZERO,
             truncated_below: 0,
             backed_up: 0,
             corrupt_from: None,
@@ -280,6 +284,7 @@ impl Database {
     /// [`Database::advance`] first. Returns logs closed.
     pub fn write(&mut self, now: SimTime, count: u64) -> u64 {
         self.messages += count;
+        self.last_written = now;
         self.kb_written += count * self.params.message_kb;
         let head = self.kb_written / LOG_KB;
         let closed = head - self.log_gen;

@@ -286,6 +286,28 @@ impl Transport {
         self.step(now, path)
     }
 
+    /// Offers each `(db, count)` of `batch` at `now`, then steps once (see
+    /// [`Transport::offer`]).
+    pub fn offer_all(
+        &mut self,
+        now: SimTime,
+        batch: &[(DatabaseId, u64)],
+        path: &impl Path,
+    ) -> Vec<(DatabaseId, ServerId, u64)> {
+        for &(db, count) in batch.iter().filter(|b| b.1 > 0) {
+            self.fates.offered += count;
+            self.sender_queue.push_back(Queued {
+                db,
+                count,
+                offered: now,
+                next: now,
+                recovered: false,
+                server: ServerId(0),
+            });
+        }
+        self.step(now, path)
+    }
+
     /// Processes everything due at `now`: sender retries and give-ups, hub deliveries and
     /// expiries, Safety Net pruning. Returns what was delivered, per database and delivering
     /// server ([`SHADOW`] for resubmitted mail), sorted.
@@ -530,15 +552,17 @@ impl Transport {
     /// delivered to it) and Active Manager requests their resubmission. Returns how many
     /// were requested from Safety Net.
     pub fn lossy_mount(&mut self, now: SimTime, db: DatabaseId, lost: u64) -> u64 {
-        self.restore_loss(now, db, lost);
+        self.take_back(now, db, lost, true, SimTime::MAX);
         self.request_resubmit(now, db)
     }
 
-    /// A restore of `db` at `now` lost the `lost` most recently delivered messages: they
-    /// are lost unless an administrator requests their resubmission
+    /// Rule `transport.restore_loss`: a restore of `db` at `now` lost the `lost` most
+    /// recent messages delivered to the restored database, which last received mail at
+    /// `until` (mail delivered later went to another database, a dial tone one, and is
+    /// not lost): they are lost unless an administrator requests their resubmission
     /// ([`Transport::request_resubmit`], Add-ResubmitRequest) within the hold.
-    pub fn restore_loss(&mut self, now: SimTime, db: DatabaseId, lost: u64) {
-        self.take_back(now, db, lost, true);
+    pub fn restore_loss(&mut self, now: SimTime, db: DatabaseId, lost: u64, until: SimTime) {
+        self.take_back(now, db, lost, true, until);
     }
 
     /// A resubmit request for `db` at `now` (Add-ResubmitRequest, or Active Manager's own):
@@ -569,27 +593,30 @@ impl Transport {
             .get(db.index())
             .and_then(|d| d.back())
             .map_or(SimTime::ZERO, |d| d.at);
-        self.take_back(now, db, count, false);
+        self.take_back(now, db, count, false, SimTime::MAX);
     }
 
-    /// Takes the `lost` most recent deliveries of `db` back: lost silently; with `held`,
-    /// those Safety Net holds wait for a resubmit request.
-    fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, held: bool) {
+    /// Takes the `lost` most recent deliveries of `db` made at or before `until` back:
+    /// lost silently; with `held`, those Safety Net holds wait for a resubmit request.
+    fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, held: bool, until: SimTime) {
         let p = self.params;
         let mut left = lost;
         let held = held && !p.safety_net_hold.is_zero();
         let mut taken: Vec<Delivered> = Vec::new();
         if let Some(list) = self.delivered.get_mut(db.index()) {
-            while left > 0 {
-                let Some(d) = list.back_mut() else { break };
+            // Deliveries are in time order: skip those after `until`.
+            let mut i = list.partition_point(|d| d.at <= until);
+            while left > 0 && i > 0 {
+                let d = &mut list[i - 1];
                 let take = left.min(d.count);
                 left -= take;
                 d.count -= take;
                 let mut part = *d;
                 part.count = take;
                 if d.count == 0 {
-                    list.pop_back();
+                    let _ = list.remove(i - 1);
                 }
+                i -= 1;
                 taken.push(part);
             }
         }
@@ -858,7 +885,7 @@ mod tests {
         let w = World::new(true, true, false);
         let mut t = Transport::new(params(true, 48));
         deliver(&mut t, &w, 0, 0, 10);
-        t.restore_loss(min(10), DatabaseId(0), 10);
+        t.restore_loss(min(10), DatabaseId(0), 10, SimTime::MAX);
         t.step(min(60), &w);
         assert_eq!((t.fates().lost_silently, t.fates().recovered), (10, 0));
         assert_eq!(t.request_resubmit(min(60), DatabaseId(0)), 10);
@@ -866,10 +893,34 @@ mod tests {
         assert_eq!((t.fates().lost_silently, t.fates().recovered), (0, 10));
         // Beyond the hold, Safety Net no longer has them.
         deliver(&mut t, &w, 100, 0, 5);
-        t.restore_loss(min(110), DatabaseId(0), 5);
+        t.restore_loss(min(110), DatabaseId(0), 5, SimTime::MAX);
         t.step(min(100 + 49 * 60), &w);
         assert_eq!(t.request_resubmit(min(100 + 49 * 60), DatabaseId(0)), 0);
         assert_eq!(t.fates().lost_silently, 5);
+    }
+
+    #[test]
+    fn a_restore_loses_mail_the_restored_database_received_not_later_dial_tone_mail() {
+        // Rule transport.restore_loss: 10 delivered on time before the failure at minute
+        // 5, then 7 queued while no database serves and delivered late into a dial tone
+        // database at minute 60; the restore loses 4 of the first 10, none of the 7.
+        let w = World::new(true, true, false);
+        let mut t = Transport::new(params(true, 48));
+        deliver(&mut t, &w, 0, 0, 10);
+        w.db_up.set(false);
+        deliver(&mut t, &w, 10, 0, 7);
+        w.db_up.set(true);
+        assert_eq!(t.step(min(60), &w), vec![(DatabaseId(0), ServerId(1), 7)]);
+        let before = t.fates();
+        assert_eq!((before.delivered_on_time, before.delivered_late), (10, 7));
+        t.restore_loss(min(120), DatabaseId(0), 4, min(5));
+        let after = t.fates();
+        assert_eq!(
+            after.delivered_late, 7,
+            "the dial tone mail stays delivered"
+        );
+        assert_eq!(after.delivered_on_time, 6);
+        assert_eq!(after.lost_silently, 4);
     }
 
     #[test]
@@ -977,7 +1028,7 @@ mod tests {
                     Op::ServerLost => t.server_lost(min(now), ServerId(1)),
                     Op::LossyMount(d, c) => { t.lossy_mount(min(now), DatabaseId(d), c); }
                     Op::Power(up) => t.server_power(min(now), ServerId(1), up),
-                    Op::RestoreLoss(d, c) => t.restore_loss(min(now), DatabaseId(d), c),
+                    Op::RestoreLoss(d, c) => t.restore_loss(min(now), DatabaseId(d), c, SimTime::MAX),
                     Op::Resubmit(d) => { t.request_resubmit(min(now), DatabaseId(d)); }
                 }
                 let f = t.fates();

@@ -1,54 +1,150 @@
-//! Mail in the world: inbound batches every tick (Poisson, office-hours profile), the
-//! transport ledger seen through [`PathView`], and where deliveries are written (rules
-//! `world.mx`, `world.split_brain`).
+//! Mail in the world: inbound arrivals (Poisson, office-hours profile) offered at every
+//! tick and at every change point in between (rule `world.arrivals`), the transport ledger
+//! seen through [`PathView`], and where deliveries are written (rules `world.mx`,
+//! `world.split_brain`).
 
 use dialtone_engine::{Ctx, SimTime, StreamRng, TraceSink};
 
+use super::config::MailConfig;
 use super::{Event, World};
 use crate::database::{DbKind, DbState};
 use crate::ids::{DatabaseId, ServerId, SiteId};
 use crate::transport::{Path, SHADOW, Transport};
 
+/// Rule `world.arrivals`: inbound mail not yet offered. Each mailbox group's arrivals in
+/// the current tick interval `(from, until]` are drawn when the interval starts (Poisson,
+/// office-hours profile, one stream per group, so every strategy sees the same counts per
+/// interval). A change point inside the interval (a fault, a heartbeat, an action, a
+/// failover...) first offers the arrivals before it, a binomial share of those pending
+/// with the elapsed fraction of the interval (arrival times of a Poisson process are
+/// uniform given their count): mail that arrived before a change is routed as the world
+/// was before it, so no result depends on where a failure falls relative to the tick.
+#[derive(Debug)]
+pub(crate) struct Arrivals {
+    /// Per group: draws the count for each interval.
+    counts: Vec<StreamRng>,
+    /// Splits an interval's arrivals at change points.
+    split: StreamRng,
+    /// Per group: arrivals of the current interval not yet offered.
+    pending: Vec<u64>,
+    /// Arrivals up to here were offered.
+    from: SimTime,
+    /// End of the current interval: the next mail tick.
+    until: SimTime,
+}
+
+impl Arrivals {
+    /// Arrivals for groups of `users`, the first interval drawn.
+    pub(crate) fn new(
+        counts: Vec<StreamRng>,
+        split: StreamRng,
+        m: MailConfig,
+        users: &[u64],
+    ) -> Self {
+        let mut a = Arrivals {
+            pending: vec![0; counts.len()],
+            counts,
+            split,
+            from: SimTime::ZERO,
+            until: SimTime::ZERO,
+        };
+        a.draw_next(m, users);
+        a
+    }
+
+    /// When the current interval ends: the next mail tick.
+    pub(super) fn next_tick(&self) -> SimTime {
+        self.until
+    }
+
+    /// Starts the interval after `until`: draws each group's arrivals in it.
+    fn draw_next(&mut self, m: MailConfig, users: &[u64]) {
+        self.from = self.until;
+        self.until = self.until.saturating_add(m.tick);
+        let share = m.tick.as_millis() as f64 / 86_400_000.0;
+        let factor = if m.office_hours {
+            office_factor(self.until)
+        } else {
+            1.0
+        };
+        for (h, rng) in self.counts.iter_mut().enumerate() {
+            let mean = users[h] as f64 * m.messages_per_user_per_day * share * factor;
+            self.pending[h] += poisson(rng, mean);
+        }
+    }
+
+    /// Takes each group's arrivals up to `now` out of the pending ones: all of them at the
+    /// end of the interval, a binomial share before it.
+    fn take_until(&mut self, now: SimTime) -> Vec<(DatabaseId, u64)> {
+        if now <= self.from || self.pending.iter().all(|&n| n == 0) {
+            self.from = self.from.max(now);
+            return Vec::new();
+        }
+        let left = self.until.saturating_duration_since(self.from).as_millis() as f64;
+        let elapsed = now.saturating_duration_since(self.from).as_millis() as f64;
+        let p = if left > 0.0 {
+            (elapsed / left).min(1.0)
+        } else {
+            1.0
+        };
+        self.from = now;
+        let mut out = Vec::new();
+        for (h, n) in self.pending.iter_mut().enumerate() {
+            let k = if p >= 1.0 {
+                *n
+            } else {
+                binomial(&mut self.split, *n, p)
+            };
+            if k > 0 {
+                *n -= k;
+                out.push((DatabaseId::from(h), k));
+            }
+        }
+        out
+    }
+}
+
 impl World {
-    /// A mail tick: inbound mail, then a refresh if a database failed meanwhile (log
-    /// volume full while replication advanced).
+    /// A mail tick (its interval's arrivals were offered by `arrivals_until`): the
+    /// transport's retries, the next interval drawn (rule `world.arrivals`).
     pub(super) fn mail_tick<E: From<Event>, S: TraceSink>(
         &mut self,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
-        let before: Vec<DbState> = self.dbs.iter().map(|d| d.state).collect();
-        self.inbound_mail(now, ctx);
-        if self.dbs.iter().zip(&before).any(|(d, b)| d.state != *b) {
-            self.refresh(now, ctx);
-        }
+        self.offer_arrivals(now, &[], ctx);
+        let users: Vec<u64> = self.homes.iter().map(|h| h.users).collect();
+        self.arrivals.draw_next(self.config.mail, &users);
+        let _ = ctx.schedule(self.arrivals.next_tick(), Event::MailTick.into());
     }
 
-    /// Rule: inbound mail for each mailbox group this tick (Poisson, office-hours profile).
-    fn inbound_mail<E: From<Event>, S: TraceSink>(
+    /// Rule `world.arrivals`: before a change point at `now`, the mail that arrived since
+    /// the last one is offered as the world was.
+    pub(super) fn arrivals_until<E: From<Event>, S: TraceSink>(
         &mut self,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
-        let m = self.config.mail;
-        let day_ms = 86_400_000.0;
-        let share = m.tick.as_millis() as f64 / day_ms;
-        let factor = if m.office_hours {
-            office_factor(now)
-        } else {
-            1.0
-        };
-        for h in 0..self.homes.len() {
-            let mean = self.homes[h].users as f64 * m.messages_per_user_per_day * share * factor;
-            let count = poisson(&mut self.mail_rng[h], mean);
-            if count > 0 {
-                let out = self.with_transport(|t, v| t.offer(now, DatabaseId::from(h), count, v));
-                self.write_deliveries(now, out);
-            }
+        let batch = self.arrivals.take_until(now);
+        if !batch.is_empty() {
+            self.offer_arrivals(now, &batch, ctx);
         }
-        let out = self.with_transport(|t, v| t.step(now, v));
+    }
+
+    /// Offers `batch` and steps the transport once, writes what it delivers, then
+    /// refreshes if a database failed meanwhile (log volume full).
+    fn offer_arrivals<E: From<Event>, S: TraceSink>(
+        &mut self,
+        now: SimTime,
+        batch: &[(DatabaseId, u64)],
+        ctx: &mut Ctx<'_, E, S>,
+    ) {
+        let before: Vec<DbState> = self.dbs.iter().map(|d| d.state).collect();
+        let out = self.with_transport(|t, v| t.offer_all(now, batch, v));
         self.write_deliveries(now, out);
-        let _ = ctx.schedule_in(m.tick, Event::MailTick.into());
+        if self.dbs.iter().zip(&before).any(|(d, b)| d.state != *b) {
+            self.refresh(now, ctx);
+        }
     }
 
     fn write_deliveries(&mut self, now: SimTime, out: Vec<(DatabaseId, ServerId, u64)>) {
@@ -148,6 +244,17 @@ fn office_factor(now: SimTime) -> f64 {
     }
 }
 
+/// A binomial draw: how many of `n` fall in a share `p` (rand_distr's sampler).
+fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
+    if n == 0 || p.is_nan() || p <= 0.0 {
+        return 0;
+    }
+    match rand_distr::Binomial::new(n, p.min(1.0)) {
+        Ok(b) => rand_distr::Distribution::sample(&b, rng),
+        Err(_) => 0,
+    }
+}
+
 /// A Poisson draw (rand_distr's exact sampler), as a whole count.
 fn poisson(rng: &mut StreamRng, mean: f64) -> u64 {
     if mean.is_nan() || mean <= 0.0 {
@@ -159,5 +266,64 @@ fn poisson(rng: &mut StreamRng, mean: f64) -> u64 {
             x as u64
         }
         Err(_) => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialtone_engine::{RngStreams, SimDuration};
+
+    use super::*;
+
+    fn arrivals() -> Arrivals {
+        let streams = RngStreams::new(3, 0);
+        let counts = (0..2)
+            .map(|i| streams.substream("mail", i).expect("stream"))
+            .collect();
+        let m = MailConfig {
+            messages_per_user_per_day: 60.0,
+            tick: SimDuration::from_mins(5).expect("5 min"),
+            office_hours: false,
+            edge_active_active: false,
+        };
+        Arrivals::new(
+            counts,
+            streams.stream("mail-split").expect("stream"),
+            m,
+            &[1000, 3000],
+        )
+    }
+
+    fn at(s: u64) -> SimTime {
+        SimTime::from_millis(s * 1000)
+    }
+
+    fn total(batches: &[Vec<(DatabaseId, u64)>], h: u32) -> u64 {
+        batches
+            .iter()
+            .flatten()
+            .filter(|b| b.0 == DatabaseId(h))
+            .map(|b| b.1)
+            .sum()
+    }
+
+    #[test]
+    fn change_points_split_an_interval_without_changing_its_count() {
+        // Rule world.arrivals: the same interval counts whether or not change points
+        // split it (common random numbers across strategies), nothing offered twice.
+        let mut whole = arrivals();
+        let all = vec![whole.take_until(at(300))];
+        let mut split = arrivals();
+        let parts: Vec<_> = [7, 7, 120, 299, 300, 300]
+            .iter()
+            .map(|&s| split.take_until(at(s)))
+            .collect();
+        for h in 0..2 {
+            assert!(total(&all, h) > 0);
+            assert_eq!(total(&parts, h), total(&all, h), "group {h}");
+        }
+        // The first 7 s hold about 7/300 of the interval, not all of it.
+        assert!(total(&parts[..1], 1) < total(&all, 1) / 10, "{parts:?}");
+        assert!(split.take_until(at(300)).is_empty());
     }
 }

@@ -33,7 +33,7 @@ mod tallies;
 use std::sync::Arc;
 
 use dialtone_engine::{
-    Ctx, EventId, Model, RngStreams, SimDuration, SimTime, StreamNameError, StreamRng, TraceSink,
+    Ctx, EventId, Model, RngStreams, SimDuration, SimTime, StreamNameError, TraceSink,
 };
 
 pub use actions::{Action, ActionError, DbRef};
@@ -92,7 +92,8 @@ pub struct World {
     pub(crate) bucket_wake: Vec<Option<(SimTime, EventId)>>,
     /// Mail ledger.
     pub(crate) transport: Transport,
-    pub(crate) mail_rng: Vec<StreamRng>,
+    /// Inbound mail not yet offered (rule `world.arrivals`).
+    pub(crate) arrivals: mail::Arrivals,
     /// Members that were in the quorum partition at the last evaluation. The partition is
     /// tracked by its members, not by its label: labels renumber when partitions merge.
     pub(crate) quorum_members: Vec<ServerId>,
@@ -187,6 +188,9 @@ impl World {
         let mail_rng = (0..dbs.len())
             .map(|i| streams.substream("mail", i as u64))
             .collect::<Result<Vec<_>, _>>()?;
+        let users: Vec<u64> = homes.iter().map(|h| h.users).collect();
+        let arrivals =
+            mail::Arrivals::new(mail_rng, streams.stream("mail-split")?, config.mail, &users);
         let ndb = dbs.len();
         let ncoh = config.cohorts.len();
         let nbuckets = buckets.len();
@@ -216,7 +220,7 @@ impl World {
             buckets,
             bucket_wake: vec![None; nbuckets],
             transport: Transport::new(config.transport),
-            mail_rng,
+            arrivals,
             quorum_members: Vec::new(),
             rogue_members: Vec::new(),
             serving,
@@ -356,6 +360,12 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         let now = ctx.now();
+        if !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick) {
+            // Rule world.arrivals: the mail that arrived since the last change point is
+            // written as the world was, and ships with the interval (clients and the
+            // helpdesk route no mail).
+            self.arrivals_until(now, ctx);
+        }
         self.advance_replication(now);
         if matches!(ev, Event::Heartbeat | Event::Fault(..) | Event::Action(_)) {
             // Rule am.retry: a server, a copy or quorum may have changed.
@@ -401,6 +411,7 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) -> Result<(), ActionError> {
         let now = ctx.now();
+        self.arrivals_until(now, ctx);
         self.advance_replication(now);
         self.am_epoch += 1;
         self.act_now(a, now, ctx)
@@ -438,10 +449,7 @@ impl World {
     /// The world's own recurring events, to schedule once before running: the first
     /// mail tick and the first backup.
     pub fn initial_events(&self) -> Vec<(SimTime, Event)> {
-        let mut v = vec![(
-            SimTime::ZERO.saturating_add(self.config.mail.tick),
-            Event::MailTick,
-        )];
+        let mut v = vec![(self.arrivals.next_tick(), Event::MailTick)];
         if self.config.timing.backup_every.is_some() {
             v.push((
                 SimTime::ZERO.saturating_add(self.config.timing.backup_first),

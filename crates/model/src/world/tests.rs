@@ -17,7 +17,7 @@ fn t(s: &str) -> SimTime {
     s.parse().expect("time")
 }
 
-use crate::fixtures::{DC1, DC2, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites as spec};
+use crate::fixtures::{DC1, DC2, FSW1, FSW2, MBX1, MBX2, MBX3, MBX4, two_sites as spec};
 
 /// Runs `spec` for `horizon` with `events` injected, and returns the finished world.
 fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
@@ -1583,4 +1583,40 @@ fn same_server_dial_tone_db0() -> Vec<(&'static str, Event)> {
         ),
     ]);
     ev
+}
+
+#[test]
+fn a_wan_cut_on_the_mail_tick_loses_no_more_than_one_seven_seconds_off_it() {
+    // Rule world.arrivals: the witness is in dc2, so a WAN cut leaves dc1 without quorum
+    // and Active Manager activates db0's copy on mbx3. The mail that arrived before the cut
+    // shipped with it; only the heartbeat window's mail is on the isolated active. With
+    // 5-minute batches written at the tick, a cut on the tick left the whole batch (13
+    // logs, beyond the mount dial's 6) on dc1 and db0 stayed down for hours.
+    let outcome = |at: &str| {
+        let mut s = spec(false, "5m");
+        s.dag.witness = Some(FSW2);
+        s.dag.alternate_witness = Some(FSW1);
+        let w = run(
+            s,
+            "4h",
+            vec![(
+                at,
+                fault(Fault::Link {
+                    link: LinkId(0),
+                    up: false,
+                }),
+            )],
+        );
+        (w.serving(DatabaseId(0)), outage_user_minutes(&w))
+    };
+    let (on_tick, minutes) = outcome("2h");
+    assert_eq!(on_tick, Some(MBX3), "db0 fails over to dc2 within the dial");
+    for at in ["1h59m53s", "2h7s"] {
+        let (serving, m) = outcome(at);
+        assert_eq!(serving, on_tick, "cut at {at}");
+        assert!(
+            (m - minutes).abs() <= 0.1 * minutes + 100.0,
+            "cut at {at}: {m} user-minutes, on the tick {minutes}"
+        );
+    }
 }

@@ -8,6 +8,7 @@ mod fuzz_replay;
 mod golden;
 mod random;
 mod restores;
+mod shift;
 
 use std::path::{Path, PathBuf};
 

@@ -378,8 +378,10 @@ impl World {
         now: SimTime,
     ) -> FollowUp {
         if lost > 0 {
+            let orig = self.homes[home.index()].original.index();
+            let until = self.dbs[orig].last_written;
             self.transport
-                .restore_loss(now, DatabaseId::from(home.index()), lost);
+                .restore_loss(now, DatabaseId::from(home.index()), lost, until);
         }
         let bytes = self.dbs[target].params.size_mb.saturating_mul(1 << 20);
         self.restores
