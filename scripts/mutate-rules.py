@@ -30,6 +30,16 @@ GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 # The database unit tests (rule `db.logical_corruption`).
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 MUTATIONS = [
+    # The strategy x failure matrix (docs/SCENARIOS.md): restore-only after a site loss
+    # must be refused with its reason, not run zero steps.
+    ("strategy.matrix_answer", S + "strategy.rs",
+     "Answer::Refused(DATACENTER_FAILURE),\n        WanCut | WitnessLoss | DnsServerLoss => Answer::Refused(NO_DATA_LOST),\n    }\n}\n\n/// `none`.",
+     "Answer::Steps,\n        WanCut | WitnessLoss | DnsServerLoss => Answer::Refused(NO_DATA_LOST),\n    }\n}\n\n/// `none`.",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
+    # Strategies without steps answer a failure or say why not too.
+    ("strategy.matrix_no_action", S + "validate/strategy.rs",
+     "        input.failure()?;\n", "",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
     # Rule metrics.rto: back is the last restoration; down again at the end = never back.
     ("metrics.rto_last_back", M + "world/replication.rs",
      "            self.outages[d].1 = None;\n", "",

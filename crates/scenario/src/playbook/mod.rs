@@ -280,13 +280,12 @@ pub(crate) fn build(job: &Job, org: Org<'_>) -> Vec<Step> {
 }
 
 /// The failure a strategy responds to: the earliest (scripted ones by time, then
-/// stochastic ones in file order) of a kind it handles.
+/// stochastic ones in file order) of a kind it answers (`Strategy::responds_to`).
 pub fn trigger(strategy: Strategy, failures: &[Failure]) -> Option<usize> {
-    let kinds = strategy.responds_to();
     failures
         .iter()
         .enumerate()
-        .filter(|(_, f)| kinds.is_none_or(|k| k.contains(&f.kind)))
+        .filter(|(_, f)| strategy.responds_to(f.kind))
         .map(|(i, f)| match f.when {
             When::At { at, .. } => (at.as_millis(), i),
             When::Stochastic { .. } => (u64::MAX, i),

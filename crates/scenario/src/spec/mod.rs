@@ -687,6 +687,36 @@ pub enum FailureKind {
     DnsServerLoss,
 }
 
+impl FailureKind {
+    /// Every kind, in declaration order (the columns of the strategy × failure matrix).
+    pub const ALL: [FailureKind; 9] = [
+        FailureKind::DatabaseCorruption,
+        FailureKind::DiskLoss,
+        FailureKind::ServerLoss,
+        FailureKind::ServerOutage,
+        FailureKind::SitePowerLoss,
+        FailureKind::WanCut,
+        FailureKind::WitnessLoss,
+        FailureKind::PartialDatacenter,
+        FailureKind::DnsServerLoss,
+    ];
+
+    /// The name in files (`"server-loss"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::DatabaseCorruption => "database-corruption",
+            FailureKind::DiskLoss => "disk-loss",
+            FailureKind::ServerLoss => "server-loss",
+            FailureKind::ServerOutage => "server-outage",
+            FailureKind::SitePowerLoss => "site-power-loss",
+            FailureKind::WanCut => "wan-cut",
+            FailureKind::WitnessLoss => "witness-loss",
+            FailureKind::PartialDatacenter => "partial-datacenter",
+            FailureKind::DnsServerLoss => "dns-server-loss",
+        }
+    }
+}
+
 /// What the administrators do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

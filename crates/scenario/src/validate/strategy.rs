@@ -12,7 +12,7 @@ use dialtone_model::{HomeId, ServerId};
 use super::{Failure, Issue, Target, When, limits};
 use crate::playbook::{self, Datacenter, Job, Org, Step};
 use crate::spec::{FailureKind, StepSpec, StrategySpec};
-use crate::strategy::Strategy;
+use crate::strategy::{Answer, Strategy};
 
 /// The validated strategy options of a scenario (`strategy.*` apart from the name).
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +77,11 @@ pub(super) fn plan(
         failures,
         options,
     };
+    // Every strategy, those that take no action included, answers one of the
+    // scenario's failures or says why not (the strategy × failure matrix).
+    if !failures.is_empty() {
+        input.failure()?;
+    }
     let job = (strategy.planner())(&input)?;
     Ok((
         playbook::build(&job, org),
@@ -106,20 +111,36 @@ impl Input<'_> {
         self.strategy.name()
     }
 
-    /// The failure the strategy responds to, or a refusal naming the kinds it needs.
+    /// The failure the strategy responds to, or a refusal that gives, for each kind of
+    /// failure in the scenario, why the strategy does not answer it (the strategy ×
+    /// failure matrix, `Strategy::answer`).
     fn failure(&self) -> Result<&Failure, Vec<Issue>> {
+        if let Some(i) = playbook::trigger(self.strategy, self.failures) {
+            return Ok(&self.failures[i]);
+        }
         let name = self.name();
-        playbook::trigger(self.strategy, self.failures)
-            .map(|i| &self.failures[i])
-            .ok_or_else(|| {
-                let kinds = self
-                    .strategy
-                    .responds_to()
-                    .map_or(String::new(), |k| format!(" ({k:?})"));
-                refusal(format!(
-                    "strategy {name:?} responds to a failure{kinds}, but the scenario has none of that kind (add one to `failures`)"
-                ))
+        let mut kinds: Vec<FailureKind> = Vec::new();
+        for f in self.failures {
+            if !kinds.contains(&f.kind) {
+                kinds.push(f.kind);
+            }
+        }
+        if kinds.is_empty() {
+            return Err(refusal(format!(
+                "strategy {name:?} responds to a failure, but the scenario has none (add one to `failures`)"
+            )));
+        }
+        let why: Vec<String> = kinds
+            .iter()
+            .map(|&k| match self.strategy.answer(k) {
+                Answer::Refused(reason) => format!("not a {}: {reason}", k.name()),
+                Answer::Steps | Answer::NoAction => String::new(),
             })
+            .collect();
+        Err(refusal(format!(
+            "strategy {name:?} answers none of the scenario's failures; {}",
+            why.join("; ")
+        )))
     }
 
     /// The mailbox groups a database or server failure takes down.
@@ -342,14 +363,14 @@ fn datacenter(i: &Input<'_>, dac: bool, switchback: bool) -> Result<Job, Vec<Iss
     }))
 }
 
-/// `restore-only`: restore the failed databases (none for a site or network failure:
-/// users wait for the repair), rebuilding a lost server first.
+/// `restore-only`: restore the failed databases, rebuilding a lost server first (a
+/// failure that loses no data is refused by the matrix, `Strategy::answer`).
 pub(crate) fn restore_only(i: &Input<'_>) -> Result<Job, Vec<Issue>> {
     let f = i.failure()?;
-    let homes = match &f.target {
-        Target::Database(_) | Target::Copy(..) | Target::Server(_) => i.failed_homes(f, "")?,
-        _ => Vec::new(),
-    };
+    let homes = i.failed_homes(
+        f,
+        "use it for a server loss, database corruption or disk loss",
+    )?;
     let rebuild = match &f.target {
         Target::Server(s) if f.kind == FailureKind::ServerLoss => Some(*s),
         _ => None,

@@ -6,6 +6,7 @@ mod crews;
 mod directions;
 mod fuzz_replay;
 mod golden;
+mod matrix;
 mod random;
 mod restores;
 
