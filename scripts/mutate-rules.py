@@ -30,6 +30,14 @@ GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 # The database unit tests (rule `db.logical_corruption`).
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 MUTATIONS = [
+    # A partial datacenter failure stops inbound mail only if transport stops.
+    ("strategy.inbound_mail_warning", S + "validate/warnings.rs",
+     "*s == mx && services.contains(&ServiceKind::Transport)", "*s == mx",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
+    # A playbook that moves the MX record lets mail in.
+    ("strategy.inbound_mail_mx_moved", S + "validate/warnings.rs",
+     "    if moves_mx {\n", "    if false {\n",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
     # The strategy x failure matrix (docs/SCENARIOS.md): restore-only after a site loss
     # must be refused with its reason, not run zero steps.
     ("strategy.matrix_answer", S + "strategy.rs",

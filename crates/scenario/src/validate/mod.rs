@@ -255,7 +255,7 @@ impl Scenario {
             })?;
         Ok(Scenario {
             strategy,
-            warnings: warnings::warnings(&self.world, &self.names, &playbook),
+            warnings: warnings::warnings(&self.world, &self.names, &self.failures, &playbook),
             playbook,
             trigger,
             ..self.clone()
@@ -450,7 +450,7 @@ impl Validator {
                 return None;
             }
         };
-        let warnings = warnings::warnings(&world, &names, &playbook);
+        let warnings = warnings::warnings(&world, &names, &failures, &playbook);
         let mut content = s.clone();
         content.strategy.name.clear();
         Some(Scenario {

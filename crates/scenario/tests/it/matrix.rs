@@ -36,7 +36,7 @@ fn failure(kind: FailureKind) -> Value {
 /// Two datacenters of two DAG members each, the witness in a third site, an alternate
 /// witness in the second, DAC mode and daily backups: an organisation every built-in
 /// strategy can run, so a refusal below is the failure kind's, not the topology's.
-pub fn organisation(strategy: &str, failures: Value) -> Value {
+fn organisation(strategy: &str, failures: Value) -> Value {
     let mut s = json!({"name": strategy});
     if strategy == "custom" {
         s["steps"] = json!([{"id": "look", "action": "manual"}]);
@@ -151,4 +151,47 @@ fn scenarios_md_lists_the_matrix() {
         doc.contains(&table),
         "docs/SCENARIOS.md must contain the strategy x failure matrix:\n{table}"
     );
+}
+
+/// The inbound-mail warnings of `strategy` against `failure` with the given edge.
+fn inbound_warnings(strategy: &str, failure: Value, edge: &str) -> Vec<String> {
+    let mut v = organisation(strategy, json!([failure]));
+    v["topology"]["transport"]["edge"] = json!(edge);
+    let sc = parse("matrix.json", "matrix", &v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    sc.warnings
+        .iter()
+        .filter(|w| matches!(w, dialtone_scenario::Warning::InboundMailStopped { .. }))
+        .map(|w| w.to_string())
+        .collect()
+}
+
+/// Automatic site failover brings users back in minutes, but with an active-passive edge
+/// in the failed site nobody moves the MX record: validation says so.
+#[test]
+fn a_strategy_that_leaves_inbound_mail_without_a_way_in_is_warned_about() {
+    let site = failure(FailureKind::SitePowerLoss);
+    let w = inbound_warnings("automatic-site-failover", site.clone(), "active-passive");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].starts_with("topology.transport.edge: failures[0] stops transport in \"dc1\""));
+    assert!(w[0].contains("never moves the MX record"), "{}", w[0]);
+    // Every site accepts mail: nothing to warn about.
+    assert!(inbound_warnings("automatic-site-failover", site.clone(), "active-active").is_empty());
+    // The switchover moves the MX record to the second datacenter.
+    assert!(
+        inbound_warnings("datacenter-switchover-dac", site.clone(), "active-passive").is_empty()
+    );
+    assert_eq!(inbound_warnings("none", site, "active-passive").len(), 1);
+    // A partial datacenter failure stops inbound mail only if transport is among its
+    // services.
+    let mut partial = failure(FailureKind::PartialDatacenter);
+    assert_eq!(
+        inbound_warnings("none", partial.clone(), "active-passive").len(),
+        1
+    );
+    partial["services"] = json!(["client-access"]);
+    assert!(inbound_warnings("none", partial, "active-passive").is_empty());
+    // A failure elsewhere than the MX site leaves the way in open.
+    let mut dc2 = failure(FailureKind::SitePowerLoss);
+    dc2["target"] = json!("dc2");
+    assert!(inbound_warnings("automatic-site-failover", dc2, "active-passive").is_empty());
 }
