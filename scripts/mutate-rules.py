@@ -30,6 +30,24 @@ GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 # The database unit tests (rule `db.logical_corruption`).
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 MUTATIONS = [
+    # The 2003 Recovery Storage Group procedure (seed 003).
+    ("rsg.preconditions", S + "validate/strategy.rs",
+     "if server_lost && !i.options.active_directory_elsewhere {", "if false {",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    ("rsg.rebuild", S + "playbook/dial_tone.rs",
+     "            c.rebuild.clone(),\n",
+     "            StepKind::Act(Action::RebuildServer { server: s }).default_duration(),\n",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    ("rsg.remove_mailboxes_first", S + "playbook/dial_tone.rs",
+     "            &[remove],\n", "            &[],\n",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    ("rsg.merge", S + "playbook/dial_tone.rs",
+     "    if c.merge {\n        let done", "    if false {\n        let done",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    ("rsg.exmerge", S + "playbook/dial_tone.rs",
+     "(org.world.timing.merge_mailboxes_per_hour / 2).max(1)",
+     "org.world.timing.merge_mailboxes_per_hour",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
     # A partial datacenter failure stops inbound mail only if transport stops.
     ("strategy.inbound_mail_warning", S + "validate/warnings.rs",
      "*s == mx && services.contains(&ServiceKind::Transport)", "*s == mx",

@@ -439,10 +439,11 @@ impl Validator {
             world: &world,
             names: &names,
         };
-        let planned = strategy::options(&s.strategy, org).and_then(|(strategy, options)| {
-            let (playbook, trigger) = strategy::plan(strategy, &options, org, &failures)?;
-            Ok((strategy, options, playbook, trigger))
-        });
+        let planned = strategy::options(&s.strategy, s.topology.active_directory_elsewhere, org)
+            .and_then(|(strategy, options)| {
+                let (playbook, trigger) = strategy::plan(strategy, &options, org, &failures)?;
+                Ok((strategy, options, playbook, trigger))
+            });
         let (strategy, options, playbook, trigger) = match planned {
             Ok(p) => p,
             Err(issues) => {

@@ -10,8 +10,8 @@ use dialtone_engine::SimDuration;
 use dialtone_model::{HomeId, ServerId};
 
 use super::{Failure, Issue, Target, When, limits};
-use crate::playbook::{self, Datacenter, Job, Org, Step};
-use crate::spec::{FailureKind, StepSpec, StrategySpec};
+use crate::playbook::{self, Datacenter, Job, Org, Rsg2003, Step};
+use crate::spec::{FailureKind, RecoverMailboxData, StepSpec, StrategySpec};
 use crate::strategy::{Answer, Strategy};
 
 /// The validated strategy options of a scenario (`strategy.*` apart from the name).
@@ -23,6 +23,10 @@ pub struct StrategyOptions {
     pub switchback_after: SimDuration,
     /// The validated steps of a custom playbook (empty for the built-in strategies).
     pub steps: Vec<Step>,
+    /// `strategy.rsg_2003` (its defaults when absent).
+    pub rsg_2003: Rsg2003,
+    /// `topology.active_directory_elsewhere`: AD survives the loss of an Exchange server.
+    pub active_directory_elsewhere: bool,
 }
 
 /// What a planner looks at.
@@ -36,6 +40,7 @@ pub(crate) struct Input<'a> {
 /// Reads `strategy` from the file: its name, its options and, for `custom`, its steps.
 pub(super) fn options(
     spec: &StrategySpec,
+    active_directory_elsewhere: bool,
     org: Org<'_>,
 ) -> Result<(Strategy, StrategyOptions), Vec<Issue>> {
     let strategy: Strategy = spec
@@ -50,12 +55,34 @@ pub(super) fn options(
     if strategy != Strategy::Custom && !spec.steps.is_empty() {
         return Err(steps_not_custom(strategy));
     }
+    if strategy != Strategy::DialToneRsg2003 && spec.rsg_2003.is_some() {
+        return Err(vec![Issue {
+            path: "strategy.rsg_2003".into(),
+            message: format!(
+                "rsg_2003 is only for strategy \"dial-tone-rsg-2003\", not {:?}",
+                strategy.name()
+            ),
+        }]);
+    }
+    let rsg = spec.rsg_2003.clone().unwrap_or_default();
+    if rsg.recover_mailbox_data == RecoverMailboxData::Merge && !rsg.service_pack_1 {
+        return Err(vec![Issue {
+            path: "strategy.rsg_2003.recover_mailbox_data".into(),
+            message: "Recover Mailbox Data (copy or merge) needs Exchange 2003 SP1; without it the dial tone mail goes back with ExMerge (seed 003): leave recover_mailbox_data out or set service_pack_1 to true".into(),
+        }]);
+    }
     Ok((
         strategy,
         StrategyOptions {
             alternate_server: spec.alternate_server.clone(),
             switchback_after: spec.switchback_after,
             steps,
+            rsg_2003: Rsg2003 {
+                rebuild: rsg.rebuild.0,
+                merge: rsg.recover_mailbox_data == RecoverMailboxData::Merge,
+                service_pack_1: rsg.service_pack_1,
+            },
+            active_directory_elsewhere,
         },
     ))
 }
@@ -275,17 +302,27 @@ fn alternate(i: &Input<'_>, stay: bool) -> Result<Job, Vec<Issue>> {
     })
 }
 
-/// `dial-tone-rsg-2003`: needs a spare server to rebuild onto.
+/// `dial-tone-rsg-2003` (seed 003): the article's preconditions are that "the rest of
+/// your network is functional", Active Directory above all (the old mailboxes are
+/// removed and recreated in it), and that the rebuilt server gets the same name,
+/// version and service pack (the rebuild is in place, so it does). One Exchange server
+/// is enough; an organisation whose only domain controller was the lost server (Small
+/// Business Server) cannot run it.
 pub(crate) fn rsg_2003(i: &Input<'_>) -> Result<Job, Vec<Issue>> {
     let f = i.failure()?;
     let homes = i.failed_homes(f, "use it for a server loss")?;
-    if i.org.mailbox_servers().len() < 2 {
-        return Err(refusal("dial-tone-rsg-2003 needs a spare server to rebuild onto under the same name; a single-server organisation (such as Small Business Server 2003) cannot run it (seed 003)".into()));
+    let server_lost = f.kind == FailureKind::ServerLoss;
+    if server_lost && !i.options.active_directory_elsewhere {
+        return Err(vec![Issue {
+            path: "topology.active_directory_elsewhere".into(),
+            message: "dial-tone-rsg-2003 removes and recreates the mailboxes in Active Directory, which must survive on other domain controllers (seed 003: \"the rest of your network is functional\"); here the lost server was the only domain controller (as in Small Business Server 2003), so it cannot run".into(),
+        }]);
     }
     Ok(Job::Rsg2003 {
         homes,
         server: i.failed_server(f),
-        rebuild: f.kind == FailureKind::ServerLoss,
+        rebuild: server_lost,
+        choices: i.options.rsg_2003.clone(),
     })
 }
 

@@ -9,6 +9,7 @@ mod golden;
 mod matrix;
 mod random;
 mod restores;
+mod rsg;
 
 use std::path::{Path, PathBuf};
 
