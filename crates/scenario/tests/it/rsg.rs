@@ -47,7 +47,7 @@ fn one_exchange_server_with_active_directory_elsewhere_can_run_it() {
     assert_eq!(s.metrics.failed_actions, 0);
     assert!(s.metrics.time_to_service_all_s.is_some());
     // Exchange as the only domain controller (Small Business Server) cannot.
-    let e = one_server(false).err().expect("refused").to_string();
+    let e = one_server(false).expect_err("refused").to_string();
     assert!(e.contains("topology.active_directory_elsewhere"), "{e}");
 }
 
