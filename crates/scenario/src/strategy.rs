@@ -25,7 +25,7 @@ pub enum Strategy {
     DialToneAlternateServer,
     /// 2013: dial tone on another server and stay there.
     DialToneAlternateStay,
-    /// 2003: rebuild, recreate mailboxes, Recovery Storage Group, swap, copy.
+    /// 2003: remove mailboxes, rebuild, recreate them, Recovery Storage Group, swap, copy.
     DialToneRsg2003,
     /// Datacenter switchover in DAC mode.
     DatacenterSwitchoverDac,
@@ -188,7 +188,7 @@ const TABLE: &[Row] = &[
     Row {
         strategy: Strategy::DialToneRsg2003,
         name: "dial-tone-rsg-2003",
-        description: "2003: rebuild the server, recreate mailboxes, restore to a Recovery Storage Group, swap, Copy the dial tone data",
+        description: "2003: remove the old mailboxes, rebuild the server from bare metal, recreate them, restore to a Recovery Storage Group, swap, Copy (or Merge; ExMerge without SP1)",
         source: "seed 003 (Exchange 2003 dial tone with the Recovery Storage Group)",
         answers: server_or_database_answers,
         planner: plan::rsg_2003,
