@@ -41,6 +41,42 @@ MUTATIONS = [
     ("transport.restore_loss", M + "transport.rs",
      "list.partition_point(|d| d.at <= until)", "list.len()",
      ["-p", "dialtone-model", "--lib", "transport"]),
+    # The 2003 Recovery Storage Group procedure (seed 003).
+    ("rsg.preconditions", S + "validate/strategy.rs",
+     "if server_lost && !i.options.active_directory_elsewhere {", "if false {",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    ("rsg.rebuild", S + "playbook/dial_tone.rs",
+     "            c.rebuild.clone(),\n",
+     "            StepKind::Act(Action::RebuildServer { server: s }).default_duration(),\n",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    ("rsg.remove_mailboxes_first", S + "playbook/dial_tone.rs",
+     "            &[remove],\n", "            &[],\n",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    ("rsg.merge", S + "playbook/dial_tone.rs",
+     "    if c.merge {\n        let done", "    if false {\n        let done",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    ("rsg.exmerge", S + "playbook/dial_tone.rs",
+     "(org.world.timing.merge_mailboxes_per_hour / 2).max(1)",
+     "org.world.timing.merge_mailboxes_per_hour",
+     ["-p", "dialtone-scenario", "--test", "it", "rsg"]),
+    # A partial datacenter failure stops inbound mail only if transport stops.
+    ("strategy.inbound_mail_warning", S + "validate/warnings.rs",
+     "*s == mx && services.contains(&ServiceKind::Transport)", "*s == mx",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
+    # A playbook that moves the MX record lets mail in.
+    ("strategy.inbound_mail_mx_moved", S + "validate/warnings.rs",
+     "    if moves_mx {\n", "    if false {\n",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
+    # The strategy x failure matrix (docs/SCENARIOS.md): restore-only after a site loss
+    # must be refused with its reason, not run zero steps.
+    ("strategy.matrix_answer", S + "strategy.rs",
+     "Answer::Refused(DATACENTER_FAILURE),\n        WanCut | WitnessLoss | DnsServerLoss => Answer::Refused(NO_DATA_LOST),\n    }\n}\n\n/// `none`.",
+     "Answer::Steps,\n        WanCut | WitnessLoss | DnsServerLoss => Answer::Refused(NO_DATA_LOST),\n    }\n}\n\n/// `none`.",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
+    # Strategies without steps answer a failure or say why not too.
+    ("strategy.matrix_no_action", S + "validate/strategy.rs",
+     "        input.failure()?;\n", "",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
     # Rule metrics.rto: back is the last restoration; down again at the end = never back.
     ("metrics.rto_last_back", M + "world/replication.rs",
      "            self.outages[d].1 = None;\n", "",

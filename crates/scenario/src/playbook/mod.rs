@@ -114,6 +114,8 @@ pub(crate) enum Job {
         server: ServerId,
         /// Rebuild it first under the same name (a server loss).
         rebuild: bool,
+        /// The procedure's choices.
+        choices: Rsg2003,
     },
     /// A datacenter switchover, perhaps with the switchback.
     Datacenter(Datacenter),
@@ -126,6 +128,18 @@ pub(crate) enum Job {
     },
     /// Steps written in the file, validated.
     Custom(Vec<Step>),
+}
+
+/// The choices of the 2003 Recovery Storage Group procedure (seed 003;
+/// `strategy.rsg_2003`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rsg2003 {
+    /// How long rebuilding the lost server from bare metal takes (rule `rsg.rebuild`).
+    pub rebuild: DurationDist,
+    /// Recover Mailbox Data with Merge instead of Copy (rule `rsg.merge`).
+    pub merge: bool,
+    /// The server runs Exchange 2003 SP1; without it ExMerge (rule `rsg.exmerge`).
+    pub service_pack_1: bool,
 }
 
 /// A datacenter switchover's sites and choices (seed 004).
@@ -266,7 +280,8 @@ pub(crate) fn build(job: &Job, org: Org<'_>) -> Vec<Step> {
             homes,
             server,
             rebuild,
-        } => dial_tone::rsg_2003(&mut b, org, homes, *server, *rebuild),
+            choices,
+        } => dial_tone::rsg_2003(&mut b, org, homes, *server, *rebuild, choices),
         Job::Datacenter(dc) => {
             let done = switchover::switchover(&mut b, org, dc);
             if let Some(after) = dc.switchback_after {
@@ -280,13 +295,12 @@ pub(crate) fn build(job: &Job, org: Org<'_>) -> Vec<Step> {
 }
 
 /// The failure a strategy responds to: the earliest (scripted ones by time, then
-/// stochastic ones in file order) of a kind it handles.
+/// stochastic ones in file order) of a kind it answers (`Strategy::responds_to`).
 pub fn trigger(strategy: Strategy, failures: &[Failure]) -> Option<usize> {
-    let kinds = strategy.responds_to();
     failures
         .iter()
         .enumerate()
-        .filter(|(_, f)| kinds.is_none_or(|k| k.contains(&f.kind)))
+        .filter(|(_, f)| strategy.responds_to(f.kind))
         .map(|(i, f)| match f.when {
             When::At { at, .. } => (at.as_millis(), i),
             When::Stochastic { .. } => (u64::MAX, i),

@@ -75,6 +75,11 @@ pub struct TopologySpec {
     /// Automatic behaviour timing.
     #[serde(default)]
     pub timing: TimingSpec,
+    /// Active Directory has domain controllers besides the Exchange servers, so it
+    /// survives the loss of one (default true; false: Exchange is also the only domain
+    /// controller, as in Small Business Server).
+    #[serde(default = "yes")]
+    pub active_directory_elsewhere: bool,
 }
 
 /// A site.
@@ -687,6 +692,36 @@ pub enum FailureKind {
     DnsServerLoss,
 }
 
+impl FailureKind {
+    /// Every kind, in declaration order (the columns of the strategy × failure matrix).
+    pub const ALL: [FailureKind; 9] = [
+        FailureKind::DatabaseCorruption,
+        FailureKind::DiskLoss,
+        FailureKind::ServerLoss,
+        FailureKind::ServerOutage,
+        FailureKind::SitePowerLoss,
+        FailureKind::WanCut,
+        FailureKind::WitnessLoss,
+        FailureKind::PartialDatacenter,
+        FailureKind::DnsServerLoss,
+    ];
+
+    /// The name in files (`"server-loss"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::DatabaseCorruption => "database-corruption",
+            FailureKind::DiskLoss => "disk-loss",
+            FailureKind::ServerLoss => "server-loss",
+            FailureKind::ServerOutage => "server-outage",
+            FailureKind::SitePowerLoss => "site-power-loss",
+            FailureKind::WanCut => "wan-cut",
+            FailureKind::WitnessLoss => "witness-loss",
+            FailureKind::PartialDatacenter => "partial-datacenter",
+            FailureKind::DnsServerLoss => "dns-server-loss",
+        }
+    }
+}
+
 /// What the administrators do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -706,6 +741,53 @@ pub struct StrategySpec {
     /// The steps of a `custom` playbook.
     #[serde(default)]
     pub steps: Vec<StepSpec>,
+    /// The choices of the 2003 Recovery Storage Group procedure (`dial-tone-rsg-2003`
+    /// only; default: its defaults).
+    #[serde(default)]
+    pub rsg_2003: Option<Rsg2003Spec>,
+}
+
+/// The choices of the 2003 Recovery Storage Group procedure (seed 003).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rsg2003Spec {
+    /// Rebuilding the lost server from bare metal: Windows, Exchange 2003 and its service
+    /// pack under the old name (default lognormal(4h, 1h); docs/MODEL.md `rsg.rebuild`).
+    #[serde(default = "rsg_rebuild")]
+    pub rebuild: Dist,
+    /// Recover Mailbox Data: `copy` (the seed's advice) or `merge`.
+    #[serde(default)]
+    pub recover_mailbox_data: RecoverMailboxData,
+    /// The server runs Exchange 2003 Service Pack 1 (default true); without it Recover
+    /// Mailbox Data does not exist and the dial tone mail goes back with ExMerge.
+    #[serde(default = "yes")]
+    pub service_pack_1: bool,
+}
+
+impl Default for Rsg2003Spec {
+    fn default() -> Self {
+        Rsg2003Spec {
+            rebuild: rsg_rebuild(),
+            recover_mailbox_data: RecoverMailboxData::default(),
+            service_pack_1: true,
+        }
+    }
+}
+
+fn rsg_rebuild() -> Dist {
+    Dist::parse("lognormal(4h, 1h)").unwrap_or_else(|_| Dist::fixed("4h"))
+}
+
+/// Exchange 2003 SP1's Recover Mailbox Data: how the dial tone mail goes back.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecoverMailboxData {
+    /// Copy the recovered mailbox over (seed 003: "Use the Copy option").
+    #[default]
+    Copy,
+    /// Merge into the user's mailbox (seed 003: "will cause big problems since you have
+    /// swapped databases").
+    Merge,
 }
 
 fn one_day_dur() -> SimDuration {

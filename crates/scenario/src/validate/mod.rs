@@ -255,7 +255,7 @@ impl Scenario {
             })?;
         Ok(Scenario {
             strategy,
-            warnings: warnings::warnings(&self.world, &self.names, &playbook),
+            warnings: warnings::warnings(&self.world, &self.names, &self.failures, &playbook),
             playbook,
             trigger,
             ..self.clone()
@@ -439,10 +439,11 @@ impl Validator {
             world: &world,
             names: &names,
         };
-        let planned = strategy::options(&s.strategy, org).and_then(|(strategy, options)| {
-            let (playbook, trigger) = strategy::plan(strategy, &options, org, &failures)?;
-            Ok((strategy, options, playbook, trigger))
-        });
+        let planned = strategy::options(&s.strategy, s.topology.active_directory_elsewhere, org)
+            .and_then(|(strategy, options)| {
+                let (playbook, trigger) = strategy::plan(strategy, &options, org, &failures)?;
+                Ok((strategy, options, playbook, trigger))
+            });
         let (strategy, options, playbook, trigger) = match planned {
             Ok(p) => p,
             Err(issues) => {
@@ -450,7 +451,7 @@ impl Validator {
                 return None;
             }
         };
-        let warnings = warnings::warnings(&world, &names, &playbook);
+        let warnings = warnings::warnings(&world, &names, &failures, &playbook);
         let mut content = s.clone();
         content.strategy.name.clear();
         Some(Scenario {

@@ -10,9 +10,9 @@ use dialtone_engine::SimDuration;
 use dialtone_model::{HomeId, ServerId};
 
 use super::{Failure, Issue, Target, When, limits};
-use crate::playbook::{self, Datacenter, Job, Org, Step};
-use crate::spec::{FailureKind, StepSpec, StrategySpec};
-use crate::strategy::Strategy;
+use crate::playbook::{self, Datacenter, Job, Org, Rsg2003, Step};
+use crate::spec::{FailureKind, RecoverMailboxData, StepSpec, StrategySpec};
+use crate::strategy::{Answer, Strategy};
 
 /// The validated strategy options of a scenario (`strategy.*` apart from the name).
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +23,10 @@ pub struct StrategyOptions {
     pub switchback_after: SimDuration,
     /// The validated steps of a custom playbook (empty for the built-in strategies).
     pub steps: Vec<Step>,
+    /// `strategy.rsg_2003` (its defaults when absent).
+    pub rsg_2003: Rsg2003,
+    /// `topology.active_directory_elsewhere`: AD survives the loss of an Exchange server.
+    pub active_directory_elsewhere: bool,
 }
 
 /// What a planner looks at.
@@ -36,6 +40,7 @@ pub(crate) struct Input<'a> {
 /// Reads `strategy` from the file: its name, its options and, for `custom`, its steps.
 pub(super) fn options(
     spec: &StrategySpec,
+    active_directory_elsewhere: bool,
     org: Org<'_>,
 ) -> Result<(Strategy, StrategyOptions), Vec<Issue>> {
     let strategy: Strategy = spec
@@ -50,12 +55,34 @@ pub(super) fn options(
     if strategy != Strategy::Custom && !spec.steps.is_empty() {
         return Err(steps_not_custom(strategy));
     }
+    if strategy != Strategy::DialToneRsg2003 && spec.rsg_2003.is_some() {
+        return Err(vec![Issue {
+            path: "strategy.rsg_2003".into(),
+            message: format!(
+                "rsg_2003 is only for strategy \"dial-tone-rsg-2003\", not {:?}",
+                strategy.name()
+            ),
+        }]);
+    }
+    let rsg = spec.rsg_2003.clone().unwrap_or_default();
+    if rsg.recover_mailbox_data == RecoverMailboxData::Merge && !rsg.service_pack_1 {
+        return Err(vec![Issue {
+            path: "strategy.rsg_2003.recover_mailbox_data".into(),
+            message: "Recover Mailbox Data (copy or merge) needs Exchange 2003 SP1; without it the dial tone mail goes back with ExMerge (seed 003): leave recover_mailbox_data out or set service_pack_1 to true".into(),
+        }]);
+    }
     Ok((
         strategy,
         StrategyOptions {
             alternate_server: spec.alternate_server.clone(),
             switchback_after: spec.switchback_after,
             steps,
+            rsg_2003: Rsg2003 {
+                rebuild: rsg.rebuild.0,
+                merge: rsg.recover_mailbox_data == RecoverMailboxData::Merge,
+                service_pack_1: rsg.service_pack_1,
+            },
+            active_directory_elsewhere,
         },
     ))
 }
@@ -77,6 +104,11 @@ pub(super) fn plan(
         failures,
         options,
     };
+    // Every strategy, those that take no action included, answers one of the
+    // scenario's failures or says why not (the strategy × failure matrix).
+    if !failures.is_empty() {
+        input.failure()?;
+    }
     let job = (strategy.planner())(&input)?;
     Ok((
         playbook::build(&job, org),
@@ -106,20 +138,36 @@ impl Input<'_> {
         self.strategy.name()
     }
 
-    /// The failure the strategy responds to, or a refusal naming the kinds it needs.
+    /// The failure the strategy responds to, or a refusal that gives, for each kind of
+    /// failure in the scenario, why the strategy does not answer it (the strategy ×
+    /// failure matrix, `Strategy::answer`).
     fn failure(&self) -> Result<&Failure, Vec<Issue>> {
+        if let Some(i) = playbook::trigger(self.strategy, self.failures) {
+            return Ok(&self.failures[i]);
+        }
         let name = self.name();
-        playbook::trigger(self.strategy, self.failures)
-            .map(|i| &self.failures[i])
-            .ok_or_else(|| {
-                let kinds = self
-                    .strategy
-                    .responds_to()
-                    .map_or(String::new(), |k| format!(" ({k:?})"));
-                refusal(format!(
-                    "strategy {name:?} responds to a failure{kinds}, but the scenario has none of that kind (add one to `failures`)"
-                ))
+        let mut kinds: Vec<FailureKind> = Vec::new();
+        for f in self.failures {
+            if !kinds.contains(&f.kind) {
+                kinds.push(f.kind);
+            }
+        }
+        if kinds.is_empty() {
+            return Err(refusal(format!(
+                "strategy {name:?} responds to a failure, but the scenario has none (add one to `failures`)"
+            )));
+        }
+        let why: Vec<String> = kinds
+            .iter()
+            .map(|&k| match self.strategy.answer(k) {
+                Answer::Refused(reason) => format!("not a {}: {reason}", k.name()),
+                Answer::Steps | Answer::NoAction => String::new(),
             })
+            .collect();
+        Err(refusal(format!(
+            "strategy {name:?} answers none of the scenario's failures; {}",
+            why.join("; ")
+        )))
     }
 
     /// The mailbox groups a database or server failure takes down.
@@ -254,17 +302,27 @@ fn alternate(i: &Input<'_>, stay: bool) -> Result<Job, Vec<Issue>> {
     })
 }
 
-/// `dial-tone-rsg-2003`: needs a spare server to rebuild onto.
+/// `dial-tone-rsg-2003` (seed 003): the article's preconditions are that "the rest of
+/// your network is functional", Active Directory above all (the old mailboxes are
+/// removed and recreated in it), and that the rebuilt server gets the same name,
+/// version and service pack (the rebuild is in place, so it does). One Exchange server
+/// is enough; an organisation whose only domain controller was the lost server (Small
+/// Business Server) cannot run it.
 pub(crate) fn rsg_2003(i: &Input<'_>) -> Result<Job, Vec<Issue>> {
     let f = i.failure()?;
     let homes = i.failed_homes(f, "use it for a server loss")?;
-    if i.org.mailbox_servers().len() < 2 {
-        return Err(refusal("dial-tone-rsg-2003 needs a spare server to rebuild onto under the same name; a single-server organisation (such as Small Business Server 2003) cannot run it (seed 003)".into()));
+    let server_lost = f.kind == FailureKind::ServerLoss;
+    if server_lost && !i.options.active_directory_elsewhere {
+        return Err(vec![Issue {
+            path: "topology.active_directory_elsewhere".into(),
+            message: "dial-tone-rsg-2003 removes and recreates the mailboxes in Active Directory, which must survive on other domain controllers (seed 003: \"the rest of your network is functional\"); here the lost server was the only domain controller (as in Small Business Server 2003), so it cannot run".into(),
+        }]);
     }
     Ok(Job::Rsg2003 {
         homes,
         server: i.failed_server(f),
-        rebuild: f.kind == FailureKind::ServerLoss,
+        rebuild: server_lost,
+        choices: i.options.rsg_2003.clone(),
     })
 }
 
@@ -342,14 +400,14 @@ fn datacenter(i: &Input<'_>, dac: bool, switchback: bool) -> Result<Job, Vec<Iss
     }))
 }
 
-/// `restore-only`: restore the failed databases (none for a site or network failure:
-/// users wait for the repair), rebuilding a lost server first.
+/// `restore-only`: restore the failed databases, rebuilding a lost server first (a
+/// failure that loses no data is refused by the matrix, `Strategy::answer`).
 pub(crate) fn restore_only(i: &Input<'_>) -> Result<Job, Vec<Issue>> {
     let f = i.failure()?;
-    let homes = match &f.target {
-        Target::Database(_) | Target::Copy(..) | Target::Server(_) => i.failed_homes(f, "")?,
-        _ => Vec::new(),
-    };
+    let homes = i.failed_homes(
+        f,
+        "use it for a server loss, database corruption or disk loss",
+    )?;
     let rebuild = match &f.target {
         Target::Server(s) if f.kind == FailureKind::ServerLoss => Some(*s),
         _ => None,

@@ -3,10 +3,12 @@
 
 use std::fmt;
 
-use dialtone_model::world::{Action, WorldConfig};
+use dialtone_model::dns::RecordKind;
+use dialtone_model::world::{Action, ServiceKind, WorldConfig};
 
-use super::Names;
+use super::{Failure, Names, Target};
 use crate::playbook::{Step, StepKind};
+use crate::spec::FailureKind;
 
 /// Something legal that is probably a mistake.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,16 @@ pub enum Warning {
         /// Its name.
         database: String,
     },
+    /// A datacenter failure stops the transport of the site the MX record names, the
+    /// edge is active-passive (only that site accepts inbound mail), and the playbook
+    /// never moves the MX record: inbound mail waits at the senders for the repair and
+    /// bounces after their expiry, however soon users are back.
+    InboundMailStopped {
+        /// Index of the failure in `failures`.
+        failure: usize,
+        /// The site the MX record names.
+        site: String,
+    },
 }
 
 impl Warning {
@@ -31,6 +43,7 @@ impl Warning {
             Warning::CircularLoggingRollForward { index, .. } => {
                 format!("topology.databases[{index}].circular_logging")
             }
+            Warning::InboundMailStopped { .. } => "topology.transport.edge".into(),
         }
     }
 }
@@ -46,19 +59,44 @@ impl fmt::Display for Warning {
                  circular_logging to false, the default when backups are taken)",
                 self.path()
             ),
+            Warning::InboundMailStopped { failure, site } => write!(
+                f,
+                "{}: failures[{failure}] stops transport in {site:?}, the only site that \
+                 accepts inbound mail (active-passive edge, MX record on {site:?}), and the \
+                 strategy never moves the MX record: inbound mail cannot arrive until the \
+                 repair and bounces after the senders' expiry, even if users are back \
+                 (set edge to active-active, or use a strategy that changes the MX record)",
+                self.path()
+            ),
         }
     }
 }
 
-/// Every warning for a world and its playbook, in database order.
-pub(crate) fn warnings(world: &WorldConfig, names: &Names, playbook: &[Step]) -> Vec<Warning> {
+/// Every warning for a world, its failures and its playbook: databases in order, then
+/// failures in order.
+pub(crate) fn warnings(
+    world: &WorldConfig,
+    names: &Names,
+    failures: &[Failure],
+    playbook: &[Step],
+) -> Vec<Warning> {
+    let mut out = circular_logging(world, names, playbook);
+    out.extend(inbound_mail(world, names, failures, playbook));
+    out
+}
+
+/// The action of a step that acts.
+fn action(step: &Step) -> Option<&Action> {
+    match &step.kind {
+        StepKind::Act(a) | StepKind::IfUnserved(_, a) => Some(a),
+        StepKind::Wait(_) | StepKind::Manual | StepKind::Delay => None,
+    }
+}
+
+fn circular_logging(world: &WorldConfig, names: &Names, playbook: &[Step]) -> Vec<Warning> {
     let mut restored = vec![false; world.databases.len()];
-    for step in playbook {
-        let action = match &step.kind {
-            StepKind::Act(a) | StepKind::IfUnserved(_, a) => a,
-            StepKind::Wait(_) | StepKind::Manual | StepKind::Delay => continue,
-        };
-        if let Action::RestoreBackup { home, .. } | Action::RestoreInPlace { home } = action
+    for a in playbook.iter().filter_map(action) {
+        if let Action::RestoreBackup { home, .. } | Action::RestoreInPlace { home } = a
             && let Some(r) = restored.get_mut(home.index())
         {
             *r = true;
@@ -72,6 +110,43 @@ pub(crate) fn warnings(world: &WorldConfig, names: &Names, playbook: &[Step]) ->
         .map(|(index, _)| Warning::CircularLoggingRollForward {
             index,
             database: names.databases.get(index).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Rule `strategy.inbound_mail_warning`: a datacenter failure that stops the MX site's
+/// transport with an active-passive edge, and no step that moves the MX record away.
+fn inbound_mail(
+    world: &WorldConfig,
+    names: &Names,
+    failures: &[Failure],
+    playbook: &[Step],
+) -> Vec<Warning> {
+    if world.mail.edge_active_active {
+        return Vec::new();
+    }
+    let mx = world.dns.mx_site;
+    let moves_mx = playbook
+        .iter()
+        .filter_map(action)
+        .any(|a| matches!(a, Action::ChangeDns { record: RecordKind::Mx, site } if *site != mx));
+    if moves_mx {
+        return Vec::new();
+    }
+    let stops_mx = |f: &Failure| match (&f.kind, &f.target) {
+        (FailureKind::SitePowerLoss, Target::Site(s)) => *s == mx,
+        (FailureKind::PartialDatacenter, Target::Partial(s, services)) => {
+            *s == mx && services.contains(&ServiceKind::Transport)
+        }
+        _ => false,
+    };
+    failures
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| stops_mx(f))
+        .map(|(failure, _)| Warning::InboundMailStopped {
+            failure,
+            site: names.sites.get(mx.index()).cloned().unwrap_or_default(),
         })
         .collect()
 }

@@ -159,8 +159,9 @@ const CASES: &[Case] = &[
         ],
     ),
     (
-        "2003 rebuild in a one-server organisation",
+        "2003 rebuild where the lost server was the only domain controller",
         |v| {
+            set(v, "/topology/active_directory_elsewhere", json!(false));
             set(
                 v,
                 "/topology/servers",
@@ -179,7 +180,38 @@ const CASES: &[Case] = &[
             );
             set(v, "/strategy/name", json!("dial-tone-rsg-2003"));
         },
-        &["strategy.name", "single-server organisation"],
+        &[
+            "topology.active_directory_elsewhere",
+            "only domain controller",
+        ],
+    ),
+    (
+        "2003 choices for another strategy",
+        |v| set(v, "/strategy/rsg_2003", json!({"service_pack_1": false})),
+        &[
+            "strategy.rsg_2003",
+            "only for strategy \"dial-tone-rsg-2003\"",
+        ],
+    ),
+    (
+        "Recover Mailbox Data without SP1",
+        |v| {
+            set(
+                v,
+                "/failures",
+                json!([{"kind": "server-loss", "target": "mbx1", "at": "1d"}]),
+            );
+            set(v, "/strategy/name", json!("dial-tone-rsg-2003"));
+            set(
+                v,
+                "/strategy/rsg_2003",
+                json!({"service_pack_1": false, "recover_mailbox_data": "merge"}),
+            );
+        },
+        &[
+            "strategy.rsg_2003.recover_mailbox_data",
+            "needs Exchange 2003 SP1",
+        ],
     ),
     (
         "client shares not adding to 1",

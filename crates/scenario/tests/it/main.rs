@@ -6,8 +6,10 @@ mod crews;
 mod directions;
 mod fuzz_replay;
 mod golden;
+mod matrix;
 mod random;
 mod restores;
+mod rsg;
 mod shift;
 
 use std::path::{Path, PathBuf};
