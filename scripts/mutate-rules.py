@@ -30,6 +30,19 @@ GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 # The database unit tests (rule `db.logical_corruption`).
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 MUTATIONS = [
+    # Rule db.restore_needs_backup: nothing to restore without a backup.
+    ("db.restore_needs_backup", M + "world/actions/recovery.rs",
+     "        if self.dbs[d].backup_taken {\n", "        if true {\n",
+     ["-p", "dialtone-model", "--lib", "restore"]),
+    ("db.restore_needs_backup_validation", S + "validate/mod.rs",
+     "Some(d) if world.timing.backup_every.is_none() =>", "Some(d) if false =>",
+     RESTORE_TESTS),
+    ("db.restore_needs_backup_warning", S + "validate/warnings.rs",
+     "matches!(f.when, When::At { at, .. } if at < first)", "false",
+     RESTORE_TESTS),
+    ("transport.safety_net_lag", S + "validate/warnings.rs",
+     ".any(|c| c.replay_lag > hold)", ".any(|c| c.replay_lag > hold && false)",
+     RESTORE_TESTS),
     # Rule world.arrivals: mail that arrived before a change point is offered before it.
     ("world.arrivals_change_points", M + "world/mod.rs",
      "if !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick) {",

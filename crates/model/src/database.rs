@@ -202,6 +202,8 @@ pub struct Database {
     pub truncated_below: u64,
     /// Last log covered by a backup.
     pub backed_up: u64,
+    /// Whether a backup was ever taken (rule `db.restore_needs_backup`).
+    pub backup_taken: bool,
     /// The log in which a logical corruption was written.
     pub corrupt_from: Option<u64>,
     /// When each closed log was closed, for lagged replay: `(time, log_gen)` pairs,
@@ -260,6 +262,7 @@ impl Database {
             last_written: SimTime::ZERO,
             truncated_below: 0,
             backed_up: 0,
+            backup_taken: false,
             corrupt_from: None,
             closed_at: Vec::new(),
             updated: SimTime::ZERO,
@@ -431,6 +434,7 @@ impl Database {
     /// A full backup at `now` covers every closed log.
     pub fn backup(&mut self) {
         self.backed_up = self.log_gen;
+        self.backup_taken = true;
         self.truncate();
     }
 

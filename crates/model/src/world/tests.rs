@@ -1620,3 +1620,28 @@ fn a_wan_cut_on_the_mail_tick_loses_no_more_than_one_seven_seconds_off_it() {
         );
     }
 }
+
+#[test]
+fn a_restore_needs_a_backup_taken_before_it() {
+    // Rule db.restore_needs_backup: the first backup runs at 22h; a restore at 10h has
+    // nothing to restore from and is refused, one at 1d10h restores.
+    for (at, refused) in [("10h", 1), ("1d10h", 0)] {
+        let w = run(
+            spec(true, "5m"),
+            "2d",
+            vec![(
+                at,
+                act(Action::RestoreBackup {
+                    home: HomeId(0),
+                    server: MBX2,
+                }),
+            )],
+        );
+        assert_eq!(w.tallies.failed_actions, refused, "restore at {at}");
+        assert_eq!(
+            w.homes[0].recovery.is_some(),
+            refused == 0,
+            "restore at {at}"
+        );
+    }
+}

@@ -249,6 +249,11 @@ impl Scenario {
             names: &self.names,
         };
         let (playbook, trigger) = strategy::plan(strategy, &self.options, org, &self.failures)
+            .and_then(|p| {
+                backups_for(&self.world, &self.names, &p.0)
+                    .map(|()| p)
+                    .map_err(|i| vec![i])
+            })
             .map_err(|issues| ScenarioError::Invalid {
                 file: self.file.clone(),
                 issues,
@@ -260,6 +265,23 @@ impl Scenario {
             trigger,
             ..self.clone()
         })
+    }
+}
+
+/// Rule `db.restore_needs_backup`: a playbook that restores a database from backup needs
+/// an organisation that takes backups.
+fn backups_for(world: &WorldConfig, names: &Names, playbook: &[Step]) -> Result<(), Issue> {
+    match warnings::restored(world, playbook).iter().position(|&r| r) {
+        Some(d) if world.timing.backup_every.is_none() => Err(Issue {
+            path: "topology.backup.every".into(),
+            message: format!(
+                "the strategy restores {:?} from backup, but no backups are taken \
+                 (backup.every is null): set backup.every (e.g. \"1d\") or choose a \
+                 strategy that does not restore",
+                names.databases.get(d).cloned().unwrap_or_default()
+            ),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -451,6 +473,10 @@ impl Validator {
                 return None;
             }
         };
+        if let Err(issue) = backups_for(&world, &names, &playbook) {
+            self.issues.push(issue);
+            return None;
+        }
         let warnings = warnings::warnings(&world, &names, &failures, &playbook);
         let mut content = s.clone();
         content.strategy.name.clear();

@@ -6,7 +6,9 @@ use std::fmt;
 use dialtone_model::dns::RecordKind;
 use dialtone_model::world::{Action, ServiceKind, WorldConfig};
 
-use super::{Failure, Names, Target};
+use dialtone_engine::SimTime;
+
+use super::{Failure, Names, Target, When};
 use crate::playbook::{Step, StepKind};
 use crate::spec::FailureKind;
 
@@ -34,6 +36,21 @@ pub enum Warning {
         /// The site the MX record names.
         site: String,
     },
+    /// A copy of a database is lagged by more than Safety Net holds mail: activating it
+    /// loses the mail between the Safety Net hold and the lag for good (rule
+    /// `transport.safety_net_lag`).
+    SafetyNetShorterThanLag {
+        /// Index of the database in `topology.databases`.
+        index: usize,
+        /// Its name.
+        database: String,
+    },
+    /// The strategy restores a database from backup, but the failure comes before the
+    /// first backup: the restore will be refused (rule `db.restore_needs_backup`).
+    FailureBeforeFirstBackup {
+        /// Index of the failure in `failures`.
+        failure: usize,
+    },
 }
 
 impl Warning {
@@ -44,6 +61,8 @@ impl Warning {
                 format!("topology.databases[{index}].circular_logging")
             }
             Warning::InboundMailStopped { .. } => "topology.transport.edge".into(),
+            Warning::FailureBeforeFirstBackup { .. } => "topology.backup.first".into(),
+            Warning::SafetyNetShorterThanLag { .. } => "topology.transport.safety_net_hold".into(),
         }
     }
 }
@@ -68,6 +87,21 @@ impl fmt::Display for Warning {
                  (set edge to active-active, or use a strategy that changes the MX record)",
                 self.path()
             ),
+            Warning::SafetyNetShorterThanLag { database, .. } => write!(
+                f,
+                "{}: a copy of {database:?} is lagged by more than Safety Net holds mail: \
+                 activating it loses the mail older than the hold for good (set \
+                 safety_net_hold to at least the longest replay lag)",
+                self.path()
+            ),
+            Warning::FailureBeforeFirstBackup { failure } => write!(
+                f,
+                "{}: failures[{failure}] comes before the first backup, and the strategy \
+                 restores from backup: with no backup there is nothing to restore, so the \
+                 restore will be refused and the users keep what the strategy gives them \
+                 until then (move backup.first earlier or the failure later)",
+                self.path()
+            ),
         }
     }
 }
@@ -82,7 +116,43 @@ pub(crate) fn warnings(
 ) -> Vec<Warning> {
     let mut out = circular_logging(world, names, playbook);
     out.extend(inbound_mail(world, names, failures, playbook));
+    out.extend(before_first_backup(world, failures, playbook));
+    out.extend(safety_net_lag(world, names));
     out
+}
+
+/// Rule `transport.safety_net_lag`: databases with a copy lagged longer than the hold.
+fn safety_net_lag(world: &WorldConfig, names: &Names) -> Vec<Warning> {
+    let hold = world.transport.safety_net_hold;
+    world
+        .databases
+        .iter()
+        .enumerate()
+        .filter(|(_, db)| db.copies.iter().any(|c| c.replay_lag > hold))
+        .map(|(index, _)| Warning::SafetyNetShorterThanLag {
+            index,
+            database: names.databases.get(index).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Rule `db.restore_needs_backup`: failures at a fixed time before the first backup, when
+/// the playbook restores.
+fn before_first_backup(
+    world: &WorldConfig,
+    failures: &[Failure],
+    playbook: &[Step],
+) -> Vec<Warning> {
+    if !restored(world, playbook).contains(&true) || world.timing.backup_every.is_none() {
+        return Vec::new();
+    }
+    let first = SimTime::ZERO.saturating_add(world.timing.backup_first);
+    failures
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f.when, When::At { at, .. } if at < first))
+        .map(|(failure, _)| Warning::FailureBeforeFirstBackup { failure })
+        .collect()
 }
 
 /// The action of a step that acts.
@@ -93,7 +163,8 @@ fn action(step: &Step) -> Option<&Action> {
     }
 }
 
-fn circular_logging(world: &WorldConfig, names: &Names, playbook: &[Step]) -> Vec<Warning> {
+/// Per database of `world`: whether a step of `playbook` restores it from backup.
+pub(super) fn restored(world: &WorldConfig, playbook: &[Step]) -> Vec<bool> {
     let mut restored = vec![false; world.databases.len()];
     for a in playbook.iter().filter_map(action) {
         if let Action::RestoreBackup { home, .. } | Action::RestoreInPlace { home } = a
@@ -102,6 +173,11 @@ fn circular_logging(world: &WorldConfig, names: &Names, playbook: &[Step]) -> Ve
             *r = true;
         }
     }
+    restored
+}
+
+fn circular_logging(world: &WorldConfig, names: &Names, playbook: &[Step]) -> Vec<Warning> {
+    let restored = restored(world, playbook);
     world
         .databases
         .iter()

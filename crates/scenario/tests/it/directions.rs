@@ -722,9 +722,9 @@ fn two_operators_restore_twenty_databases_slower_than_twenty() {
                 "databases": dbs,
                 "backup": {"restore_total_rate": "100TB/h"}
             },
-            "failures": [{"kind": "server-loss", "target": "mbx1", "at": "1h"}],
+            "failures": [{"kind": "server-loss", "target": "mbx1", "at": "1d1h"}],
             "strategy": {"name": "restore-only", "operators": {"count": count}},
-            "run": {"horizon": "2d", "seed": 7}
+            "run": {"horizon": "3d", "seed": 7}
         });
         let sc = dialtone_scenario::parse("restore.json", "restore", &v.to_string())
             .unwrap_or_else(|e| panic!("{e}"));

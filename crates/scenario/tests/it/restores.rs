@@ -17,13 +17,19 @@ fn circular(sc: &dialtone_scenario::Scenario) -> Vec<bool> {
 fn circular_logging_defaults_off_when_the_organisation_backs_up() {
     // Four copies each, daily backups: the backup truncates the logs.
     assert_eq!(circular(&variant("restore-only", &[])), [false, false]);
-    // Native data protection: four copies, no backups.
-    let native = variant("restore-only", &[("/topology/backup/every", json!(null))]);
+    // Native data protection: four copies, no backups (and a strategy that restores
+    // nothing: with no backups a restoring one is refused).
+    let none = ("/strategy/name", json!("none"));
+    let native = variant(
+        "restore-only",
+        &[("/topology/backup/every", json!(null)), none.clone()],
+    );
     assert_eq!(circular(&native), [true, true]);
     // Fewer than three copies without backups: still off.
     let two = variant(
         "restore-only",
         &[
+            none,
             ("/topology/backup/every", json!(null)),
             (
                 "/topology/databases/0/copies",
@@ -44,6 +50,7 @@ fn the_file_overrides_the_circular_logging_default() {
     let off = variant(
         "restore-only",
         &[
+            ("/strategy/name", json!("none")),
             ("/topology/backup/every", json!(null)),
             ("/topology/databases/0/circular_logging", json!(false)),
         ],
@@ -77,10 +84,7 @@ fn validation_warns_when_a_restore_relies_on_roll_forward_with_circular_logging(
         "{text}"
     );
     assert!(text.contains("Safety Net"), "{text}");
-    // Native data protection (no backups): circular logging defaults on, and a restore
-    // strategy is warned about; a switchover that restores nothing is not.
-    let native = variant("restore-only", &[("/topology/backup/every", json!(null))]);
-    assert_eq!(native.warnings.len(), 1);
+    // A switchover that restores nothing is not warned about.
     let switchover = variant(
         "site-failure-dac",
         &[("/topology/databases/0/circular_logging", json!(true))],
@@ -94,4 +98,64 @@ fn validation_warns_when_a_restore_relies_on_roll_forward_with_circular_logging(
     };
     assert_eq!(replan(dialtone_scenario::Strategy::DialToneSameServer), 1);
     assert_eq!(replan(dialtone_scenario::Strategy::None), 0);
+}
+
+#[test]
+fn a_strategy_that_restores_needs_backups() {
+    // Rule db.restore_needs_backup, at validation: no backups at all is an error with the
+    // field and the fix; a failure before the first backup is a warning.
+    let text =
+        std::fs::read_to_string(crate::root().join("scenarios/restore-only.json")).expect("file");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["topology"]["backup"]["every"] = json!(null);
+    let err = dialtone_scenario::parse("nobackup.json", "nobackup", &v.to_string())
+        .expect_err("refused")
+        .to_string();
+    assert!(err.contains("topology.backup.every"), "{err}");
+    assert!(err.contains("no backups are taken"), "{err}");
+    // Re-planned under a restoring strategy, the same refusal.
+    let none = variant(
+        "restore-only",
+        &[
+            ("/strategy/name", json!("none")),
+            ("/topology/backup/every", json!(null)),
+        ],
+    );
+    assert!(
+        none.with_strategy(dialtone_scenario::Strategy::RestoreOnly)
+            .is_err()
+    );
+    let early = variant("restore-only", &[("/failures/0/at", json!("10h"))]);
+    assert_eq!(
+        early.warnings,
+        [dialtone_scenario::Warning::FailureBeforeFirstBackup { failure: 0 }]
+    );
+    // Run anyway: the restore is refused and db1 never comes back.
+    let s = dialtone_scenario::run(&early, early.seed, 0).expect("runs");
+    assert!(s.metrics.failed_actions >= 1, "{:?}", s.metrics);
+    assert_eq!(s.databases[0].rto_s, None);
+}
+
+#[test]
+fn validation_warns_when_safety_net_holds_less_than_a_lag() {
+    // Rule transport.safety_net_lag (exchange-facts §4: SafetyNetHoldTime must be at
+    // least the ReplayLagTime of any lagged copy).
+    let lagged = |hold: &str| {
+        variant(
+            "restore-only",
+            &[
+                ("/topology/databases/1/copies/3/replay_lag", json!("7d")),
+                ("/topology/transport/safety_net_hold", json!(hold)),
+            ],
+        )
+        .warnings
+    };
+    assert_eq!(
+        lagged("2d"),
+        [dialtone_scenario::Warning::SafetyNetShorterThanLag {
+            index: 1,
+            database: "db2".into()
+        }]
+    );
+    assert!(lagged("7d").is_empty());
 }

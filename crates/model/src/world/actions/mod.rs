@@ -340,6 +340,9 @@ pub enum ActionError {
     /// No running cluster to act on.
     #[error("the cluster has no quorum anywhere")]
     NoQuorum,
+    /// Rule `db.restore_needs_backup`: nothing to restore from.
+    #[error("no backup of the database was taken before it failed: there is nothing to restore")]
+    NoBackup,
     /// Mount refused.
     #[error("cannot mount: {0}")]
     CannotMount(&'static str),

@@ -82,6 +82,7 @@ impl World {
         now: SimTime,
     ) -> Outcome {
         let orig = self.db_ref(home, DbRef::Original)?;
+        self.check_backup(orig)?;
         self.check_restore_target(server)?;
         check_schema(
             self.dbs[orig].params.schema_version,
@@ -106,6 +107,7 @@ impl World {
     /// finishes.
     pub(super) fn restore_in_place(&mut self, home: HomeId, now: SimTime) -> Outcome {
         let orig = self.db_ref(home, DbRef::Original)?;
+        self.check_backup(orig)?;
         let server = self.dbs[orig].copies[self.dbs[orig].active].config.server;
         self.check_restore_target(server)?;
         let (head, kept) = self.dbs[orig].restorable();
@@ -349,6 +351,16 @@ impl World {
         db.kind = kind;
         db.state = DbState::Dismounted;
         db
+    }
+
+    /// Rule `db.restore_needs_backup`: a restore needs a backup of database `d` taken
+    /// before it (a database with no backup has nothing to roll logs forward from).
+    fn check_backup(&self, d: usize) -> Result<(), ActionError> {
+        if self.dbs[d].backup_taken {
+            Ok(())
+        } else {
+            Err(ActionError::NoBackup)
+        }
     }
 
     /// A restore onto `server` needs it up and the backup site reachable from it.
