@@ -1767,3 +1767,48 @@ fn restore_dag_does_not_restore_members_its_own_site_lists_as_stopped() {
     assert!(!w.cluster.is_member(0));
     assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
 }
+
+/// Without DAC mode: mbx1 is evicted at 1h (db0 fails over to mbx2); Add-DAG-Server
+/// brings it back at `add`, if any; db0 is moved back to mbx1 at 3h.
+fn evicted_mbx1(add: Option<&'static str>) -> World {
+    let mut ev = vec![("1h", act(Action::EvictNode { server: MBX1 }))];
+    if let Some(at) = add {
+        ev.push((at, act(Action::AddDagServer { server: MBX1 })));
+    }
+    ev.push((
+        "3h",
+        act(Action::MoveActive {
+            home: HomeId(0),
+            to: MBX1,
+            skip_checks: false,
+        }),
+    ));
+    run(spec(false, "5m"), "4h", ev)
+}
+
+#[test]
+fn add_dag_server_brings_an_evicted_member_back() {
+    // Seed 004, switchback without DAC mode: Add-DatabaseAvailabilityGroupServer.
+    let w = evicted_mbx1(None);
+    assert!(!w.cluster.is_member(0));
+    assert_eq!(
+        w.serving(DatabaseId(0)),
+        Some(MBX2),
+        "the move back is refused"
+    );
+    let w = evicted_mbx1(Some("2h"));
+    assert!(w.cluster.is_member(0));
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
+}
+
+#[test]
+fn node_majority_drops_the_witness() {
+    // Seed 004, non-DAC activation with an odd number of survivors.
+    let w = run(
+        spec(false, "5m"),
+        "2h",
+        vec![("1h", act(Action::NodeMajority))],
+    );
+    assert_eq!(w.witness, None);
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1), "4 of 4 votes: quorum");
+}

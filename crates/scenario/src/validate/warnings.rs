@@ -55,7 +55,7 @@ pub(crate) fn warnings(world: &WorldConfig, names: &Names, playbook: &[Step]) ->
     let mut restored = vec![false; world.databases.len()];
     for step in playbook {
         let action = match &step.kind {
-            StepKind::Act(a) | StepKind::IfUnserved(_, a) => a,
+            StepKind::Act(a) | StepKind::IfUnserved(_, a) | StepKind::OrElse(a, _) => a,
             StepKind::Wait(_) | StepKind::Manual | StepKind::Delay => continue,
         };
         if let Action::RestoreBackup { home, .. } | Action::RestoreInPlace { home } = action

@@ -8,6 +8,7 @@ mod fuzz_replay;
 mod golden;
 mod random;
 mod restores;
+mod switchback;
 
 use std::path::{Path, PathBuf};
 

@@ -161,6 +161,28 @@ impl World {
         Ok(FollowUp::Heartbeat)
     }
 
+    /// Add-DatabaseAvailabilityGroupServer (rule `cluster.add_server`): an evicted
+    /// member that is up and reaches the running cluster rejoins with a fresh
+    /// configuration and its cluster service started.
+    pub(super) fn add_dag_server(&mut self, server: ServerId, now: SimTime) -> Outcome {
+        let m = self.member_of(server)?;
+        let q = self.quorum().ok_or(ActionError::NoQuorum)?;
+        if !self.server_up(server) || self.partition_of(server) != Some(q) {
+            return Err(ActionError::Unreachable(server.0));
+        }
+        self.cluster.add_back(m);
+        self.clussvc(server, true, now);
+        self.evaluate_quorum();
+        Ok(FollowUp::Heartbeat)
+    }
+
+    /// `cluster /quorum /nodemajority` (rule `cluster.node_majority`): no witness vote.
+    pub(super) fn node_majority(&mut self) -> Outcome {
+        self.witness = None;
+        self.cluster.set_witness_configured(false);
+        Ok(FollowUp::Heartbeat)
+    }
+
     /// Set-DatabaseAvailabilityGroup -WitnessServer.
     pub(super) fn set_witness(&mut self, server: ServerId) -> Outcome {
         if self.member[server.index()].is_some() {
