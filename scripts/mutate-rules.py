@@ -82,6 +82,8 @@ MUTATIONS = [
     ("playbook.skip_checks_decision", S + "playbook/switchover.rs",
      "skip_checks: dc.accept_data_loss,\n                },\n                &ready,",
      "skip_checks: true,\n                },\n                &ready,", SWITCHBACK),
+    ("playbook.node_majority", S + "playbook/switchover.rs",
+     "if !survivors.is_multiple_of(2) && dag.witness.is_some() {", "if false {", SWITCHBACK),
     ("dns.uniform_phase", M + "dns.rs",
      "phase + (t_ms - phase) / ttl * ttl", "t_ms"),
     ("dns.ttl_cap", M + "dns.rs",

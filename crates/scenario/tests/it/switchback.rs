@@ -180,3 +180,32 @@ fn clearing_the_activation_block_is_an_option_of_the_dac_switchover() {
     let default = run(&crate::scenario("site-failure-dac"));
     assert!(step(&default, "clear the activation block").is_empty());
 }
+
+#[test]
+fn a_non_dac_switchover_with_three_survivors_sets_node_majority() {
+    // Seed 004, non-DAC step 3: an odd number of members in the second datacenter
+    // changes the quorum model to node majority instead of a new witness.
+    let servers = json!([
+        {"name": "mbx1", "site": "dc1", "capacity_mailboxes": 6000},
+        {"name": "mbx2", "site": "dc1", "capacity_mailboxes": 6000},
+        {"name": "mbx3", "site": "dc2", "capacity_mailboxes": 6000},
+        {"name": "mbx4", "site": "dc2", "capacity_mailboxes": 6000},
+        {"name": "mbx5", "site": "dc2", "capacity_mailboxes": 6000}
+    ]);
+    let s = run(&variant(
+        "site-failure-non-dac",
+        &[
+            ("/topology/servers", servers),
+            (
+                "/topology/dag/members",
+                json!(["mbx1", "mbx2", "mbx3", "mbx4", "mbx5"]),
+            ),
+        ],
+    ));
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    assert_eq!(step(&s, "cluster /quorum /nodemajority"), ["ok"]);
+    assert!(step(&s, "Set-DAG -WitnessServer").is_empty());
+    let even = run(&crate::scenario("site-failure-non-dac"));
+    assert!(step(&even, "cluster /quorum /nodemajority").is_empty());
+    assert_eq!(step(&even, "Set-DAG -WitnessServer"), ["ok"]);
+}
