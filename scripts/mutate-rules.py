@@ -29,6 +29,8 @@ MERGE_TESTS = ["-p", "dialtone-scenario", "--test", "it", "merge"]
 GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 # The database unit tests (rule `db.logical_corruption`).
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
+# Seed 004's switchover and switchback, end to end.
+SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
     # Rule db.restore_needs_backup: nothing to restore without a backup.
     ("db.restore_needs_backup", M + "world/actions/recovery.rs",
@@ -110,6 +112,38 @@ MUTATIONS = [
      "if peer_has_bit || all_started_reachable || witness_rule {", "if peer_has_bit || witness_rule {"),
     ("dac.stopped_list", M + "dac.rs",
      "let started = |i: usize| !self.view[v.site][i].stopped;", "let started = |_i: usize| true;"),
+    ("dac.two_member_witness", M + "dac.rs",
+     "set_at >= witness_boot", "set_at > witness_boot"),
+    ("dac.witness_boot_time", M + "world/quorum.rs",
+     ".map(|w| self.booted_at[w.index()])", ".map(|_| SimTime::ZERO)"),
+    ("dac.bit_reconsidered", M + "world/quorum.rs",
+     "                self.dac.reconsider(&v.view());\n", "                let _ = &v;\n"),
+    ("dac.restore_started_only", M + "world/actions/cluster.rs",
+     ".partition(|&m| !self.dac.stopped_in(site.index(), m));", ".partition(|_| true);"),
+    ("cluster.add_server", M + "world/actions/cluster.rs",
+     "        self.cluster.add_back(m);\n        self.clussvc(server, true, now);\n",
+     "        self.clussvc(server, true, now);\n"),
+    ("cluster.node_majority", M + "world/actions/cluster.rs",
+     "        self.witness = None;\n        self.cluster.set_witness_configured(false);\n", ""),
+    ("playbook.switchback_connected", S + "playbook/switchback.rs",
+     "Cond::SiteConnected(x, y),", "Cond::SiteUp(x),", SWITCHBACK),
+    ("playbook.switchback_window_after_resync", S + "playbook/switchback.rs",
+     "DurationDist::Fixed(after),\n        &synced,", "DurationDist::Fixed(after),\n        &[up],", SWITCHBACK),
+    ("playbook.switchback_dns_after_dismount", S + "playbook/switchback.rs",
+     "Action::ChangeDns { record: r, site: x },\n                &dismounts,",
+     "Action::ChangeDns { record: r, site: x },\n                &[outage],", SWITCHBACK),
+    ("playbook.switchback_propagation", S + "playbook/switchback.rs",
+     "(org.world.dns.propagation.as_millis())", "(0u64)", SWITCHBACK),
+    ("playbook.switchback_refused_move", S + "playbook/switchback.rs",
+     "db: DbRef::Original,\n            },\n        ),\n        &[after],",
+     "db: DbRef::DialTone,\n            },\n        ),\n        &[after],", SWITCHBACK),
+    ("playbook.switchback_add_server", S + "playbook/switchback.rs",
+     "    if dc.dac {\n        return vec![b.act(", "    if true {\n        return vec![b.act(", SWITCHBACK),
+    ("playbook.skip_checks_decision", S + "playbook/switchover.rs",
+     "skip_checks: dc.accept_data_loss,\n                },\n                &ready,",
+     "skip_checks: true,\n                },\n                &ready,", SWITCHBACK),
+    ("playbook.node_majority", S + "playbook/switchover.rs",
+     "if !survivors.is_multiple_of(2) && dag.witness.is_some() {", "if false {", SWITCHBACK),
     ("dns.uniform_phase", M + "dns.rs",
      "phase + (t_ms - phase) / ttl * ttl", "t_ms"),
     ("dns.ttl_cap", M + "dns.rs",

@@ -10,8 +10,12 @@
 //!   list (as its own site's Active Directory sees it) sets its bit to 1; this lets a fully
 //!   cold-started DAG mount again.
 //! - `dac.two_member_witness`: in a 2-member DAG, a member that can reach the witness but
-//!   not the other member sets its bit only if its bit was last set after the witness
-//!   booted (a witness that rebooted with it suggests a site power loss).
+//!   not the other member sets its bit only if its bit was last set no earlier than the
+//!   witness booted (a witness that rebooted with it suggests a site power loss; a
+//!   witness that stayed up since the DAG started does not).
+//! - `dac.bit_reconsidered`: a running member whose bit is 0 asks again when the
+//!   stopped/started list changes (Stop-DAG of a dead member, Start-DAG re-incorporating
+//!   it): it may then learn bit 1 from a running peer or meet the all-members rule.
 //! - `dac.mount_gate`: in DAC mode a member may mount databases only with bit 1 and not
 //!   stopped; outside DAC mode, whenever its partition has quorum (DAC is a start-up gate,
 //!   not a failover control).
@@ -92,8 +96,17 @@ impl Dac {
     /// Rules `dac.bit_from_peer`, `dac.bit_all_members`, `dac.two_member_witness`:
     /// member `v.member` starts. Returns its bit.
     pub fn on_start(&mut self, v: &StartView<'_>) -> bool {
+        self.bit[v.member] = false;
+        self.reconsider(v)
+    }
+
+    /// Rule `dac.bit_reconsidered`: a running member asks again (the same rules as at
+    /// start, but a bit already 1 stays 1). Returns its bit.
+    pub fn reconsider(&mut self, v: &StartView<'_>) -> bool {
         let m = v.member;
-        self.bit[m] = false;
+        if self.bit[m] {
+            return true;
+        }
         let n = self.bit.len();
         let started = |i: usize| !self.view[v.site][i].stopped;
         let peer_has_bit = (0..n).any(|i| i != m && v.reachable[i] && self.bit[i]);
@@ -101,7 +114,7 @@ impl Dac {
         let witness_rule = n == 2
             && !v.reachable[1 - m]
             && match (v.witness, self.bit_set_at[m]) {
-                (Some(witness_boot), Some(set_at)) => set_at > witness_boot,
+                (Some(witness_boot), Some(set_at)) => set_at >= witness_boot,
                 _ => false,
             };
         if peer_has_bit || all_started_reachable || witness_rule {
@@ -248,6 +261,61 @@ mod tests {
         d.restore(&[1], t(3));
         d.on_down(1);
         assert!(start(&mut d, 1, 1, &[false, true], Some(t(2)), t(4)));
+    }
+
+    #[test]
+    fn a_witness_up_since_the_start_lets_a_lone_member_mount() {
+        // Both clocks start at 0: the witness never restarted, so member 0 restarting
+        // alone (its peer unreachable) mounts.
+        let mut d = Dac::new(true, 2, 2);
+        d.on_down(0);
+        assert!(start(&mut d, 0, 0, &[true, false], Some(t(0)), t(3)));
+        // Not without the witness.
+        let mut d = Dac::new(true, 2, 2);
+        d.on_down(0);
+        assert!(!start(&mut d, 0, 0, &[true, false], None, t(3)));
+    }
+
+    #[test]
+    fn a_running_member_learns_the_bit_when_the_lists_change() {
+        // 4 members in one site; member 3 dead, the others cold-started without consensus.
+        let mut d = Dac::new(true, 4, 1);
+        for m in 0..4 {
+            d.on_down(m);
+        }
+        let seen = [true, true, true, false];
+        assert!(!start(&mut d, 0, 0, &seen, None, t(1)));
+        d.mark(&[3], true, &[0]);
+        let v = StartView {
+            member: 0,
+            site: 0,
+            reachable: &seen,
+            witness: None,
+            now: t(2),
+        };
+        assert!(
+            d.reconsider(&v),
+            "Stop-DAG of the dead member gives consensus"
+        );
+        // A member re-incorporated by Start-DAG learns bit 1 from a running peer.
+        let mut d = Dac::new(true, 4, 2);
+        d.on_down(0);
+        assert!(!start(
+            &mut d,
+            0,
+            0,
+            &[true, false, false, false],
+            None,
+            t(1)
+        ));
+        let v = StartView {
+            member: 0,
+            site: 0,
+            reachable: &[true, false, true, false],
+            witness: None,
+            now: t(2),
+        };
+        assert!(d.reconsider(&v));
     }
 
     #[test]

@@ -261,7 +261,6 @@ fn property_tests_draw_from_a_fixed_seed() {
 /// does not contain) or the model's stopped-list merge is wrong belongs to the DAC review
 /// (issue 12 §1). Pinned here so it is not lost; un-ignore it when that is settled.
 #[test]
-#[ignore = "known DAC split brain after contradictory Stop-DAG runs: issue 12 §1"]
 fn dac_contradictory_stop_dag_then_isolated_boot_does_not_split_the_brain() {
     let mut evs = vec![
         (

@@ -409,20 +409,41 @@ impl<'a> Runner<'a> {
             Cond::MergeFinished(h) => self.world.merge_finished(*h),
             Cond::CopiesHealthy(h) => self.world.copies_healthy(*h),
             Cond::SiteUp(s) => self.world.site_up(*s),
+            Cond::SiteConnected(a, b) => self.world.sites_connected(*a, *b),
         }
+    }
+
+    /// Runs an action: "ok", or why it was refused.
+    fn act<S: TraceSink>(
+        &mut self,
+        a: &world::Action,
+        ctx: &mut Ctx<'_, RunEvent, S>,
+    ) -> Result<String, String> {
+        self.world
+            .act(a, ctx)
+            .map(|()| "ok".to_owned())
+            .map_err(|e| e.to_string())
     }
 
     fn step_done<S: TraceSink>(&mut self, i: usize, ctx: &mut Ctx<'_, RunEvent, S>) {
         let kind = self.scenario.playbook[i].kind.clone();
         let res = match &kind {
-            StepKind::Act(a) => self.world.act(a, ctx).map(|()| "ok".to_owned()),
+            StepKind::Act(a) => self.act(a, ctx),
             StepKind::IfUnserved(h, a) => {
                 if self.world.home_served(*h) {
                     Ok("skipped".to_owned())
                 } else {
-                    self.world.act(a, ctx).map(|()| "ok".to_owned())
+                    self.act(a, ctx)
                 }
             }
+            // A decision point: the refusal is reported, the fallback runs.
+            StepKind::OrElse(a, b) => self.act(a, ctx).or_else(|e| {
+                let first = format!("{} refused ({e})", a.name());
+                match self.act(b, ctx) {
+                    Ok(_) => Ok(format!("{first}; {} instead: ok", b.name())),
+                    Err(e2) => Err(format!("{first}; {} instead: {e2}", b.name())),
+                }
+            }),
             StepKind::Wait(_) | StepKind::Manual | StepKind::Delay => Ok("ok".to_owned()),
         };
         self.reports[i].finished_s = Some(Self::secs(ctx.now()));

@@ -446,6 +446,11 @@ impl World {
         self.net.site_up(s)
     }
 
+    /// Whether sites `a` and `b` both have power and reach each other over the WAN.
+    pub fn sites_connected(&self, a: SiteId, b: SiteId) -> bool {
+        self.net.reachable(a, b)
+    }
+
     /// The world's own recurring events, to schedule once before running: the first
     /// mail tick and the first backup.
     pub fn initial_events(&self) -> Vec<(SimTime, Event)> {

@@ -102,42 +102,29 @@ impl World {
     }
 
     /// Rules `dac.bit_*`: members that came up since the last refresh start Active
-    /// Manager; members that went down lose their bit.
+    /// Manager; members that went down lose their bit. Every boot time is recorded before
+    /// any member evaluates the rules, so a witness that restarted with a member is seen
+    /// as restarted (rule `dac.two_member_witness`).
     pub(super) fn boot_members(&mut self, now: SimTime) {
+        let mut changed = Vec::new();
         for s in 0..self.servers.len() {
-            let sid = ServerId::from(s);
-            let up = self.server_up(sid);
-            if up == self.was_up[s] {
-                continue;
+            let up = self.server_up(ServerId::from(s));
+            if up != self.was_up[s] {
+                self.was_up[s] = up;
+                if up {
+                    self.booted_at[s] = now;
+                }
+                changed.push((s, up));
             }
-            self.was_up[s] = up;
-            if up {
-                self.booted_at[s] = now;
-            }
+        }
+        for (s, up) in changed {
             let Some(m) = self.member[s] else { continue };
-            if !up {
+            if up {
+                let v = self.start_view(ServerId::from(s), now);
+                self.dac.on_start(&v.view());
+            } else {
                 self.dac.on_down(m);
-                continue;
             }
-            let reachable: Vec<bool> = self
-                .config
-                .dag
-                .members
-                .iter()
-                .map(|&o| self.servers_reach(sid, o))
-                .collect();
-            let witness = self
-                .witness
-                .filter(|&w| self.servers_reach(sid, w))
-                .map(|w| self.booted_at[w.index()]);
-            let site = self.site_of(sid).index();
-            self.dac.on_start(&StartView {
-                member: m,
-                site,
-                reachable: &reachable,
-                witness,
-                now,
-            });
         }
         // AD replication inside each partition (rule dac.stopped_list).
         let mut by_part: Vec<(u32, usize)> = (0..self.net.sites())
@@ -154,6 +141,39 @@ impl World {
                 .collect();
             i += group.len();
             self.dac.replicate(&group);
+        }
+    }
+
+    /// What member server `s` sees as its Active Manager asks for the DACP bit.
+    fn start_view(&self, s: ServerId, now: SimTime) -> OwnedStartView {
+        let reachable = self
+            .config
+            .dag
+            .members
+            .iter()
+            .map(|&o| self.servers_reach(s, o))
+            .collect();
+        let witness = self
+            .witness
+            .filter(|&w| self.servers_reach(s, w))
+            .map(|w| self.booted_at[w.index()]);
+        OwnedStartView {
+            member: self.member[s.index()].unwrap_or(0),
+            site: self.site_of(s).index(),
+            reachable,
+            witness,
+            now,
+        }
+    }
+
+    /// Rule `dac.bit_reconsidered`: after the stopped/started list changed, every running
+    /// member whose bit is 0 asks again.
+    pub(super) fn reconsider_bits(&mut self, now: SimTime) {
+        for &s in &self.config.dag.members.clone() {
+            if self.server_up(s) {
+                let v = self.start_view(s, now);
+                self.dac.reconsider(&v.view());
+            }
         }
     }
 
@@ -191,6 +211,27 @@ impl World {
             }
         }
         None
+    }
+}
+
+/// A [`StartView`] that owns its reachability list.
+struct OwnedStartView {
+    member: usize,
+    site: usize,
+    reachable: Vec<bool>,
+    witness: Option<SimTime>,
+    now: SimTime,
+}
+
+impl OwnedStartView {
+    fn view(&self) -> StartView<'_> {
+        StartView {
+            member: self.member,
+            site: self.site,
+            reachable: &self.reachable,
+            witness: self.witness,
+            now: self.now,
+        }
     }
 }
 

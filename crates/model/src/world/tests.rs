@@ -1645,3 +1645,231 @@ fn a_restore_needs_a_backup_taken_before_it() {
         );
     }
 }
+
+/// A 2-member DAG in DAC mode: mbx1 (dc1) and mbx3 (dc2), the witness fsw1 in dc1;
+/// db0 on mbx1 with a copy on mbx3, db1 on mbx3 with a copy on mbx1.
+fn two_member_dag() -> WorldConfig {
+    let mut s = spec(true, "5m");
+    s.dag.members = vec![MBX1, MBX3];
+    s.databases[0].copies.retain(|c| c.server != MBX2);
+    s.databases[1].copies = vec![s.databases[1].copies[2], s.databases[1].copies[1]];
+    s.databases[1].copies[0].server = MBX3;
+    s
+}
+
+/// The WAN is cut at 1h (dc1 keeps quorum with the witness) and `off` loses power at
+/// 2h, back at 2h10m.
+fn two_member_restart(off: Fault, on: Fault) -> World {
+    let cut = Fault::Link {
+        link: LinkId(0),
+        up: false,
+    };
+    run(
+        two_member_dag(),
+        "3h",
+        vec![
+            ("1h", Event::Fault(cut, Cause::Failure(1))),
+            ("2h", fault(off)),
+            ("2h10m", fault(on)),
+        ],
+    )
+}
+
+#[test]
+fn a_two_member_dag_member_restarting_alone_mounts_beside_a_witness_that_stayed_up() {
+    // exchange-facts §2: the bit was last set (at the start) no earlier than the witness
+    // booted (also at the start), so mbx1 did not restart with the witness: it mounts.
+    let w = two_member_restart(
+        Fault::ServerPower {
+            server: MBX1,
+            on: false,
+        },
+        Fault::ServerPower {
+            server: MBX1,
+            on: true,
+        },
+    );
+    assert!(w.dac.bit(0));
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
+}
+
+#[test]
+fn a_two_member_dag_member_restarting_with_its_witness_does_not_mount() {
+    // The site's power loss restarts mbx1 and fsw1 together: the witness's new boot time
+    // is recorded before mbx1 asks, so mbx1 sees a witness younger than its bit.
+    let w = two_member_restart(
+        Fault::SitePower {
+            site: DC1,
+            on: false,
+        },
+        Fault::SitePower {
+            site: DC1,
+            on: true,
+        },
+    );
+    assert!(!w.dac.bit(0));
+    assert_eq!(w.serving(DatabaseId(0)), None);
+}
+
+/// mbx4 dies at 1h and stays dead; both sites lose power at 2h and get it back at
+/// 2h10m; Stop-DAG -ConfigurationOnly marks mbx4 stopped at `stop`, if any.
+fn cold_start_without_mbx4(stop: Option<&'static str>, horizon: &str) -> World {
+    let site = |site, on| Event::Fault(Fault::SitePower { site, on }, Cause::Failure(1));
+    let mut ev = vec![
+        (
+            "1h",
+            fault(Fault::ServerPower {
+                server: MBX4,
+                on: false,
+            }),
+        ),
+        ("2h", site(DC1, false)),
+        ("2h", site(DC2, false)),
+        ("2h10m", site(DC1, true)),
+        ("2h10m", site(DC2, true)),
+    ];
+    if let Some(at) = stop {
+        ev.push((
+            at,
+            act(Action::StopDag {
+                servers: vec![MBX4],
+                from_site: DC1,
+                configuration_only: true,
+            }),
+        ));
+    }
+    run(spec(true, "5m"), horizon, ev)
+}
+
+#[test]
+fn stopping_a_dead_member_lets_the_running_members_reach_consensus() {
+    // exchange-facts §2 (timmcmic part 5): no automount consensus while mbx4 is on the
+    // started list and unreachable; marking it stopped lets the others mount.
+    let w = cold_start_without_mbx4(None, "5h");
+    assert_eq!(w.serving(DatabaseId(0)), None);
+    assert_eq!(w.serving(DatabaseId(1)), None);
+    let w = cold_start_without_mbx4(Some("4h"), "5h");
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
+    assert_eq!(w.serving(DatabaseId(1)), Some(MBX2));
+}
+
+/// After the DAC switchover of `dc1_dark_switchover`, the WAN is cut at 12h, dc1 boots
+/// during the cut at 14h, the WAN heals at 16h, Start-DAG runs from dc2 at 17h and db0
+/// is moved back to mbx1 at 18h.
+fn switchback_after_isolated_boot() -> World {
+    let wan = |up| {
+        Event::Fault(
+            Fault::Link {
+                link: LinkId(0),
+                up,
+            },
+            Cause::Failure(1),
+        )
+    };
+    let mut ev = dc1_dark_switchover();
+    ev.extend([
+        ("12h", wan(false)),
+        (
+            "14h",
+            fault(Fault::SitePower {
+                site: DC1,
+                on: true,
+            }),
+        ),
+        ("16h", wan(true)),
+        (
+            "17h",
+            act(Action::StartDag {
+                servers: vec![MBX1, MBX2],
+                from_site: DC2,
+            }),
+        ),
+        (
+            "18h",
+            act(Action::MoveActive {
+                home: HomeId(0),
+                to: MBX1,
+                skip_checks: false,
+            }),
+        ),
+    ]);
+    run(spec(true, "5m"), "19h", ev)
+}
+
+#[test]
+fn start_dag_lets_members_that_booted_cut_off_learn_the_bit_and_mount() {
+    // exchange-facts §2: Start-DAG re-incorporates the members; they learn bit 1 from the
+    // running members in dc2, so the move back mounts db0 in dc1.
+    let w = switchback_after_isolated_boot();
+    assert_eq!(w.tallies.split_brain.integral_ms(), 0);
+    assert!(w.dac.bit(0) && w.dac.bit(1));
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
+}
+
+#[test]
+fn restore_dag_does_not_restore_members_its_own_site_lists_as_stopped() {
+    // dc2's members were marked stopped from dc1 (an operator error) before the
+    // switchover to dc2: Restore-DAG would evict them too, leaving no quorum, so it is
+    // refused and evicts nobody.
+    let mut ev = vec![(
+        "1h",
+        act(Action::StopDag {
+            servers: vec![MBX3, MBX4],
+            from_site: DC1,
+            configuration_only: true,
+        }),
+    )];
+    ev.extend(dc1_dark_switchover());
+    let w = run(spec(true, "5m"), "12h", ev);
+    assert!(w.cluster.is_member(0), "mbx1 was not evicted");
+    assert_eq!(w.serving(DatabaseId(0)), None);
+    // Without the operator error the same switchover evicts dc1's members.
+    let w = run(spec(true, "5m"), "12h", dc1_dark_switchover());
+    assert!(!w.cluster.is_member(0));
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX3));
+}
+
+/// Without DAC mode: mbx1 is evicted at 1h (db0 fails over to mbx2); Add-DAG-Server
+/// brings it back at `add`, if any; db0 is moved back to mbx1 at 3h.
+fn evicted_mbx1(add: Option<&'static str>) -> World {
+    let mut ev = vec![("1h", act(Action::EvictNode { server: MBX1 }))];
+    if let Some(at) = add {
+        ev.push((at, act(Action::AddDagServer { server: MBX1 })));
+    }
+    ev.push((
+        "3h",
+        act(Action::MoveActive {
+            home: HomeId(0),
+            to: MBX1,
+            skip_checks: false,
+        }),
+    ));
+    run(spec(false, "5m"), "4h", ev)
+}
+
+#[test]
+fn add_dag_server_brings_an_evicted_member_back() {
+    // Seed 004, switchback without DAC mode: Add-DatabaseAvailabilityGroupServer.
+    let w = evicted_mbx1(None);
+    assert!(!w.cluster.is_member(0));
+    assert_eq!(
+        w.serving(DatabaseId(0)),
+        Some(MBX2),
+        "the move back is refused"
+    );
+    let w = evicted_mbx1(Some("2h"));
+    assert!(w.cluster.is_member(0));
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
+}
+
+#[test]
+fn node_majority_drops_the_witness() {
+    // Seed 004, non-DAC activation with an odd number of survivors.
+    let w = run(
+        spec(false, "5m"),
+        "2h",
+        vec![("1h", act(Action::NodeMajority))],
+    );
+    assert_eq!(w.witness, None);
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1), "4 of 4 votes: quorum");
+}

@@ -36,6 +36,8 @@ pub enum Cond {
     CopiesHealthy(HomeId),
     /// A site has power again.
     SiteUp(SiteId),
+    /// The first site has power and reaches the second over the WAN.
+    SiteConnected(SiteId, SiteId),
 }
 
 /// What a step does.
@@ -45,6 +47,9 @@ pub enum StepKind {
     Act(Action),
     /// Runs the action only if the group's mailboxes are not served by then.
     IfUnserved(HomeId, Action),
+    /// A decision point: runs the first action; if it is refused, runs the second and
+    /// reports the refusal (the step is done either way).
+    OrElse(Action, Action),
     /// Waits for a condition (checked after every event), then takes its duration.
     Wait(Cond),
     /// Human work with no effect on the world (confirming, validating).
@@ -59,7 +64,9 @@ impl StepKind {
     /// manual work.
     pub fn default_duration(&self) -> DurationDist {
         match self {
-            StepKind::Act(a) | StepKind::IfUnserved(_, a) => a.default_duration(),
+            StepKind::Act(a) | StepKind::IfUnserved(_, a) | StepKind::OrElse(a, _) => {
+                a.default_duration()
+            }
             StepKind::Wait(_) | StepKind::Delay => DurationDist::Fixed(SimDuration::ZERO),
             StepKind::Manual => DurationDist::LogNormal {
                 mean: mins(15),
@@ -153,8 +160,15 @@ pub(crate) struct Datacenter {
     pub partial: bool,
     /// DAC mode: Stop-DAG and Restore-DAG rather than the cluster tools.
     pub dac: bool,
-    /// Switch back after the repair, scheduled this long after it.
+    /// Switch back after the repair, scheduled this long after the primary's copies
+    /// have resynchronised.
     pub switchback_after: Option<SimDuration>,
+    /// The organisation accepts losing more than the mount dial allows: moves use skip
+    /// checks (`strategy.accept_data_loss`).
+    pub accept_data_loss: bool,
+    /// Clear the activation block on the second datacenter's servers rather than move
+    /// every database explicitly (`strategy.clear_activation_block`).
+    pub clear_activation_block: bool,
 }
 
 /// The organisation a playbook is built for: the validated world and its names.

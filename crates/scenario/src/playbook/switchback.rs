@@ -1,13 +1,18 @@
-//! Switchback (seed 004, "Mailbox Server Role Switchback"), after a DAC switchover: wait
-//! for the primary's repair and the scheduled window, Start-DAG, reseed failed copies and
-//! wait for resynchronisation, the witness back, dismount in the second datacenter, DNS
-//! back and wait out the TTL, move the databases back and mount.
+//! Switchback (seed 004, "Mailbox Server Role Switchback"), in the seed's order: wait for
+//! the primary to be repaired and reachable; Start-DAG (DAC mode) or
+//! Add-DatabaseAvailabilityGroupServer (without); the quorum model back (the witness in
+//! the primary); reseed failed copies and wait for resynchronisation; the scheduled
+//! outage window; dismount in the second datacenter; then the DNS records back and wait
+//! out propagation and the TTL; move the databases back and mount. A refused move back is
+//! a decision point: the database is remounted in the second datacenter and the refusal
+//! reported.
 
 use dialtone_engine::{DurationDist, SimDuration};
+use dialtone_model::HomeId;
 use dialtone_model::world::{Action, DbRef};
 
 use super::switchover::{Activated, RECORDS};
-use super::{Builder, Cond, Datacenter, Org, mins};
+use super::{Builder, Cond, Datacenter, Org, StepKind, mins};
 
 pub(super) fn switchback(
     b: &mut Builder,
@@ -18,40 +23,32 @@ pub(super) fn switchback(
 ) {
     let (x, y) = (dc.primary, dc.second);
     let up = b.wait(
-        "wait for the primary to be repaired",
-        Cond::SiteUp(x),
+        "wait for the primary to be repaired and reachable",
+        Cond::SiteConnected(x, y),
         &switched.steps,
     );
-    let sched = b.delay("schedule the switchback", DurationDist::Fixed(after), &[up]);
-    let start = b.act(
-        "Start-DAG for the primary",
-        Action::StartDag {
-            servers: org.members_in(x),
-            from_site: y,
-        },
-        &[sched],
-    );
-    let mut after_sync = resynchronise(b, org, dc, start);
-    after_sync.push(start);
-    let witness = match org.world.dag.witness {
+    let start = reincorporate(b, org, dc, up);
+    let quorum = match org.world.dag.witness {
         Some(ws) => b.act(
-            "witness back to the primary",
+            "quorum model back: witness in the primary (Set-DAG)",
             Action::SetWitness { server: ws },
-            &after_sync,
+            &start,
         ),
         None => b.manual(
-            "reapply the quorum model",
+            "quorum model back (Set-DAG)",
             DurationDist::Fixed(mins(2)),
-            &after_sync,
+            &start,
         ),
     };
+    let mut synced = resynchronise(b, org, dc, quorum);
+    synced.push(quorum);
     let outage = b.delay(
-        "outage window starts",
-        DurationDist::Fixed(SimDuration::ZERO),
-        &[witness],
+        "scheduled switchback window",
+        DurationDist::Fixed(after),
+        &synced,
     );
     let homes = org.homes_on_site(x);
-    let mut dismounts: Vec<usize> = homes
+    let dismounts: Vec<usize> = homes
         .iter()
         .map(|&h| {
             b.act(
@@ -70,29 +67,69 @@ pub(super) fn switchback(
             b.act(
                 format!("DNS {r:?} back"),
                 Action::ChangeDns { record: r, site: x },
-                &[outage],
+                &dismounts,
             )
         })
         .collect();
+    let expiry = SimDuration::from_millis(
+        (org.world.dns.propagation.as_millis()).saturating_add(org.world.dns.ttl.as_millis()),
+    );
     let ttl = b.delay(
-        "wait for TTL and cache expiry",
-        DurationDist::Fixed(org.world.dns.ttl),
+        "wait for DNS propagation, TTL and cache expiry",
+        DurationDist::Fixed(expiry),
         &back,
     );
-    dismounts.push(ttl);
     for h in homes {
-        if let Some(to) = org.copy_in(h, x) {
-            b.act(
-                "Move-ActiveMailboxDatabase back and mount",
-                Action::MoveActive {
-                    home: h,
-                    to,
-                    skip_checks: false,
-                },
-                &dismounts,
-            );
-        }
+        move_back(b, org, dc, h, ttl);
     }
+}
+
+/// Start-DAG for the primary's members (DAC mode), or Add-DAG-Server for each (without).
+fn reincorporate(b: &mut Builder, org: Org<'_>, dc: &Datacenter, after: usize) -> Vec<usize> {
+    let members = org.members_in(dc.primary);
+    if dc.dac {
+        return vec![b.act(
+            "Start-DAG for the primary",
+            Action::StartDag {
+                servers: members,
+                from_site: dc.second,
+            },
+            &[after],
+        )];
+    }
+    members
+        .into_iter()
+        .map(|m| {
+            b.act(
+                "Add-DatabaseAvailabilityGroupServer",
+                Action::AddDagServer { server: m },
+                &[after],
+            )
+        })
+        .collect()
+}
+
+/// Move group `h` back to the primary and mount; if refused, remount it in the second
+/// datacenter (the decision point that keeps the organisation served).
+fn move_back(b: &mut Builder, org: Org<'_>, dc: &Datacenter, h: HomeId, after: usize) {
+    let Some(to) = org.copy_in(h, dc.primary) else {
+        return;
+    };
+    b.push(
+        "Move-ActiveMailboxDatabase back and mount (or remount in the second datacenter)",
+        StepKind::OrElse(
+            Action::MoveActive {
+                home: h,
+                to,
+                skip_checks: false,
+            },
+            Action::Mount {
+                home: h,
+                db: DbRef::Original,
+            },
+        ),
+        &[after],
+    );
 }
 
 /// Reseeds the primary's copies where they failed and waits for every group's copies to

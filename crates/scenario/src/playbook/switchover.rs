@@ -1,7 +1,11 @@
 //! Datacenter switchover (seed 004): terminate the primary and validate the second
 //! datacenter in parallel; then in DAC mode Stop-DAG -ConfigurationOnly, stop the cluster
-//! service and Restore-DAG, or without DAC mode force quorum, evict the primary's nodes,
-//! set a witness and move the databases; client access, MX and UM DNS in parallel.
+//! service, Restore-DAG, optionally clear the activation block, move what Active Manager
+//! did not mount and review the tasks' warnings; or without DAC mode force quorum, evict
+//! the primary's nodes, set a witness (even survivors) or node majority (odd) and move
+//! the databases; client access and MX DNS in parallel. Moves accept loss beyond the
+//! mount dial only if the organisation said so (`strategy.accept_data_loss`). Unified
+//! Messaging is out of scope (docs/MODEL.md).
 
 use dialtone_engine::DurationDist;
 use dialtone_model::ServerId;
@@ -11,11 +15,8 @@ use dialtone_model::world::Action;
 use super::{Builder, Datacenter, Org, StepKind, mins};
 
 /// The DNS records a switchover points at the second datacenter (and a switchback back).
-pub(super) const RECORDS: [RecordKind; 3] = [
-    RecordKind::ClientAccess,
-    RecordKind::Mx,
-    RecordKind::UnifiedMessaging,
-];
+/// Unified Messaging's record is not among them: voice mail is out of scope (MODEL.md).
+pub(super) const RECORDS: [RecordKind; 2] = [RecordKind::ClientAccess, RecordKind::Mx];
 
 /// Steps a switchback waits for: the activations and the DNS changes.
 pub(super) struct Activated {
@@ -71,7 +72,8 @@ pub(super) fn switchover(b: &mut Builder, org: Org<'_>, dc: &Datacenter) -> Acti
 }
 
 /// DAC mode: Stop-DAG for the primary, stop the cluster service in the second
-/// datacenter, Restore-DAG, and move what Active Manager did not mount.
+/// datacenter, Restore-DAG, clear the activation block if the organisation chose to,
+/// move what Active Manager did not mount, review the tasks' warnings (seed 004 step 6).
 fn dac(b: &mut Builder, org: Org<'_>, dc: &Datacenter, start: &[usize]) -> Vec<usize> {
     let stop = b.act(
         "Stop-DAG -ConfigurationOnly for the primary",
@@ -94,10 +96,11 @@ fn dac(b: &mut Builder, org: Org<'_>, dc: &Datacenter, start: &[usize]) -> Vec<u
         Action::RestoreDag { site: dc.second },
         &stops,
     );
+    let ready = unblock(b, org, dc, restore);
     let settle = b.delay(
         "let Active Manager mount",
         DurationDist::Fixed(mins(2)),
-        &[restore],
+        &ready,
     );
     let mut activated = Vec::new();
     for h in org.homes_on_site(dc.primary) {
@@ -109,7 +112,7 @@ fn dac(b: &mut Builder, org: Org<'_>, dc: &Datacenter, start: &[usize]) -> Vec<u
                     Action::MoveActive {
                         home: h,
                         to,
-                        skip_checks: true,
+                        skip_checks: dc.accept_data_loss,
                     },
                 ),
                 &[settle],
@@ -117,7 +120,37 @@ fn dac(b: &mut Builder, org: Org<'_>, dc: &Datacenter, start: &[usize]) -> Vec<u
         }
     }
     activated.push(settle);
+    let review = b.manual(
+        "review the tasks' errors and warnings",
+        DurationDist::LogNormal {
+            mean: mins(10),
+            sd: mins(5),
+        },
+        &activated,
+    );
+    activated.push(review);
     activated
+}
+
+/// Seed 004 DAC step 4, if the organisation chose it: clear the activation block on the
+/// second datacenter's servers after `after`. Returns the steps to wait for.
+fn unblock(b: &mut Builder, org: Org<'_>, dc: &Datacenter, after: usize) -> Vec<usize> {
+    if !dc.clear_activation_block {
+        return vec![after];
+    }
+    org.members_in(dc.second)
+        .into_iter()
+        .map(|m| {
+            b.act(
+                "clear the activation block (Set-MailboxServer)",
+                Action::BlockActivation {
+                    server: m,
+                    blocked: false,
+                },
+                &[after],
+            )
+        })
+        .collect()
 }
 
 /// Without DAC mode: forcecleanup (partial datacenter), stop the cluster service,
@@ -150,16 +183,7 @@ fn non_dac(b: &mut Builder, org: Org<'_>, dc: &Datacenter, mut term: Vec<usize>)
             )
         })
         .collect();
-    let mut quorum = evicts.clone();
-    if ym.len().is_multiple_of(2)
-        && let Some(aw) = org.world.dag.alternate_witness
-    {
-        quorum = vec![b.act(
-            "Set-DAG -WitnessServer",
-            Action::SetWitness { server: aw },
-            &evicts,
-        )];
-    }
+    let quorum = quorum_model(b, org, ym.len(), &evicts);
     let starts = cluster_service(b, &ym[1..], true, &quorum, "net start clussvc");
     let ready: Vec<usize> = quorum.iter().chain(&starts).copied().collect();
     let mut activated = Vec::new();
@@ -170,13 +194,33 @@ fn non_dac(b: &mut Builder, org: Org<'_>, dc: &Datacenter, mut term: Vec<usize>)
                 Action::MoveActive {
                     home: h,
                     to,
-                    skip_checks: true,
+                    skip_checks: dc.accept_data_loss,
                 },
                 &ready,
             ));
         }
     }
     activated
+}
+
+/// Seed 004, non-DAC step 3: an even number of survivors gets the alternate witness
+/// (Set-DAG -WitnessServer), an odd number node majority (`cluster /quorum
+/// /nodemajority`) when the DAG had a witness.
+fn quorum_model(b: &mut Builder, org: Org<'_>, survivors: usize, after: &[usize]) -> Vec<usize> {
+    let dag = &org.world.dag;
+    if survivors.is_multiple_of(2)
+        && let Some(aw) = dag.alternate_witness
+    {
+        return vec![b.act(
+            "Set-DAG -WitnessServer",
+            Action::SetWitness { server: aw },
+            after,
+        )];
+    }
+    if !survivors.is_multiple_of(2) && dag.witness.is_some() {
+        return vec![b.act("cluster /quorum /nodemajority", Action::NodeMajority, after)];
+    }
+    after.to_vec()
 }
 
 /// One `net start|stop clussvc` step per server, each after `after`.

@@ -735,9 +735,19 @@ pub struct StrategySpec {
     /// first suitable one).
     #[serde(default)]
     pub alternate_server: Option<String>,
-    /// Switchback: how long after the failed site's repair it is scheduled (default 1d).
+    /// Switchback: how long after the primary's copies have resynchronised the outage
+    /// window is scheduled (default 1d).
     #[serde(default = "one_day_dur")]
     pub switchback_after: SimDuration,
+    /// Datacenter switchover: the organisation accepts losing more than the mount dial
+    /// allows, so Move-ActiveMailboxDatabase uses skip checks (default false: moves
+    /// follow the dial and are refused beyond it).
+    #[serde(default)]
+    pub accept_data_loss: bool,
+    /// DAC switchover: clear the activation block on the second datacenter's servers
+    /// rather than move each database explicitly (default false).
+    #[serde(default)]
+    pub clear_activation_block: bool,
     /// The steps of a `custom` playbook.
     #[serde(default)]
     pub steps: Vec<StepSpec>,

@@ -21,6 +21,10 @@ pub struct StrategyOptions {
     pub alternate_server: Option<String>,
     /// `strategy.switchback_after`.
     pub switchback_after: SimDuration,
+    /// `strategy.accept_data_loss`.
+    pub accept_data_loss: bool,
+    /// `strategy.clear_activation_block`.
+    pub clear_activation_block: bool,
     /// The validated steps of a custom playbook (empty for the built-in strategies).
     pub steps: Vec<Step>,
     /// `strategy.rsg_2003` (its defaults when absent).
@@ -76,6 +80,8 @@ pub(super) fn options(
         StrategyOptions {
             alternate_server: spec.alternate_server.clone(),
             switchback_after: spec.switchback_after,
+            accept_data_loss: spec.accept_data_loss,
+            clear_activation_block: spec.clear_activation_block,
             steps,
             rsg_2003: Rsg2003 {
                 rebuild: rsg.rebuild.0,
@@ -336,9 +342,10 @@ pub(crate) fn switchover_non_dac(i: &Input<'_>) -> Result<Job, Vec<Issue>> {
     datacenter(i, false, false)
 }
 
-/// `switchback`: the DAC switchover, then back once the primary is repaired.
+/// `switchback`: the datacenter switchover (DAC or not, as the DAG is configured), then
+/// back once the primary is repaired.
 pub(crate) fn switchback(i: &Input<'_>) -> Result<Job, Vec<Issue>> {
-    datacenter(i, true, true)
+    datacenter(i, i.org.world.dag.dac_mode, true)
 }
 
 /// A datacenter switchover needs a datacenter failure, a second site with DAG members,
@@ -397,6 +404,8 @@ fn datacenter(i: &Input<'_>, dac: bool, switchback: bool) -> Result<Job, Vec<Iss
         partial,
         dac,
         switchback_after: switchback.then_some(i.options.switchback_after),
+        accept_data_loss: i.options.accept_data_loss,
+        clear_activation_block: i.options.clear_activation_block,
     }))
 }
 

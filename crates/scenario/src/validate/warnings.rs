@@ -158,7 +158,7 @@ fn before_first_backup(
 /// The action of a step that acts.
 fn action(step: &Step) -> Option<&Action> {
     match &step.kind {
-        StepKind::Act(a) | StepKind::IfUnserved(_, a) => Some(a),
+        StepKind::Act(a) | StepKind::IfUnserved(_, a) | StepKind::OrElse(a, _) => Some(a),
         StepKind::Wait(_) | StepKind::Manual | StepKind::Delay => None,
     }
 }

@@ -111,12 +111,13 @@ fn dac_switchover_has_no_split_brain_while_the_non_dac_story_has_some() {
 #[test]
 fn a_lossy_mount_loses_mail_that_safety_net_recovers_when_on() {
     // A WAN cut lets dc2's copies fall behind before dc1 goes dark; the non-DAC
-    // switchover moves the databases with skip checks, losing the uncopied logs.
+    // switchover moves the databases with skip checks (the organisation accepts the
+    // loss), losing the uncopied logs.
     let failures = json!([
         {"kind": "wan-cut", "target": "dc1-dc2", "at": "1d9h", "repair_after": "1h1m"},
         {"kind": "site-power-loss", "target": "dc1", "at": "1d10h", "repair_after": "18h"}
     ]);
-    let strategy = json!({"name": "datacenter-switchover-non-dac"});
+    let strategy = json!({"name": "datacenter-switchover-non-dac", "accept_data_loss": true});
     let on = run(&variant(
         "site-failure-non-dac",
         &[
@@ -245,7 +246,7 @@ fn a_resubmit_answered_by_the_shadow_arrives_12_hours_later_when_the_primary_sit
             ),
             (
                 "/strategy",
-                json!({"name": "datacenter-switchover-non-dac"}),
+                json!({"name": "datacenter-switchover-non-dac", "accept_data_loss": true}),
             ),
         ];
         if let Some(h) = horizon {
@@ -389,7 +390,8 @@ fn switchback_costs_a_second_shorter_outage() {
 
 /// Seconds the switchback waits, after Start-DAG for the primary, until the primary copies
 /// are healthy (copy queue under 10 logs, replay queue under 50), with dc1 out for
-/// `repair` and the switchback scheduled `after` its repair.
+/// `repair` (Start-DAG follows the repair; the scheduled window `after` comes after the
+/// resynchronisation, seed 004).
 fn resync_wait_s(repair: &str, after: &str) -> f64 {
     let s = run(&variant(
         "switchback",
@@ -415,10 +417,10 @@ fn resync_wait_s(repair: &str, after: &str) -> f64 {
 
 #[test]
 fn a_switchback_after_a_longer_absence_waits_longer_for_resync() {
-    // dc1 away about 30 hours (18 h repair + 12 h until the switchback) vs about 3 hours
-    // (2 h + 1 h): its copies copy and replay every log written meanwhile.
-    let long = resync_wait_s("18h", "12h");
-    let short = resync_wait_s("2h", "1h");
+    // dc1 away about 30 hours vs about 3 hours: its copies copy and replay every log
+    // written meanwhile.
+    let long = resync_wait_s("30h", "12h");
+    let short = resync_wait_s("3h", "1h");
     eprintln!("resync after Start-DAG: {long:.0} s (30 h away), {short:.0} s (3 h away)");
     assert!(short > 0.0, "resync is never instant: {short:.0} s");
     assert!(

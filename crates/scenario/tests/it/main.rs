@@ -11,6 +11,7 @@ mod random;
 mod restores;
 mod rsg;
 mod shift;
+mod switchback;
 
 use std::path::{Path, PathBuf};
 

@@ -36,12 +36,14 @@ impl World {
                 }
             }
         }
+        self.reconsider_bits(now);
         Ok(FollowUp::Heartbeat)
     }
 
     /// Restore-DatabaseAvailabilityGroup for the members in `site`: evicts the members
-    /// outside it (once they are marked stopped) and moves to the alternate witness when
-    /// the survivors need one, provided the shrunk cluster has quorum.
+    /// outside it (once they are marked stopped) and those inside it that the site's AD
+    /// lists as stopped (rule `dac.restore_started_only`), and moves to the alternate
+    /// witness when the survivors need one, provided the shrunk cluster has quorum.
     pub(super) fn restore_dag(&mut self, site: SiteId, now: SimTime) -> Outcome {
         if !self.config.dag.dac_mode {
             return Err(ActionError::NeedsDacMode(
@@ -49,18 +51,14 @@ impl World {
             ));
         }
         let members = self.config.dag.members.clone();
-        let (inside, outside): (Vec<usize>, Vec<usize>) =
-            (0..members.len()).partition(|&m| self.site_of(members[m]) == site);
-        if outside
-            .iter()
-            .any(|&m| !self.dac.stopped_in(site.index(), m))
-        {
-            return Err(ActionError::NotStopped);
-        }
+        let (inside, outside) = self.restore_split(site)?;
         let survivors = inside
             .iter()
             .filter(|&&m| self.cluster.is_member(m))
             .count();
+        if survivors == 0 {
+            return Err(ActionError::CannotShrinkQuorum);
+        }
         let use_alternate = survivors.is_multiple_of(2) || survivors == 1;
         let witness = if use_alternate {
             Some(
@@ -114,6 +112,27 @@ impl World {
         Ok(FollowUp::Nothing)
     }
 
+    /// The members Restore-DAG in `site` keeps (started, in the site) and evicts (the
+    /// rest), or `NotStopped` if a member outside the site is not marked stopped there.
+    fn restore_split(&self, site: SiteId) -> Result<(Vec<usize>, Vec<usize>), ActionError> {
+        let members = &self.config.dag.members;
+        let (inside, mut outside): (Vec<usize>, Vec<usize>) =
+            (0..members.len()).partition(|&m| self.site_of(members[m]) == site);
+        if outside
+            .iter()
+            .any(|&m| !self.dac.stopped_in(site.index(), m))
+        {
+            return Err(ActionError::NotStopped);
+        }
+        // Rule `dac.restore_started_only`: Restore-DAG restores the started members of
+        // the site and evicts every stopped one, its own site's included.
+        let (inside, stopped_inside): (Vec<usize>, Vec<usize>) = inside
+            .into_iter()
+            .partition(|&m| !self.dac.stopped_in(site.index(), m));
+        outside.extend(stopped_inside);
+        Ok((inside, outside))
+    }
+
     /// Start-DatabaseAvailabilityGroup for `servers`, run from `from_site`.
     pub(super) fn start_dag(
         &mut self,
@@ -138,6 +157,29 @@ impl World {
             self.cluster.add_back(m);
             self.clussvc(s, true, now);
         }
+        self.reconsider_bits(now);
+        Ok(FollowUp::Heartbeat)
+    }
+
+    /// Add-DatabaseAvailabilityGroupServer (rule `cluster.add_server`): an evicted
+    /// member that is up and reaches the running cluster rejoins with a fresh
+    /// configuration and its cluster service started.
+    pub(super) fn add_dag_server(&mut self, server: ServerId, now: SimTime) -> Outcome {
+        let m = self.member_of(server)?;
+        let q = self.quorum().ok_or(ActionError::NoQuorum)?;
+        if !self.server_up(server) || self.partition_of(server) != Some(q) {
+            return Err(ActionError::Unreachable(server.0));
+        }
+        self.cluster.add_back(m);
+        self.clussvc(server, true, now);
+        self.evaluate_quorum();
+        Ok(FollowUp::Heartbeat)
+    }
+
+    /// `cluster /quorum /nodemajority` (rule `cluster.node_majority`): no witness vote.
+    pub(super) fn node_majority(&mut self) -> Outcome {
+        self.witness = None;
+        self.cluster.set_witness_configured(false);
         Ok(FollowUp::Heartbeat)
     }
 

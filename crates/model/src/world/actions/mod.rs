@@ -59,6 +59,15 @@ pub enum Action {
         /// Where the administrator runs it.
         from_site: SiteId,
     },
+    /// Add-DatabaseAvailabilityGroupServer: an evicted member rejoins the DAG and its
+    /// cluster (a switchback without DAC mode).
+    AddDagServer {
+        /// The member.
+        server: ServerId,
+    },
+    /// `cluster <DAG> /quorum /nodemajority`: the cluster stops using a witness (an odd
+    /// number of survivors without DAC mode).
+    NodeMajority,
     /// Set-DatabaseAvailabilityGroup -WitnessServer.
     SetWitness {
         /// The new witness server.
@@ -226,6 +235,8 @@ impl Action {
             Action::StopDag { .. } => "Stop-DatabaseAvailabilityGroup",
             Action::RestoreDag { .. } => "Restore-DatabaseAvailabilityGroup",
             Action::StartDag { .. } => "Start-DatabaseAvailabilityGroup",
+            Action::AddDagServer { .. } => "Add-DatabaseAvailabilityGroupServer",
+            Action::NodeMajority => "cluster /quorum /nodemajority",
             Action::SetWitness { .. } => "Set-DatabaseAvailabilityGroup -WitnessServer",
             Action::ForceQuorum { .. } => "net start clussvc /forcequorum",
             Action::EvictNode { .. } => "evict cluster node",
@@ -276,17 +287,19 @@ impl Action {
             Action::ResubmitRequest { .. } => DurationDist::Fixed(m(2)),
             Action::Mount { .. } | Action::Dismount { .. } => DurationDist::Fixed(s(30)),
             // No published figure: dialtone's assumptions, lognormal to reflect people.
-            Action::StopDag { .. } | Action::RestoreDag { .. } | Action::StartDag { .. } => {
-                DurationDist::LogNormal {
-                    mean: m(5),
-                    sd: m(2),
-                }
-            }
+            Action::StopDag { .. }
+            | Action::RestoreDag { .. }
+            | Action::StartDag { .. }
+            | Action::AddDagServer { .. } => DurationDist::LogNormal {
+                mean: m(5),
+                sd: m(2),
+            },
             Action::ForceQuorum { .. }
             | Action::EvictNode { .. }
             | Action::ForceCleanup { .. }
             | Action::ClusterService { .. }
             | Action::SetWitness { .. }
+            | Action::NodeMajority
             | Action::BlockActivation { .. }
             | Action::RemoveCopy { .. } => DurationDist::LogNormal {
                 mean: m(2),
@@ -421,6 +434,8 @@ impl World {
                 ref servers,
                 from_site,
             } => self.start_dag(servers, from_site, now),
+            Action::AddDagServer { server } => self.add_dag_server(server, now),
+            Action::NodeMajority => self.node_majority(),
             Action::SetWitness { server } => self.set_witness(server),
             Action::ForceQuorum { server } => self.force_quorum(server, now),
             Action::EvictNode { server } => self.evict_node(server),
