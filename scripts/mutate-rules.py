@@ -32,6 +32,10 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # Rule playbook.reseed_after_restore: the copies come back after a restore.
+    ("playbook.reseed_after_restore", S + "playbook/restore.rs",
+     "        reseed_copies(b, org, h, mount);\n", "",
+     RESTORE_TESTS),
     # Rule db.restore_needs_backup: nothing to restore without a backup.
     ("db.restore_needs_backup", M + "world/actions/recovery.rs",
      "        if self.dbs[d].backup_taken {\n", "        if true {\n",

@@ -159,3 +159,40 @@ fn validation_warns_when_safety_net_holds_less_than_a_lag() {
     );
     assert!(lagged("7d").is_empty());
 }
+
+#[test]
+fn after_a_restore_the_copies_are_reseeded_and_fail_over_again() {
+    // Rule playbook.reseed_after_restore (architect review of issue 11): restore-only
+    // restores db1 in place and reseeds its three passive copies. A 1-hour outage of db1's
+    // server on day 4 then fails over to a reseeded copy in seconds; without the reseeds
+    // the only copies were the corrupt ones and db1 stayed down for the hour.
+    let sc = variant(
+        "restore-only",
+        &[
+            (
+                "/failures",
+                json!([
+                    {"kind": "database-corruption", "target": "db1", "at": "1d10h"},
+                    {"kind": "server-outage", "target": "mbx1", "at": "3d10h", "repair_after": "1h"}
+                ]),
+            ),
+            ("/run/horizon", json!("4d")),
+        ],
+    );
+    let s = dialtone_scenario::run(&sc, sc.seed, 0).expect("runs");
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let reseeds = s
+        .playbook
+        .steps
+        .iter()
+        .filter(|x| x.name.starts_with("reseed the copy on") && x.result == "ok")
+        .count();
+    assert_eq!(reseeds, 4, "{:?}", s.playbook.steps);
+    let before = variant("restore-only", &[]);
+    let base = dialtone_scenario::run(&before, before.seed, 0).expect("runs");
+    // The outage of mbx1 costs db1's 2,500 users a failover, not an hour (150,000
+    // user-minutes).
+    let extra = s.metrics.user_minutes_without_send_receive
+        - base.metrics.user_minutes_without_send_receive;
+    assert!(extra < 20_000.0, "the outage cost {extra:.0} user-minutes");
+}
