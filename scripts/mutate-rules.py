@@ -32,6 +32,10 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # Rule causes.stack in the timeline: a repair that leaves the server down says so.
+    ("causes.stack_timeline", M + "world/events.rs",
+     "(true, true) => \"power-on-still-down\",", "(true, true) => \"power-on\",",
+     ["-p", "dialtone-scenario", "--test", "it", "a_repair_that_leaves"]),
     # Rule playbook.reseed_after_restore: the copies come back after a restore.
     ("playbook.reseed_after_restore", S + "playbook/restore.rs",
      "        reseed_copies(b, org, h, mount);\n", "",

@@ -135,24 +135,32 @@ impl World {
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
+        // A repair that leaves another cause active says so (rule `causes.stack`).
+        let still = |w: &World, c: Component, up: bool| up && !w.causes.up_but(c, cause);
         let (c, up) = match f {
             Fault::SitePower { site, on } => {
-                ctx.trace_with("site", if on { "power-on" } else { "power-loss" }, || {
-                    format!("site {}", site.0)
-                });
-                (Component::SitePower(site), on)
+                let c = Component::SitePower(site);
+                let what = power_label(on, still(self, c, on), "power-loss");
+                ctx.trace_with("site", what, || format!("site {}", site.0));
+                (c, on)
             }
             Fault::ServerPower { server, on } => {
-                ctx.trace_with("server", if on { "power-on" } else { "power-off" }, || {
+                let c = Component::ServerPower(server);
+                let what = power_label(on, still(self, c, on), "power-off");
+                ctx.trace_with("server", what, || {
                     self.config.servers[server.index()].name.clone()
                 });
-                (Component::ServerPower(server), on)
+                (c, on)
             }
             Fault::Link { link, up } => {
-                ctx.trace_with("link", if up { "repaired" } else { "cut" }, || {
-                    format!("link {}", link.0)
-                });
-                (Component::Link(link), up)
+                let c = Component::Link(link);
+                let what = match (up, still(self, c, up)) {
+                    (false, _) => "cut",
+                    (true, false) => "repaired",
+                    (true, true) => "repaired-still-cut",
+                };
+                ctx.trace_with("link", what, || format!("link {}", link.0));
+                (c, up)
             }
             Fault::Service {
                 server,
@@ -188,6 +196,16 @@ impl World {
             | Component::Service(_, ServiceKind::Cluster) => self.schedule_heartbeat(now, ctx),
             _ => {}
         }
+    }
+}
+
+/// The timeline's word for a power cause starting (`off`) or ending: `power-on`, or
+/// `power-on-still-down` when another cause keeps the component down.
+fn power_label(on: bool, still_down: bool, off: &'static str) -> &'static str {
+    match (on, still_down) {
+        (false, _) => off,
+        (true, false) => "power-on",
+        (true, true) => "power-on-still-down",
     }
 }
 

@@ -866,3 +866,39 @@ fn same_server_dial_tone_steps() -> serde_json::Value {
         {"id": "merged", "action": "wait-merge", "database": "db1", "after": ["merge"]}
     ])
 }
+
+#[test]
+fn a_repair_that_leaves_another_failure_active_says_the_server_is_still_down() {
+    // Rule causes.stack in the timeline (architect review of issue 11): mbx1 loses power
+    // 1h-11h and again 2h-3h; the 3h repair ends only its own cause, so its row says the
+    // server is still down and only the 11h row says power-on.
+    let sc = variant(
+        "restore-only",
+        &[(
+            "/failures",
+            json!([
+                {"kind": "database-corruption", "target": "db1", "at": "1d10h"},
+                {"kind": "server-outage", "target": "mbx2", "at": "1h", "repair_after": "10h"},
+                {"kind": "server-outage", "target": "mbx2", "at": "2h", "repair_after": "1h"}
+            ]),
+        )],
+    );
+    let (_, trace) =
+        dialtone_scenario::run_with(&sc, sc.seed, 0, dialtone_engine::MemoryTrace::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let rows: Vec<(f64, &str)> = trace
+        .records
+        .iter()
+        .filter(|r| r.component == "server" && r.detail == "mbx2")
+        .map(|r| (r.time.as_secs_f64() / 3600.0, r.what.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (1.0, "power-off"),
+            (2.0, "power-off"),
+            (3.0, "power-on-still-down"),
+            (11.0, "power-on")
+        ]
+    );
+}
