@@ -413,7 +413,8 @@ pub struct ReplicationSpec {
     /// Log copy throughput between servers (default 20MB/s).
     #[serde(default = "twenty_mb")]
     pub log_copy_rate: Rate,
-    /// Reseed throughput (default 20MB/s, Microsoft's example).
+    /// Reseed throughput of one source server, shared by the reseeds it serves at once
+    /// (default 20MB/s, Microsoft's example; rule `db.seed_source`).
     #[serde(default = "twenty_mb")]
     pub seed_rate: Rate,
     /// Log volume size; untruncated logs beyond it dismount the database (default 500GB).
