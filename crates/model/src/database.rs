@@ -643,13 +643,10 @@ impl Database {
         }
     }
 
-    /// Starts reseeding copy `i` from the active copy at `now`; done after
-    /// `size_mb / seed_mb_per_s`.
-    pub fn reseed(&mut self, i: usize, now: SimTime, seed_mb_per_s: u64) -> SimTime {
-        let secs = self.params.size_mb.div_ceil(seed_mb_per_s.max(1));
-        let done = now.saturating_add(SimDuration::from_secs(secs).unwrap_or(SimDuration::MAX));
+    /// Copy `i` is being reseeded from the active copy and is healthy again at `done`
+    /// (the world times seeds sharing their source, rule `db.seed_source`).
+    pub fn reseed(&mut self, i: usize, done: SimTime) {
         self.copies[i].health = CopyHealth::Seeding(done);
-        done
     }
 }
 
@@ -865,8 +862,10 @@ mod tests {
             db.truncated_below, 99,
             "the removed copy no longer blocks truncation"
         );
-        let done = db.reseed(1, at_s(100), 20);
-        assert_eq!(done, at_s(100 + 20_000), "400 GB at 20 MB/s");
+        let done = at_s(100 + 20_000);
+        db.reseed(1, done);
+        db.advance(at_s(20_000), |_| true);
+        assert!(matches!(db.copies[1].health, CopyHealth::Seeding(_)));
         db.advance(done, |_| true);
         assert_eq!(db.copies[1].health, CopyHealth::Healthy);
         assert_eq!(db.copy_queue(1), 0);

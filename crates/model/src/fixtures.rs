@@ -151,6 +151,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
                 stream: 50 << 20,
                 total: 300 << 20,
                 replay: 10 << 20,
+                streams: 7,
             },
             merge_mailboxes_per_hour: 500,
             merge_bytes_per_s: (10 << 30) / 3600,

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod network;
 pub mod quorum;
 pub mod restore;
+pub mod seeding;
 pub mod server;
 pub mod transport;
 pub mod world;

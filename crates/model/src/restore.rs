@@ -8,12 +8,18 @@
 //!   `total`: while `n` read, each reads at `min(stream, total / n)` (processor
 //!   sharing). The rate changes only when a restore starts or finishes reading, so
 //!   finish times are exact and recomputed at those moments.
+//! - `restore.streams`: at most `streams` restores read at once; the others wait in a
+//!   queue in the order they were started (FIFO) and take a stream when one finishes
+//!   reading. A queued restore reads nothing: its read time counts from the moment it
+//!   gets a stream.
 //! - `restore.replay`: after reading, the restored database replays the logs it rolls
 //!   forward (1 MB each) at `replay` bytes/s; then it mounts (a recovery database) or
 //!   is ready to mount (in place).
 //!
 //! Integer arithmetic throughout: what is left to read is kept in byte-milliseconds per
 //! second (bytes × 1000), so `dt` ms at `r` bytes/s removes exactly `dt · r`.
+
+use std::collections::VecDeque;
 
 use dialtone_engine::{SimDuration, SimTime};
 
@@ -29,6 +35,8 @@ pub struct RestoreRates {
     pub total: u64,
     /// Log replay into the restored database.
     pub replay: u64,
+    /// How many restores read at once (rule `restore.streams`; at least 1).
+    pub streams: usize,
 }
 
 impl RestoreRates {
@@ -51,11 +59,13 @@ struct Reading {
     replay: SimDuration,
 }
 
-/// The restores reading from the backup location now.
+/// The restores reading from the backup location now, and those waiting for a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restores {
     rates: RestoreRates,
     reading: Vec<Reading>,
+    /// Restores waiting for a stream, first started first.
+    queued: VecDeque<Reading>,
     /// When `left` was last brought up to date.
     updated: SimTime,
 }
@@ -66,6 +76,7 @@ impl Restores {
         Restores {
             rates,
             reading: Vec::new(),
+            queued: VecDeque::new(),
             updated: SimTime::ZERO,
         }
     }
@@ -91,21 +102,40 @@ impl Restores {
         }
     }
 
-    /// A restore of `bytes` into `db` starts reading at `now`; it then replays `logs`
-    /// logs. A restore already reading into `db` is abandoned (restarted).
+    /// A restore of `bytes` into `db` is started at `now`: it reads at once if a stream
+    /// is free, otherwise it joins the end of the queue (rule `restore.streams`); it then
+    /// replays `logs` logs. A restore already reading or queued into `db` is abandoned
+    /// (restarted).
     pub fn start(&mut self, now: SimTime, db: DatabaseId, bytes: u64, logs: u64) {
         self.advance(now);
         self.reading.retain(|r| r.db != db);
-        self.reading.push(Reading {
+        self.queued.retain(|r| r.db != db);
+        self.queued.push_back(Reading {
             db,
             left: u128::from(bytes) * 1000,
             replay: self.rates.replay_time(logs),
         });
+        self.fill_streams();
     }
 
-    /// Whether a restore into `db` is reading.
+    /// Rule `restore.streams`: queued restores take the free streams, first queued first.
+    fn fill_streams(&mut self) {
+        while self.reading.len() < self.rates.streams.max(1) {
+            match self.queued.pop_front() {
+                Some(r) => self.reading.push(r),
+                None => break,
+            }
+        }
+    }
+
+    /// Whether a restore into `db` is reading or waiting for a stream.
     pub fn is_reading(&self, db: DatabaseId) -> bool {
-        self.reading.iter().any(|r| r.db == db)
+        self.reading.iter().chain(&self.queued).any(|r| r.db == db)
+    }
+
+    /// How many restores wait for a stream.
+    pub fn queued(&self) -> usize {
+        self.queued.len()
     }
 
     /// The first restore to finish reading at the current rate, and when (the earliest
@@ -125,7 +155,8 @@ impl Restores {
     }
 
     /// The restores that have finished reading by `now`, in the order they started,
-    /// each with the replay that follows; the others share the location from now on.
+    /// each with the replay that follows; the queued ones take the freed streams and
+    /// the others share the location from now on.
     pub fn take_done(&mut self, now: SimTime) -> Vec<(DatabaseId, SimDuration)> {
         self.advance(now);
         let mut done = Vec::new();
@@ -137,6 +168,7 @@ impl Restores {
                 true
             }
         });
+        self.fill_streams();
         done
     }
 }
@@ -153,6 +185,7 @@ mod tests {
             stream: 45 * GB / 3600,
             total: 300 * GB / 3600,
             replay: 10 << 20,
+            streams: 7,
         }
     }
 
@@ -182,8 +215,12 @@ mod tests {
 
     #[test]
     fn concurrent_restores_share_the_backup_locations_total_rate() {
-        // Ten 90 GB restores against 300 GB/h: 30 GB/h each, 3 h, not 2 h.
-        let ten = finish_hours(rates(), &[90; 10]);
+        // Ten 90 GB restores on ten streams against 300 GB/h: 30 GB/h each, 3 h, not 2 h.
+        let wide = RestoreRates {
+            streams: 10,
+            ..rates()
+        };
+        let ten = finish_hours(wide, &[90; 10]);
         assert!(ten.iter().all(|&h| (h - 3.0).abs() < 1e-3), "{ten:?}");
         // Two fit under the cap: each runs at its stream rate.
         let two = finish_hours(rates(), &[90; 2]);
@@ -243,6 +280,68 @@ mod tests {
             "90 GB at 45 GB/h from 1 h: {hours}"
         );
         assert_eq!(pool.take_done(t).len(), 1);
+    }
+
+    /// Milliseconds to read `bytes` at `rate` bytes/s (what the pool computes).
+    fn read_ms(bytes: u64, rate: u64) -> u64 {
+        (u128::from(bytes) * 1000).div_ceil(u128::from(rate)) as u64
+    }
+
+    #[test]
+    fn an_eighth_restore_waits_for_one_of_seven_streams() {
+        // Seven read at 300/7 GB/h each (under the 45 GB/h stream cap); the eighth
+        // waits, reads nothing, and starts alone at 45 GB/h when the first seven finish.
+        let r = rates();
+        let mut pool = Restores::new(r);
+        for i in 0..8 {
+            pool.start(SimTime::ZERO, DatabaseId(i), 90 * GB, 0);
+        }
+        assert_eq!(pool.queued(), 1);
+        assert!(pool.is_reading(DatabaseId(7)), "queued counts as restoring");
+        let first = read_ms(90 * GB, r.total / 7);
+        let (t, db) = pool.next_done().expect("running");
+        assert_eq!((t, db), (SimTime::from_millis(first), DatabaseId(0)));
+        let done: Vec<_> = pool.take_done(t).into_iter().map(|(d, _)| d).collect();
+        assert_eq!(done, (0..7).map(DatabaseId).collect::<Vec<_>>());
+        assert_eq!(pool.queued(), 0);
+        let (t8, db8) = pool.next_done().expect("the eighth reads");
+        assert_eq!(db8, DatabaseId(7));
+        assert_eq!(t8, SimTime::from_millis(first + read_ms(90 * GB, r.stream)));
+        // 2.1 h for the seven, then 2 h alone.
+        assert!((t8.as_millis() as f64 / 3_600_000.0 - 4.1).abs() < 1e-3);
+    }
+
+    #[test]
+    fn queued_restores_take_streams_first_started_first() {
+        // One stream: 90 GB (2 h), then 45 GB (1 h), then 9 GB (12 min), in the order
+        // they were started, whatever their sizes.
+        let one = RestoreRates {
+            streams: 1,
+            ..rates()
+        };
+        let at = finish_hours(one, &[90, 45, 9]);
+        assert!((at[0] - 2.0).abs() < 1e-3, "{at:?}");
+        assert!((at[1] - 3.0).abs() < 1e-3, "{at:?}");
+        assert!((at[2] - 3.2).abs() < 1e-3, "{at:?}");
+    }
+
+    #[test]
+    fn a_restarted_queued_restore_goes_to_the_back_of_the_queue() {
+        let one = RestoreRates {
+            streams: 1,
+            ..rates()
+        };
+        let mut pool = Restores::new(one);
+        for i in 0..3 {
+            pool.start(SimTime::ZERO, DatabaseId(i), 45 * GB, 0);
+        }
+        pool.start(SimTime::ZERO, DatabaseId(1), 45 * GB, 0);
+        assert_eq!(pool.queued(), 2);
+        let mut order = Vec::new();
+        while let Some((t, _)) = pool.next_done() {
+            order.extend(pool.take_done(t).into_iter().map(|(d, _)| d.index()));
+        }
+        assert_eq!(order, vec![0, 2, 1]);
     }
 
     #[test]

@@ -181,6 +181,7 @@ fn known_optional(key: &str) -> bool {
             | "merge_data_rate"
             | "restore_rate"
             | "restore_total_rate"
+            | "restore_streams"
             | "replay_rate"
             | "log_copy_rate"
             | "seed_rate"

@@ -53,6 +53,7 @@ use crate::ids::{DatabaseId, HomeId, ServerId, SiteId};
 use crate::network::Network;
 use crate::quorum::Cluster;
 use crate::restore::Restores;
+use crate::seeding::Seeds;
 use crate::server::{Server, Services};
 use crate::transport::{Fates, Transport};
 
@@ -131,6 +132,8 @@ pub struct World {
     pub(crate) restores: Restores,
     /// The pending event for the next restore to finish reading.
     pub(crate) restore_event: Option<EventId>,
+    /// Reseeds in progress, sharing their source servers (rule `db.seed_source`).
+    pub(crate) seeds: Seeds,
     /// Per cohort: users and connected users (kept incrementally).
     pub(crate) cohort_users: Vec<u64>,
     pub(crate) cohort_connected: Vec<u64>,
@@ -239,6 +242,7 @@ impl World {
             restoring_in_place: Vec::new(),
             restores: Restores::new(config.timing.restore),
             restore_event: None,
+            seeds: Seeds::new(config.timing.seed_mb_per_s),
             cohort_users: vec![0; ncoh],
             cohort_connected: vec![0; ncoh],
             server_load: Vec::new(),
@@ -342,6 +346,7 @@ impl World {
     /// Re-derives, after any change, where every database is served (scheduling
     /// failovers), the split brain indicator and every client bucket and cohort.
     fn refresh<E: From<Event>, S: TraceSink>(&mut self, now: SimTime, ctx: &mut Ctx<'_, E, S>) {
+        self.settle_seeds(now);
         self.boot_members(now);
         self.refresh_member_views();
         let mut split = 0u64;

@@ -1873,3 +1873,84 @@ fn node_majority_drops_the_witness() {
     assert_eq!(w.witness, None);
     assert_eq!(w.serving(DatabaseId(0)), Some(MBX1), "4 of 4 votes: quorum");
 }
+
+/// Reseeds of copies (`(home, server)`) whose disks failed at 1 h and were replaced at
+/// 1h30m, all started at 2 h: when each copy is healthy again, seconds after 2 h.
+fn reseed_seconds(copies: &[(u32, ServerId)]) -> Vec<u64> {
+    let mut evs = Vec::new();
+    for (k, &(home, server)) in copies.iter().enumerate() {
+        let db = DatabaseId(home);
+        let copy = spec(true, "5m").databases[db.index()]
+            .copies
+            .iter()
+            .position(|c| c.server == server)
+            .expect("a copy there");
+        let disk = |up| Fault::Disk { db, copy, up };
+        let k = k as u32;
+        evs.push(("1h", cause(k, disk(false))));
+        evs.push(("1h30m", cause(k, disk(true))));
+        evs.push((
+            "2h",
+            act(Action::Reseed {
+                home: HomeId(home),
+                server,
+            }),
+        ));
+    }
+    let w = run(spec(true, "5m"), "2h1m", evs);
+    assert_eq!(w.tallies.failed_actions, 0, "every reseed accepted");
+    copies
+        .iter()
+        .map(|&(home, server)| {
+            let db = &w.databases()[home as usize];
+            let i = db.copy_on(server).expect("a copy there");
+            match db.copies[i].health {
+                crate::database::CopyHealth::Seeding(done) => (done.as_millis() - 7_200_000) / 1000,
+                h => panic!("not seeding: {h:?}"),
+            }
+        })
+        .collect()
+}
+
+/// Rule `db.seed_source`: seeds from one source share its rate; seeds from different
+/// sources do not slow each other. The fixture's databases are 50,000 MB at 20 MB/s.
+#[test]
+fn reseeds_from_one_source_share_it_and_other_sources_do_not_interfere() {
+    assert_eq!(reseed_seconds(&[(0, MBX2)]), vec![2500]);
+    // db0's copies on mbx2 and mbx3 both seed from its active copy on mbx1.
+    assert_eq!(reseed_seconds(&[(0, MBX2), (0, MBX3)]), vec![5000, 5000]);
+    // db0's copy on mbx2 seeds from mbx1; db1's copy on mbx4 from mbx2.
+    assert_eq!(reseed_seconds(&[(0, MBX2), (1, MBX4)]), vec![2500, 2500]);
+}
+
+/// Rule `db.seed_source`: a seed abandoned (its disk fails again) gives its share of the
+/// source back to the other at once.
+#[test]
+fn an_abandoned_reseed_speeds_up_the_other_from_its_source() {
+    let disk = |copy, up| Fault::Disk {
+        db: DatabaseId(0),
+        copy,
+        up,
+    };
+    let reseed = |server| {
+        act(Action::Reseed {
+            home: HomeId(0),
+            server,
+        })
+    };
+    let evs = vec![
+        ("1h", cause(0, disk(1, false))),
+        ("1h", cause(1, disk(2, false))),
+        ("1h30m", cause(0, disk(1, true))),
+        ("1h30m", cause(1, disk(2, true))),
+        ("2h", reseed(MBX2)),
+        ("2h", reseed(MBX3)),
+        ("2h10m", cause(2, disk(2, false))),
+    ];
+    let w = run(spec(true, "5m"), "2h11m", evs);
+    // 600 s at 10 MB/s (6,000 MB), then 44,000 MB alone at 20 MB/s: 2,200 s.
+    assert_eq!(
+        w.databases()[0].copies[1].health,
+        crate::database::CopyHealth::Seeding(SimTime::from_millis((7_200 + 2_800) * 1000))
+    );
+}

@@ -362,6 +362,11 @@ pub struct BackupSpec {
     /// (default 300GB/h: the DPM example, exchange-facts §8).
     #[serde(default = "restore_total_rate")]
     pub restore_total_rate: Rate,
+    /// How many restores read from the backup location at once; the others wait their
+    /// turn, first started first (default 7: the DPM example's parallel streams,
+    /// exchange-facts §8).
+    #[serde(default = "restore_streams")]
+    pub restore_streams: u32,
     /// Log replay into a restored database (default 10MB/s: no published figure;
     /// docs/MODEL.md gives the assumption).
     #[serde(default = "replay_rate")]
@@ -380,6 +385,9 @@ fn restore_rate() -> Rate {
 fn restore_total_rate() -> Rate {
     Rate(300.0 * (1u64 << 30) as f64 / 3600.0)
 }
+fn restore_streams() -> u32 {
+    7
+}
 fn replay_rate() -> Rate {
     Rate(10.0 * (1u64 << 20) as f64)
 }
@@ -392,6 +400,7 @@ impl Default for BackupSpec {
             site: None,
             restore_rate: restore_rate(),
             restore_total_rate: restore_total_rate(),
+            restore_streams: restore_streams(),
             replay_rate: replay_rate(),
         }
     }
@@ -404,7 +413,8 @@ pub struct ReplicationSpec {
     /// Log copy throughput between servers (default 20MB/s).
     #[serde(default = "twenty_mb")]
     pub log_copy_rate: Rate,
-    /// Reseed throughput (default 20MB/s, Microsoft's example).
+    /// Reseed throughput of one source server, shared by the reseeds it serves at once
+    /// (default 20MB/s, Microsoft's example; rule `db.seed_source`).
     #[serde(default = "twenty_mb")]
     pub seed_rate: Rate,
     /// Log volume size; untruncated logs beyond it dismount the database (default 500GB).

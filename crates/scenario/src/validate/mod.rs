@@ -43,6 +43,8 @@ pub mod limits {
     pub const DAG_MEMBERS: usize = 16;
     /// Databases.
     pub const DATABASES: usize = 10_000;
+    /// Parallel restore streams from the backup location (one a database at most).
+    pub const RESTORE_STREAMS: u32 = DATABASES as u32;
     /// Mailboxes per database.
     pub const MAILBOXES_PER_DB: u64 = 1_000_000;
     /// Database size, MB (Microsoft's supported maximum, about 16 TB).

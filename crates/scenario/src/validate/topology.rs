@@ -252,6 +252,20 @@ impl Validator {
 
     /// DNS (the client access and MX sites default to the first database's site),
     /// transport, backup and timing.
+    /// `backup.restore_streams` (rule `restore.streams`): between 1 and the limit.
+    fn restore_streams(&mut self, streams: u32) -> usize {
+        if streams == 0 || streams > limits::RESTORE_STREAMS {
+            self.err(
+                "topology.backup.restore_streams",
+                format!(
+                    "{streams} parallel restore streams is out of range: give 1 to {} (default 7, the DPM example)",
+                    limits::RESTORE_STREAMS
+                ),
+            );
+        }
+        streams.clamp(1, limits::RESTORE_STREAMS) as usize
+    }
+
     pub(super) fn services(
         &mut self,
         s: &ScenarioSpec,
@@ -339,6 +353,7 @@ impl Validator {
                     stream: t.backup.restore_rate.bytes_per_s(),
                     total: t.backup.restore_total_rate.bytes_per_s(),
                     replay: t.backup.replay_rate.bytes_per_s(),
+                    streams: self.restore_streams(t.backup.restore_streams),
                 },
                 merge_mailboxes_per_hour: t.timing.merge_mailboxes_per_hour.max(1),
                 merge_bytes_per_s: t.timing.merge_data_rate.bytes_per_s(),

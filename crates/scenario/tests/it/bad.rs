@@ -38,6 +38,20 @@ type Case = (&'static str, fn(&mut Value), &'static [&'static str]);
 
 const CASES: &[Case] = &[
     (
+        "no restore stream",
+        |v| set(v, "/topology/backup/restore_streams", json!(0)),
+        &[
+            "topology.backup.restore_streams",
+            "out of range",
+            "1 to 10000",
+        ],
+    ),
+    (
+        "too many restore streams",
+        |v| set(v, "/topology/backup/restore_streams", json!(10_001)),
+        &["topology.backup.restore_streams", "10001", "1 to 10000"],
+    ),
+    (
         "unknown top-level field",
         |v| set(v, "/colour", json!("blue")),
         &["unknown field `colour`"],

@@ -709,8 +709,8 @@ fn an_administrator_and_a_failure_end_only_their_own_causes() {
 fn two_operators_restore_twenty_databases_slower_than_twenty() {
     // A standalone server with 20 databases is lost; restore-only rebuilds it, then each
     // database needs an operator to start its restore (2 min) and to mount it. The backup
-    // location reads 20 streams at full speed (`restore_total_rate`), so the people, not
-    // the backup's shared throughput, are what differs.
+    // location reads 20 streams at full speed (`restore_total_rate`, `restore_streams`),
+    // so the people, not the backup's shared throughput, are what differs.
     let restore = |count: u32| {
         let dbs: Vec<serde_json::Value> = (1..=20)
             .map(|i| json!({"name": format!("db{i:02}"), "size": "10GB", "mailboxes": 100, "copies": [{"server": "mbx1"}]}))
@@ -722,7 +722,7 @@ fn two_operators_restore_twenty_databases_slower_than_twenty() {
                 "servers": [{"name": "mbx1", "site": "s"}, {"name": "mbx2", "site": "s"}],
                 "dag": {"members": []},
                 "databases": dbs,
-                "backup": {"restore_total_rate": "100TB/h"}
+                "backup": {"restore_total_rate": "100TB/h", "restore_streams": 20}
             },
             "failures": [{"kind": "server-loss", "target": "mbx1", "at": "1d1h"}],
             "strategy": {"name": "restore-only", "operators": {"count": count}},
@@ -900,5 +900,56 @@ fn a_repair_that_leaves_another_failure_active_says_the_server_is_still_down() {
             (3.0, "power-on-still-down"),
             (11.0, "power-on")
         ]
+    );
+}
+
+/// Twenty 250 GB databases of a lost standalone server restored with `operators` at the
+/// default backup rates (45 GB/h a stream, 300 GB/h in total, 7 streams): when each
+/// database is back, seconds, in the order of the databases.
+fn twenty_250gb_restores(operators: u32) -> Vec<f64> {
+    let dbs: Vec<serde_json::Value> = (1..=20)
+        .map(|i| json!({"name": format!("db{i:02}"), "size": "250GB", "mailboxes": 100, "copies": [{"server": "mbx1"}]}))
+        .collect();
+    let v = json!({
+        "description": "20 databases to restore at the default backup rates",
+        "topology": {
+            "sites": [{"name": "s"}],
+            "servers": [{"name": "mbx1", "site": "s"}, {"name": "mbx2", "site": "s"}],
+            "dag": {"members": []},
+            "databases": dbs
+        },
+        "failures": [{"kind": "server-loss", "target": "mbx1", "at": "1d1h"}],
+        "strategy": {"name": "restore-only", "operators": {"count": operators}},
+        "run": {"horizon": "4d", "seed": 7}
+    });
+    let sc = dialtone_scenario::parse("restore.json", "restore", &v.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = run(&sc);
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    s.databases.iter().map(|d| d.rto_s.expect("back")).collect()
+}
+
+#[test]
+fn seven_restore_streams_bring_databases_back_in_waves_and_operators_matter() {
+    // Rule `restore.streams`: 7 restores read at once, the rest wait their turn. With
+    // 20 operators the first seven are back after about 5.8 h (250 GB at 300/7 GB/h),
+    // the last after about 17 h: not all twenty at the same late moment.
+    let many = twenty_250gb_restores(20);
+    let first = many.iter().cloned().fold(f64::MAX, f64::min);
+    let last = many.iter().cloned().fold(0.0, f64::max);
+    assert!(
+        first < last / 2.0,
+        "first back after {first:.0} s, last {last:.0} s"
+    );
+    // 2 operators start the restores 2 at a time (2 min each), so the first streams
+    // fill later and every wave ends later than with 20.
+    let few = twenty_250gb_restores(2);
+    let few_last = few.iter().cloned().fold(0.0, f64::max);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        few_last > last + 60.0 && mean(&few) > mean(&many) + 60.0,
+        "2 operators: last {few_last:.0} s, mean {:.0} s; 20: last {last:.0} s, mean {:.0} s",
+        mean(&few),
+        mean(&many)
     );
 }

@@ -6,6 +6,7 @@ use dialtone_engine::SimTime;
 use super::{ActionError, DbRef, FollowUp, Outcome};
 use crate::database::{CopyHealth, DbState};
 use crate::ids::{DatabaseId, HomeId, ServerId};
+use crate::seeding::SeedKey;
 use crate::world::Event;
 use crate::world::World;
 use crate::world::components::Component;
@@ -121,9 +122,38 @@ impl World {
         if self.dbs[d].state != DbState::Mounted || !self.servers_reach(active, server) {
             return Err(ActionError::CannotReseed);
         }
-        let rate = self.config.timing.seed_mb_per_s;
-        self.dbs[d].reseed(copy, now, rate);
+        let bytes = self.dbs[d].params.size_mb.saturating_mul(1 << 20);
+        let key = SeedKey {
+            db: DatabaseId::from(d),
+            copy,
+        };
+        self.seeds.start(now, key, active, bytes);
+        self.write_seed_times();
         Ok(FollowUp::Nothing)
+    }
+
+    /// Rule `db.seed_source`: forgets the seeds that finished or were abandoned (their
+    /// copy failed, was removed or activated) and, if one was abandoned, retimes the
+    /// others from its source.
+    pub(in crate::world) fn settle_seeds(&mut self, now: SimTime) {
+        if self.seeds.is_empty() {
+            return;
+        }
+        let dbs = &self.dbs;
+        let seeding = |k: SeedKey, done: SimTime| {
+            let db = &dbs[k.db.index()];
+            k.copy != db.active && db.copies[k.copy].health == CopyHealth::Seeding(done)
+        };
+        if self.seeds.settle(now, seeding) {
+            self.write_seed_times();
+        }
+    }
+
+    /// Every seeding copy's finish time as the seeds now share their sources.
+    fn write_seed_times(&mut self) {
+        for (k, done) in self.seeds.running() {
+            self.dbs[k.db.index()].reseed(k.copy, done);
+        }
     }
 
     /// Remove-MailboxDatabaseCopy: lets logs truncate; the copy needs a reseed later.
