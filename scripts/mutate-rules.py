@@ -126,6 +126,10 @@ MUTATIONS = [
      "} else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);"),
     ("clients.autodiscover", M + "world/actions/recovery.rs",
      "self.buckets[b].knows_location = false;", "self.buckets[b].knows_location = true;"),
+    # Issue 12 §5: nobody is pinned unless the scenario says so.
+    ("clients.pinned_default", S + "spec/mod.rs",
+     "fn dns_pinned() -> f64 {\n    0.0\n}", "fn dns_pinned() -> f64 {\n    0.05\n}",
+     ["-p", "dialtone-scenario", "--test", "it", "clients::"]),
     ("clients.profile", M + "world/clients.rs",
      ".filter(|(s, _)| db.copies.iter().any(|c| c.config.server == *s))", ".filter(|_| true)"),
     ("world.quorum_loss", M + "world/quorum.rs",

@@ -210,7 +210,8 @@ pub struct DnsSpec {
     /// Delay before a change reaches the authoritative server.
     #[serde(default = "dns_prop")]
     pub propagation: SimDuration,
-    /// Share of clients that resolve only at start-up (0..1).
+    /// Share of clients that resolve only at start-up (0..1; default 0: an assumption a
+    /// scenario states, not a fact, see docs/MODEL.md `clients.pinned`).
     #[serde(default = "dns_pinned")]
     pub pinned_client_share: f64,
     /// How often pinned clients restart.
@@ -235,8 +236,9 @@ fn dns_ttl() -> SimDuration {
 fn dns_prop() -> SimDuration {
     d("1m")
 }
+/// Rule `clients.pinned`: no client is pinned unless the scenario says so.
 fn dns_pinned() -> f64 {
-    0.05
+    0.0
 }
 fn dns_restart() -> SimDuration {
     d("1d")
