@@ -160,18 +160,15 @@ impl World {
         } else {
             (u128::from(conn) * u128::from(home.history_ready) / u128::from(home.users)) as u64
         };
-        let offline = if cohort.kind.has_offline_copy() {
-            users - with_history
-        } else {
-            0
-        };
-        let without_history = users - with_history - offline;
-        self.tallies.set_cohort(
-            CohortId::from(c),
+        let states = crate::clients::user_states(
             cohort.kind,
-            now,
-            [users - conn, without_history, offline],
+            users,
+            conn,
+            with_history,
+            self.config.clients.cached_online_ppm,
         );
+        self.tallies
+            .set_cohort(CohortId::from(c), cohort.kind, now, states);
     }
 
     /// Users of cohort `c` who can send and receive now.

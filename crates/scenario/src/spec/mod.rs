@@ -544,6 +544,11 @@ pub struct ClientBehaviourSpec {
     /// Helpdesk profile changes per hour (default 30).
     #[serde(default = "helpdesk")]
     pub helpdesk_per_hour: u64,
+    /// Share of cached-mode Outlook users who, offered a dial tone mailbox, work online
+    /// in it rather than offline in their old offline copy (0..1, default 1: seed 002's
+    /// purpose of dial tone, docs/MODEL.md `clients.cached_choice`).
+    #[serde(default = "cached_online")]
+    pub cached_online_share: f64,
 }
 
 fn buckets() -> u32 {
@@ -558,6 +563,10 @@ fn fifteen_min() -> SimDuration {
 fn helpdesk() -> u64 {
     30
 }
+/// Rule `clients.cached_choice`: users take the dial tone mailbox.
+fn cached_online() -> f64 {
+    1.0
+}
 
 impl Default for ClientBehaviourSpec {
     fn default() -> Self {
@@ -567,6 +576,7 @@ impl Default for ClientBehaviourSpec {
             web_retry: five_min(),
             mobile_retry: fifteen_min(),
             helpdesk_per_hour: helpdesk(),
+            cached_online_share: cached_online(),
         }
     }
 }

@@ -42,3 +42,55 @@ fn no_client_is_pinned_unless_the_scenario_says_so() {
     assert!(d_all < 3.0 * 3600.0, "without pinned clients: {d_all} s");
     assert!(s_all > 12.0 * 3600.0, "with 5% pinned: {s_all} s");
 }
+
+fn with_online_share(name: &str, share: f64) -> Summary {
+    let mut v = json_of(name);
+    let obj = v.as_object_mut().expect("object");
+    let cb = obj
+        .entry("client_behaviour")
+        .or_insert_with(|| serde_json::json!({}));
+    cb.as_object_mut()
+        .expect("client_behaviour")
+        .insert("cached_online_share".into(), share.into());
+    run(&parse(name, &v))
+}
+
+#[test]
+fn a_cached_user_in_dial_tone_is_counted_online_or_offline_once() {
+    // The same run (same connections) with every cached-mode user choosing the dial tone
+    // mailbox, then the old offline copy: the minutes move between "online without
+    // history" and "offline, no send/receive", one for one.
+    let name = "db-corruption-dial-tone-same-server";
+    let online = with_online_share(name, 1.0);
+    let offline = with_online_share(name, 0.0);
+    let (on, off) = (&online.metrics, &offline.metrics);
+    let more_offline = off.user_minutes_offline_readable - on.user_minutes_offline_readable;
+    let more_without_service =
+        off.user_minutes_without_send_receive - on.user_minutes_without_send_receive;
+    let less_without_history = on.user_minutes_without_history - off.user_minutes_without_history;
+    assert!(more_offline > 10_000.0, "dial tone lasts hours: {more_offline}");
+    assert!((more_offline - more_without_service).abs() < 1e-3);
+    assert!((more_offline - less_without_history).abs() < 1e-3);
+    assert_eq!(on.mail, off.mail, "the choice changes no mail");
+}
+
+#[test]
+fn nobody_reads_offline_while_sending() {
+    // In every shipped scenario, per cohort: offline reading is a subset of no
+    // send/receive (the two used to overlap for cached users in dial tone).
+    for name in [
+        "db-corruption-dial-tone-same-server",
+        "server-loss-dial-tone-alternate",
+        "server-loss-dial-tone-alternate-stay",
+        "single-site-rebuild-2003",
+        "site-failure-dac",
+    ] {
+        let s = run(&crate::scenario(name));
+        for c in &s.cohorts {
+            assert!(
+                c.user_minutes_offline_readable <= c.user_minutes_without_send_receive + 1e-6,
+                "{name} {c:?}"
+            );
+        }
+    }
+}
