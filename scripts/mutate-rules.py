@@ -138,6 +138,11 @@ MUTATIONS = [
      "        disconnected + offline_choosers,\n        without_history - offline_choosers,\n        disconnected + offline_choosers,\n",
      "        disconnected,\n        0,\n        disconnected + without_history,\n",
      ["-p", "dialtone-scenario", "--test", "it", "clients::"]),
+    # Issue 12 §5: the helpdesk does not change profiles the mailboxes have left.
+    ("clients.helpdesk_obsolete", M + "world/clients.rs",
+     "            if self.profile_change_obsolete(h, target) {", "            if false && self.profile_change_obsolete(h, target) {"),
+    ("metrics.helpdesk_hours", S + "metrics.rs",
+     "        changes as f64 / per_hour as f64\n", "        changes as f64 / 60.0\n", SCENARIO),
     ("clients.profile", M + "world/clients.rs",
      ".filter(|(s, _)| db.copies.iter().any(|c| c.config.server == *s))", ".filter(|_| true)"),
     ("world.quorum_loss", M + "world/quorum.rs",

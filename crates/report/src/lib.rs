@@ -342,6 +342,7 @@ fn run_summary(s: &Summary) -> String {
             ),
         ),
         ("operator hours".into(), format!("{:.2}", m.operator_hours)),
+        ("helpdesk hours".into(), format!("{:.2}", m.helpdesk_hours)),
         ("mail accepted".into(), mail.accepted.to_string()),
         ("mail lost silently".into(), mail.lost_silently.to_string()),
     ])

@@ -16,7 +16,7 @@ use crate::validate::Scenario;
 /// The shape version of every output file (`schema_version`): bumped whenever the keys
 /// of any output change (added, renamed or removed); a build reads exactly its own
 /// version (docs/METRICS.md, "Output files").
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What an output file is (its `kind` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,6 +166,8 @@ pub struct Metrics {
     pub split_brain_messages: u64,
     /// Administrator time spent on playbook steps, hours.
     pub operator_hours: f64,
+    /// Helpdesk time spent changing Outlook profiles, hours.
+    pub helpdesk_hours: f64,
     /// Outlook profiles reconfigured by the helpdesk.
     pub profile_changes: u64,
     /// Administrator actions refused by their preconditions.
@@ -278,6 +280,16 @@ pub fn time_to(curve: &[(SimTime, u64)], t0: SimTime, share: f64) -> Option<f64>
         .map(|&(t, _)| t.saturating_duration_since(t0).as_secs_f64())
 }
 
+/// Rule `metrics.helpdesk_hours`: each profile change holds the helpdesk for
+/// 1 / `per_hour` hours (it works at that rate), so `changes / per_hour`.
+pub fn helpdesk_hours(changes: u64, per_hour: u64) -> f64 {
+    if per_hour == 0 {
+        0.0
+    } else {
+        changes as f64 / per_hour as f64
+    }
+}
+
 /// Builds the summary of a finished run.
 pub fn summarize(
     sc: &Scenario,
@@ -311,6 +323,7 @@ pub fn summarize(
         split_brain_ms: t.split_brain.integral_ms() as u64,
         split_brain_messages: t.split_brain_messages,
         operator_hours: playbook.operator_hours,
+        helpdesk_hours: helpdesk_hours(t.profile_changes, sc.world.clients.helpdesk_per_hour),
         profile_changes: t.profile_changes,
         failed_actions: t.failed_actions,
         mail: Mail {
@@ -428,6 +441,13 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(serde_json::to_value(k).expect("json"), k.as_str());
         }
+    }
+
+    #[test]
+    fn helpdesk_hours_are_changes_at_the_helpdesk_rate() {
+        assert_eq!(helpdesk_hours(100, 30), 100.0 / 30.0);
+        assert_eq!(helpdesk_hours(0, 30), 0.0);
+        assert_eq!(helpdesk_hours(0, 0), 0.0, "no rate, no work");
     }
 
     #[test]

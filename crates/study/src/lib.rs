@@ -90,6 +90,7 @@ pub const COLUMNS: &[Column] = &[
         let total = users as f64 * s.horizon_s / 60.0;
         (total > 0.0).then(|| 1.0 - s.metrics.user_minutes_without_send_receive / total)
     }),
+    ("helpdesk_hours", |s| Some(s.metrics.helpdesk_hours)),
 ];
 
 /// One replication's metric values, in [`COLUMNS`] order.

@@ -191,6 +191,11 @@ impl World {
             let Some(&(h, target)) = self.helpdesk.first() else {
                 break;
             };
+            if self.profile_change_obsolete(h, target) {
+                // Rule clients.helpdesk_obsolete: the mailboxes have moved on (back).
+                self.helpdesk.remove(0);
+                continue;
+            }
             for b in 0..self.buckets.len() {
                 if budget == 0 {
                     break;
@@ -226,6 +231,17 @@ impl World {
         } else {
             let _ = ctx.schedule_in(SimDuration::from_millis(60_000), Event::HelpdeskTick.into());
         }
+    }
+}
+
+impl World {
+    /// Rule `clients.helpdesk_obsolete`: a queued profile change to `target` is obsolete
+    /// once group `h`'s current database has no copy there (its mailboxes moved back or
+    /// elsewhere); the helpdesk drops it rather than change profiles to a server that no
+    /// longer holds the mailboxes.
+    fn profile_change_obsolete(&self, h: HomeId, target: ServerId) -> bool {
+        let db = &self.dbs[self.homes[h.index()].current.index()];
+        !db.copies.iter().any(|c| c.config.server == target)
     }
 }
 

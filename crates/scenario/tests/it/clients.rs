@@ -94,3 +94,14 @@ fn nobody_reads_offline_while_sending() {
         }
     }
 }
+
+#[test]
+fn helpdesk_hours_are_reported_beside_operator_hours() {
+    // The alternate-server dial tone needs the helpdesk for Outlook without Autodiscover.
+    let sc = crate::scenario("server-loss-dial-tone-alternate");
+    let m = run(&sc).metrics;
+    assert!(m.profile_changes > 0, "{m:?}");
+    let rate = sc.world.clients.helpdesk_per_hour as f64;
+    assert!((m.helpdesk_hours - m.profile_changes as f64 / rate).abs() < 1e-9);
+    assert!(m.helpdesk_hours > 0.0 && m.operator_hours > 0.0);
+}

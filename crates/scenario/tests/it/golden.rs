@@ -42,8 +42,8 @@ fn headline(s: &dialtone_scenario::Summary) -> String {
     );
     let _ = writeln!(
         o,
-        "operator_hours {:.3} profile_changes {} failed_actions {}",
-        m.operator_hours, m.profile_changes, m.failed_actions
+        "operator_hours {:.3} helpdesk_hours {:.3} profile_changes {} failed_actions {}",
+        m.operator_hours, m.helpdesk_hours, m.profile_changes, m.failed_actions
     );
     let _ = writeln!(
         o,
