@@ -30,10 +30,17 @@ GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 # The database unit tests (rule `db.logical_corruption`).
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 MUTATIONS = [
-    # Rule metrics.rto: back is the last restoration; down again at the end = never back.
-    ("metrics.rto_last_back", M + "world/replication.rs",
-     "            self.outages[d].1 = None;\n", "",
+    # Rule metrics.rto: back is the last restoration of the original data; down again at
+    # the end = never back (issue 12 §6: one definition for every strategy).
+    ("metrics.rto_last_back", M + "world/homes.rs",
+     "        if self.whole && !whole {\n            self.data_back = None;\n        }\n", "",
      ["-p", "dialtone-scenario", "--test", "it", "down_again"]),
+    ("metrics.rto_data", M + "world/homes.rs",
+     "let whole = home.history_ready == home.users && self.merge_finished(id);", "let whole = true;",
+     ["-p", "dialtone-scenario", "--test", "it", "down_again"]),
+    ("metrics.rto_swap_pause", M + "world/homes.rs",
+     "            if !swapping {\n                self.service_back = None;\n            }\n", "            self.service_back = None;\n",
+     ["-p", "dialtone-model", "--lib", "homes"]),
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),
     ("server.capacity", M + "server.rs",

@@ -8,6 +8,7 @@
 
 use dialtone_engine::SimTime;
 use dialtone_model::HomeId;
+use dialtone_model::world::GroupOutage;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::runner::{Runner, StepReport};
@@ -223,21 +224,29 @@ pub struct CohortMetrics {
     pub user_minutes_offline_readable: f64,
 }
 
-/// Per database.
+/// Per database: the outage of its users (the mailbox group whose original database it
+/// is), the same definition for every strategy (rule `metrics.rto`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseMetrics {
     /// Name.
     pub name: String,
-    /// When it first stopped being served, seconds.
+    /// When its users first lost service (or their original data), seconds.
     #[serde(deserialize_with = "nullable")]
     pub down_s: Option<f64>,
-    /// When it was last served again, seconds.
+    /// When their original data was last served again (for dial tone: after the swap and
+    /// the merge), seconds.
     #[serde(deserialize_with = "nullable")]
     pub back_s: Option<f64>,
-    /// Achieved RTO: back − down, seconds (null if it never came back).
+    /// Achieved RTO: back − down, seconds (null if the data never came back).
     #[serde(deserialize_with = "nullable")]
     pub rto_s: Option<f64>,
+    /// When they last regained send/receive (a dial tone database counts), seconds.
+    #[serde(deserialize_with = "nullable")]
+    pub service_back_s: Option<f64>,
+    /// Time to send/receive: service back − down, seconds (null if never).
+    #[serde(deserialize_with = "nullable")]
+    pub rto_send_receive_s: Option<f64>,
 }
 
 /// The playbook as it ran.
@@ -278,6 +287,28 @@ pub fn time_to(curve: &[(SimTime, u64)], t0: SimTime, share: f64) -> Option<f64>
         .iter()
         .find(|&&(_, v)| v <= limit)
         .map(|&(t, _)| t.saturating_duration_since(t0).as_secs_f64())
+}
+
+/// Rule `metrics.rto`: a group's outage as seconds; a "back" only after its "down".
+fn database_metrics(name: &str, o: Option<&GroupOutage>) -> DatabaseMetrics {
+    let o = o.copied().unwrap_or_default();
+    let down = o.down;
+    let after = |b: Option<SimTime>| b.filter(|b| down.is_some_and(|dn| *b >= dn));
+    // Service kept while only the data was lost: send/receive never stopped.
+    let service = match o.service_back {
+        None if down.is_some() && o.served() => down,
+        b => after(b),
+    };
+    let back = after(o.data_back);
+    let since = |b: Option<SimTime>| Some((b? - down?).as_secs_f64());
+    DatabaseMetrics {
+        name: name.to_owned(),
+        down_s: down.map(|x| x.as_secs_f64()),
+        back_s: back.map(|x| x.as_secs_f64()),
+        rto_s: since(back),
+        service_back_s: service.map(|x| x.as_secs_f64()),
+        rto_send_receive_s: since(service),
+    }
 }
 
 /// Rule `metrics.helpdesk_hours`: each profile change holds the helpdesk for
@@ -354,19 +385,7 @@ pub fn summarize(
         })
         .collect();
     let databases = (0..sc.names.databases.len())
-        .map(|d| {
-            let (down, back) = w.outages().get(d).copied().unwrap_or((None, None));
-            let back = back.filter(|b| down.is_some_and(|dn| *b >= dn));
-            DatabaseMetrics {
-                name: sc.names.databases[d].clone(),
-                down_s: down.map(|x| x.as_secs_f64()),
-                back_s: back.map(|x| x.as_secs_f64()),
-                rto_s: match (down, back) {
-                    (Some(dn), Some(b)) => Some((b - dn).as_secs_f64()),
-                    _ => None,
-                },
-            }
-        })
+        .map(|d| database_metrics(&sc.names.databases[d], w.group_outages().get(d)))
         .collect();
     let pts = |c: &[(SimTime, u64)]| {
         c.iter()
@@ -425,16 +444,16 @@ mod tests {
     #[test]
     fn a_null_is_none_and_a_missing_key_is_an_error() {
         let db: DatabaseMetrics =
-            serde_json::from_str(r#"{"name":"db1","down_s":10.0,"back_s":null,"rto_s":null}"#)
+            serde_json::from_str(r#"{"name":"db1","down_s":10.0,"back_s":null,"rto_s":null,"service_back_s":null,"rto_send_receive_s":null}"#)
                 .expect("null reads as None");
         assert_eq!((db.down_s, db.rto_s), (Some(10.0), None));
         let e = serde_json::from_str::<DatabaseMetrics>(
-            r#"{"name":"db1","down_s":10.0,"back_s":null}"#,
+            r#"{"name":"db1","down_s":10.0,"back_s":null,"service_back_s":null,"rto_send_receive_s":null}"#,
         )
         .expect_err("rto_s missing");
         assert!(e.to_string().contains("missing field `rto_s`"), "{e}");
         let e = serde_json::from_str::<DatabaseMetrics>(
-            r#"{"name":"db1","down_s":1.0,"back_s":null,"rto_s":null,"rto":1}"#,
+            r#"{"name":"db1","down_s":1.0,"back_s":null,"rto_s":null,"service_back_s":null,"rto_send_receive_s":null,"rto":1}"#,
         )
         .expect_err("unknown key");
         assert!(e.to_string().contains("unknown field `rto`"), "{e}");

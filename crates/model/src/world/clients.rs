@@ -326,6 +326,7 @@ impl World {
         for c in 0..self.cohorts.len() {
             self.update_cohort(CohortId::from(c), now);
         }
+        self.track_group_outages(now);
     }
 
     /// Bucket `b`'s retry or DNS refresh is due.

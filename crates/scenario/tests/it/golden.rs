@@ -63,7 +63,13 @@ fn headline(s: &dialtone_scenario::Summary) -> String {
         s.playbook.finished, s.playbook.stuck
     );
     for d in &s.databases {
-        let _ = writeln!(o, "database {} rto_s {}", d.name, opt(d.rto_s));
+        let _ = writeln!(
+            o,
+            "database {} rto_s {} rto_send_receive_s {}",
+            d.name,
+            opt(d.rto_s),
+            opt(d.rto_send_receive_s)
+        );
     }
     o
 }
