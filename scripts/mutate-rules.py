@@ -148,6 +148,9 @@ MUTATIONS = [
     # Issue 12 §5: the helpdesk does not change profiles the mailboxes have left.
     ("clients.helpdesk_obsolete", M + "world/clients.rs",
      "            if self.profile_change_obsolete(h, target) {", "            if false && self.profile_change_obsolete(h, target) {"),
+    # Issue 12 §6: time to service counts from the failure that caused the outage.
+    ("metrics.outage_cause", S + "metrics.rs",
+     "            .filter(|&f| f <= rise)\n", "            .filter(|&f| f <= first)\n", SCENARIO),
     ("metrics.helpdesk_hours", S + "metrics.rs",
      "        changes as f64 / per_hour as f64\n", "        changes as f64 / 60.0\n", SCENARIO),
     ("clients.profile", M + "world/clients.rs",

@@ -321,6 +321,31 @@ pub fn helpdesk_hours(changes: u64, per_hour: u64) -> f64 {
     }
 }
 
+/// Rule `metrics.outage_cause`: the failure that caused the worst outage on a
+/// change-point curve: the outage holding the curve's peak (after the first failure)
+/// began when the curve last rose from zero before the peak; its cause is the latest
+/// failure at or before that rise (the first failure if none is). `None` without failures.
+pub fn outage_cause(curve: &[(SimTime, u64)], failures: &[SimTime]) -> Option<SimTime> {
+    let first = *failures.first()?;
+    let after = curve.iter().enumerate().filter(|(_, (t, _))| *t >= first);
+    let (ipeak, _) = after.fold(
+        (0, 0u64),
+        |acc, (i, &(_, v))| if v > acc.1 { (i, v) } else { acc },
+    );
+    let rise = (1..=ipeak)
+        .rev()
+        .find(|&i| curve[i - 1].1 == 0)
+        .map_or(first, |i| curve[i].0);
+    Some(
+        failures
+            .iter()
+            .copied()
+            .filter(|&f| f <= rise)
+            .max()
+            .unwrap_or(first),
+    )
+}
+
 /// Builds the summary of a finished run.
 pub fn summarize(
     sc: &Scenario,
@@ -332,7 +357,11 @@ pub fn summarize(
     let w = &r.world;
     let t = w.tallies();
     let f = w.fates();
-    let t0 = r.first_failure.unwrap_or(SimTime::ZERO);
+    let cause = |c: &[(SimTime, u64)]| outage_cause(c, &r.failures).unwrap_or(SimTime::ZERO);
+    let (t0, h0) = (
+        cause(&t.without_service_curve),
+        cause(&t.without_history_curve),
+    );
     let playbook = r.playbook_report();
     let left: u64 = (0..w.homes().len())
         .map(|h| w.left_in_dial_tone(HomeId::from(h)))
@@ -350,7 +379,7 @@ pub fn summarize(
         time_to_service_p50_s: time_to(&t.without_service_curve, t0, 0.5),
         time_to_service_p95_s: time_to(&t.without_service_curve, t0, 0.95),
         time_to_service_all_s: time_to(&t.without_service_curve, t0, 1.0),
-        time_to_history_all_s: time_to(&t.without_history_curve, t0, 1.0),
+        time_to_history_all_s: time_to(&t.without_history_curve, h0, 1.0),
         split_brain_ms: t.split_brain.integral_ms() as u64,
         split_brain_messages: t.split_brain_messages,
         operator_hours: playbook.operator_hours,
@@ -467,6 +496,28 @@ mod tests {
         assert_eq!(helpdesk_hours(100, 30), 100.0 / 30.0);
         assert_eq!(helpdesk_hours(0, 30), 0.0);
         assert_eq!(helpdesk_hours(0, 0), 0.0, "no rate, no work");
+    }
+
+    #[test]
+    fn time_to_service_counts_from_the_failure_that_caused_the_outage() {
+        // A blip at 10 s (fixed by 20 s), a harmless failure at 30 s, then the failure at
+        // 500 s that causes the peak outage from 520 s.
+        let c = [
+            (t(0), 0),
+            (t(12), 5),
+            (t(20), 0),
+            (t(520), 800),
+            (t(600), 900),
+            (t(900), 0),
+        ];
+        let fails = [t(10), t(30), t(500), t(700)];
+        assert_eq!(outage_cause(&c, &fails), Some(t(500)));
+        assert_eq!(time_to(&c, t(500), 1.0), Some(400.0), "900 − 500, not 900 − 10");
+        assert_eq!(outage_cause(&c, &[t(10)]), Some(t(10)), "the only failure");
+        assert_eq!(outage_cause(&c, &[]), None);
+        // Already down when a second failure deepens it: the outage began with the first.
+        let deeper = [(t(0), 0), (t(12), 5), (t(50), 900), (t(90), 0)];
+        assert_eq!(outage_cause(&deeper, &[t(10), t(40)]), Some(t(10)));
     }
 
     #[test]

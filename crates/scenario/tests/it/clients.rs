@@ -105,3 +105,27 @@ fn helpdesk_hours_are_reported_beside_operator_hours() {
     assert!((m.helpdesk_hours - m.profile_changes as f64 / rate).abs() < 1e-9);
     assert!(m.helpdesk_hours > 0.0 && m.operator_hours > 0.0);
 }
+
+#[test]
+fn time_to_service_counts_from_the_failure_that_caused_the_outage() {
+    // A harmless witness failure the night before the site failure: the time to service
+    // still counts from the site failure (rule metrics.outage_cause), not from the first
+    // failure of the run.
+    let mut v = json_of("site-failure-dac");
+    let failures = v
+        .pointer_mut("/failures")
+        .and_then(serde_json::Value::as_array_mut)
+        .expect("failures");
+    failures.push(serde_json::json!(
+        {"kind": "witness-loss", "target": "fsw1", "at": "2h", "repair_after": "1h"}
+    ));
+    let s = run(&parse("site-failure-dac", &v));
+    let base = run(&crate::scenario("site-failure-dac"));
+    assert_eq!(s.first_failure_s, Some(7200.0));
+    let (p50, base_p50) = (
+        s.metrics.time_to_service_p50_s.expect("back"),
+        base.metrics.time_to_service_p50_s.expect("back"),
+    );
+    assert!(p50 < 3.0 * 3600.0, "{p50} s counts from the 02:00 witness loss");
+    assert!((p50 - base_p50).abs() < 600.0, "{p50} vs {base_p50}");
+}
