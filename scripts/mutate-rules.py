@@ -151,6 +151,13 @@ MUTATIONS = [
     # Issue 12 §6: time to service counts from the failure that caused the outage.
     ("metrics.outage_cause", S + "metrics.rs",
      "            .filter(|&f| f <= rise)\n", "            .filter(|&f| f <= first)\n", SCENARIO),
+    # Issue 12 §6: the residual outage E[D²]/(2E[D]), and the users' outages it reads.
+    ("metrics.residual_outage", M + "residual.rs",
+     "self.sum_d2 as f64 / (2.0 * self.sum_d as f64) / 1000.0", "self.sum_d as f64 / (2.0 * self.sum_d as f64) / 1000.0 * 1000.0",
+     ["-p", "dialtone-model", "--lib", "residual"]),
+    ("metrics.residual_tracking", M + "world/clients.rs",
+     ".add(n, now.saturating_duration_since(front.0));", ".add(n, now.saturating_duration_since(SimTime::ZERO));",
+     ["-p", "dialtone-model", "--lib", "residual"]),
     ("metrics.helpdesk_hours", S + "metrics.rs",
      "        changes as f64 / per_hour as f64\n", "        changes as f64 / 60.0\n", SCENARIO),
     ("clients.profile", M + "world/clients.rs",

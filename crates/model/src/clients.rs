@@ -233,15 +233,27 @@ mod tests {
     fn a_cached_user_works_either_online_or_offline_never_both() {
         // 100 users: 10 cannot connect, 90 could, 30 of those see their history.
         let all_online = user_states(CACHED, 100, 90, 30, 1_000_000);
-        assert_eq!(all_online, [10, 60, 10], "the 60 work in the dial tone mailbox");
+        assert_eq!(
+            all_online,
+            [10, 60, 10],
+            "the 60 work in the dial tone mailbox"
+        );
         let all_offline = user_states(CACHED, 100, 90, 30, 0);
-        assert_eq!(all_offline, [70, 0, 70], "the 60 read the old copy, not sending");
+        assert_eq!(
+            all_offline,
+            [70, 0, 70],
+            "the 60 read the old copy, not sending"
+        );
         let quarter = user_states(CACHED, 100, 90, 30, 250_000);
         assert_eq!(quarter, [55, 15, 55], "15 of 60 online, 45 offline");
         for ppm in [0, 1, 333_333, 999_999, 1_000_000, u32::MAX] {
             let [svc, hist, off] = user_states(CACHED, 100, 90, 30, ppm);
             assert!(off <= svc, "an offline reader is never in service ({ppm})");
-            assert_eq!(30 + hist + off, 100, "every user in one history state ({ppm})");
+            assert_eq!(
+                30 + hist + off,
+                100,
+                "every user in one history state ({ppm})"
+            );
         }
         assert_eq!(
             user_states(ClientKind::Web, 100, 90, 30, 0),

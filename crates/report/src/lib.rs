@@ -335,6 +335,11 @@ fn run_summary(s: &Summary) -> String {
         ),
         ("history back for all".into(), dur(m.time_to_history_all_s)),
         (
+            "residual outage (mean wait of a user who tries during an outage)".into(),
+            m.residual_outage_s
+                .map_or_else(|| "no outage".into(), |r| dur(Some(r))),
+        ),
+        (
             "split brain".into(),
             format!(
                 "{} ms, {} messages",

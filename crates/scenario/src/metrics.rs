@@ -157,9 +157,14 @@ pub struct Metrics {
     /// ... all of them.
     #[serde(deserialize_with = "nullable")]
     pub time_to_service_all_s: Option<f64>,
-    /// Time from the first failure until every user has their history back.
+    /// Time from the failure that caused the outage until every user has their history
+    /// back.
     #[serde(deserialize_with = "nullable")]
     pub time_to_history_all_s: Option<f64>,
+    /// Mean remaining outage for a user who tries to work at a random moment of an
+    /// outage: Σ D² / (2 Σ D) over users' outages D, seconds (null without outages).
+    #[serde(deserialize_with = "nullable")]
+    pub residual_outage_s: Option<f64>,
     /// Time during which some database was mounted twice (split brain), milliseconds
     /// (database-milliseconds when several were).
     pub split_brain_ms: u64,
@@ -380,6 +385,7 @@ pub fn summarize(
         time_to_service_p95_s: time_to(&t.without_service_curve, t0, 0.95),
         time_to_service_all_s: time_to(&t.without_service_curve, t0, 1.0),
         time_to_history_all_s: time_to(&t.without_history_curve, h0, 1.0),
+        residual_outage_s: t.residual.mean_residual_s(),
         split_brain_ms: t.split_brain.integral_ms() as u64,
         split_brain_messages: t.split_brain_messages,
         operator_hours: playbook.operator_hours,
@@ -512,7 +518,11 @@ mod tests {
         ];
         let fails = [t(10), t(30), t(500), t(700)];
         assert_eq!(outage_cause(&c, &fails), Some(t(500)));
-        assert_eq!(time_to(&c, t(500), 1.0), Some(400.0), "900 − 500, not 900 − 10");
+        assert_eq!(
+            time_to(&c, t(500), 1.0),
+            Some(400.0),
+            "900 − 500, not 900 − 10"
+        );
         assert_eq!(outage_cause(&c, &[t(10)]), Some(t(10)), "the only failure");
         assert_eq!(outage_cause(&c, &[]), None);
         // Already down when a second failure deepens it: the outage began with the first.

@@ -80,7 +80,10 @@ pub const COLUMNS: &[Column] = &[
         (total > 0.0).then(|| 1.0 - s.metrics.user_minutes_without_send_receive / total)
     }),
     ("helpdesk_hours", |s| Some(s.metrics.helpdesk_hours)),
-    ("rto_send_receive_max_s", |s| worst_rto(s, |d| d.rto_send_receive_s)),
+    ("rto_send_receive_max_s", |s| {
+        worst_rto(s, |d| d.rto_send_receive_s)
+    }),
+    ("residual_outage_s", |s| s.metrics.residual_outage_s),
 ];
 
 /// The slowest database's RTO (`rto` of each database); null if one never came back.

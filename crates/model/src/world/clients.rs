@@ -139,6 +139,7 @@ impl World {
     }
 
     fn set_connected(&mut self, b: BucketId, connected: u64, now: SimTime) {
+        self.track_user_outages(b, connected, now);
         let bk = &mut self.buckets[b.index()];
         let c = bk.cohort;
         self.cohort_connected[c.index()] =
@@ -235,6 +236,45 @@ impl World {
 }
 
 impl World {
+    /// Rule `metrics.residual_outage`: bucket `b` goes to `connected` users at `now`.
+    /// Users who lose service join the bucket's queue of outages; users who regain it
+    /// leave it first in, first out (a bucket's users are alike, so which of them return
+    /// first only matters when capacity lets a part back), each finished outage recorded.
+    fn track_user_outages(&mut self, b: BucketId, connected: u64, now: SimTime) {
+        let before = self.buckets[b.index()].connected;
+        let queue = &mut self.down_since[b.index()];
+        if connected < before {
+            queue.push_back((now, before - connected));
+        }
+        let mut back = connected.saturating_sub(before);
+        while back > 0 {
+            let Some(front) = queue.front_mut() else {
+                break;
+            };
+            let n = back.min(front.1);
+            self.tallies
+                .residual
+                .add(n, now.saturating_duration_since(front.0));
+            front.1 -= n;
+            back -= n;
+            if front.1 == 0 {
+                queue.pop_front();
+            }
+        }
+    }
+
+    /// Rule `metrics.residual_outage`: outages still open at `end` are counted as
+    /// ending there (censored by the horizon).
+    pub(super) fn close_user_outages(&mut self, end: SimTime) {
+        for queue in &mut self.down_since {
+            for (since, n) in queue.drain(..) {
+                self.tallies
+                    .residual
+                    .add(n, end.saturating_duration_since(since));
+            }
+        }
+    }
+
     /// Rule `clients.helpdesk_obsolete`: a queued profile change to `target` is obsolete
     /// once group `h`'s current database has no copy there (its mailboxes moved back or
     /// elsewhere); the helpdesk drops it rather than change profiles to a server that no

@@ -208,7 +208,11 @@ mod tests {
         assert_eq!(o.data_back, None, "not whole before the merge");
         o.observe(t(1500), true, true, false);
         assert_eq!(o.down, Some(t(100)), "the first loss");
-        assert_eq!(o.service_back, Some(t(400)), "the swap is a step, not an outage");
+        assert_eq!(
+            o.service_back,
+            Some(t(400)),
+            "the swap is a step, not an outage"
+        );
         assert_eq!(o.data_back, Some(t(1500)), "after swap and merge");
     }
 
@@ -222,13 +226,21 @@ mod tests {
         o.observe(t(90), true, false, false);
         assert_eq!(o.down, Some(t(10)));
         assert_eq!(o.data_back, None, "its data never returned after 50 s");
-        assert_eq!(o.service_back, Some(t(90)), "the last return, not the 40 s failover");
+        assert_eq!(
+            o.service_back,
+            Some(t(90)),
+            "the last return, not the 40 s failover"
+        );
         o.observe(t(95), false, false, false);
         assert_eq!(o.service_back, None, "down at the end: never back");
         let mut served_without_data = GroupOutage::default();
         served_without_data.observe(t(0), true, true, false);
         served_without_data.observe(t(5), true, false, false);
-        assert_eq!(served_without_data.down, Some(t(5)), "losing the data is an outage");
+        assert_eq!(
+            served_without_data.down,
+            Some(t(5)),
+            "losing the data is an outage"
+        );
         assert_eq!(served_without_data.service_back, None, "service never left");
     }
 }

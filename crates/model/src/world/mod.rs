@@ -145,6 +145,9 @@ pub struct World {
     pub(crate) outages: Vec<(Option<SimTime>, Option<SimTime>)>,
     /// Per mailbox group: its outage (rule `metrics.rto`).
     pub(crate) group_outages: Vec<GroupOutage>,
+    /// Per bucket: `(since, users)` of its users without service, oldest first (rule
+    /// `metrics.residual_outage`).
+    pub(crate) down_since: Vec<std::collections::VecDeque<(SimTime, u64)>>,
     /// Counters for metrics.
     pub(crate) tallies: Tallies,
 }
@@ -247,6 +250,7 @@ impl World {
             outages: vec![(None, None); ndb],
             tallies: Tallies::new(ncoh),
             group_outages: vec![GroupOutage::default(); ngroups],
+            down_since: vec![std::collections::VecDeque::new(); nbuckets],
             dbs,
             config,
         };

@@ -833,7 +833,11 @@ fn the_helpdesk_drops_profile_changes_made_obsolete_by_a_move_back() {
     let n = w.tallies.profile_changes;
     assert!((90..=110).contains(&n), "{n} changes");
     assert_eq!(n % 2, 0, "as many back as there: {n}");
-    assert_eq!(w.connected(CohortId(1)), 100, "every profile names mbx1 again");
+    assert_eq!(
+        w.connected(CohortId(1)),
+        100,
+        "every profile names mbx1 again"
+    );
 }
 
 #[test]
@@ -1631,4 +1635,26 @@ fn same_server_dial_tone_db0() -> Vec<(&'static str, Event)> {
         ),
     ]);
     ev
+}
+
+#[test]
+fn every_user_outage_is_counted_once_for_the_residual_outage() {
+    // Rule metrics.residual_outage: the users' outages, first in first out per bucket,
+    // add up to the integral of users without service (every cached user works online
+    // in this fixture).
+    for w in [
+        run(spec(true, "5m"), "3d", same_server_dial_tone_db0()),
+        dac_switchover("5m"),
+    ] {
+        let integral: u128 = w
+            .tallies
+            .without_service
+            .iter()
+            .map(|a| a.integral_ms())
+            .sum();
+        assert!(integral > 0);
+        assert_eq!(w.tallies.residual.user_ms(), integral);
+        let r = w.tallies.residual.mean_residual_s().expect("outages");
+        assert!(r > 60.0 && r < 3.0 * 86_400.0, "residual {r} s");
+    }
 }

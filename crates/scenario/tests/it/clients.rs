@@ -33,7 +33,10 @@ fn no_client_is_pinned_unless_the_scenario_says_so() {
     let default = parse("site-failure-dac", &v);
     assert_eq!(default.world.dns.pinned_ppm, 0, "default share is 0");
     let stated = crate::scenario("site-failure-dac");
-    assert_eq!(stated.world.dns.pinned_ppm, 50_000, "a stated share is kept");
+    assert_eq!(
+        stated.world.dns.pinned_ppm, 50_000,
+        "a stated share is kept"
+    );
     let (d, s) = (run(&default).metrics, run(&stated).metrics);
     let (d_all, s_all) = (
         d.time_to_service_all_s.expect("all back"),
@@ -68,7 +71,10 @@ fn a_cached_user_in_dial_tone_is_counted_online_or_offline_once() {
     let more_without_service =
         off.user_minutes_without_send_receive - on.user_minutes_without_send_receive;
     let less_without_history = on.user_minutes_without_history - off.user_minutes_without_history;
-    assert!(more_offline > 10_000.0, "dial tone lasts hours: {more_offline}");
+    assert!(
+        more_offline > 10_000.0,
+        "dial tone lasts hours: {more_offline}"
+    );
     assert!((more_offline - more_without_service).abs() < 1e-3);
     assert!((more_offline - less_without_history).abs() < 1e-3);
     assert_eq!(on.mail, off.mail, "the choice changes no mail");
@@ -126,6 +132,19 @@ fn time_to_service_counts_from_the_failure_that_caused_the_outage() {
         s.metrics.time_to_service_p50_s.expect("back"),
         base.metrics.time_to_service_p50_s.expect("back"),
     );
-    assert!(p50 < 3.0 * 3600.0, "{p50} s counts from the 02:00 witness loss");
+    assert!(
+        p50 < 3.0 * 3600.0,
+        "{p50} s counts from the 02:00 witness loss"
+    );
     assert!((p50 - base_p50).abs() < 600.0, "{p50} vs {base_p50}");
+}
+
+#[test]
+fn one_long_outage_leaves_a_user_half_of_it_on_average() {
+    // restore-only: db1's users wait for the restore, all about as long, so a user who
+    // tries at a random moment of their outage waits about half of it (D/2).
+    let s = run(&crate::scenario("restore-only"));
+    let d = s.databases[0].rto_send_receive_s.expect("restored");
+    let r = s.metrics.residual_outage_s.expect("an outage");
+    assert!((r - d / 2.0).abs() < 0.1 * d, "residual {r} s, outage {d} s");
 }

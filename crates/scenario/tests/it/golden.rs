@@ -35,6 +35,7 @@ fn headline(s: &dialtone_scenario::Summary) -> String {
     let _ = writeln!(o, "time_to_service_p95_s {}", opt(m.time_to_service_p95_s));
     let _ = writeln!(o, "time_to_service_all_s {}", opt(m.time_to_service_all_s));
     let _ = writeln!(o, "time_to_history_all_s {}", opt(m.time_to_history_all_s));
+    let _ = writeln!(o, "residual_outage_s {}", opt(m.residual_outage_s));
     let _ = writeln!(
         o,
         "split_brain_ms {} messages {}",
