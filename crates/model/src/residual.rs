@@ -4,7 +4,7 @@
 //! A user's outage of length D contributes D user-time and, at a moment s into it, D − s
 //! of remaining outage: ∫₀ᴰ (D − s) ds = D²/2. Over outages of lengths Dᵢ the mean
 //! remaining outage at a random outage moment is Σ Dᵢ² / (2 Σ Dᵢ), which for i.i.d.
-//! lengths converges to E[D²] / (2 E[D]) (renewal theory: the inspection paradox, a
+//! lengths converges to E\[D²\] / (2 E\[D\]) (renewal theory: the inspection paradox, a
 //! random moment falls in long outages more often). Deterministic D gives D/2,
 //! exponential with mean m gives m, uniform on (0, a) gives a/3.
 
@@ -25,6 +25,12 @@ impl ResidualOutage {
         self.sum_d2 = self.sum_d2.saturating_add(u.saturating_mul(d * d));
     }
 
+    /// Records outages given by their sums: Σ D and Σ D² in milliseconds.
+    pub fn add_sums(&mut self, sum_d: u128, sum_d2: u128) {
+        self.sum_d = self.sum_d.saturating_add(sum_d);
+        self.sum_d2 = self.sum_d2.saturating_add(sum_d2);
+    }
+
     /// Σ users·D, user-milliseconds (equals the integral of users without service).
     pub fn user_ms(&self) -> u128 {
         self.sum_d
@@ -34,6 +40,52 @@ impl ResidualOutage {
     /// `None` without any outage.
     pub fn mean_residual_s(&self) -> Option<f64> {
         (self.sum_d > 0).then(|| self.sum_d2 as f64 / (2.0 * self.sum_d as f64) / 1000.0)
+    }
+}
+
+/// The open outages of one bucket's users, by moments: how many are without service
+/// and the sums of their start times and squared start times (milliseconds), so memory
+/// stays one entry a bucket whatever happens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenOutages {
+    n: u64,
+    s1: u128,
+    s2: u128,
+}
+
+impl OpenOutages {
+    /// `users` lose service at `now` (ms).
+    pub fn start(&mut self, users: u64, now: u64) {
+        let (u, t) = (u128::from(users), u128::from(now));
+        self.n += users;
+        self.s1 = self.s1.saturating_add(u * t);
+        self.s2 = self.s2.saturating_add(u.saturating_mul(t * t));
+    }
+
+    /// `users` of the open outages end at `now` (ms), recorded in `acc`. The users of a
+    /// bucket are alike, so those who return are a proportional share of the open
+    /// outages: their Σ D and Σ D² are `users / n` of the open ones' (exact when they all
+    /// return together, the usual case).
+    pub fn end(&mut self, users: u64, now: u64, acc: &mut ResidualOutage) {
+        let k = users.min(self.n);
+        if k == 0 {
+            return;
+        }
+        let (n, t) = (u128::from(self.n), u128::from(now));
+        // Σ (t − tᵢ) = n t − s1 and Σ (t − tᵢ)² = n t² − 2 t s1 + s2, all non-negative.
+        let d1 = (n * t).saturating_sub(self.s1);
+        let d2 = (n * t * t + self.s2).saturating_sub(2 * t * self.s1);
+        let k128 = u128::from(k);
+        acc.add_sums(d1 * k128 / n, d2 / n * k128 + d2 % n * k128 / n);
+        let left = n - k128;
+        self.s1 = self.s1 * left / n;
+        self.s2 = self.s2 / n * left + self.s2 % n * left / n;
+        self.n -= k;
+    }
+
+    /// Every open outage ends at `now` (the horizon).
+    pub fn close(&mut self, now: u64, acc: &mut ResidualOutage) {
+        self.end(self.n, now, acc);
     }
 }
 
@@ -64,6 +116,25 @@ mod tests {
         let (ga, gb) = (1.0 / (2.0 * b), -a / (2.0 * b * b));
         let var_r = (ga * ga * var_d2 + 2.0 * ga * gb * cov + gb * gb * var_d) / nf;
         (acc.mean_residual_s().expect("outages"), var_r.sqrt())
+    }
+
+    #[test]
+    fn open_outages_end_by_their_moments() {
+        let mut acc = ResidualOutage::default();
+        let mut open = OpenOutages::default();
+        open.start(2, 1_000);
+        open.start(2, 3_000);
+        open.end(4, 5_000, &mut acc);
+        // Outages 4, 4, 2, 2 s: Σ D = 12 s, Σ D² = 40 s², residual 40/24 s.
+        assert_eq!(acc.user_ms(), 12_000);
+        assert_eq!(acc.mean_residual_s(), Some(40.0 / 24.0));
+        let mut half = ResidualOutage::default();
+        let mut open = OpenOutages::default();
+        open.start(4, 0);
+        open.end(2, 10_000, &mut half);
+        open.close(20_000, &mut half);
+        assert_eq!(half.user_ms(), 2 * 10_000 + 2 * 20_000);
+        assert_eq!(open, OpenOutages::default(), "nothing left open");
     }
 
     #[test]

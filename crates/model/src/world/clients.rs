@@ -139,12 +139,12 @@ impl World {
     }
 
     fn set_connected(&mut self, b: BucketId, connected: u64, now: SimTime) {
-        self.track_user_outages(b, connected, now);
         let bk = &mut self.buckets[b.index()];
         let c = bk.cohort;
-        self.cohort_connected[c.index()] =
-            self.cohort_connected[c.index()] - bk.connected + connected;
+        let before = self.cohort_connected[c.index()];
+        self.cohort_connected[c.index()] = before - bk.connected + connected;
         bk.connected = connected;
+        self.track_user_outages(c, before, now);
         self.update_cohort(c, now);
     }
 
@@ -236,42 +236,29 @@ impl World {
 }
 
 impl World {
-    /// Rule `metrics.residual_outage`: bucket `b` goes to `connected` users at `now`.
-    /// Users who lose service join the bucket's queue of outages; users who regain it
-    /// leave it first in, first out (a bucket's users are alike, so which of them return
-    /// first only matters when capacity lets a part back), each finished outage recorded.
-    fn track_user_outages(&mut self, b: BucketId, connected: u64, now: SimTime) {
-        let before = self.buckets[b.index()].connected;
-        let queue = &mut self.down_since[b.index()];
+    /// Rule `metrics.residual_outage`: cohort `c` went from `before` connected users at
+    /// `now`: users who lose service open outages, users who regain it close a
+    /// proportional share of the cohort's open ones (its users are alike; exact when
+    /// they return together). State per cohort, never per user or bucket.
+    fn track_user_outages(&mut self, c: CohortId, before: u64, now: SimTime) {
+        let connected = self.cohort_connected[c.index()];
+        let open = &mut self.down_since[c.index()];
         if connected < before {
-            queue.push_back((now, before - connected));
-        }
-        let mut back = connected.saturating_sub(before);
-        while back > 0 {
-            let Some(front) = queue.front_mut() else {
-                break;
-            };
-            let n = back.min(front.1);
-            self.tallies
-                .residual
-                .add(n, now.saturating_duration_since(front.0));
-            front.1 -= n;
-            back -= n;
-            if front.1 == 0 {
-                queue.pop_front();
-            }
+            open.start(before - connected, now.as_millis());
+        } else if connected > before {
+            open.end(
+                connected - before,
+                now.as_millis(),
+                &mut self.tallies.residual,
+            );
         }
     }
 
     /// Rule `metrics.residual_outage`: outages still open at `end` are counted as
     /// ending there (censored by the horizon).
     pub(super) fn close_user_outages(&mut self, end: SimTime) {
-        for queue in &mut self.down_since {
-            for (since, n) in queue.drain(..) {
-                self.tallies
-                    .residual
-                    .add(n, end.saturating_duration_since(since));
-            }
+        for open in &mut self.down_since {
+            open.close(end.as_millis(), &mut self.tallies.residual);
         }
     }
 

@@ -81,7 +81,7 @@ pub struct GroupOutage {
 }
 
 impl Default for GroupOutage {
-    /// At the start every group is served with its data (as [`Home::at_start`]).
+    /// At the start every group is served with its data (as `Home::at_start` makes them).
     fn default() -> Self {
         GroupOutage {
             down: None,

@@ -145,9 +145,9 @@ pub struct World {
     pub(crate) outages: Vec<(Option<SimTime>, Option<SimTime>)>,
     /// Per mailbox group: its outage (rule `metrics.rto`).
     pub(crate) group_outages: Vec<GroupOutage>,
-    /// Per bucket: `(since, users)` of its users without service, oldest first (rule
+    /// Per cohort: the open outages of its users without service (rule
     /// `metrics.residual_outage`).
-    pub(crate) down_since: Vec<std::collections::VecDeque<(SimTime, u64)>>,
+    pub(crate) down_since: Vec<crate::residual::OpenOutages>,
     /// Counters for metrics.
     pub(crate) tallies: Tallies,
 }
@@ -250,7 +250,7 @@ impl World {
             outages: vec![(None, None); ndb],
             tallies: Tallies::new(ncoh),
             group_outages: vec![GroupOutage::default(); ngroups],
-            down_since: vec![std::collections::VecDeque::new(); nbuckets],
+            down_since: vec![Default::default(); ncoh],
             dbs,
             config,
         };

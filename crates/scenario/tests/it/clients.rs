@@ -146,5 +146,8 @@ fn one_long_outage_leaves_a_user_half_of_it_on_average() {
     let s = run(&crate::scenario("restore-only"));
     let d = s.databases[0].rto_send_receive_s.expect("restored");
     let r = s.metrics.residual_outage_s.expect("an outage");
-    assert!((r - d / 2.0).abs() < 0.1 * d, "residual {r} s, outage {d} s");
+    assert!(
+        (r - d / 2.0).abs() < 0.1 * d,
+        "residual {r} s, outage {d} s"
+    );
 }
