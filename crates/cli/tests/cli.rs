@@ -567,7 +567,10 @@ fn resume_refuses_a_study_json_it_cannot_read() {
     assert!(text.contains("\"kind\": \"study-meta\""), "{text}");
     std::fs::write(
         &p,
-        text.replace("\"schema_version\": 1", "\"schema_version\": 0"),
+        text.replace(
+            &format!("\"schema_version\": {}", dialtone_study::io::SCHEMA_VERSION),
+            "\"schema_version\": 0",
+        ),
     )
     .expect("write");
     let mut resume = args.to_vec();

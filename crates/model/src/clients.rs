@@ -19,6 +19,9 @@
 //!   user at a time at a rate.
 //! - `clients.cached_mode`: cached-mode Outlook can read its offline copy while its
 //!   mailbox is unavailable or replaced by a dial tone database; it cannot send.
+//! - `clients.cached_choice`: offered a dial tone mailbox, a cached-mode user either
+//!   works online in it (send and receive, no history) or offline in the old copy (no
+//!   send or receive); a share works online. Each user-minute is counted once.
 //! - `clients.pinned`: pinned clients refresh DNS only when they restart, every
 //!   `restart_period` from their phase.
 
@@ -94,6 +97,40 @@ pub fn next_tick(from: SimTime, period: SimDuration, phase: SimDuration) -> SimT
     }
     let k = (f - phase).div_ceil(p);
     SimTime::from_millis(phase.saturating_add(k.saturating_mul(p)))
+}
+
+/// Parts per million: the unit of [`user_states`]' share.
+pub const PPM: u64 = 1_000_000;
+
+/// Rules `clients.cached_mode` and `clients.cached_choice`: of a cohort's `users`, of
+/// whom `connected` could send and receive and `with_history` of those see their
+/// history, how many are `[without send/receive, online without history, reading the
+/// offline copy]`. Cached-mode users who could connect but lack their history choose:
+/// `online_ppm` parts per million work online in the (dial tone) mailbox, the others
+/// work offline in the old copy and so cannot send or receive; cached-mode users who
+/// cannot connect read the old copy. A user reading offline is always also without
+/// send/receive: the two are never both credited. Kinds without an offline copy have no
+/// history while disconnected.
+pub fn user_states(
+    kind: ClientKind,
+    users: u64,
+    connected: u64,
+    with_history: u64,
+    online_ppm: u32,
+) -> [u64; 3] {
+    let disconnected = users - connected;
+    let without_history = connected - with_history;
+    if !kind.has_offline_copy() {
+        return [disconnected, disconnected + without_history, 0];
+    }
+    let online = u64::from(online_ppm).min(PPM);
+    let offline_choosers =
+        (u128::from(without_history) * u128::from(PPM - online) / u128::from(PPM)) as u64;
+    [
+        disconnected + offline_choosers,
+        without_history - offline_choosers,
+        disconnected + offline_choosers,
+    ]
 }
 
 /// One phase bucket of a cohort: users who behave alike.
@@ -185,6 +222,44 @@ mod tests {
         assert!(ad.follows_moves() && !old.follows_moves());
         assert!(ClientKind::Web.follows_moves() && ClientKind::Mobile.follows_moves());
         assert!(ad.has_offline_copy() && !ClientKind::Web.has_offline_copy());
+    }
+
+    const CACHED: ClientKind = ClientKind::Outlook {
+        autodiscover: true,
+        cached_mode: true,
+    };
+
+    #[test]
+    fn a_cached_user_works_either_online_or_offline_never_both() {
+        // 100 users: 10 cannot connect, 90 could, 30 of those see their history.
+        let all_online = user_states(CACHED, 100, 90, 30, 1_000_000);
+        assert_eq!(
+            all_online,
+            [10, 60, 10],
+            "the 60 work in the dial tone mailbox"
+        );
+        let all_offline = user_states(CACHED, 100, 90, 30, 0);
+        assert_eq!(
+            all_offline,
+            [70, 0, 70],
+            "the 60 read the old copy, not sending"
+        );
+        let quarter = user_states(CACHED, 100, 90, 30, 250_000);
+        assert_eq!(quarter, [55, 15, 55], "15 of 60 online, 45 offline");
+        for ppm in [0, 1, 333_333, 999_999, 1_000_000, u32::MAX] {
+            let [svc, hist, off] = user_states(CACHED, 100, 90, 30, ppm);
+            assert!(off <= svc, "an offline reader is never in service ({ppm})");
+            assert_eq!(
+                30 + hist + off,
+                100,
+                "every user in one history state ({ppm})"
+            );
+        }
+        assert_eq!(
+            user_states(ClientKind::Web, 100, 90, 30, 0),
+            [10, 70, 0],
+            "no offline copy, no choice"
+        );
     }
 
     #[test]

@@ -124,6 +124,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
             web_retry: d("5m"),
             mobile_retry: d("15m"),
             helpdesk_per_hour: 30,
+            cached_online_ppm: 1_000_000,
         },
         transport: TransportParams {
             sender_retry: d("30m"),

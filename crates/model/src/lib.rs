@@ -16,6 +16,7 @@ pub mod fixtures;
 pub mod ids;
 pub mod network;
 pub mod quorum;
+pub mod residual;
 pub mod restore;
 pub mod seeding;
 pub mod server;

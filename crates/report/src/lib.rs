@@ -335,6 +335,11 @@ fn run_summary(s: &Summary) -> String {
         ),
         ("history back for all".into(), dur(m.time_to_history_all_s)),
         (
+            "residual outage (mean wait of a user who tries during an outage)".into(),
+            m.residual_outage_s
+                .map_or_else(|| "no outage".into(), |r| dur(Some(r))),
+        ),
+        (
             "split brain".into(),
             format!(
                 "{} ms, {} messages",
@@ -342,6 +347,7 @@ fn run_summary(s: &Summary) -> String {
             ),
         ),
         ("operator hours".into(), format!("{:.2}", m.operator_hours)),
+        ("helpdesk hours".into(), format!("{:.2}", m.helpdesk_hours)),
         ("mail accepted".into(), mail.accepted.to_string()),
         ("mail lost silently".into(), mail.lost_silently.to_string()),
     ])

@@ -171,9 +171,9 @@ fn another_kind_or_schema_version_is_refused() {
             "`schema_version` is missing",
         ),
         (
-            "v2",
-            Box::new(|s| drop(s.insert("schema_version".into(), json!(2)))),
-            "`schema_version` is 2",
+            "v1",
+            Box::new(|s| drop(s.insert("schema_version".into(), json!(1)))),
+            "`schema_version` is 1",
         ),
         (
             "v1s",

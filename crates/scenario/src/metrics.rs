@@ -8,6 +8,7 @@
 
 use dialtone_engine::SimTime;
 use dialtone_model::HomeId;
+use dialtone_model::world::GroupOutage;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::runner::{Runner, StepReport};
@@ -16,7 +17,7 @@ use crate::validate::Scenario;
 /// The shape version of every output file (`schema_version`): bumped whenever the keys
 /// of any output change (added, renamed or removed); a build reads exactly its own
 /// version (docs/METRICS.md, "Output files").
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What an output file is (its `kind` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -156,9 +157,14 @@ pub struct Metrics {
     /// ... all of them.
     #[serde(deserialize_with = "nullable")]
     pub time_to_service_all_s: Option<f64>,
-    /// Time from the first failure until every user has their history back.
+    /// Time from the failure that caused the outage until every user has their history
+    /// back.
     #[serde(deserialize_with = "nullable")]
     pub time_to_history_all_s: Option<f64>,
+    /// Mean remaining outage for a user who tries to work at a random moment of an
+    /// outage: Σ D² / (2 Σ D) over users' outages D, seconds (null without outages).
+    #[serde(deserialize_with = "nullable")]
+    pub residual_outage_s: Option<f64>,
     /// Time during which some database was mounted twice (split brain), milliseconds
     /// (database-milliseconds when several were).
     pub split_brain_ms: u64,
@@ -166,6 +172,8 @@ pub struct Metrics {
     pub split_brain_messages: u64,
     /// Administrator time spent on playbook steps, hours.
     pub operator_hours: f64,
+    /// Helpdesk time spent changing Outlook profiles, hours.
+    pub helpdesk_hours: f64,
     /// Outlook profiles reconfigured by the helpdesk.
     pub profile_changes: u64,
     /// Administrator actions refused by their preconditions.
@@ -221,21 +229,29 @@ pub struct CohortMetrics {
     pub user_minutes_offline_readable: f64,
 }
 
-/// Per database.
+/// Per database: the outage of its users (the mailbox group whose original database it
+/// is), the same definition for every strategy (rule `metrics.rto`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseMetrics {
     /// Name.
     pub name: String,
-    /// When it first stopped being served, seconds.
+    /// When its users first lost service (or their original data), seconds.
     #[serde(deserialize_with = "nullable")]
     pub down_s: Option<f64>,
-    /// When it was last served again, seconds.
+    /// When their original data was last served again (for dial tone: after the swap and
+    /// the merge), seconds.
     #[serde(deserialize_with = "nullable")]
     pub back_s: Option<f64>,
-    /// Achieved RTO: back − down, seconds (null if it never came back).
+    /// Achieved RTO: back − down, seconds (null if the data never came back).
     #[serde(deserialize_with = "nullable")]
     pub rto_s: Option<f64>,
+    /// When they last regained send/receive (a dial tone database counts), seconds.
+    #[serde(deserialize_with = "nullable")]
+    pub service_back_s: Option<f64>,
+    /// Time to send/receive: service back − down, seconds (null if never).
+    #[serde(deserialize_with = "nullable")]
+    pub rto_send_receive_s: Option<f64>,
 }
 
 /// The playbook as it ran.
@@ -278,6 +294,63 @@ pub fn time_to(curve: &[(SimTime, u64)], t0: SimTime, share: f64) -> Option<f64>
         .map(|&(t, _)| t.saturating_duration_since(t0).as_secs_f64())
 }
 
+/// Rule `metrics.rto`: a group's outage as seconds; a "back" only after its "down".
+fn database_metrics(name: &str, o: Option<&GroupOutage>) -> DatabaseMetrics {
+    let o = o.copied().unwrap_or_default();
+    let down = o.down;
+    let after = |b: Option<SimTime>| b.filter(|b| down.is_some_and(|dn| *b >= dn));
+    // Service kept while only the data was lost: send/receive never stopped.
+    let service = match o.service_back {
+        None if down.is_some() && o.served() => down,
+        b => after(b),
+    };
+    let back = after(o.data_back);
+    let since = |b: Option<SimTime>| Some((b? - down?).as_secs_f64());
+    DatabaseMetrics {
+        name: name.to_owned(),
+        down_s: down.map(|x| x.as_secs_f64()),
+        back_s: back.map(|x| x.as_secs_f64()),
+        rto_s: since(back),
+        service_back_s: service.map(|x| x.as_secs_f64()),
+        rto_send_receive_s: since(service),
+    }
+}
+
+/// Rule `metrics.helpdesk_hours`: each profile change holds the helpdesk for
+/// 1 / `per_hour` hours (it works at that rate), so `changes / per_hour`.
+pub fn helpdesk_hours(changes: u64, per_hour: u64) -> f64 {
+    if per_hour == 0 {
+        0.0
+    } else {
+        changes as f64 / per_hour as f64
+    }
+}
+
+/// Rule `metrics.outage_cause`: the failure that caused the worst outage on a
+/// change-point curve: the outage holding the curve's peak (after the first failure)
+/// began when the curve last rose from zero before the peak; its cause is the latest
+/// failure at or before that rise (the first failure if none is). `None` without failures.
+pub fn outage_cause(curve: &[(SimTime, u64)], failures: &[SimTime]) -> Option<SimTime> {
+    let first = *failures.first()?;
+    let after = curve.iter().enumerate().filter(|(_, (t, _))| *t >= first);
+    let (ipeak, _) = after.fold(
+        (0, 0u64),
+        |acc, (i, &(_, v))| if v > acc.1 { (i, v) } else { acc },
+    );
+    let rise = (1..=ipeak)
+        .rev()
+        .find(|&i| curve[i - 1].1 == 0)
+        .map_or(first, |i| curve[i].0);
+    Some(
+        failures
+            .iter()
+            .copied()
+            .filter(|&f| f <= rise)
+            .max()
+            .unwrap_or(first),
+    )
+}
+
 /// Builds the summary of a finished run.
 pub fn summarize(
     sc: &Scenario,
@@ -289,7 +362,11 @@ pub fn summarize(
     let w = &r.world;
     let t = w.tallies();
     let f = w.fates();
-    let t0 = r.first_failure.unwrap_or(SimTime::ZERO);
+    let cause = |c: &[(SimTime, u64)]| outage_cause(c, &r.failures).unwrap_or(SimTime::ZERO);
+    let (t0, h0) = (
+        cause(&t.without_service_curve),
+        cause(&t.without_history_curve),
+    );
     let playbook = r.playbook_report();
     let left: u64 = (0..w.homes().len())
         .map(|h| w.left_in_dial_tone(HomeId::from(h)))
@@ -307,10 +384,12 @@ pub fn summarize(
         time_to_service_p50_s: time_to(&t.without_service_curve, t0, 0.5),
         time_to_service_p95_s: time_to(&t.without_service_curve, t0, 0.95),
         time_to_service_all_s: time_to(&t.without_service_curve, t0, 1.0),
-        time_to_history_all_s: time_to(&t.without_history_curve, t0, 1.0),
+        time_to_history_all_s: time_to(&t.without_history_curve, h0, 1.0),
+        residual_outage_s: t.residual.mean_residual_s(),
         split_brain_ms: t.split_brain.integral_ms() as u64,
         split_brain_messages: t.split_brain_messages,
         operator_hours: playbook.operator_hours,
+        helpdesk_hours: helpdesk_hours(t.profile_changes, sc.world.clients.helpdesk_per_hour),
         profile_changes: t.profile_changes,
         failed_actions: t.failed_actions,
         mail: Mail {
@@ -341,19 +420,7 @@ pub fn summarize(
         })
         .collect();
     let databases = (0..sc.names.databases.len())
-        .map(|d| {
-            let (down, back) = w.outages().get(d).copied().unwrap_or((None, None));
-            let back = back.filter(|b| down.is_some_and(|dn| *b >= dn));
-            DatabaseMetrics {
-                name: sc.names.databases[d].clone(),
-                down_s: down.map(|x| x.as_secs_f64()),
-                back_s: back.map(|x| x.as_secs_f64()),
-                rto_s: match (down, back) {
-                    (Some(dn), Some(b)) => Some((b - dn).as_secs_f64()),
-                    _ => None,
-                },
-            }
-        })
+        .map(|d| database_metrics(&sc.names.databases[d], w.group_outages().get(d)))
         .collect();
     let pts = |c: &[(SimTime, u64)]| {
         c.iter()
@@ -412,22 +479,55 @@ mod tests {
     #[test]
     fn a_null_is_none_and_a_missing_key_is_an_error() {
         let db: DatabaseMetrics =
-            serde_json::from_str(r#"{"name":"db1","down_s":10.0,"back_s":null,"rto_s":null}"#)
+            serde_json::from_str(r#"{"name":"db1","down_s":10.0,"back_s":null,"rto_s":null,"service_back_s":null,"rto_send_receive_s":null}"#)
                 .expect("null reads as None");
         assert_eq!((db.down_s, db.rto_s), (Some(10.0), None));
         let e = serde_json::from_str::<DatabaseMetrics>(
-            r#"{"name":"db1","down_s":10.0,"back_s":null}"#,
+            r#"{"name":"db1","down_s":10.0,"back_s":null,"service_back_s":null,"rto_send_receive_s":null}"#,
         )
         .expect_err("rto_s missing");
         assert!(e.to_string().contains("missing field `rto_s`"), "{e}");
         let e = serde_json::from_str::<DatabaseMetrics>(
-            r#"{"name":"db1","down_s":1.0,"back_s":null,"rto_s":null,"rto":1}"#,
+            r#"{"name":"db1","down_s":1.0,"back_s":null,"rto_s":null,"service_back_s":null,"rto_send_receive_s":null,"rto":1}"#,
         )
         .expect_err("unknown key");
         assert!(e.to_string().contains("unknown field `rto`"), "{e}");
         for k in Kind::ALL {
             assert_eq!(serde_json::to_value(k).expect("json"), k.as_str());
         }
+    }
+
+    #[test]
+    fn helpdesk_hours_are_changes_at_the_helpdesk_rate() {
+        assert_eq!(helpdesk_hours(100, 30), 100.0 / 30.0);
+        assert_eq!(helpdesk_hours(0, 30), 0.0);
+        assert_eq!(helpdesk_hours(0, 0), 0.0, "no rate, no work");
+    }
+
+    #[test]
+    fn time_to_service_counts_from_the_failure_that_caused_the_outage() {
+        // A blip at 10 s (fixed by 20 s), a harmless failure at 30 s, then the failure at
+        // 500 s that causes the peak outage from 520 s.
+        let c = [
+            (t(0), 0),
+            (t(12), 5),
+            (t(20), 0),
+            (t(520), 800),
+            (t(600), 900),
+            (t(900), 0),
+        ];
+        let fails = [t(10), t(30), t(500), t(700)];
+        assert_eq!(outage_cause(&c, &fails), Some(t(500)));
+        assert_eq!(
+            time_to(&c, t(500), 1.0),
+            Some(400.0),
+            "900 − 500, not 900 − 10"
+        );
+        assert_eq!(outage_cause(&c, &[t(10)]), Some(t(10)), "the only failure");
+        assert_eq!(outage_cause(&c, &[]), None);
+        // Already down when a second failure deepens it: the outage began with the first.
+        let deeper = [(t(0), 0), (t(12), 5), (t(50), 900), (t(90), 0)];
+        assert_eq!(outage_cause(&deeper, &[t(10), t(40)]), Some(t(10)));
     }
 
     #[test]

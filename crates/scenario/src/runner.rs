@@ -111,6 +111,8 @@ pub struct Runner<'a> {
     reports: Vec<StepReport>,
     /// When the first failure happened.
     pub first_failure: Option<SimTime>,
+    /// When every failure happened (not repairs), in time order.
+    pub failures: Vec<SimTime>,
     started: bool,
     detecting: bool,
     operator_ms: u64,
@@ -145,6 +147,7 @@ impl<'a> Runner<'a> {
                 .collect(),
             scenario,
             first_failure: None,
+            failures: Vec::new(),
             started: false,
             detecting: false,
             operator_ms: 0,
@@ -552,6 +555,9 @@ impl Model for Runner<'_> {
             RunEvent::Fail { index, repair } => {
                 if !repair && self.first_failure.is_none() {
                     self.first_failure = Some(ctx.now());
+                }
+                if !repair {
+                    self.failures.push(ctx.now());
                 }
                 if !repair && self.scenario.trigger == Some(index) && !self.detecting {
                     self.detecting = true;

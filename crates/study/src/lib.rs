@@ -20,7 +20,7 @@ pub mod sweep;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION, nullable};
+use dialtone_scenario::metrics::{DatabaseMetrics, Kind, SCHEMA_VERSION, nullable};
 use dialtone_scenario::{RunError, Scenario, Summary};
 use rayon::prelude::*;
 use serde::de::{Error as _, MapAccess, Visitor};
@@ -72,25 +72,32 @@ pub const COLUMNS: &[Column] = &[
     ("mail_queued_at_end", |s| {
         Some(s.metrics.mail.queued_at_end as f64)
     }),
-    ("rto_max_s", |s| {
-        // The slowest database to come back; null if one never did.
-        let mut worst: Option<f64> = Some(0.0);
-        for d in &s.databases {
-            match (d.down_s, d.rto_s) {
-                (Some(_), Some(r)) => worst = worst.map(|w| w.max(r)),
-                (Some(_), None) => worst = None,
-                _ => {}
-            }
-        }
-        worst
-    }),
+    ("rto_max_s", |s| worst_rto(s, |d| d.rto_s)),
     ("availability", |s| {
         // Share of user-time with send and receive.
         let users: u64 = s.cohorts.iter().map(|c| c.users).sum();
         let total = users as f64 * s.horizon_s / 60.0;
         (total > 0.0).then(|| 1.0 - s.metrics.user_minutes_without_send_receive / total)
     }),
+    ("helpdesk_hours", |s| Some(s.metrics.helpdesk_hours)),
+    ("rto_send_receive_max_s", |s| {
+        worst_rto(s, |d| d.rto_send_receive_s)
+    }),
+    ("residual_outage_s", |s| s.metrics.residual_outage_s),
 ];
+
+/// The slowest database's RTO (`rto` of each database); null if one never came back.
+fn worst_rto(s: &Summary, rto: fn(&DatabaseMetrics) -> Option<f64>) -> Option<f64> {
+    let mut worst: Option<f64> = Some(0.0);
+    for d in &s.databases {
+        match (d.down_s, rto(d)) {
+            (Some(_), Some(r)) => worst = worst.map(|w| w.max(r)),
+            (Some(_), None) => worst = None,
+            _ => {}
+        }
+    }
+    worst
+}
 
 /// One replication's metric values, in [`COLUMNS`] order.
 #[derive(Debug, Clone, PartialEq, Serialize)]

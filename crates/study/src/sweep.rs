@@ -171,6 +171,7 @@ fn known_optional(key: &str) -> bool {
             | "web_retry"
             | "mobile_retry"
             | "helpdesk_per_hour"
+            | "cached_online_share"
             | "detection"
             | "decision"
             | "heartbeat"

@@ -141,9 +141,10 @@ impl World {
     fn set_connected(&mut self, b: BucketId, connected: u64, now: SimTime) {
         let bk = &mut self.buckets[b.index()];
         let c = bk.cohort;
-        self.cohort_connected[c.index()] =
-            self.cohort_connected[c.index()] - bk.connected + connected;
+        let before = self.cohort_connected[c.index()];
+        self.cohort_connected[c.index()] = before - bk.connected + connected;
         bk.connected = connected;
+        self.track_user_outages(c, before, now);
         self.update_cohort(c, now);
     }
 
@@ -160,18 +161,15 @@ impl World {
         } else {
             (u128::from(conn) * u128::from(home.history_ready) / u128::from(home.users)) as u64
         };
-        let offline = if cohort.kind.has_offline_copy() {
-            users - with_history
-        } else {
-            0
-        };
-        let without_history = users - with_history - offline;
-        self.tallies.set_cohort(
-            CohortId::from(c),
+        let states = crate::clients::user_states(
             cohort.kind,
-            now,
-            [users - conn, without_history, offline],
+            users,
+            conn,
+            with_history,
+            self.config.clients.cached_online_ppm,
         );
+        self.tallies
+            .set_cohort(CohortId::from(c), cohort.kind, now, states);
     }
 
     /// Users of cohort `c` who can send and receive now.
@@ -194,6 +192,11 @@ impl World {
             let Some(&(h, target)) = self.helpdesk.first() else {
                 break;
             };
+            if self.profile_change_obsolete(h, target) {
+                // Rule clients.helpdesk_obsolete: the mailboxes have moved on (back).
+                self.helpdesk.remove(0);
+                continue;
+            }
             for b in 0..self.buckets.len() {
                 if budget == 0 {
                     break;
@@ -229,6 +232,43 @@ impl World {
         } else {
             let _ = ctx.schedule_in(SimDuration::from_millis(60_000), Event::HelpdeskTick.into());
         }
+    }
+}
+
+impl World {
+    /// Rule `metrics.residual_outage`: cohort `c` went from `before` connected users at
+    /// `now`: users who lose service open outages, users who regain it close a
+    /// proportional share of the cohort's open ones (its users are alike; exact when
+    /// they return together). State per cohort, never per user or bucket.
+    fn track_user_outages(&mut self, c: CohortId, before: u64, now: SimTime) {
+        let connected = self.cohort_connected[c.index()];
+        let open = &mut self.down_since[c.index()];
+        if connected < before {
+            open.start(before - connected, now.as_millis());
+        } else if connected > before {
+            open.end(
+                connected - before,
+                now.as_millis(),
+                &mut self.tallies.residual,
+            );
+        }
+    }
+
+    /// Rule `metrics.residual_outage`: outages still open at `end` are counted as
+    /// ending there (censored by the horizon).
+    pub(super) fn close_user_outages(&mut self, end: SimTime) {
+        for open in &mut self.down_since {
+            open.close(end.as_millis(), &mut self.tallies.residual);
+        }
+    }
+
+    /// Rule `clients.helpdesk_obsolete`: a queued profile change to `target` is obsolete
+    /// once group `h`'s current database has no copy there (its mailboxes moved back or
+    /// elsewhere); the helpdesk drops it rather than change profiles to a server that no
+    /// longer holds the mailboxes.
+    fn profile_change_obsolete(&self, h: HomeId, target: ServerId) -> bool {
+        let db = &self.dbs[self.homes[h.index()].current.index()];
+        !db.copies.iter().any(|c| c.config.server == target)
     }
 }
 
@@ -313,6 +353,7 @@ impl World {
         for c in 0..self.cohorts.len() {
             self.update_cohort(CohortId::from(c), now);
         }
+        self.track_group_outages(now);
     }
 
     /// Bucket `b`'s retry or DNS refresh is due.

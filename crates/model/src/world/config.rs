@@ -95,6 +95,10 @@ pub struct ClientParams {
     pub mobile_retry: SimDuration,
     /// Helpdesk profile changes per hour (Outlook without Autodiscover).
     pub helpdesk_per_hour: u64,
+    /// Rule `clients.cached_choice`: share of cached-mode users offered a dial tone
+    /// mailbox who work online in it rather than offline in the old copy, parts per
+    /// million.
+    pub cached_online_ppm: u32,
 }
 
 /// Mail workload.

@@ -39,7 +39,7 @@ use dialtone_engine::{
 pub use actions::{Action, ActionError, DbRef};
 pub use config::WorldConfig;
 pub use events::{Event, Fault, ServiceKind};
-pub use homes::Home;
+pub use homes::{GroupOutage, Home};
 pub use tallies::{Curve, KIND_LABELS, Tallies};
 
 use clients::{phase, start_buckets};
@@ -147,6 +147,11 @@ pub struct World {
     pub(crate) pending_dns: Vec<(RecordKind, SiteId)>,
     /// Per database: `(first time it stopped being served, last time it came back)`.
     pub(crate) outages: Vec<(Option<SimTime>, Option<SimTime>)>,
+    /// Per mailbox group: its outage (rule `metrics.rto`).
+    pub(crate) group_outages: Vec<GroupOutage>,
+    /// Per cohort: the open outages of its users without service (rule
+    /// `metrics.residual_outage`).
+    pub(crate) down_since: Vec<crate::residual::OpenOutages>,
     /// Counters for metrics.
     pub(crate) tallies: Tallies,
 }
@@ -184,6 +189,7 @@ impl World {
             .map(|d| Database::new(d.params, &d.copies))
             .collect();
         let homes = Home::at_start(&config);
+        let ngroups = homes.len();
         let mut crng = streams.stream("clients")?;
         let buckets = start_buckets(&config, &mut crng);
         let ttl = config.dns.ttl.min(crate::dns::RESOLVER_TTL_CAP);
@@ -251,6 +257,8 @@ impl World {
             pending_dns: Vec::new(),
             outages: vec![(None, None); ndb],
             tallies: Tallies::new(ncoh),
+            group_outages: vec![GroupOutage::default(); ngroups],
+            down_since: vec![Default::default(); ncoh],
             dbs,
             config,
         };

@@ -206,8 +206,9 @@ impl World {
         if self.outages.len() <= d {
             self.outages.resize(d + 1, (None, None));
         }
-        // Rule `metrics.rto`: down at the first outage, back at the last restoration; going
-        // down again clears `back`, so a database down at the end never came back.
+        // The database's own outage: down at the first, back at the last restoration, so
+        // one down at the end never came back (model tests read it; the metrics' RTO is
+        // per mailbox group, rule `metrics.rto` in homes.rs).
         if prev.is_some() && self.serving[d].is_none() {
             self.outages[d].0.get_or_insert(now);
             self.outages[d].1 = None;

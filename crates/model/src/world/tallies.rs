@@ -23,6 +23,9 @@ pub struct Tallies {
     pub split_brain_messages: u64,
     /// Profile changes made by the helpdesk.
     pub profile_changes: u64,
+    /// Users' outages (connection lost to connection back), for the mean residual outage
+    /// (rule `metrics.residual_outage`).
+    pub residual: crate::residual::ResidualOutage,
     /// Administrator actions that failed their preconditions.
     pub failed_actions: u64,
     /// Change points `(time, users)` of the total of users without send/receive; the
@@ -79,6 +82,7 @@ impl Tallies {
             split_brain: zero,
             split_brain_messages: 0,
             profile_changes: 0,
+            residual: Default::default(),
             failed_actions: 0,
             without_service_curve: vec![(SimTime::ZERO, 0)],
             without_history_curve: vec![(SimTime::ZERO, 0)],
@@ -135,5 +139,6 @@ impl World {
             t.advance(now);
         }
         self.tallies.split_brain.advance(now);
+        self.close_user_outages(now);
     }
 }

@@ -788,6 +788,58 @@ fn restore_only_makes_users_wait_for_the_restore() {
     }
 }
 
+/// Dial tone for db0 on mbx4 (which holds no copy of db0), the helpdesk asked to point
+/// the profiles there, the mailboxes moved back to the restored db0 at 1d3h5m (before the
+/// helpdesk is done) and the helpdesk asked to point them back to mbx1.
+fn profiles_to_mbx4_then_back() -> World {
+    let mut ev = lose_db0_everywhere("1d1h");
+    ev.extend(dial_tone_for_db0(MBX4, "1d1h26m"));
+    let profiles = |server| {
+        act(Action::ReconfigureProfiles {
+            home: HomeId(0),
+            server,
+        })
+    };
+    ev.extend([
+        ("1d1h26m", profiles(MBX4)),
+        ("1d2h", act(Action::RestoreInPlace { home: HomeId(0) })),
+        (
+            "1d3h",
+            act(Action::Mount {
+                home: HomeId(0),
+                db: DbRef::Original,
+            }),
+        ),
+        (
+            "1d3h5m",
+            act(Action::MoveMailboxes {
+                home: HomeId(0),
+                to: DbRef::Original,
+            }),
+        ),
+        ("1d3h5m", profiles(MBX1)),
+    ]);
+    run(spec(true, "5m"), "1d12h", ev)
+}
+
+#[test]
+fn the_helpdesk_drops_profile_changes_made_obsolete_by_a_move_back() {
+    let w = profiles_to_mbx4_then_back();
+    assert_eq!(w.tallies.failed_actions, 0);
+    assert_eq!(w.serving(DatabaseId(0)), Some(MBX1));
+    // About 100 minutes at 30/h: about 50 profiles pointed to mbx4 before the move back,
+    // then only those 50 back to mbx1. Without the rule the helpdesk would finish the
+    // obsolete 100 to mbx4 and then change all 100 back (200).
+    let n = w.tallies.profile_changes;
+    assert!((90..=110).contains(&n), "{n} changes");
+    assert_eq!(n % 2, 0, "as many back as there: {n}");
+    assert_eq!(
+        w.connected(CohortId(1)),
+        100,
+        "every profile names mbx1 again"
+    );
+}
+
 #[test]
 fn dial_tone_on_an_alternate_server_then_back() {
     let mut ev = lose_db0_everywhere("1d1h");
@@ -1953,4 +2005,26 @@ fn an_abandoned_reseed_speeds_up_the_other_from_its_source() {
         w.databases()[0].copies[1].health,
         crate::database::CopyHealth::Seeding(SimTime::from_millis((7_200 + 2_800) * 1000))
     );
+}
+
+#[test]
+fn every_user_outage_is_counted_once_for_the_residual_outage() {
+    // Rule metrics.residual_outage: the users' outages, first in first out per bucket,
+    // add up to the integral of users without service (every cached user works online
+    // in this fixture).
+    for w in [
+        run(spec(true, "5m"), "3d", same_server_dial_tone_db0()),
+        dac_switchover("5m"),
+    ] {
+        let integral: u128 = w
+            .tallies
+            .without_service
+            .iter()
+            .map(|a| a.integral_ms())
+            .sum();
+        assert!(integral > 0);
+        assert_eq!(w.tallies.residual.user_ms(), integral);
+        let r = w.tallies.residual.mean_residual_s().expect("outages");
+        assert!(r > 60.0 && r < 3.0 * 86_400.0, "residual {r} s");
+    }
 }

@@ -215,7 +215,8 @@ pub struct DnsSpec {
     /// Delay before a change reaches the authoritative server.
     #[serde(default = "dns_prop")]
     pub propagation: SimDuration,
-    /// Share of clients that resolve only at start-up (0..1).
+    /// Share of clients that resolve only at start-up (0..1; default 0: an assumption a
+    /// scenario states, not a fact, see docs/MODEL.md `clients.pinned`).
     #[serde(default = "dns_pinned")]
     pub pinned_client_share: f64,
     /// How often pinned clients restart.
@@ -240,8 +241,9 @@ fn dns_ttl() -> SimDuration {
 fn dns_prop() -> SimDuration {
     d("1m")
 }
+/// Rule `clients.pinned`: no client is pinned unless the scenario says so.
 fn dns_pinned() -> f64 {
-    0.05
+    0.0
 }
 fn dns_restart() -> SimDuration {
     d("1d")
@@ -557,6 +559,11 @@ pub struct ClientBehaviourSpec {
     /// Helpdesk profile changes per hour (default 30).
     #[serde(default = "helpdesk")]
     pub helpdesk_per_hour: u64,
+    /// Share of cached-mode Outlook users who, offered a dial tone mailbox, work online
+    /// in it rather than offline in their old offline copy (0..1, default 1: seed 002's
+    /// purpose of dial tone, docs/MODEL.md `clients.cached_choice`).
+    #[serde(default = "cached_online")]
+    pub cached_online_share: f64,
 }
 
 fn buckets() -> u32 {
@@ -571,6 +578,10 @@ fn fifteen_min() -> SimDuration {
 fn helpdesk() -> u64 {
     30
 }
+/// Rule `clients.cached_choice`: users take the dial tone mailbox.
+fn cached_online() -> f64 {
+    1.0
+}
 
 impl Default for ClientBehaviourSpec {
     fn default() -> Self {
@@ -580,6 +591,7 @@ impl Default for ClientBehaviourSpec {
             web_retry: five_min(),
             mobile_retry: fifteen_min(),
             helpdesk_per_hour: helpdesk(),
+            cached_online_share: cached_online(),
         }
     }
 }

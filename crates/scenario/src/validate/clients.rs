@@ -47,7 +47,14 @@ impl Validator {
         ] {
             self.positive(&format!("client_behaviour.{p}"), d);
         }
+        if !(0.0..=1.0).contains(&cb.cached_online_share) {
+            self.err(
+                "client_behaviour.cached_online_share",
+                "a share between 0 and 1 (1: every cached-mode user works in the dial tone mailbox)",
+            );
+        }
         ClientParams {
+            cached_online_ppm: (cb.cached_online_share.clamp(0.0, 1.0) * 1e6).round() as u32,
             buckets: cb.buckets.clamp(1, limits::BUCKETS),
             outlook_retry: cb.outlook_retry,
             web_retry: cb.web_retry,

@@ -35,6 +35,7 @@ fn headline(s: &dialtone_scenario::Summary) -> String {
     let _ = writeln!(o, "time_to_service_p95_s {}", opt(m.time_to_service_p95_s));
     let _ = writeln!(o, "time_to_service_all_s {}", opt(m.time_to_service_all_s));
     let _ = writeln!(o, "time_to_history_all_s {}", opt(m.time_to_history_all_s));
+    let _ = writeln!(o, "residual_outage_s {}", opt(m.residual_outage_s));
     let _ = writeln!(
         o,
         "split_brain_ms {} messages {}",
@@ -42,8 +43,8 @@ fn headline(s: &dialtone_scenario::Summary) -> String {
     );
     let _ = writeln!(
         o,
-        "operator_hours {:.3} profile_changes {} failed_actions {}",
-        m.operator_hours, m.profile_changes, m.failed_actions
+        "operator_hours {:.3} helpdesk_hours {:.3} profile_changes {} failed_actions {}",
+        m.operator_hours, m.helpdesk_hours, m.profile_changes, m.failed_actions
     );
     let _ = writeln!(
         o,
@@ -63,7 +64,13 @@ fn headline(s: &dialtone_scenario::Summary) -> String {
         s.playbook.finished, s.playbook.stuck
     );
     for d in &s.databases {
-        let _ = writeln!(o, "database {} rto_s {}", d.name, opt(d.rto_s));
+        let _ = writeln!(
+            o,
+            "database {} rto_s {} rto_send_receive_s {}",
+            d.name,
+            opt(d.rto_s),
+            opt(d.rto_send_receive_s)
+        );
     }
     o
 }

@@ -2,6 +2,7 @@
 //! file, the catalogue of bad files, directions a domain expert expects, determinism.
 
 mod bad;
+mod clients;
 mod crews;
 mod directions;
 mod fuzz_replay;
