@@ -32,6 +32,14 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # Rule clients.profile: a failed copy does not hold the mailboxes.
+    ("clients.profile_data", M + "world/clients.rs",
+     "(i == db.active || c.health != CopyHealth::FailedAndSuspended)", "(i == db.active || true)",
+     ["-p", "dialtone-scenario", "--test", "it", "moving_back_from"]),
+    # Rule db.restore_in_place_target: restore onto a copy whose disk and server exist.
+    ("db.restore_in_place_target", M + "world/actions/recovery.rs",
+     "        if usable(db.active) {\n", "        if true {\n",
+     ["-p", "dialtone-scenario", "--test", "it", "moving_back_from"]),
     # Rule causes.stack in the timeline: a repair that leaves the server down says so.
     ("causes.stack_timeline", M + "world/events.rs",
      "(true, true) => \"power-on-still-down\",", "(true, true) => \"power-on\",",

@@ -6,6 +6,7 @@ use dialtone_engine::{Ctx, SimDuration, SimTime, StreamExt, StreamRng, TraceSink
 
 use super::{Event, World, WorldConfig, config};
 use crate::clients::{Bucket, ClientKind, next_tick};
+use crate::database::{CopyHealth, Database};
 use crate::ids::{BucketId, CohortId, HomeId, ServerId, SiteId};
 
 impl World {
@@ -75,11 +76,11 @@ impl World {
             }
         } else {
             // Rule clients.profile: the profile must name a server with a copy of the
-            // current database.
+            // current database that holds its data.
             let db = &self.dbs[self.homes[h.index()].current.index()];
             bk.profiles
                 .iter()
-                .filter(|(s, _)| db.copies.iter().any(|c| c.config.server == *s))
+                .filter(|(s, _)| holds_copy(db, *s))
                 .map(|(_, n)| n)
                 .sum()
         };
@@ -268,7 +269,7 @@ impl World {
     /// longer holds the mailboxes.
     fn profile_change_obsolete(&self, h: HomeId, target: ServerId) -> bool {
         let db = &self.dbs[self.homes[h.index()].current.index()];
-        !db.copies.iter().any(|c| c.config.server == target)
+        !holds_copy(db, target)
     }
 }
 
@@ -374,4 +375,12 @@ impl World {
         }
         self.evaluate_bucket(b, now, ctx);
     }
+}
+
+/// Rule `clients.profile`: whether `server` holds a copy of `db` with its data: the
+/// active copy, or a passive copy that has not failed, lost its disk or been removed.
+fn holds_copy(db: &Database, server: ServerId) -> bool {
+    db.copies.iter().enumerate().any(|(i, c)| {
+        c.config.server == server && (i == db.active || c.health != CopyHealth::FailedAndSuspended)
+    })
 }

@@ -966,3 +966,26 @@ fn seven_restore_streams_bring_databases_back_in_waves_and_operators_matter() {
         mean(&many)
     );
 }
+
+#[test]
+fn moving_back_from_the_alternate_server_makes_non_autodiscover_users_wait_twice() {
+    // Rules clients.profile and db.restore_in_place_target (architect review of issue
+    // 11): db1 is restored on the rebuilt mbx1 (its active copy on mbx2 lost its disk),
+    // and a profile naming mbx3, whose copy of db1 was destroyed, no longer reaches it.
+    // So Outlook users without Autodiscover wait for the helpdesk at the move to the
+    // alternate and again at the move back; staying on the alternate costs them one wait.
+    let minutes = |name: &str| {
+        let s = run(&scenario(name));
+        s.cohorts
+            .iter()
+            .find(|c| c.database == "db1" && c.client == "outlook-no-autodiscover")
+            .map(|c| c.user_minutes_without_send_receive)
+            .expect("cohort")
+    };
+    let back = minutes("server-loss-dial-tone-alternate");
+    let stay = minutes("server-loss-dial-tone-alternate-stay");
+    assert!(
+        back > 1.4 * stay,
+        "moving back {back:.0} user-minutes, staying {stay:.0}"
+    );
+}

@@ -7,6 +7,7 @@ use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 use super::{ActionError, DbRef, FollowUp, Outcome};
 use crate::database::{CopyConfig, Database, DbKind, DbParams, DbState, check_schema};
 use crate::ids::{DatabaseId, HomeId, ServerId};
+use crate::world::components::Component;
 use crate::world::{Event, World};
 
 /// How often a running merge reports progress.
@@ -108,9 +109,11 @@ impl World {
     pub(super) fn restore_in_place(&mut self, home: HomeId, now: SimTime) -> Outcome {
         let orig = self.db_ref(home, DbRef::Original)?;
         self.check_backup(orig)?;
-        let server = self.dbs[orig].copies[self.dbs[orig].active].config.server;
-        self.check_restore_target(server)?;
         let (head, kept) = self.dbs[orig].restorable();
+        let copy = self.restore_in_place_copy(orig);
+        let server = self.dbs[orig].copies[copy].config.server;
+        self.check_restore_target(server)?;
+        self.dbs[orig].active = copy;
         let lost = self.dbs[orig].messages - kept;
         let logs = head.saturating_sub(self.dbs[orig].backed_up);
         self.dbs[orig].restore_to(head, kept);
@@ -351,6 +354,24 @@ impl World {
         db.kind = kind;
         db.state = DbState::Dismounted;
         db
+    }
+
+    /// Rule `db.restore_in_place_target`: the copy an in-place restore writes: the active
+    /// copy, unless its disk or server is gone; then the most preferred copy whose disk
+    /// and server are up (a rebuilt server's new disks), as an administrator would pick.
+    fn restore_in_place_copy(&self, d: usize) -> usize {
+        let db = &self.dbs[d];
+        let usable = |i: usize| {
+            self.component_up(Component::Disk(DatabaseId::from(d), i))
+                && self.server_up(db.copies[i].config.server)
+        };
+        if usable(db.active) {
+            return db.active;
+        }
+        (0..db.copies.len())
+            .filter(|&i| usable(i))
+            .min_by_key(|&i| db.copies[i].config.preference)
+            .unwrap_or(db.active)
     }
 
     /// Rule `db.restore_needs_backup`: a restore needs a backup of database `d` taken
