@@ -899,7 +899,10 @@ fn dial_tone_on_an_alternate_server_then_back() {
     // remaining changes to mbx3 are obsolete (rule clients.profile): about 50 profiles
     // went to mbx3 in the 99 minutes at 30/h, and those 50 come back to mbx1.
     let n = w.tallies.profile_changes;
-    assert!((90..=110).contains(&n) && n.is_multiple_of(2), "{n} changes");
+    assert!(
+        (90..=110).contains(&n) && n.is_multiple_of(2),
+        "{n} changes"
+    );
     assert_eq!(w.connected(CohortId(1)), 100);
     assert!(w.fates().conserved());
 }
