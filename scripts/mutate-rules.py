@@ -32,6 +32,10 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # Rule strategy.switchover_needed: no switchover away from the healthy site.
+    ("strategy.switchover_needed", S + "validate/strategy.rs",
+     "    active_in_x || 2 * kept <= kept + lost\n", "    true\n",
+     ["-p", "dialtone-scenario", "--test", "it", "losing_the_second"]),
     # Rule clients.profile: a failed copy does not hold the mailboxes.
     ("clients.profile_data", M + "world/clients.rs",
      "(i == db.active || c.health != CopyHealth::FailedAndSuspended)", "(i == db.active || true)",

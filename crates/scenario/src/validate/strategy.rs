@@ -372,6 +372,15 @@ fn datacenter(i: &Input<'_>, dac: bool, switchback: bool) -> Result<Job, Vec<Iss
             "{name} needs a second site with DAG members"
         )));
     };
+    if !partial && !needs_switchover(org, x) {
+        return Err(refusal(format!(
+            "{name}: the failed site {:?} holds no active database copy and the other \
+             sites keep quorum, so Active Manager keeps serving and there is nothing to \
+             switch over (seed 004 switches over after losing the primary datacenter); use \
+             strategy \"none\" for this failure",
+            org.names.sites[x.index()]
+        )));
+    }
     let ym = org.members_in(y);
     if dac && !org.world.dag.dac_mode {
         return Err(refusal(format!(
@@ -407,6 +416,29 @@ fn datacenter(i: &Input<'_>, dac: bool, switchback: bool) -> Result<Job, Vec<Iss
         accept_data_loss: i.options.accept_data_loss,
         clear_activation_block: i.options.clear_activation_block,
     }))
+}
+
+/// Rule `strategy.switchover_needed`: losing site `x` calls for a datacenter switchover
+/// when it holds a database's active copy (its first copy) or when the members and
+/// witness outside it no longer hold a majority of the votes.
+fn needs_switchover(org: Org<'_>, x: dialtone_model::SiteId) -> bool {
+    let w = org.world;
+    let active_in_x = w
+        .databases
+        .iter()
+        .any(|d| org.site(d.copies[0].server) == x);
+    let votes = |outside: bool| {
+        let members = w
+            .dag
+            .members
+            .iter()
+            .filter(|&&m| (org.site(m) != x) == outside)
+            .count();
+        let witness = w.dag.witness.filter(|&s| (org.site(s) != x) == outside);
+        members + usize::from(witness.is_some())
+    };
+    let (kept, lost) = (votes(true), votes(false));
+    active_in_x || 2 * kept <= kept + lost
 }
 
 /// `restore-only`: restore the failed databases, rebuilding a lost server first (a

@@ -195,3 +195,39 @@ fn a_strategy_that_leaves_inbound_mail_without_a_way_in_is_warned_about() {
     dc2["target"] = json!("dc2");
     assert!(inbound_warnings("automatic-site-failover", dc2, "active-passive").is_empty());
 }
+
+#[test]
+fn losing_the_second_datacenter_needs_no_switchover() {
+    // Rule strategy.switchover_needed (architect review of issue 12): dc2 holds no
+    // active copy and dc1 keeps quorum with the witness, so the datacenter strategies
+    // refuse instead of switching over away from the healthy site; losing dc1 still
+    // calls for them.
+    for strategy in [
+        "datacenter-switchover-dac",
+        "datacenter-switchover-non-dac",
+        "switchback",
+    ] {
+        let at = |site: &str| {
+            crate::directions::variant(
+                "site-failure-dac",
+                &[
+                    ("/strategy/name", json!(strategy)),
+                    (
+                        "/failures",
+                        json!([{"kind": "site-power-loss", "target": site, "at": "1d10h", "repair_after": "18h"}]),
+                    ),
+                ],
+            )
+        };
+        let _ = at("dc1");
+        let text = std::fs::read_to_string(crate::root().join("scenarios/site-failure-dac.json"))
+            .expect("file");
+        let mut v: Value = serde_json::from_str(&text).expect("json");
+        v["strategy"]["name"] = json!(strategy);
+        v["failures"][0]["target"] = json!("dc2");
+        let err = parse("dc2.json", "dc2", &v.to_string())
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("nothing to switch over"), "{strategy}: {err}");
+    }
+}
