@@ -32,6 +32,10 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # Rule strategy.recovery_needed: no restore or dial tone while a copy survives.
+    ("strategy.recovery_needed", S + "validate/strategy.rs",
+     "            .filter(|&h| !self.copy_survives(h))\n", "",
+     ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
     # Rule strategy.switchover_needed: no switchover away from the healthy site.
     ("strategy.switchover_needed", S + "validate/strategy.rs",
      "    active_in_x || 2 * kept <= kept + lost\n", "    true\n",

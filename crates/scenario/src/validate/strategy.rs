@@ -176,17 +176,56 @@ impl Input<'_> {
         )))
     }
 
-    /// The mailbox groups a database or server failure takes down.
+    /// The mailbox groups a database or server failure takes down: a corrupted database
+    /// (corruption replicates), or a database whose active copy is lost and that has no
+    /// other copy the scenario's failures leave intact (rule `strategy.recovery_needed`:
+    /// Active Manager fails over to it and there is nothing to recover).
     fn failed_homes(&self, f: &Failure, what: &str) -> Result<Vec<HomeId>, Vec<Issue>> {
-        match &f.target {
-            Target::Database(d) | Target::Copy(d, 0) => Ok(vec![HomeId::from(d.index())]),
-            Target::Server(s) => Ok(self.org.homes_on_server(*s)),
-            _ => Err(refusal(format!(
-                "{} recovers databases or servers; the first failure is a {:?} ({what})",
+        let homes = match &f.target {
+            Target::Database(d) => return Ok(vec![HomeId::from(d.index())]),
+            Target::Copy(d, 0) => vec![HomeId::from(d.index())],
+            Target::Server(s) => self.org.homes_on_server(*s),
+            _ => {
+                return Err(refusal(format!(
+                    "{} recovers databases or servers; the first failure is a {:?} ({what})",
+                    self.name(),
+                    f.kind
+                )));
+            }
+        };
+        let failed: Vec<HomeId> = homes
+            .into_iter()
+            .filter(|&h| !self.copy_survives(h))
+            .collect();
+        if failed.is_empty() {
+            return Err(refusal(format!(
+                "{}: every database the {} takes down has another copy that no failure of \
+                 the scenario touches, so Active Manager fails over to it and there is \
+                 nothing to recover (use strategy \"none\", or fail the other copies too)",
                 self.name(),
-                f.kind
-            ))),
+                f.kind.name()
+            )));
         }
+        Ok(failed)
+    }
+
+    /// Whether group `h`'s database keeps a copy that no server loss, disk loss or site
+    /// power loss of the scenario touches (its active copy is the one failing).
+    fn copy_survives(&self, h: HomeId) -> bool {
+        let copies = &self.org.world.databases[h.index()].copies;
+        let lost = |i: usize, server: ServerId| {
+            self.failures.iter().any(|f| match &f.target {
+                Target::Server(s) => *s == server,
+                Target::Site(site) => self.org.site(server) == *site,
+                Target::Copy(d, c) => d.index() == h.index() && *c == i,
+                _ => false,
+            })
+        };
+        copies
+            .iter()
+            .enumerate()
+            .skip(1)
+            .any(|(i, c)| !lost(i, c.server))
     }
 
     /// The server that failed or holds the failed database.

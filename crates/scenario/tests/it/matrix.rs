@@ -33,6 +33,18 @@ fn failure(kind: FailureKind) -> Value {
     f
 }
 
+/// The failures of a matrix cell: one of `kind`, and for a server or disk loss also the
+/// loss of db1's other copy (its server, mbx3), so that there is data to recover (with a copy left, Active
+/// Manager fails over and the recovery strategies refuse: rule
+/// `strategy.recovery_needed`).
+fn failures(kind: FailureKind) -> Value {
+    let mut v = vec![failure(kind)];
+    if matches!(kind, FailureKind::ServerLoss | FailureKind::DiskLoss) {
+        v.push(json!({"kind": "server-loss", "target": "mbx3", "at": "1d10h"}));
+    }
+    Value::Array(v)
+}
+
 /// Two datacenters of two DAG members each, the witness in a third site, an alternate
 /// witness in the second, DAC mode and daily backups: an organisation every built-in
 /// strategy can run, so a refusal below is the failure kind's, not the topology's.
@@ -74,7 +86,7 @@ fn every_strategy_answers_every_failure_kind_or_says_why_not() {
     let mut cells = 0;
     for strategy in Strategy::ALL {
         for kind in FailureKind::ALL {
-            let text = organisation(strategy.name(), json!([failure(kind)])).to_string();
+            let text = organisation(strategy.name(), failures(kind)).to_string();
             let pair = format!("{strategy} x {}", kind.name());
             let got = parse("matrix.json", "matrix", &text);
             match strategy.answer(kind) {
@@ -112,7 +124,7 @@ fn every_strategy_answers_every_failure_kind_or_says_why_not() {
 fn a_strategy_responds_to_the_first_failure_it_answers() {
     let failures = json!([failure(FailureKind::SitePowerLoss), {
         "kind": "server-loss", "target": "mbx2", "at": "2d"
-    }]);
+    }, {"kind": "server-loss", "target": "mbx4", "at": "2d"}]);
     let text = organisation("restore-only", failures).to_string();
     let sc = parse("matrix.json", "matrix", &text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sc.trigger, Some(1));
@@ -229,5 +241,31 @@ fn losing_the_second_datacenter_needs_no_switchover() {
             .expect_err("refused")
             .to_string();
         assert!(err.contains("nothing to switch over"), "{strategy}: {err}");
+    }
+}
+
+#[test]
+fn a_database_with_a_surviving_copy_needs_no_recovery_strategy() {
+    // Rule strategy.recovery_needed (architect review of issue 12): mbx1 is lost but
+    // db1 keeps its copy on mbx3, so Active Manager fails over with all history; restore
+    // and dial tone strategies refuse instead of restoring over a serving database or
+    // moving users to an empty one. With the other copy lost too, they run.
+    for (strategy, kind) in [
+        ("restore-only", FailureKind::ServerLoss),
+        ("dial-tone-same-server", FailureKind::DiskLoss),
+        ("dial-tone-alternate-server", FailureKind::ServerLoss),
+        ("dial-tone-rsg-2003", FailureKind::ServerLoss),
+    ] {
+        let lone = json!([failure(kind)]);
+        let err = parse("m.json", "m", &organisation(strategy, lone).to_string())
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("nothing to recover"), "{strategy}: {err}");
+        let ok = parse(
+            "m.json",
+            "m",
+            &organisation(strategy, failures(kind)).to_string(),
+        );
+        assert!(ok.is_ok(), "{strategy}: {:?}", ok.err());
     }
 }
