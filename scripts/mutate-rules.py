@@ -32,6 +32,13 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # Rule metrics.rto per incident: a planned dismount is no incident.
+    ("metrics.rto_planned", M + "world/homes.rs",
+     "            if planned {\n                self.planned_pause = true;", "            if false {\n                self.planned_pause = true;",
+     ["-p", "dialtone-model", "--lib", "homes"]),
+    ("metrics.rto_longest", M + "world/homes.rs",
+     "                    && self\n                        .down", "                    && false\n                    && self\n                        .down",
+     ["-p", "dialtone-model", "--lib", "homes"]),
     # Rule strategy.recovery_needed: no restore or dial tone while a copy survives.
     ("strategy.recovery_needed", S + "validate/strategy.rs",
      "            .filter(|&h| !self.copy_survives(h))\n", "",
@@ -119,13 +126,13 @@ MUTATIONS = [
     # Rule metrics.rto: back is the last restoration of the original data; down again at
     # the end = never back (issue 12 §6: one definition for every strategy).
     ("metrics.rto_last_back", M + "world/homes.rs",
-     "        if self.whole && !whole {\n            self.data_back = None;\n        }\n", "",
-     ["-p", "dialtone-scenario", "--test", "it", "down_again"]),
+     "                self.service_back = None;\n                self.data_back = None;\n", "",
+     ["-p", "dialtone-model", "--lib", "homes"]),
     ("metrics.rto_data", M + "world/homes.rs",
      "let whole = home.history_ready == home.users && self.merge_finished(id);", "let whole = true;",
      ["-p", "dialtone-scenario", "--test", "it", "down_again"]),
     ("metrics.rto_swap_pause", M + "world/homes.rs",
-     "            if !swapping {\n                self.service_back = None;\n            }\n", "            self.service_back = None;\n",
+     "            if !planned {\n                self.service_back = None;\n            }\n", "            self.service_back = None;\n",
      ["-p", "dialtone-model", "--lib", "homes"]),
     ("network.reachability", M + "network.rs",
      "if self.site_up[a.index()] && self.site_up[b.index()] {", "if true {"),

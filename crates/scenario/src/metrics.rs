@@ -296,7 +296,7 @@ pub fn time_to(curve: &[(SimTime, u64)], t0: SimTime, share: f64) -> Option<f64>
 
 /// Rule `metrics.rto`: a group's outage as seconds; a "back" only after its "down".
 fn database_metrics(name: &str, o: Option<&GroupOutage>) -> DatabaseMetrics {
-    let o = o.copied().unwrap_or_default();
+    let o = o.copied().unwrap_or_default().reported();
     let down = o.down;
     let after = |b: Option<SimTime>| b.filter(|b| down.is_some_and(|dn| *b >= dn));
     // Service kept while only the data was lost: send/receive never stopped.

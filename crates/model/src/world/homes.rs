@@ -59,25 +59,33 @@ impl Home {
     }
 }
 
-/// Rule `metrics.rto`: one mailbox group's outage, the same for every strategy. `down`
-/// is when the group first stopped being served; `service_back` when it last regained
-/// send/receive (in any database, a dial tone one included), not counting the planned
-/// outage of a swap (a recovery step, whose minutes the user-minute integrals count);
-/// `data_back` when its original data was last served again: its current database
-/// served with every user's history and no dial tone mail left to merge (for dial tone:
-/// after the swap and the merge). Losing either clears its "back" (a swap clears only
-/// `data_back`), so a group down at the end never came back.
+/// Rule `metrics.rto`: one mailbox group's outage, the same for every strategy, per
+/// incident. `down` is when the group last stopped being served with its data after it
+/// had been whole (the incident's start: a loss of a fully recovered group that is not
+/// planned); `service_back` when it then last regained send/receive (in any database, a
+/// dial tone one included), not counting the planned outage of a swap; `data_back` when
+/// its original data was then last served again: its current database served with every
+/// user's history and no dial tone mail left to merge (for dial tone: after the swap and
+/// the merge). Losing either during the incident clears its "back" (a swap clears only
+/// `data_back`), so a group down at the end never came back. A planned outage of a
+/// recovered group (an administrator's dismount, as in a scheduled switchback) is no
+/// incident: it changes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupOutage {
-    /// First loss of service (or of the original data).
+    /// Start of the last incident.
     pub down: Option<SimTime>,
-    /// Last return of send/receive (a swap's outage aside).
+    /// Last return of send/receive in it (a swap's outage aside).
     pub service_back: Option<SimTime>,
-    /// Last return of the original data.
+    /// Last return of the original data in it.
     pub data_back: Option<SimTime>,
     served: bool,
     whole: bool,
     swap_pause: bool,
+    /// In a planned outage of a recovered group.
+    planned_pause: bool,
+    /// The longest incident that ended before the current one: (down, service back,
+    /// data back).
+    longest: Option<(SimTime, SimTime, SimTime)>,
 }
 
 impl Default for GroupOutage {
@@ -90,32 +98,73 @@ impl Default for GroupOutage {
             served: true,
             whole: true,
             swap_pause: false,
+            planned_pause: false,
+            longest: None,
         }
     }
 }
 
 impl GroupOutage {
+    /// The incident an RTO reports: the current one if it has not ended (down at the end:
+    /// never back), else the longest (rule `metrics.rto`: one brief failover does not
+    /// hide a long outage, and an administrator's 6-second move does not either).
+    pub fn reported(&self) -> GroupOutage {
+        let current_ended = self.data_back.is_some() || self.down.is_none();
+        match self.longest {
+            Some((d, sb, b))
+                if current_ended
+                    && self
+                        .down
+                        .zip(self.data_back)
+                        .is_none_or(|(cd, cb)| b - d > cb - cd) =>
+            {
+                GroupOutage {
+                    down: Some(d),
+                    service_back: Some(sb),
+                    data_back: Some(b),
+                    ..*self
+                }
+            }
+            _ => *self,
+        }
+    }
+
     /// Whether the group is served now.
     pub fn served(&self) -> bool {
         self.served
     }
 
     /// Records the group's state at `now`: `served` (its mailboxes can be served),
-    /// `whole` (served with its original data complete) and `swapping` (unserved only
-    /// for a swap).
-    pub fn observe(&mut self, now: SimTime, served: bool, whole: bool, swapping: bool) {
+    /// `whole` (served with its original data complete) and `planned` (unserved only for
+    /// a swap or an administrator's dismount).
+    pub fn observe(&mut self, now: SimTime, served: bool, whole: bool, planned: bool) {
         let whole = whole && served;
-        if (self.served && !served) || (self.whole && !whole) {
-            self.down.get_or_insert(now);
-        }
-        if self.served && !served {
-            self.swap_pause = swapping;
-            if !swapping {
+        if self.served && self.whole && !whole {
+            if planned {
+                self.planned_pause = true;
+            } else {
+                // A new incident; the one before it, if it ended, may be the longest.
+                if let (Some(d), Some(b)) = (self.down, self.data_back) {
+                    let service = self.service_back.unwrap_or(d);
+                    if self.longest.is_none_or(|(ld, _, lb)| b - d >= lb - ld) {
+                        self.longest = Some((d, service, b));
+                    }
+                }
+                self.down = Some(now);
                 self.service_back = None;
+                self.data_back = None;
             }
         }
-        if self.whole && !whole {
-            self.data_back = None;
+        if self.planned_pause {
+            self.planned_pause = !whole;
+            (self.served, self.whole) = (served, whole);
+            return;
+        }
+        if self.served && !served {
+            self.swap_pause = planned;
+            if !planned {
+                self.service_back = None;
+            }
         }
         if !self.served && served && !(self.swap_pause && self.service_back.is_some()) {
             self.service_back = Some(now);
@@ -134,9 +183,11 @@ impl World {
             let id = HomeId::from(h);
             let home = &self.homes[h];
             let swapping = home.swapping;
+            // An administrator's dismount (a scheduled switchback) is planned too.
+            let planned = swapping || self.dbs[home.current.index()].state == DbState::Dismounted;
             let served = self.home_served(id) && !swapping;
             let whole = home.history_ready == home.users && self.merge_finished(id);
-            self.group_outages[h].observe(now, served, whole, swapping);
+            self.group_outages[h].observe(now, served, whole, planned);
         }
     }
 
@@ -217,6 +268,34 @@ mod tests {
     }
 
     #[test]
+    fn each_incident_has_its_own_rto_and_a_planned_dismount_is_none() {
+        // Architect review of issue 12: an early 30 s failover does not stretch a later
+        // incident's RTO, and a scheduled switchback's dismount is no incident.
+        let mut o = GroupOutage::default();
+        o.observe(t(100), false, false, false);
+        o.observe(t(130), true, true, false);
+        o.observe(t(1000), false, false, false);
+        o.observe(t(5000), true, true, false);
+        assert_eq!((o.down, o.data_back), (Some(t(1000)), Some(t(5000))));
+        o.observe(t(9000), false, false, true);
+        o.observe(t(9800), true, true, false);
+        assert_eq!(
+            (o.down, o.service_back, o.data_back),
+            (Some(t(1000)), Some(t(5000)), Some(t(5000))),
+            "the planned outage changes nothing"
+        );
+        // A later 6-second incident: the RTO reports the longest one.
+        o.observe(t(10_000), false, false, false);
+        o.observe(t(10_006), true, true, false);
+        assert_eq!(o.down, Some(t(10_000)));
+        let r = o.reported();
+        assert_eq!((r.down, r.data_back), (Some(t(1000)), Some(t(5000))));
+        // Down at the end: the current incident, never back.
+        o.observe(t(20_000), false, false, false);
+        assert_eq!(o.reported().data_back, None);
+    }
+
+    #[test]
     fn a_group_down_again_at_the_end_never_came_back() {
         let mut o = GroupOutage::default();
         o.observe(t(0), true, true, false);
@@ -224,7 +303,11 @@ mod tests {
         o.observe(t(40), true, true, false);
         o.observe(t(50), false, false, false);
         o.observe(t(90), true, false, false);
-        assert_eq!(o.down, Some(t(10)));
+        assert_eq!(
+            o.down,
+            Some(t(50)),
+            "whole at 40 s: the loss at 50 s is a new incident"
+        );
         assert_eq!(o.data_back, None, "its data never returned after 50 s");
         assert_eq!(
             o.service_back,
