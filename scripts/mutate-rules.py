@@ -32,6 +32,10 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # Rule playbook.switchback_go: no switchback into a primary lost again.
+    ("playbook.switchback_go", S + "playbook/switchback.rs",
+     "                &[go],\n", "                &[outage],\n",
+     ["-p", "dialtone-scenario", "--test", "it", "a_primary_lost_again"]),
     # Rule metrics.rto per incident: a planned dismount is no incident.
     ("metrics.rto_planned", M + "world/homes.rs",
      "            if planned {\n                self.planned_pause = true;", "            if false {\n                self.planned_pause = true;",

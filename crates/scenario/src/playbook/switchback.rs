@@ -2,7 +2,8 @@
 //! the primary to be repaired and reachable; Start-DAG (DAC mode) or
 //! Add-DatabaseAvailabilityGroupServer (without); the quorum model back (the witness in
 //! the primary); reseed failed copies and wait for resynchronisation; the scheduled
-//! outage window; dismount in the second datacenter; then the DNS records back and wait
+//! outage window, if the primary is still up and reachable then (else postponed until it
+//! is); dismount in the second datacenter; then the DNS records back and wait
 //! out propagation and the TTL; move the databases back and mount. A refused move back is
 //! a decision point: the database is remounted in the second datacenter and the refusal
 //! reported.
@@ -47,6 +48,14 @@ pub(super) fn switchback(
         DurationDist::Fixed(after),
         &synced,
     );
+    // Rule playbook.switchback_go: at the window the primary must still be up and
+    // reachable (seed 004: switch back only once the dependencies are stable); a primary
+    // lost again postpones the switchback until it returns.
+    let go = b.wait(
+        "go/no-go at the window: the primary up and reachable",
+        Cond::SiteConnected(x, y),
+        &[outage],
+    );
     let homes = org.homes_on_site(x);
     let dismounts: Vec<usize> = homes
         .iter()
@@ -57,7 +66,7 @@ pub(super) fn switchback(
                     home: h,
                     db: DbRef::Original,
                 },
-                &[outage],
+                &[go],
             )
         })
         .collect();

@@ -209,3 +209,26 @@ fn a_non_dac_switchover_with_three_survivors_sets_node_majority() {
     assert!(step(&even, "cluster /quorum /nodemajority").is_empty());
     assert_eq!(step(&even, "Set-DAG -WitnessServer"), ["ok"]);
 }
+
+#[test]
+fn a_primary_lost_again_before_the_window_postpones_the_switchback() {
+    // Rule playbook.switchback_go (architect review of issue 12): dc1 loses power again
+    // 3d4h20m-3d7h20m, around the window. The switchback waits for it instead of
+    // dismounting dc2 and pointing DNS at a dead dc1; both databases end served in dc1
+    // and the dismount comes after dc1's return.
+    let s = switchback_with(json!([
+        {"kind": "site-power-loss", "target": "dc1", "at": "3d4h20m", "repair_after": "3h"}
+    ]));
+    assert!(s.playbook.finished, "{:?}", s.playbook.stuck);
+    let back = 3.0 * 86_400.0 + 7.0 * 3600.0 + 20.0 * 60.0;
+    for (start, _) in times(&s, "dismount in the second datacenter") {
+        assert!(
+            start >= back,
+            "dismounted at {start} s, before dc1 returned"
+        );
+    }
+    for d in &s.databases {
+        assert!(d.back_s.is_some(), "{d:?}");
+    }
+    assert_eq!(s.metrics.mail.queued_at_end, 0, "{:?}", s.metrics.mail);
+}
