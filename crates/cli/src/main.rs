@@ -358,9 +358,34 @@ pub(crate) fn write_report(dir: &Path) -> Result<(), Failure> {
 }
 
 fn opt_s(v: Option<f64>) -> String {
-    v.map_or("never".into(), |s| {
-        SimDuration::from_secs_f64(s).map_or("?".into(), |d| d.to_string())
-    })
+    v.map_or("never".into(), human)
+}
+
+/// A duration for people: seconds with one decimal under a minute, whole seconds under
+/// an hour ("52m59s"), whole minutes above ("1h51m", "2d3h4m"); no milliseconds above a
+/// minute.
+fn human(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "?".into();
+    }
+    if secs < 60.0 {
+        return format!("{secs:.1}s");
+    }
+    let (step, unit_secs) = if secs < 3600.0 { (1.0, 1) } else { (60.0, 60) };
+    let total = ((secs / step).round() as u64) * unit_secs;
+    let (d, h, m, s) = (
+        total / 86_400,
+        total / 3600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    let mut out = String::new();
+    for (v, u) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
+        if v > 0 || (u == "m" && out.is_empty()) {
+            out.push_str(&format!("{v}{u}"));
+        }
+    }
+    out
 }
 
 fn print_summary(s: &Summary) {
@@ -397,13 +422,14 @@ fn print_summary(s: &Summary) {
         )?;
         writeln!(
             o,
-            "  split brain                 {} ms, {} messages",
-            m.split_brain_ms, m.split_brain_messages
+            "  split brain                 {:.1} database-hours, {} messages",
+            m.split_brain_ms as f64 / 3_600_000.0,
+            m.split_brain_messages
         )?;
         writeln!(
             o,
-            "  operators {:.2} h, helpdesk {} profile changes, {} refused actions",
-            m.operator_hours, m.profile_changes, m.failed_actions
+            "  operators {:.2} h, helpdesk {:.2} h ({} profile changes), {} refused actions",
+            m.operator_hours, m.helpdesk_hours, m.profile_changes, m.failed_actions
         )?;
         writeln!(
             o,
@@ -507,5 +533,23 @@ fn duration(values: &[String]) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::Input(bad.join("\n")))
+    }
+}
+
+#[cfg(test)]
+mod human_tests {
+    use super::human;
+
+    #[test]
+    fn durations_for_people_carry_no_milliseconds_above_a_minute() {
+        assert_eq!(human(5.9), "5.9s");
+        assert_eq!(human(3179.694), "53m");
+        assert_eq!(human(3125.4), "52m5s");
+        assert_eq!(human(3897.472), "1h5m");
+        assert_eq!(human(6656.0), "1h51m");
+        assert_eq!(human(65_572.853), "18h13m");
+        assert_eq!(human(153_473.4), "1d18h38m");
+        assert_eq!(human(60.0), "1m");
+        assert_eq!(human(-1.0), "?");
     }
 }
