@@ -32,6 +32,10 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # Rule world.split_brain_sent: mail sent from a rogue copy is split-brain mail.
+    ("world.split_brain_sent", M + "world/clients.rs",
+     "if reaches { bk.users - bk.connected } else { 0 }", "if reaches { 0 } else { 0 }",
+     ["-p", "dialtone-scenario", "--test", "it", "users_working_on_the_losing"]),
     # Rule playbook.switchback_go: no switchback into a primary lost again.
     ("playbook.switchback_go", S + "playbook/switchback.rs",
      "                &[go],\n", "                &[outage],\n",

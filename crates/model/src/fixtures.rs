@@ -139,6 +139,7 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
         },
         mail: MailConfig {
             messages_per_user_per_day: 60.0,
+            sent_per_user_per_day: 24.0,
             tick: d("5m"),
             office_hours: false,
             edge_active_active: false,

@@ -120,6 +120,34 @@ impl World {
         if let Some(t) = wake_at {
             self.schedule_wake(b, t, ctx);
         }
+        let on = self.bucket_on_rogue(b, now);
+        let old = std::mem::replace(&mut self.bucket_rogue[b.index()], on);
+        if on != old {
+            self.on_rogue_total = self.on_rogue_total - old + on;
+            self.tallies.on_rogue.set(now, self.on_rogue_total);
+        }
+    }
+
+    /// Rule `world.split_brain_sent`: the users of bucket `b` without the authoritative
+    /// cluster's service whose client-access site reaches a rogue cluster serving their
+    /// database: they work, and send, on a copy the partition's end discards (they count
+    /// without service: their work is lost).
+    fn bucket_on_rogue(&self, b: BucketId, now: SimTime) -> u64 {
+        let bk = &self.buckets[b.index()];
+        let cohort = self.cohorts[bk.cohort.index()];
+        let d = self.homes[cohort.home.index()].current.index();
+        let Some(rogue) = self.rogue_serving[d] else {
+            return 0;
+        };
+        let period = if bk.pinned {
+            self.config.dns.restart_period
+        } else {
+            self.client_access.effective_ttl()
+        };
+        let site = SiteId(self.client_access.cached_every(now, period, bk.dns_phase));
+        let reaches = self.cas_site_up.get(site.index()).copied().unwrap_or(false)
+            && self.net.reachable(site, self.site_of(rogue));
+        if reaches { bk.users - bk.connected } else { 0 }
     }
 
     pub(super) fn schedule_wake<E: From<Event>, S: TraceSink>(

@@ -106,6 +106,8 @@ pub struct ClientParams {
 pub struct MailConfig {
     /// Messages received per user per day, averaged over the day.
     pub messages_per_user_per_day: f64,
+    /// Messages each user sends per day (rule `world.split_brain_sent`).
+    pub sent_per_user_per_day: f64,
     /// Length of a mail batch.
     pub tick: SimDuration,
     /// Office-hours profile (08:00-18:00 weekdays carry 80% of mail) instead of flat.

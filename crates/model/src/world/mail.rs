@@ -256,7 +256,7 @@ fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
 }
 
 /// A Poisson draw (rand_distr's exact sampler), as a whole count.
-fn poisson(rng: &mut StreamRng, mean: f64) -> u64 {
+pub(super) fn poisson(rng: &mut StreamRng, mean: f64) -> u64 {
     if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
@@ -282,6 +282,7 @@ mod tests {
             .collect();
         let m = MailConfig {
             messages_per_user_per_day: 60.0,
+            sent_per_user_per_day: 24.0,
             tick: SimDuration::from_mins(5).expect("5 min"),
             office_hours: false,
             edge_active_active: false,

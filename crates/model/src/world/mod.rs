@@ -33,7 +33,7 @@ mod tallies;
 use std::sync::Arc;
 
 use dialtone_engine::{
-    Ctx, EventId, Model, RngStreams, SimDuration, SimTime, StreamNameError, TraceSink,
+    Ctx, EventId, Model, RngStreams, SimDuration, SimTime, StreamNameError, StreamRng, TraceSink,
 };
 
 pub use actions::{Action, ActionError, DbRef};
@@ -95,6 +95,11 @@ pub struct World {
     pub(crate) transport: Transport,
     /// Inbound mail not yet offered (rule `world.arrivals`).
     pub(crate) arrivals: mail::Arrivals,
+    /// Draws the mail sent from rogue copies (rule `world.split_brain_sent`).
+    pub(crate) sent_rng: StreamRng,
+    /// Per bucket: its users working on a rogue copy; and their total.
+    pub(crate) bucket_rogue: Vec<u64>,
+    pub(crate) on_rogue_total: u64,
     /// Members that were in the quorum partition at the last evaluation. The partition is
     /// tracked by its members, not by its label: labels renumber when partitions merge.
     pub(crate) quorum_members: Vec<ServerId>,
@@ -230,6 +235,9 @@ impl World {
             bucket_wake: vec![None; nbuckets],
             transport: Transport::new(config.transport),
             arrivals,
+            sent_rng: streams.stream("sent")?,
+            bucket_rogue: vec![0; nbuckets],
+            on_rogue_total: 0,
             quorum_members: Vec::new(),
             rogue_members: Vec::new(),
             serving,

@@ -19,8 +19,11 @@ pub struct Tallies {
     pub offline_readable: Vec<TimeAverage>,
     /// Databases served twice at once (split brain), integrated over time.
     pub split_brain: TimeAverage,
-    /// Messages delivered to the losing side of a split brain.
+    /// Messages delivered to, or sent from, the losing side of a split brain.
     pub split_brain_messages: u64,
+    /// Users working on a copy a rogue cluster serves (rule `world.split_brain_sent`),
+    /// integrated over time.
+    pub on_rogue: TimeAverage,
     /// Profile changes made by the helpdesk.
     pub profile_changes: u64,
     /// Users' outages (connection lost to connection back), for the mean residual outage
@@ -81,6 +84,7 @@ impl Tallies {
             offline_readable: vec![zero; cohorts],
             split_brain: zero,
             split_brain_messages: 0,
+            on_rogue: zero,
             profile_changes: 0,
             residual: Default::default(),
             failed_actions: 0,
@@ -140,5 +144,16 @@ impl World {
         }
         self.tallies.split_brain.advance(now);
         self.close_user_outages(now);
+        self.sent_from_rogue(now);
+    }
+
+    /// Rule `world.split_brain_sent`: the mail that users working on a rogue copy sent
+    /// (a Poisson count with their user-days times the sent rate: flat over the day) was
+    /// accepted by the side the partition's end discards, so it is split-brain mail.
+    fn sent_from_rogue(&mut self, now: SimTime) {
+        self.tallies.on_rogue.advance(now);
+        let user_days = self.tallies.on_rogue.integral_ms() as f64 / 86_400_000.0;
+        let mean = user_days * self.config.mail.sent_per_user_per_day;
+        self.tallies.split_brain_messages += super::mail::poisson(&mut self.sent_rng, mean);
     }
 }

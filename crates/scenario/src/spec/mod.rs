@@ -603,6 +603,11 @@ pub struct WorkloadSpec {
     /// Inbound messages per user per day (default 60).
     #[serde(default = "msgs")]
     pub messages_per_user_per_day: f64,
+    /// Messages each user sends per day, internal and outbound (default 0.4 x
+    /// `messages_per_user_per_day`: an assumption, docs/MODEL.md `world.split_brain_sent`).
+    /// Only mail sent from a copy that a split brain discards is counted.
+    #[serde(default)]
+    pub sent_per_user_per_day: Option<f64>,
     /// `flat` or `office-hours` (default office-hours).
     #[serde(default)]
     pub profile: ProfileSpec,
@@ -625,6 +630,7 @@ impl Default for WorkloadSpec {
     fn default() -> Self {
         WorkloadSpec {
             messages_per_user_per_day: msgs(),
+            sent_per_user_per_day: None,
             profile: ProfileSpec::default(),
             message_size: msg_size(),
             tick: five_min(),

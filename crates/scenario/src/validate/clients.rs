@@ -63,12 +63,19 @@ impl Validator {
         }
     }
 
+    /// `workload.*`; the sent rate defaults to [`SENT_SHARE`] of the received one.
     pub(super) fn workload(&mut self, s: &ScenarioSpec) -> MailConfig {
         let w = &s.workload;
         if !(w.messages_per_user_per_day.is_finite()
             && (0.0..=10_000.0).contains(&w.messages_per_user_per_day))
         {
             self.err("workload.messages_per_user_per_day", "between 0 and 10,000");
+        }
+        let sent = w
+            .sent_per_user_per_day
+            .unwrap_or(SENT_SHARE * w.messages_per_user_per_day);
+        if !(sent.is_finite() && (0.0..=10_000.0).contains(&sent)) {
+            self.err("workload.sent_per_user_per_day", "between 0 and 10,000");
         }
         if w.message_size.0 == 0 {
             self.err(
@@ -81,12 +88,18 @@ impl Validator {
         }
         MailConfig {
             messages_per_user_per_day: w.messages_per_user_per_day,
+            sent_per_user_per_day: sent,
             tick: w.tick,
             office_hours: w.profile == ProfileSpec::OfficeHours,
             edge_active_active: s.topology.transport.edge == EdgeSpec::ActiveActive,
         }
     }
 }
+
+/// Rule `world.split_brain_sent`: users send this share of what they receive, unless the
+/// file says (an assumption: industry surveys put business users at roughly 35 sent for
+/// 90 received a day; no figure in exchange-facts.md).
+pub(super) const SENT_SHARE: f64 = 0.4;
 
 /// One cohort per database and client kind with users: each database's mailboxes split
 /// by the kinds' shares (largest remainder, so they add up exactly).

@@ -989,3 +989,24 @@ fn moving_back_from_the_alternate_server_makes_non_autodiscover_users_wait_twice
         "moving back {back:.0} user-minutes, staying {stay:.0}"
     );
 }
+
+#[test]
+fn users_working_on_the_losing_side_of_a_split_brain_lose_the_mail_they_send() {
+    // Rule world.split_brain_sent (issue 12 §6): in split-brain-non-dac dc1 returns
+    // during a WAN cut and serves both databases for 3 hours; its pinned clients work on
+    // those copies. What they send is discarded with the copies: split-brain mail, in
+    // proportion to the sent rate, none when nobody sends.
+    let lost = |sent: f64| {
+        run(&variant(
+            "split-brain-non-dac",
+            &[("/workload/sent_per_user_per_day", json!(sent))],
+        ))
+        .metrics
+        .split_brain_messages as f64
+    };
+    let (none, some, twice) = (lost(0.0), lost(24.0), lost(48.0));
+    assert_eq!(none, 0.0, "no inbound mail reaches the rogue side here");
+    assert!(some > 100.0, "{some} messages");
+    let ratio = twice / some;
+    assert!((1.7..2.3).contains(&ratio), "{some} then {twice}");
+}
