@@ -32,6 +32,10 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 MUTATIONS = [
+    # A move to a server that is down says so (not quorum).
+    ("admin.move_target_down", M + "world/actions/databases.rs",
+     "        if !self.server_up(to) {\n            return Err(ActionError::Unreachable(to.0));", "        if false {\n            return Err(ActionError::Unreachable(to.0));",
+     ["-p", "dialtone-scenario", "--test", "it", "a_move_back_to"]),
     # Rule world.split_brain_sent: mail sent from a rogue copy is split-brain mail.
     ("world.split_brain_sent", M + "world/clients.rs",
      "if reaches { bk.users - bk.connected } else { 0 }", "if reaches { 0 } else { 0 }",

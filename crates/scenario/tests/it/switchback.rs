@@ -232,3 +232,17 @@ fn a_primary_lost_again_before_the_window_postpones_the_switchback() {
     }
     assert_eq!(s.metrics.mail.queued_at_end, 0, "{:?}", s.metrics.mail);
 }
+
+#[test]
+fn a_move_back_to_a_server_that_is_down_says_so() {
+    // Architect review of issue 12 (finding 8): with mbx1 powered off at the window the
+    // refusal named quorum; it names the server being down.
+    let s = switchback_with(json!([
+        {"kind": "server-outage", "target": "mbx1", "at": "3d", "repair_after": "1d"}
+    ]));
+    let moves = step(&s, "Move-ActiveMailboxDatabase back");
+    assert!(
+        moves.iter().any(|r| r.contains("is down or unreachable")),
+        "{moves:?}"
+    );
+}

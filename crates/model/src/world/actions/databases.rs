@@ -60,6 +60,10 @@ impl World {
         now: SimTime,
     ) -> Outcome {
         let (d, copy) = self.copy_of(home, to)?;
+        // The plainest reason first: a target that is down is down (architect review).
+        if !self.server_up(to) {
+            return Err(ActionError::Unreachable(to.0));
+        }
         if !self.may_mount_on(to) {
             return Err(ActionError::CannotMount(
                 "target has no quorum or DAC consensus",
