@@ -496,9 +496,15 @@ fn stat<'a>(s: &'a StudySummary, metric: &str) -> Result<&'a Stat, ReportError> 
 }
 
 fn mean_ci(v: &Stat) -> String {
-    match v.ci95 {
+    let m = match v.ci95 {
         Some([lo, hi]) => format!("{} [{}, {}]", show(v.mean), show(Some(lo)), show(Some(hi))),
         None => show(v.mean),
+    };
+    // The mean is of the replications that got there: say how many did not.
+    if v.nulls > 0 && v.mean.is_some() {
+        format!("{m}; never in {:.0}%", 100.0 * v.null_share)
+    } else {
+        m
     }
 }
 
@@ -633,10 +639,12 @@ const HEADLINE: [(&str, &str, &str); 4] = [
     ("mail_lost_silently", "Mail lost silently", "messages"),
 ];
 
-/// Mean and 95% interval of a statistic, the interval collapsing to the mean when null.
-fn estimate(v: &Stat) -> (f64, f64, f64) {
-    let m = v.mean.unwrap_or(0.0);
-    (m, v.ci95.map_or(m, |c| c[0]), v.ci95.map_or(m, |c| c[1]))
+/// Mean and 95% interval of a statistic, the interval collapsing to the mean when it has
+/// none; `None` when no replication has a value (never reached: drawn as "never", not as
+/// a number).
+fn estimate(v: &Stat) -> Option<(f64, f64, f64)> {
+    let m = v.mean?;
+    Some((m, v.ci95.map_or(m, |c| c[0]), v.ci95.map_or(m, |c| c[1])))
 }
 
 /// The report of a comparison.
@@ -675,12 +683,18 @@ pub fn compare_page(c: &Comparison) -> Result<String, ReportError> {
     ) + &t;
     let mut charts = String::new();
     for (key, label, unit) in HEADLINE {
-        let est = c
+        let stats = c
             .strategies
             .iter()
-            .map(|st| Ok(estimate(stat(&st.summary, key)?)))
-            .collect::<Result<Vec<(f64, f64, f64)>, ReportError>>()?;
-        let top = est.iter().map(|e| e.2).fold(0.0, f64::max).max(1.0);
+            .map(|st| stat(&st.summary, key))
+            .collect::<Result<Vec<&Stat>, ReportError>>()?;
+        let est: Vec<Option<(f64, f64, f64)>> = stats.iter().map(|v| estimate(v)).collect();
+        let top = est
+            .iter()
+            .flatten()
+            .map(|e| e.2)
+            .fold(0.0, f64::max)
+            .max(1.0);
         let mut p = Plot::new(
             &format!("compare-{key}"),
             label,
@@ -690,8 +704,19 @@ pub fn compare_page(c: &Comparison) -> Result<String, ReportError> {
             (0.0, top * 1.15),
         )
         .height(240.0);
-        for (i, ((m, lo, hi), n)) in est.iter().zip(&names).enumerate() {
-            p.whisker(i as f64 + 0.5, *m, *lo, *hi, COLORS[i % COLORS.len()], n);
+        for (i, ((e, v), n)) in est.iter().zip(&stats).zip(&names).enumerate() {
+            let x = i as f64 + 0.5;
+            if let Some((m, lo, hi)) = e {
+                p.whisker(x, *m, *lo, *hi, COLORS[i % COLORS.len()], n);
+            }
+            // Replications that never got there are shown as such, never as a value.
+            if v.nulls > 0 {
+                p.never(
+                    x,
+                    top * 1.08,
+                    &format!("never in {:.0}%", 100.0 * v.null_share),
+                );
+            }
         }
         let ticks = names
             .iter()
@@ -732,11 +757,16 @@ pub fn sweep_page(s: &SweepSummary) -> Result<String, ReportError> {
     t.push_str("</tbody></table>");
     let mut charts = String::new();
     for (key, label, unit) in HEADLINE.iter().take(3) {
-        let xs: Vec<f64> = (0..points.len()).map(|i| i as f64 + 0.5).collect();
-        let vals = points
+        let stats = points
             .iter()
-            .map(|p| Ok(estimate(stat(&p.summary, key)?)))
-            .collect::<Result<Vec<(f64, f64, f64)>, ReportError>>()?;
+            .map(|p| stat(&p.summary, key))
+            .collect::<Result<Vec<&Stat>, ReportError>>()?;
+        // Points where no replication got there are gaps with a "never" label, not 0.
+        let (xs, vals): (Vec<f64>, Vec<(f64, f64, f64)>) = stats
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| estimate(v).map(|e| (i as f64 + 0.5, e)))
+            .unzip();
         let top = vals.iter().map(|v| v.2).fold(0.0, f64::max).max(1.0);
         let mut p = Plot::new(
             &format!("sweep-{key}"),
@@ -761,6 +791,13 @@ pub fn sweep_page(s: &SweepSummary) -> Result<String, ReportError> {
                 .map(|(x, v)| (*x, v.0))
                 .collect::<Vec<_>>(),
         );
+        for (i, v) in stats.iter().enumerate().filter(|(_, v)| v.nulls > 0) {
+            p.never(
+                i as f64 + 0.5,
+                top * 1.08,
+                &format!("never in {:.0}%", 100.0 * v.null_share),
+            );
+        }
         let ticks = labels
             .iter()
             .enumerate()

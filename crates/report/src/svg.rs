@@ -264,6 +264,18 @@ impl Plot {
         );
     }
 
+    /// A "never" label at category position `x`, height `y`: replications that never
+    /// reached the value, drawn as words, not as a point.
+    pub fn never(&mut self, x: f64, y: f64, label: &str) {
+        let _ = write!(
+            self.body,
+            r##"<text class="never" x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#B00020">{}</text>"##,
+            self.px(x),
+            self.py(y),
+            esc(label)
+        );
+    }
+
     /// Raw SVG appended to the body (lanes).
     pub fn raw(&mut self, s: &str) {
         self.body.push_str(s);

@@ -251,3 +251,33 @@ fn a_timeline_with_another_header_is_refused() {
     assert!(e.contains("timeline.csv"), "{e}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_strategy_that_never_recovers_is_drawn_as_never_not_as_zero() {
+    // Issue 13 §1: the compare report plotted "never recovered" as 0, the best value on
+    // the chart. With `none`, db1's users never get service back after the corruption.
+    let sc = dialtone_scenario::load(&root().join("scenarios/restore-only.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let strategies = [
+        dialtone_scenario::Strategy::RestoreOnly,
+        dialtone_scenario::Strategy::None,
+    ];
+    let o = dialtone_study::compare::CompareOptions {
+        scenario: &sc,
+        strategies: &strategies,
+        replications: 3,
+        seed: 1,
+        threads: 1,
+        independent: false,
+    };
+    let c = dialtone_study::compare::compare(&o, &|_| {}).expect("compare");
+    let html = dialtone_report::compare_page(&c).expect("page");
+    let start = html.find("compare-time_to_service_p95_s").expect("chart");
+    let chart = &html[start..start + html[start..].find("</svg>").expect("end")];
+    assert!(chart.contains("never in 100%"), "{chart}");
+    assert!(
+        !chart.contains(r#"data-name="none""#),
+        "no point for none: {chart}"
+    );
+    assert!(chart.contains(r#"data-name="restore-only""#), "{chart}");
+}
