@@ -496,6 +496,45 @@ fn stat<'a>(s: &'a StudySummary, metric: &str) -> Result<&'a Stat, ReportError> 
 }
 
 fn mean_ci(v: &Stat) -> String {
+    mean_ci_as(v, show)
+}
+
+/// A duration in seconds for people: "5.9s", "52m5s", "1h51m", "2d3h4m" (issue 13 §1: no
+/// "6656 s" and no milliseconds above a minute).
+fn hm(v: Option<f64>) -> String {
+    let Some(secs) = v.filter(|s| s.is_finite() && *s >= 0.0) else {
+        return "never".into();
+    };
+    if secs < 60.0 {
+        return format!("{secs:.1}s");
+    }
+    let (step, unit) = if secs < 3600.0 { (1.0, 1) } else { (60.0, 60) };
+    let total = ((secs / step).round() as u64) * unit;
+    let (d, h, m, s) = (
+        total / 86_400,
+        total / 3600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    let mut out = String::new();
+    for (v, u) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
+        if v > 0 || (u == "m" && out.is_empty()) {
+            let _ = write!(out, "{v}{u}");
+        }
+    }
+    out
+}
+
+/// `mean_ci` of a metric by its key: durations (keys ending in `_s`) as [`hm`].
+fn mean_ci_of(key: &str, v: &Stat) -> String {
+    if key.ends_with("_s") {
+        mean_ci_as(v, hm)
+    } else {
+        mean_ci(v)
+    }
+}
+
+fn mean_ci_as(v: &Stat, show: fn(Option<f64>) -> String) -> String {
     let m = match v.ci95 {
         Some([lo, hi]) => format!("{} [{}, {}]", show(v.mean), show(Some(lo)), show(Some(hi))),
         None => show(v.mean),
@@ -521,8 +560,8 @@ pub fn study_page(s: &StudySummary, rows: &[Row]) -> Result<String, ReportError>
             mean_ci(stat(s, "user_minutes_without_send_receive")?),
         ),
         (
-            "time to service for 95%, mean [95% CI] (s)".into(),
-            mean_ci(stat(s, "time_to_service_p95_s")?),
+            "time to service for 95%, mean [95% CI]".into(),
+            mean_ci_of("time_to_service_p95_s", stat(s, "time_to_service_p95_s")?),
         ),
         (
             "mail lost silently, mean [95% CI]".into(),
@@ -663,7 +702,7 @@ pub fn compare_page(c: &Comparison) -> Result<String, ReportError> {
                 "<td class=\"n\" data-key=\"{}\" data-strategy=\"{}\">{}</td>",
                 key,
                 esc(&st.strategy),
-                esc(&mean_ci(stat(&st.summary, key)?))
+                esc(&mean_ci_of(key, stat(&st.summary, key)?))
             );
         }
         t.push_str("</tr>");
@@ -740,7 +779,7 @@ pub fn sweep_page(s: &SweepSummary) -> Result<String, ReportError> {
     let points = &s.points;
     let labels: Vec<String> = points.iter().map(|p| p.point.clone()).collect();
     let mut t = String::from(
-        "<table class=\"summary\"><thead><tr><th>point</th><th>user-minutes without send/receive</th><th>time to service for 95% (s)</th></tr></thead><tbody>",
+        "<table class=\"summary\"><thead><tr><th>point</th><th>user-minutes without send/receive</th><th>time to service for 95%</th></tr></thead><tbody>",
     );
     for (p, l) in points.iter().zip(&labels) {
         let _ = write!(
@@ -751,7 +790,10 @@ pub fn sweep_page(s: &SweepSummary) -> Result<String, ReportError> {
                 &p.summary,
                 "user_minutes_without_send_receive"
             )?)),
-            esc(&mean_ci(stat(&p.summary, "time_to_service_p95_s")?))
+            esc(&mean_ci_of(
+                "time_to_service_p95_s",
+                stat(&p.summary, "time_to_service_p95_s")?
+            ))
         );
     }
     t.push_str("</tbody></table>");
@@ -816,4 +858,19 @@ pub fn sweep_page(s: &SweepSummary) -> Result<String, ReportError> {
         &intro,
         &[section("Metrics against the swept parameters", &charts)],
     ))
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::hm;
+
+    #[test]
+    fn durations_in_tables_are_hours_and_minutes() {
+        assert_eq!(hm(Some(6656.0)), "1h51m");
+        assert_eq!(hm(Some(3125.4)), "52m5s");
+        assert_eq!(hm(Some(5.94)), "5.9s");
+        assert_eq!(hm(Some(35_383.9)), "9h50m");
+        assert_eq!(hm(Some(90_061.0)), "1d1h1m");
+        assert_eq!(hm(None), "never");
+    }
 }
