@@ -11,6 +11,8 @@ mod study;
 
 use clap::{Parser, Subcommand};
 use dialtone_engine::{MemoryTrace, SimDuration};
+// Durations for people, as the reports write them.
+use dialtone_report::human_duration as human;
 use dialtone_scenario::Strategy;
 use dialtone_scenario::spec::ActionSpec;
 use dialtone_scenario::{Scenario, ScenarioError, Summary};
@@ -359,33 +361,6 @@ pub(crate) fn write_report(dir: &Path) -> Result<(), Failure> {
 
 fn opt_s(v: Option<f64>) -> String {
     v.map_or("never".into(), human)
-}
-
-/// A duration for people: seconds with one decimal under a minute, whole seconds under
-/// an hour ("52m59s"), whole minutes above ("1h51m", "2d3h4m"); no milliseconds above a
-/// minute.
-fn human(secs: f64) -> String {
-    if !secs.is_finite() || secs < 0.0 {
-        return "?".into();
-    }
-    if secs < 60.0 {
-        return format!("{secs:.1}s");
-    }
-    let (step, unit_secs) = if secs < 3600.0 { (1.0, 1) } else { (60.0, 60) };
-    let total = ((secs / step).round() as u64) * unit_secs;
-    let (d, h, m, s) = (
-        total / 86_400,
-        total / 3600 % 24,
-        total / 60 % 60,
-        total % 60,
-    );
-    let mut out = String::new();
-    for (v, u) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
-        if v > 0 || (u == "m" && out.is_empty()) {
-            out.push_str(&format!("{v}{u}"));
-        }
-    }
-    out
 }
 
 fn print_summary(s: &Summary) {

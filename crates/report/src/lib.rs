@@ -500,11 +500,12 @@ fn mean_ci(v: &Stat) -> String {
 }
 
 /// A duration in seconds for people: "5.9s", "52m5s", "1h51m", "2d3h4m" (issue 13 §1: no
-/// "6656 s" and no milliseconds above a minute).
-fn hm(v: Option<f64>) -> String {
-    let Some(secs) = v.filter(|s| s.is_finite() && *s >= 0.0) else {
-        return "never".into();
-    };
+/// "6656 s" and no milliseconds above a minute); "?" for a negative or non-finite value.
+/// The CLI's summary uses it too.
+pub fn human_duration(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "?".into();
+    }
     if secs < 60.0 {
         return format!("{secs:.1}s");
     }
@@ -523,6 +524,11 @@ fn hm(v: Option<f64>) -> String {
         }
     }
     out
+}
+
+/// [`human_duration`], "never" for a null.
+fn hm(v: Option<f64>) -> String {
+    v.map_or("never".into(), human_duration)
 }
 
 /// `mean_ci` of a metric by its key: durations (keys ending in `_s`) as [`hm`].
