@@ -27,6 +27,8 @@ pub(crate) struct Arrivals {
     split: StreamRng,
     /// Per group: arrivals of the current interval not yet offered.
     pending: Vec<u64>,
+    /// Per group: its users (constant over a run).
+    users: Vec<u64>,
     /// Arrivals up to here were offered.
     from: SimTime,
     /// End of the current interval: the next mail tick.
@@ -43,12 +45,13 @@ impl Arrivals {
     ) -> Self {
         let mut a = Arrivals {
             pending: vec![0; counts.len()],
+            users: users.to_vec(),
             counts,
             split,
             from: SimTime::ZERO,
             until: SimTime::ZERO,
         };
-        a.draw_next(m, users);
+        a.draw_next(m);
         a
     }
 
@@ -58,7 +61,7 @@ impl Arrivals {
     }
 
     /// Starts the interval after `until`: draws each group's arrivals in it.
-    fn draw_next(&mut self, m: MailConfig, users: &[u64]) {
+    fn draw_next(&mut self, m: MailConfig) {
         self.from = self.until;
         self.until = self.until.saturating_add(m.tick);
         let share = m.tick.as_millis() as f64 / 86_400_000.0;
@@ -68,7 +71,7 @@ impl Arrivals {
             1.0
         };
         for (h, rng) in self.counts.iter_mut().enumerate() {
-            let mean = users[h] as f64 * m.messages_per_user_per_day * share * factor;
+            let mean = self.users[h] as f64 * m.messages_per_user_per_day * share * factor;
             self.pending[h] += poisson(rng, mean);
         }
     }
@@ -113,8 +116,7 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         self.offer_arrivals(now, &[], ctx);
-        let users: Vec<u64> = self.homes.iter().map(|h| h.users).collect();
-        self.arrivals.draw_next(self.config.mail, &users);
+        self.arrivals.draw_next(self.config.mail);
         let _ = ctx.schedule(self.arrivals.next_tick(), Event::MailTick.into());
     }
 
