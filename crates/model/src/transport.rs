@@ -273,17 +273,7 @@ impl Transport {
         if count == 0 {
             return Vec::new();
         }
-        self.fates.offered += count;
-        let q = Queued {
-            db,
-            count,
-            offered: now,
-            next: now,
-            recovered: false,
-            server: ServerId(0),
-        };
-        self.sender_queue.push_back(q);
-        self.step(now, path)
+        self.offer_all(now, &[(db, count)], path)
     }
 
     /// Offers each `(db, count)` of `batch` at `now`, then steps once (see
