@@ -335,19 +335,23 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
             dialtone_scenario::validate::parse_spec(&format!("{file} ({label})"), &v.to_string())?;
         let sc =
             dialtone_scenario::validate::validate(&format!("{file} ({label})"), &name, spec, None)?;
-        scenarios.push((label, sc));
+        scenarios.push((label, p.clone(), sc));
     }
     if let Some(dir) = out {
         check_out(dir, force, false)?;
     }
-    let n0 = n.unwrap_or(scenarios[0].1.replications);
+    let n0 = n.unwrap_or(scenarios[0].2.replications);
     let bar = progress(n0 * scenarios.len() as u64, quiet);
     let mut table = Vec::new();
-    for (label, sc) in &scenarios {
+    for (label, values, sc) in &scenarios {
         let s = seed.unwrap_or(sc.seed);
         let idx: Vec<u64> = (0..n0).collect();
         let rows = run_replications(sc, s, &idx, threads, &|_| bar.inc(1))?;
-        table.push((label.clone(), summarize(&meta(sc, s, n0, None), &rows)));
+        table.push((
+            label.clone(),
+            values.clone(),
+            summarize(&meta(sc, s, n0, None), &rows),
+        ));
     }
     bar.finish_and_clear();
     let headline = [
@@ -361,7 +365,7 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
         "sweep {name}   {} points x {n0} replications",
         table.len()
     );
-    for (label, s) in &table {
+    for (label, _, s) in &table {
         let _ = write!(w, "  {label:<48}");
         for h in headline {
             let st = s.metrics.iter().find(|(n, _)| n == h).map(|(_, st)| st);
@@ -374,7 +378,11 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
             .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
         let points = table
             .into_iter()
-            .map(|(point, summary)| SweepPoint { point, summary })
+            .map(|(point, values, summary)| SweepPoint {
+                point,
+                values,
+                summary,
+            })
             .collect();
         dialtone_study::io::write_sweep(dir, &SweepSummary::new(&name, &axes, points))?;
     }

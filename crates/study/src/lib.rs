@@ -84,6 +84,12 @@ pub const COLUMNS: &[Column] = &[
         worst_rto(s, |d| d.rto_send_receive_s)
     }),
     ("residual_outage_s", |s| s.metrics.residual_outage_s),
+    // Every message that never reached a mailbox: bounced, lost silently or still queued
+    // at the end (the architect's "how much mail not delivered").
+    ("mail_not_delivered", |s| {
+        let m = &s.metrics.mail;
+        Some((m.bounced + m.lost_silently + m.queued_at_end) as f64)
+    }),
 ];
 
 /// The slowest database's RTO (`rto` of each database); null if one never came back.

@@ -29,6 +29,9 @@ pub struct SweepSummary {
 pub struct SweepPoint {
     /// `PATH=VALUE` for every axis, space-separated.
     pub point: String,
+    /// The value of each axis at this point, as given (JSON: a number, or a string such
+    /// as `"300s"`), in [`SweepSummary::axes`] order.
+    pub values: Vec<Value>,
     /// The study at this point.
     pub summary: StudySummary,
 }

@@ -118,9 +118,10 @@ fn compare_and_sweep_summaries_read_back_as_written() {
     let points = c
         .strategies
         .iter()
-        .zip(["topology.dns.ttl=\"60s\"", "topology.dns.ttl=\"1h\""])
-        .map(|(s, p)| SweepPoint {
-            point: p.to_owned(),
+        .zip(["60s", "1h"])
+        .map(|(s, v)| SweepPoint {
+            point: format!("topology.dns.ttl=\"{v}\""),
+            values: vec![serde_json::json!(v)],
             summary: s.summary.clone(),
         })
         .collect();
