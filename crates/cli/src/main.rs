@@ -12,10 +12,10 @@ mod study;
 use clap::{Parser, Subcommand};
 use dialtone_engine::{MemoryTrace, SimDuration};
 // Durations for people, as the reports write them.
-use dialtone_report::human_duration as human;
 use dialtone_scenario::Strategy;
 use dialtone_scenario::spec::ActionSpec;
 use dialtone_scenario::{Scenario, ScenarioError, Summary};
+use dialtone_study::human::human_duration as human;
 use dialtone_study::io::WriteError;
 
 /// A discrete-event disaster simulator for Exchange-style mail systems.
@@ -56,6 +56,10 @@ enum Command {
         /// Overwrite OUT if it already holds results.
         #[arg(long)]
         force: bool,
+        /// What stdout prints: `text` for people, `json` for programs (summary.json's
+        /// document; nothing else goes to stdout).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Build report.html from an existing output folder (run, study, compare or sweep).
     ///
@@ -173,6 +177,19 @@ struct RunOpts {
     /// Also write OUT/report.html.
     #[arg(long, requires = "out")]
     report: bool,
+    /// What stdout prints: `text` for people, `json` for programs (summary.json's
+    /// document, with the verdict for compare; nothing else goes to stdout).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// What stdout prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// A summary for people.
+    Text,
+    /// One JSON document (the keys of summary.json).
+    Json,
 }
 
 impl RunOpts {
@@ -185,6 +202,7 @@ impl RunOpts {
             quiet: self.quiet,
             force: self.force,
             report: self.report,
+            format: self.format,
         }
     }
 }
@@ -228,12 +246,14 @@ fn main() -> ExitCode {
             trace,
             report,
             force,
+            format,
         } => check_run_out(out.as_deref(), force)
             .and_then(|()| {
                 let what = RunWhat {
                     strategy: strategy.as_deref(),
                     seed,
                     replication,
+                    format,
                 };
                 run(&scenario, &what, out.as_deref(), trace)
             })
@@ -303,6 +323,7 @@ struct RunWhat<'a> {
     strategy: Option<&'a str>,
     seed: Option<u64>,
     replication: u64,
+    format: Format,
 }
 
 fn run(path: &Path, what: &RunWhat<'_>, out: Option<&Path>, trace: bool) -> Result<(), Failure> {
@@ -320,7 +341,10 @@ fn run(path: &Path, what: &RunWhat<'_>, out: Option<&Path>, trace: bool) -> Resu
             Vec::new(),
         )
     };
-    print_summary(&summary);
+    match what.format {
+        Format::Text => print_summary(&summary),
+        Format::Json => study::print_json(&dialtone_study::io::to_json(&summary)?)?,
+    }
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).map_err(|e| {
             Failure::Input(format!("{}: cannot create the folder: {e}", dir.display()))
@@ -373,6 +397,7 @@ fn print_summary(s: &Summary) {
             "scenario {}   strategy {}   seed {}",
             s.scenario, s.strategy, s.seed
         )?;
+        writeln!(o, "  {}", dialtone_study::verdict::run_headline(s))?;
         writeln!(
             o,
             "  users without send/receive   {:>14.0} user-minutes",
@@ -508,23 +533,5 @@ fn duration(values: &[String]) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::Input(bad.join("\n")))
-    }
-}
-
-#[cfg(test)]
-mod human_tests {
-    use super::human;
-
-    #[test]
-    fn durations_for_people_carry_no_milliseconds_above_a_minute() {
-        assert_eq!(human(5.9), "5.9s");
-        assert_eq!(human(3179.694), "53m");
-        assert_eq!(human(3125.4), "52m5s");
-        assert_eq!(human(3897.472), "1h5m");
-        assert_eq!(human(6656.0), "1h51m");
-        assert_eq!(human(65_572.853), "18h13m");
-        assert_eq!(human(153_473.4), "1d18h38m");
-        assert_eq!(human(60.0), "1m");
-        assert_eq!(human(-1.0), "?");
     }
 }

@@ -4,13 +4,16 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use dialtone_scenario::Strategy;
-use dialtone_study::io::{Journal, ReadError, read_journal, write_study};
+use dialtone_study::io::{Journal, ReadError, read_journal, to_json, write_study};
 use dialtone_study::stats::Stat;
 use dialtone_study::sweep::{SweepPoint, SweepSummary, grid, parse_set, set_path};
 use dialtone_study::{Row, Shard, StudyError, StudySummary, meta, run_replications, summarize};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::{Failure, load};
+use dialtone_study::compare::Comparison;
+use dialtone_study::verdict::{headline, verdict};
+
+use crate::{Failure, Format, load};
 
 impl From<StudyError> for Failure {
     fn from(e: StudyError) -> Self {
@@ -145,7 +148,10 @@ pub(crate) fn study(
     rows.extend(done_rows);
     rows.sort_by_key(|r| r.replication);
     let summary = summarize(&m, &rows);
-    print_study(&summary);
+    match o.format {
+        Format::Text => print_study(&summary),
+        Format::Json => print_json(&to_json(&summary)?)?,
+    }
     if let Some(dir) = o.out {
         write_study(dir, &m, &rows, &summary)?;
     }
@@ -183,6 +189,7 @@ fn print_study(s: &StudySummary) {
             "study {}   strategy {}   seed {}   {} replications",
             s.scenario, s.strategy, s.seed, s.replications
         )?;
+        writeln!(o, "  {}.", headline(s))?;
         writeln!(
             o,
             "  {:<36} {:>12} {:>28} {:>12} {:>12} {:>8}",
@@ -214,6 +221,41 @@ pub(crate) struct Opts<'a> {
     pub(crate) quiet: bool,
     pub(crate) force: bool,
     pub(crate) report: bool,
+    pub(crate) format: Format,
+}
+
+/// Prints one JSON document on stdout (`--format json`), made by
+/// [`dialtone_study::io::to_json`].
+pub(crate) fn print_json(text: &str) -> Result<(), Failure> {
+    let mut o = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = o.write_all(text.as_bytes());
+    Ok(())
+}
+
+/// The document `compare --format json` prints: summary.json's keys plus `verdict`.
+fn compare_json(c: &Comparison) -> Result<serde_json::Value, Failure> {
+    let mut v = serde_json::to_value(c).map_err(|e| Failure::Run(e.to_string()))?;
+    if let Some(m) = v.as_object_mut() {
+        m.insert("verdict".into(), verdict(c).into());
+    }
+    Ok(v)
+}
+
+/// The first screen of `compare`: the verdict, then each strategy's headline.
+fn print_verdict(w: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "compare {}   seed {}   {} replications each (common random numbers)",
+        c.scenario, c.seed, c.replications
+    )?;
+    for v in verdict(c) {
+        writeln!(w, "  {v}")?;
+    }
+    for s in &c.strategies {
+        writeln!(w, "  {}: {}.", s.strategy, headline(&s.summary))?;
+    }
+    writeln!(w)
 }
 
 /// Writes the report if asked to.
@@ -250,13 +292,23 @@ pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(),
     };
     let c = dialtone_study::compare::compare(&opts, &|_| bar.inc(1))?;
     bar.finish_and_clear();
+    match o.format {
+        Format::Text => print_compare(&c),
+        Format::Json => print_json(&to_json(&compare_json(&c)?)?)?,
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+        dialtone_study::io::write_compare(dir, &c)?;
+    }
+    maybe_report(o)
+}
+
+/// `compare`'s text: the verdict first, then every metric's mean and paired difference.
+fn print_compare(c: &Comparison) {
     let mut w = std::io::stdout().lock();
     let _ = (|| -> std::io::Result<()> {
-        writeln!(
-            w,
-            "compare {}   seed {}   {} replications each (common random numbers)",
-            c.scenario, c.seed, c.replications
-        )?;
+        print_verdict(&mut w, c)?;
         write!(w, "  {:<36}", "metric (mean)")?;
         for s in &c.strategies {
             write!(w, " {:>28}", s.strategy)?;
@@ -289,12 +341,6 @@ pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(),
         }
         Ok(())
     })();
-    if let Some(dir) = out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
-        dialtone_study::io::write_compare(dir, &c)?;
-    }
-    maybe_report(o)
 }
 
 pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Failure> {
@@ -347,13 +393,29 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
         let s = seed.unwrap_or(sc.seed);
         let idx: Vec<u64> = (0..n0).collect();
         let rows = run_replications(sc, s, &idx, threads, &|_| bar.inc(1))?;
-        table.push((
-            label.clone(),
-            values.clone(),
-            summarize(&meta(sc, s, n0, None), &rows),
-        ));
+        table.push(SweepPoint {
+            point: label.clone(),
+            values: values.clone(),
+            summary: summarize(&meta(sc, s, n0, None), &rows),
+            rows,
+        });
     }
     bar.finish_and_clear();
+    let sweep = SweepSummary::new(&name, &axes, table);
+    match o.format {
+        Format::Text => print_sweep(&sweep, n0),
+        Format::Json => print_json(&to_json(&sweep)?)?,
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+        dialtone_study::io::write_sweep(dir, &sweep)?;
+    }
+    maybe_report(o)
+}
+
+/// `sweep`'s text: a few headline means per point.
+fn print_sweep(sweep: &SweepSummary, n0: u64) {
     let headline = [
         "user_minutes_without_send_receive",
         "time_to_service_p95_s",
@@ -362,10 +424,12 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
     let mut w = std::io::stdout().lock();
     let _ = writeln!(
         w,
-        "sweep {name}   {} points x {n0} replications",
-        table.len()
+        "sweep {}   {} points x {n0} replications",
+        sweep.scenario,
+        sweep.points.len()
     );
-    for (label, _, s) in &table {
+    for p in &sweep.points {
+        let (label, s) = (&p.point, &p.summary);
         let _ = write!(w, "  {label:<48}");
         for h in headline {
             let st = s.metrics.iter().find(|(n, _)| n == h).map(|(_, st)| st);
@@ -373,20 +437,6 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
         }
         let _ = writeln!(w);
     }
-    if let Some(dir) = out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
-        let points = table
-            .into_iter()
-            .map(|(point, values, summary)| SweepPoint {
-                point,
-                values,
-                summary,
-            })
-            .collect();
-        dialtone_study::io::write_sweep(dir, &SweepSummary::new(&name, &axes, points))?;
-    }
-    maybe_report(o)
 }
 
 pub(crate) fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<(), Failure> {

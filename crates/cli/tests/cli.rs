@@ -584,3 +584,163 @@ fn resume_refuses_a_study_json_it_cannot_read() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Runs the binary and returns its stdout, asserting it succeeded.
+fn stdout_of(args: &[&str]) -> String {
+    let out = dialtone(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+fn json_file(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")
+}
+
+#[test]
+fn format_json_prints_one_document_with_summary_json_keys() {
+    let d = tmp("format-json");
+    let out = |sub: &str| d.join(sub).to_str().expect("utf8").to_owned();
+    let cases: [(&str, Vec<&str>); 4] = [
+        ("run", vec!["run", "scenarios/site-failure-dac.json"]),
+        (
+            "study",
+            vec![
+                "study",
+                "scenarios/site-failure-dac.json",
+                "--replications",
+                "4",
+            ],
+        ),
+        (
+            "compare",
+            vec![
+                "compare",
+                "scenarios/db-corruption-dial-tone-same-server.json",
+                "--strategies",
+                "restore-only,dial-tone-same-server",
+                "--replications",
+                "5",
+            ],
+        ),
+        (
+            "sweep",
+            vec![
+                "sweep",
+                "scenarios/site-failure-dac.json",
+                "--set",
+                "topology.dns.ttl=60s,1h",
+                "--replications",
+                "2",
+            ],
+        ),
+    ];
+    for (name, args) in cases {
+        let dir = out(name);
+        let mut a = args.clone();
+        a.extend(["--format", "json", "--out", &dir]);
+        let text = stdout_of(&a);
+        // The whole of stdout is one JSON document (serde_json rejects trailing text).
+        let mut printed: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        let file = json_file(&d.join(name).join("summary.json"));
+        if name == "compare" {
+            let verdict = printed
+                .as_object_mut()
+                .and_then(|m| m.remove("verdict"))
+                .expect("compare prints its verdict");
+            let v = verdict.as_array().expect("a list of sentences");
+            assert_eq!(v.len(), 1, "{verdict}");
+            let s = v[0].as_str().expect("a sentence");
+            assert!(
+                s.starts_with(
+                    "dial-tone-same-server against restore-only: users can send and receive "
+                ),
+                "{s}"
+            );
+            assert!(s.contains("operator hours"), "{s}");
+        }
+        assert_eq!(printed, file, "{name}: stdout is summary.json's document");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn the_first_screen_answers_how_long_how_much_mail_and_at_what_cost() {
+    let d = tmp("first-screen");
+    let dir = d.to_str().expect("utf8");
+    let compare = [
+        "compare",
+        "scenarios/db-corruption-dial-tone-same-server.json",
+        "--strategies",
+        "restore-only,dial-tone-same-server,none",
+        "--replications",
+        "6",
+        "--quiet",
+    ];
+    let text = stdout_of(&compare);
+    let first: Vec<&str> = text.lines().take(6).collect();
+    let json: serde_json::Value = {
+        let mut a = compare.to_vec();
+        a.extend(["--format", "json", "--out", dir, "--report"]);
+        serde_json::from_str(&stdout_of(&a)).expect("json")
+    };
+    // The verdict comes first, word for word the JSON's, then each strategy's levels.
+    for (i, v) in json["verdict"]
+        .as_array()
+        .expect("verdict")
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(first[1 + i].trim(), v.as_str().expect("str"), "{text}");
+    }
+    assert!(
+        first[1].contains(" sooner [") && first[1].contains("h"),
+        "{text}"
+    );
+    assert!(
+        first[2]
+            .starts_with("  none against restore-only: some users never get send and receive back"),
+        "{text}"
+    );
+    assert!(first[2].contains("more messages not delivered ["), "{text}");
+    assert!(first[3].starts_with("  restore-only: every user can send and receive after "));
+    for l in &first[1..6] {
+        assert!(
+            l.contains("messages not delivered") && l.contains("operator hours"),
+            "{l}"
+        );
+        assert!(!l.contains("e6") && !l.contains("ms"), "human units: {l}");
+    }
+    // The report opens with the same verdict, before any chart.
+    let report = std::fs::read_to_string(d.join("report.html")).expect("report");
+    let at = report.find("id=\"verdict\"").expect("a verdict section");
+    let sentence = json["verdict"][0].as_str().expect("str");
+    let found = report
+        .find(sentence)
+        .expect("the verdict sentence in the report");
+    assert!(at < found && found < report.find("<svg").expect("charts"));
+    for args in [
+        vec![
+            "study",
+            "scenarios/site-failure-dac.json",
+            "--replications",
+            "4",
+            "--quiet",
+        ],
+        vec!["run", "scenarios/site-failure-dac.json"],
+    ] {
+        let text = stdout_of(&args);
+        let second = text.lines().nth(1).expect("a headline line");
+        assert!(
+            second.contains("every user can send and receive after ")
+                && second.contains("messages not delivered")
+                && second.contains("operator hours"),
+            "{text}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -499,32 +499,9 @@ fn mean_ci(v: &Stat) -> String {
     mean_ci_as(v, show)
 }
 
-/// A duration in seconds for people: "5.9s", "52m5s", "1h51m", "2d3h4m" (issue 13 §1: no
-/// "6656 s" and no milliseconds above a minute); "?" for a negative or non-finite value.
-/// The CLI's summary uses it too.
-pub fn human_duration(secs: f64) -> String {
-    if !secs.is_finite() || secs < 0.0 {
-        return "?".into();
-    }
-    if secs < 60.0 {
-        return format!("{secs:.1}s");
-    }
-    let (step, unit) = if secs < 3600.0 { (1.0, 1) } else { (60.0, 60) };
-    let total = ((secs / step).round() as u64) * unit;
-    let (d, h, m, s) = (
-        total / 86_400,
-        total / 3600 % 24,
-        total / 60 % 60,
-        total % 60,
-    );
-    let mut out = String::new();
-    for (v, u) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
-        if v > 0 || (u == "m" && out.is_empty()) {
-            let _ = write!(out, "{v}{u}");
-        }
-    }
-    out
-}
+/// Durations for people: one formatter, in the study crate (the CLI and the verdict use
+/// it too).
+pub use dialtone_study::human::human_duration;
 
 /// [`human_duration`], "never" for a null.
 fn hm(v: Option<f64>) -> String {
@@ -692,6 +669,27 @@ fn estimate(v: &Stat) -> Option<(f64, f64, f64)> {
     Some((m, v.ci95.map_or(m, |c| c[0]), v.ci95.map_or(m, |c| c[1])))
 }
 
+/// The verdict of a comparison ([`dialtone_study::verdict`]), the first thing its report
+/// shows: each strategy against the baseline in plain sentences, and each strategy's
+/// headline levels.
+fn verdict_section(c: &Comparison) -> String {
+    let mut h = String::from("<section class=\"verdict\" id=\"verdict\"><h2>Verdict</h2><ul>");
+    for v in dialtone_study::verdict::verdict(c) {
+        let _ = write!(h, "<li>{}</li>", esc(&v));
+    }
+    h.push_str("</ul><ul>");
+    for st in &c.strategies {
+        let _ = write!(
+            h,
+            "<li><b>{}</b>: {}.</li>",
+            esc(&st.strategy),
+            esc(&dialtone_study::verdict::headline(&st.summary))
+        );
+    }
+    h.push_str("</ul></section>");
+    h
+}
+
 /// The report of a comparison.
 pub fn compare_page(c: &Comparison) -> Result<String, ReportError> {
     let names: Vec<String> = c.strategies.iter().map(|x| x.strategy.clone()).collect();
@@ -714,18 +712,20 @@ pub fn compare_page(c: &Comparison) -> Result<String, ReportError> {
         t.push_str("</tr>");
     }
     t.push_str("</tbody></table>");
-    let intro = format!(
-        "{}<p class=\"desc\">{} replications per strategy, seed {}, common random numbers: every strategy faces the same failures and mail. Differences against {} are paired.</p>",
-        table(&[
-            ("scenario".into(), c.scenario.clone()),
-            ("strategies".into(), names.join(", ")),
-            ("replications".into(), c.replications.to_string()),
-            ("seed".into(), c.seed.to_string())
-        ]),
-        c.replications,
-        c.seed,
-        esc(names.first().map_or("", String::as_str)),
-    ) + &t;
+    let intro = verdict_section(c)
+        + &format!(
+            "{}<p class=\"desc\">{} replications per strategy, seed {}, common random numbers: every strategy faces the same failures and mail. Differences against {} are paired.</p>",
+            table(&[
+                ("scenario".into(), c.scenario.clone()),
+                ("strategies".into(), names.join(", ")),
+                ("replications".into(), c.replications.to_string()),
+                ("seed".into(), c.seed.to_string())
+            ]),
+            c.replications,
+            c.seed,
+            esc(names.first().map_or("", String::as_str)),
+        )
+        + &t;
     let mut charts = String::new();
     for (key, label, unit) in HEADLINE {
         let stats = c

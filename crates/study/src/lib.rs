@@ -14,9 +14,11 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod compare;
+pub mod human;
 pub mod io;
 pub mod stats;
 pub mod sweep;
+pub mod verdict;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -5,7 +5,7 @@ use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{StudyError, StudySummary};
+use crate::{Row, StudyError, StudySummary};
 
 /// summary.json of `dialtone sweep` (`kind` `sweep`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +34,10 @@ pub struct SweepPoint {
     pub values: Vec<Value>,
     /// The study at this point.
     pub summary: StudySummary,
+    /// Its rows (not serialised into summary.json; empty when read back: they are in
+    /// results.csv).
+    #[serde(skip)]
+    pub rows: Vec<Row>,
 }
 
 impl SweepSummary {

@@ -123,6 +123,7 @@ fn compare_and_sweep_summaries_read_back_as_written() {
             point: format!("topology.dns.ttl=\"{v}\""),
             values: vec![serde_json::json!(v)],
             summary: s.summary.clone(),
+            rows: Vec::new(),
         })
         .collect();
     let sweep = SweepSummary::new(&sc.name, &axes, points);
