@@ -59,6 +59,7 @@ fn check_out(dir: &Path, force: bool, resume: bool) -> Result<(), Failure> {
             "replications.csv",
             "journal.jsonl",
             "study.json",
+            "results.csv",
         ] {
             let _ = std::fs::remove_file(dir.join(f));
         }

@@ -19,6 +19,9 @@
 //!   kind `compare`) and `replications-STRATEGY.csv` per strategy.
 //! - A sweep ([`write_sweep`]): `summary.json` ([`crate::sweep::SweepSummary`], kind
 //!   `sweep`).
+//! - Each of a study, a merge, a comparison and a sweep also writes `results.csv`
+//!   ([`crate::results`]): one long-format file, one row per arm × replication, typed
+//!   columns, one unit per kind of quantity; the file to analyse (never read back).
 //!
 //! CSV and JSON Lines files carry no envelope (pandas, R and jq read them as they are):
 //! they belong to the folder's JSON file, whose `schema_version` covers them, and their
@@ -41,6 +44,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::compare::Comparison;
+use crate::results::{Arm, results_csv};
 use crate::sweep::SweepSummary;
 use crate::{COLUMNS, Row, StudyError, StudyMeta, StudySummary};
 
@@ -406,12 +410,13 @@ pub fn write_compare(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
             csv(&s.rows).as_bytes(),
         )?;
     }
-    Ok(())
+    write_compare_results(dir, c)
 }
 
-/// Writes a sweep's folder: summary.json.
+/// Writes a sweep's folder: summary.json and results.csv.
 pub fn write_sweep(dir: &Path, s: &SweepSummary) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    write_sweep_results(dir, s)?;
     write_json(&dir.join("summary.json"), s)
 }
 
@@ -602,8 +607,57 @@ pub fn write_study(
 ) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     write_atomic(&dir.join("replications.csv"), csv(rows).as_bytes())?;
+    write_study_results(dir, meta, rows)?;
     write_json(&dir.join("summary.json"), summary)?;
     write_json(&dir.join("study.json"), meta)
+}
+
+/// results.csv of a study: one arm, no swept path.
+fn write_study_results(dir: &Path, meta: &StudyMeta, rows: &[Row]) -> Result<(), StudyError> {
+    let arm = Arm {
+        strategy: &meta.strategy,
+        variant: "",
+        values: &[],
+        rows,
+    };
+    write_results(dir, &[], &[arm])
+}
+
+/// Writes results.csv ([`crate::results`]).
+fn write_results(dir: &Path, paths: &[String], arms: &[Arm<'_>]) -> Result<(), StudyError> {
+    let text = results_csv(paths, arms);
+    write_atomic(&dir.join("results.csv"), text.as_bytes())?;
+    Ok(())
+}
+
+/// results.csv of a comparison: one arm per strategy.
+fn write_compare_results(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
+    let arms: Vec<Arm<'_>> = c
+        .strategies
+        .iter()
+        .map(|s| Arm {
+            strategy: &s.strategy,
+            variant: "",
+            values: &[],
+            rows: &s.rows,
+        })
+        .collect();
+    write_results(dir, &[], &arms)
+}
+
+/// results.csv of a sweep: one arm per grid point, a column per swept path.
+fn write_sweep_results(dir: &Path, s: &SweepSummary) -> Result<(), StudyError> {
+    let arms: Vec<Arm<'_>> = s
+        .points
+        .iter()
+        .map(|p| Arm {
+            strategy: &p.summary.strategy,
+            variant: "",
+            values: &p.values,
+            rows: &p.rows,
+        })
+        .collect();
+    write_results(dir, &s.axes, &arms)
 }
 
 /// Reads study.json.

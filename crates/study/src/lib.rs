@@ -16,6 +16,7 @@
 pub mod compare;
 pub mod human;
 pub mod io;
+pub mod results;
 pub mod stats;
 pub mod sweep;
 pub mod verdict;

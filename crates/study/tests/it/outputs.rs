@@ -208,3 +208,49 @@ fn errors_name_nested_keys_by_their_path() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn results_csv_has_one_row_per_arm_and_replication() {
+    let sc = scenario("db-corruption-dial-tone-same-server");
+    let strategies = [Strategy::RestoreOnly, Strategy::DialToneSameServer];
+    let o = CompareOptions {
+        scenario: &sc,
+        strategies: &strategies,
+        replications: 3,
+        seed: sc.seed,
+        threads: 2,
+        independent: false,
+    };
+    let c = compare(&o, &nothing).expect("compare");
+    let d = tmp("out-results");
+    write_compare(&d, &c).expect("write");
+    let text = std::fs::read_to_string(d.join("results.csv")).expect("results.csv");
+    let lines: Vec<&str> = text.lines().collect();
+    let head: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(&head[..3], &["strategy", "variant", "replication"]);
+    assert_eq!(head.len(), 3 + dialtone_study::COLUMNS.len());
+    let keys: Vec<(String, String)> = lines[1..]
+        .iter()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            assert_eq!(cells.len(), head.len(), "{l}");
+            (cells[0].to_owned(), cells[2].to_owned())
+        })
+        .collect();
+    let want: Vec<(String, String)> = ["restore-only", "dial-tone-same-server"]
+        .iter()
+        .flat_map(|s| (0..3).map(move |r| ((*s).to_owned(), r.to_string())))
+        .collect();
+    assert_eq!(keys, want, "strategy-major, replications in order");
+    // A study writes the same file with its one strategy.
+    let rows = &c.strategies[0].rows;
+    let restore = sc.with_strategy(Strategy::RestoreOnly).expect("strategy");
+    let m = meta(&restore, sc.seed, 3, None);
+    let s = tmp("out-results-study");
+    write_study(&s, &m, rows, &summarize(&m, rows)).expect("write");
+    let study = std::fs::read_to_string(s.join("results.csv")).expect("results.csv");
+    let first: Vec<&str> = text.lines().take(4).collect();
+    assert_eq!(study.lines().collect::<Vec<_>>(), first);
+    let _ = std::fs::remove_dir_all(&d);
+    let _ = std::fs::remove_dir_all(&s);
+}
