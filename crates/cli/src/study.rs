@@ -420,7 +420,7 @@ fn print_sweep(sweep: &SweepSummary, n0: u64) {
     let headline = [
         "user_minutes_without_send_receive",
         "time_to_service_p95_s",
-        "mail_lost_silently",
+        "mail_not_delivered",
     ];
     let mut w = std::io::stdout().lock();
     let _ = writeln!(
