@@ -55,7 +55,7 @@ pub fn parse_set(s: &str) -> Result<Axis, StudyError> {
     let paths: Vec<String> = lhs.split(',').map(|p| p.trim().to_owned()).collect();
     for p in &paths {
         if p != STRATEGY {
-            parse_path(p)?;
+            parse_path(p).map_err(|e| input(s, e))?;
         }
     }
     let values = if paths.len() == 1 {

@@ -90,7 +90,7 @@ pub fn parse_variant(s: &str) -> Result<Variant, StudyError> {
             return Err(bad(format!("{item:?}: empty path or value")));
         }
         if path != STRATEGY {
-            crate::setpath::parse_path(path)?;
+            crate::setpath::parse_path(path).map_err(|e| bad(e.to_string()))?;
         }
         let v = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
         settings.push((path.to_owned(), v));

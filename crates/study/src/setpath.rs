@@ -23,7 +23,7 @@ pub enum Segment {
 pub fn parse_path(path: &str) -> Result<Vec<Segment>, StudyError> {
     let bad = |why: &str| {
         StudyError::Input(format!(
-            "--set {path}: {why}; write a path such as topology.dns.ttl, clients[1].share or clients.1.share"
+            "{path}: {why}; write a path such as topology.dns.ttl, clients[1].share or clients.1.share"
         ))
     };
     let mut segs = Vec::new();
@@ -80,7 +80,7 @@ fn show(walked: &[Segment]) -> String {
 /// last field that may be absent because it has a default.
 pub fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), StudyError> {
     let segs = parse_path(path)?;
-    let err = |m: String| StudyError::Input(format!("--set {path}: {m}"));
+    let err = |m: String| StudyError::Input(format!("{path}: {m}"));
     let mut cur = root;
     for (k, seg) in segs.iter().enumerate() {
         let here = show(&segs[..k]);

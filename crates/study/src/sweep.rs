@@ -103,7 +103,14 @@ pub fn scenario_at(
         }
     }
     let file = format!("{file} ({what})");
-    let bad = |e: dialtone_scenario::ScenarioError| StudyError::Input(e.to_string());
+    // Positions in the generated JSON mean nothing to the reader: the field path does.
+    let bad = |e: dialtone_scenario::ScenarioError| {
+        let text = e.to_string();
+        StudyError::Input(match text.rfind(" at line ") {
+            Some(i) if text[i..].split_whitespace().count() == 5 => text[..i].to_owned(),
+            _ => text,
+        })
+    };
     let spec = dialtone_scenario::validate::parse_spec(&file, &v.to_string()).map_err(bad)?;
     let sc = dialtone_scenario::validate::validate(&file, name, spec, None).map_err(bad)?;
     match strategy {
