@@ -94,17 +94,18 @@ enum Command {
     ///
     /// Example: dialtone compare scenarios/db-corruption-dial-tone-same-server.json --strategies restore-only,dial-tone-same-server --replications 200
     ///
-    /// Example: dialtone compare scenarios/site-failure-dac.json --variant ttl-1h:topology.dns.ttl=1h --variant no-dac:topology.dag.dac_mode=false --replications 200
+    /// Example: dialtone compare scenarios/site-failure-dac.json --variant ttl-1h:topology.dns.ttl=1h --variant no-dac:topology.dag.dac_mode=false,strategy=datacenter-switchover-non-dac --replications 200
     Compare {
         /// The scenario file.
         scenario: PathBuf,
         /// Comma-separated strategies, e.g. restore-only,dial-tone-same-server.
         #[arg(long)]
         strategies: Option<String>,
-        /// A variant of the scenario (repeatable): NAME:PATH=VALUE[,PATH=VALUE...] sets
-        /// values in the file (PATH as in `sweep --set`: topology.dns.ttl, clients.1.share
-        /// or clients[1].share, strategy), or NAME=FILE runs another scenario file.
-        #[arg(long = "variant")]
+        // Not a doc comment: rustdoc would read the [1] as a link.
+        #[arg(
+            long = "variant",
+            help = "A variant of the scenario (repeatable): NAME:PATH=VALUE[,PATH=VALUE...] sets values in the file (PATH as in `sweep --set`: topology.dns.ttl, clients.1.share or clients[1].share, strategy), or NAME=FILE runs another scenario file"
+        )]
         variants: Vec<String>,
         /// Run only shard i of n (1-based) of every arm, e.g. 2/3; merge the shards with
         /// `dialtone merge`.
@@ -120,19 +121,16 @@ enum Command {
     ///
     /// Every point runs the same replications with the same seed (common random numbers).
     ///
-    /// Example: dialtone sweep scenarios/site-failure-dac.json --set topology.dns.ttl=5m..1h/6 --set strategy=restore-only,dial-tone-same-server --replications 100
+    /// Example: dialtone sweep scenarios/db-corruption-dial-tone-same-server.json --set topology.dns.ttl=5m..1h/6 --set strategy=restore-only,dial-tone-same-server --replications 100
     Sweep {
         /// The scenario file.
         scenario: PathBuf,
-        /// One dimension of the grid (repeatable). PATH=V1,V2,...: PATH is a JSON path
-        /// (topology.dns.ttl; a list element is clients[1].share or clients.1.share); a
-        /// value is JSON (10, 0.5, true) or text (300s). A value may be a range:
-        /// LO..HI/N (N evenly spaced values, ends included: 5m..1h/6) or LO..HI:step=S
-        /// (60..3600:step=600), numbers or durations. Linked paths vary together as one
-        /// dimension: 'clients[0].share,clients[1].share=0.2,0.8;0.5,0.5' (one tuple a
-        /// point, separated by ';'). `strategy=A,B` sweeps the strategy. At most 10,000
-        /// points.
-        #[arg(long = "set", required = true)]
+        // Not a doc comment: rustdoc would read the [1] as a link.
+        #[arg(
+            long = "set",
+            required = true,
+            help = "One dimension of the grid (repeatable). PATH=V1,V2,...: PATH is a JSON path (topology.dns.ttl; a list element is clients[1].share or clients.1.share); a value is JSON (10, 0.5, true) or text (300s). A value may be a range: LO..HI/N (N evenly spaced values, ends included: 5m..1h/6) or LO..HI:step=S (60..3600:step=600), numbers or durations. Linked paths vary together as one dimension: 'clients[0].share,clients[1].share=0.2,0.8;0.5,0.5' (one tuple a point, separated by ';'). strategy=A,B sweeps the strategy. At most 10,000 points"
+        )]
         sets: Vec<String>,
         /// Run only shard i of n (1-based) of every point, e.g. 2/3; merge the shards with
         /// `dialtone merge`.

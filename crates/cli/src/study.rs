@@ -367,6 +367,13 @@ pub(crate) fn compare(path: &Path, a: &CompareArgs<'_>, o: &Opts<'_>) -> Result<
 }
 
 fn print_compare(c: &Comparison) {
+    let width = c
+        .strategies
+        .iter()
+        .map(|s| s.arm.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     let mut w = std::io::stdout().lock();
     let _ = (|| -> std::io::Result<()> {
         writeln!(
@@ -391,13 +398,13 @@ fn print_compare(c: &Comparison) {
         }
         write!(w, "  {:<36}", "metric (mean)")?;
         for s in &c.strategies {
-            write!(w, " {:>28}", s.arm)?;
+            write!(w, " {:>width$}", s.arm)?;
         }
         writeln!(w)?;
         for (i, (name, _)) in dialtone_study::COLUMNS.iter().enumerate() {
             write!(w, "  {name:<36}")?;
             for s in &c.strategies {
-                write!(w, " {:>28}", show(s.summary.metrics[i].1.mean))?;
+                write!(w, " {:>width$}", show(s.summary.metrics[i].1.mean))?;
             }
             writeln!(w)?;
         }

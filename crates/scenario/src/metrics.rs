@@ -17,7 +17,7 @@ use crate::validate::Scenario;
 /// The shape version of every output file (`schema_version`): bumped whenever the keys
 /// of any output change (added, renamed or removed); a build reads exactly its own
 /// version (docs/METRICS.md, "Output files").
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What an output file is (its `kind` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

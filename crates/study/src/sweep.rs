@@ -82,8 +82,8 @@ pub fn label(paths: &[String], values: &[Value]) -> String {
 
 /// The scenario `base` (the JSON of `file`, named `name`) with `sets` applied: each
 /// `(path, value)` is set in the JSON ([`set_path`]) before validation, except the path
-/// [`STRATEGY`], whose value (a strategy name) re-plans the validated scenario with
-/// `Scenario::with_strategy` on the same random streams. `what` names the change in
+/// [`STRATEGY`], whose value (a strategy name) replaces the file's strategy (validated
+/// and planned with the other settings, on the same random streams). `what` names the change in
 /// errors (`--variant ttl`, a sweep point).
 pub fn scenario_at(
     file: &str,
@@ -112,11 +112,10 @@ pub fn scenario_at(
         })
     };
     let spec = dialtone_scenario::validate::parse_spec(&file, &v.to_string()).map_err(bad)?;
-    let sc = dialtone_scenario::validate::validate(&file, name, spec, None).map_err(bad)?;
-    match strategy {
-        Some(s) if s != sc.strategy => sc.with_strategy(s).map_err(bad),
-        _ => Ok(sc),
-    }
+    // The strategy is validated with the settings (DAC off and a non-DAC switchover
+    // together), as `Scenario::with_strategy` would plan it: same streams, same playbook.
+    dialtone_scenario::validate::validate(&file, name, spec, strategy.map(|s| s.name()))
+        .map_err(bad)
 }
 
 /// Every point of the grid of `axes` over `base`, validated before any runs: its label,
