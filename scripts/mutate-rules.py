@@ -396,6 +396,32 @@ MUTATIONS = [
      "pulled.saturating_mul(self.params.ms_per_log)", "0"),
     ("resync.log_volume_at_write", M + "database.rs",
      "        self.check_log_volume();\n        closed\n", "        closed\n"),
+    # Studies of several arms (compare, sweep): every arm on the same seed (common random
+    # numbers across variants and strategies).
+    ("study.arms_share_the_seed", "crates/study/src/arms.rs",
+     "run_replications(sc, *seed, idx, threads, &|r| done(k, r))",
+     "run_replications(sc, seed.wrapping_add(k as u64), idx, threads, &|r| done(k, r))",
+     ["-p", "dialtone-study", "--test", "it", "arms::"]),
+    # A shard of a compare or sweep runs only its slice of every arm.
+    ("study.arms_shard_slice", "crates/study/src/arms.rs",
+     ".map_or(0..self.replications, |s| s.range(self.replications))",
+     ".map_or(0..self.replications, |_| 0..self.replications)",
+     ["-p", "dialtone-study", "--test", "it", "arms::"]),
+    # --resume skips the replications in the journal.
+    ("study.arms_resume_skips_done", "crates/study/src/arms.rs",
+     ".filter(|r| d.binary_search_by_key(r, |x| x.replication).is_err())",
+     ".filter(|_| !d.is_empty() || d.is_empty())",
+     ["-p", "dialtone-study", "--test", "it", "arms::"]),
+    # A sweep range LO..HI/N spaces N points evenly, both ends included.
+    ("study.range_even_spacing", "crates/study/src/axis.rs",
+     "Spacing::Count(_) => a + (b - a) * i as f64 / (n - 1) as f64,",
+     "Spacing::Count(_) => a + (b - a) * i as f64 / n as f64,",
+     ["-p", "dialtone-study", "--lib", "axis::"]),
+    # The strategy axis (and a variant's strategy) replaces the file's strategy.
+    ("study.strategy_axis", "crates/study/src/sweep.rs",
+     "validate(&file, name, spec, strategy.map(|s| s.name()))",
+     "validate(&file, name, spec, strategy.map(|_| \"none\").filter(|_| false))",
+     ["-p", "dialtone-study", "--test", "it", "arms::"]),
 ]
 
 

@@ -2,7 +2,8 @@
 # End-to-end proof that a study runs on a real scheduler: installs Debian's Slurm (and
 # munge), starts a one-node cluster on this machine, submits a study as a job array of 3
 # shards with `sbatch --array`, waits, merges the shards and checks the merged
-# summary.json is byte-identical to a single run. Stops the daemons it started.
+# summary.json is byte-identical to a single run; then the same for a compare of two
+# variants. Stops the daemons it started.
 #
 # usage: scripts/slurm-e2e.sh [REPLICATIONS]     (needs root for apt-get and the daemons)
 set -euo pipefail
@@ -98,9 +99,33 @@ echo "== merging and comparing with a single run"
 (cd "$root" && "$bin" study scenarios/site-failure-dac.json --replications "$n" --quiet --out "$work/single" > /dev/null)
 if cmp -s "$work/merged/summary.json" "$work/single/summary.json" && cmp -s "$work/merged/replications.csv" "$work/single/replications.csv"; then
   echo "OK: the merged Slurm job array equals a single run byte for byte"
-  rm -rf "$work"
 else
   echo "FAIL: merged and single outputs differ (kept in $work)"
   diff "$work/merged/summary.json" "$work/single/summary.json" | head -20
+  exit 1
+fi
+
+echo "== a compare of two variants as a job array of 3 shards ($n replications per arm)"
+cmp_args="compare scenarios/site-failure-dac.json --variant ttl-1h:topology.dns.ttl=1h --replications $n --threads 1 --quiet"
+job=$(sbatch --parsable --array=1-3 --output="$work/cmp-%a.log" --chdir="$root" \
+  --wrap "$bin $cmp_args --shard \${SLURM_ARRAY_TASK_ID}/3 --out $work/cmp-\${SLURM_ARRAY_TASK_ID} --resume")
+echo "job $job"
+for _ in $(seq 600); do
+  [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
+  sleep 1
+done
+for i in 1 2 3; do
+  [ -f "$work/cmp-$i/summary.json" ] || { echo "compare shard $i did not finish"; cat "$work/cmp-$i.log" "$work"/log/*; exit 1; }
+done
+"$bin" merge "$work"/cmp-1 "$work"/cmp-2 "$work"/cmp-3 --out "$work/cmp-merged" > /dev/null
+# shellcheck disable=SC2086
+(cd "$root" && "$bin" $cmp_args --out "$work/cmp-single" > /dev/null)
+rm -f "$work/cmp-single/journal.jsonl"
+if diff -r "$work/cmp-merged" "$work/cmp-single" > /dev/null; then
+  echo "OK: the merged compare job array equals a single compare byte for byte"
+  rm -rf "$work"
+else
+  echo "FAIL: merged and single compare folders differ (kept in $work)"
+  diff -r "$work/cmp-merged" "$work/cmp-single" | head -20
   exit 1
 fi

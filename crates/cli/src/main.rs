@@ -86,31 +86,68 @@ enum Command {
         #[command(flatten)]
         opts: RunOpts,
     },
-    /// Run several strategies on the same replications and compare them (paired).
+    /// Run several strategies and/or variants of the scenario on the same replications and
+    /// compare them (paired, against the first arm).
+    ///
+    /// The arms: without --variant, the strategies of --strategies. With --variant, the
+    /// variants are `base` (the file as given) then each --variant in order; without
+    /// --strategies each runs its own file's strategy (arm label: the variant name), with
+    /// it every variant x every strategy, variant slowest (label: VARIANT+STRATEGY). The
+    /// first arm is the baseline. Every arm runs the same replications with the same seed:
+    /// the same failures, mail and clients (common random numbers).
     ///
     /// Example: dialtone compare scenarios/db-corruption-dial-tone-same-server.json --strategies restore-only,dial-tone-same-server --replications 200
+    ///
+    /// Example: dialtone compare scenarios/site-failure-dac.json --variant ttl-1h:topology.dns.ttl=1h --variant no-dac:topology.dag.dac_mode=false,strategy=datacenter-switchover-non-dac --replications 200
     Compare {
         /// The scenario file.
         scenario: PathBuf,
-        /// Comma-separated strategies; differences are against the first.
+        /// Comma-separated strategies, e.g. restore-only,dial-tone-same-server.
         #[arg(long)]
-        strategies: String,
+        strategies: Option<String>,
+        // Not a doc comment: rustdoc would read the [1] as a link.
+        #[arg(
+            long = "variant",
+            help = "A variant of the scenario (repeatable): NAME:PATH=VALUE[,PATH=VALUE...] sets values in the file (PATH as in `sweep --set`: topology.dns.ttl, clients.1.share or clients[1].share, strategy), or NAME=FILE runs another scenario file"
+        )]
+        variants: Vec<String>,
+        /// Run only shard i of n (1-based) of every arm, e.g. 2/3; merge the shards with
+        /// `dialtone merge`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Continue an interrupted compare in --out without redoing finished replications.
+        #[arg(long)]
+        resume: bool,
         #[command(flatten)]
         opts: RunOpts,
     },
     /// Run a study at every point of a grid of scenario parameters.
     ///
-    /// Example: dialtone sweep scenarios/site-failure-dac.json --set topology.dns.ttl=60s,300s,3600s --replications 100
+    /// Every point runs the same replications with the same seed (common random numbers).
+    ///
+    /// Example: dialtone sweep scenarios/db-corruption-dial-tone-same-server.json --set topology.dns.ttl=5m..1h/6 --set strategy=restore-only,dial-tone-same-server --replications 100
     Sweep {
         /// The scenario file.
         scenario: PathBuf,
-        /// PATH=V1,V2,... (repeatable); PATH is a JSON path such as topology.dns.ttl.
-        #[arg(long = "set", required = true)]
+        // Not a doc comment: rustdoc would read the [1] as a link.
+        #[arg(
+            long = "set",
+            required = true,
+            help = "One dimension of the grid (repeatable). PATH=V1,V2,...: PATH is a JSON path (topology.dns.ttl; a list element is clients[1].share or clients.1.share); a value is JSON (10, 0.5, true) or text (300s). A value may be a range: LO..HI/N (N evenly spaced values, ends included: 5m..1h/6) or LO..HI:step=S (60..3600:step=600), numbers or durations. Linked paths vary together as one dimension: 'clients[0].share,clients[1].share=0.2,0.8;0.5,0.5' (one tuple a point, separated by ';'). strategy=A,B sweeps the strategy. At most 10,000 points"
+        )]
         sets: Vec<String>,
+        /// Run only shard i of n (1-based) of every point, e.g. 2/3; merge the shards with
+        /// `dialtone merge`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Continue an interrupted sweep in --out without redoing finished replications.
+        #[arg(long)]
+        resume: bool,
         #[command(flatten)]
         opts: RunOpts,
     },
-    /// Merge the output folders of a sharded study into the output of the whole study.
+    /// Merge the output folders of a sharded study, compare or sweep into the output of
+    /// the whole.
     ///
     /// Example: dialtone merge shard-1 shard-2 shard-3 --out study/
     Merge {
@@ -278,13 +315,26 @@ fn main() -> ExitCode {
         Command::Compare {
             scenario,
             strategies,
+            variants,
+            shard,
+            resume,
             opts,
-        } => study::compare(&scenario, &strategies, &opts.opts()),
+        } => {
+            let a = study::CompareArgs {
+                strategies: strategies.as_deref(),
+                variants: &variants,
+                shard: shard.as_deref(),
+                resume,
+            };
+            study::compare(&scenario, &a, &opts.opts())
+        }
         Command::Sweep {
             scenario,
             sets,
+            shard,
+            resume,
             opts,
-        } => study::sweep(&scenario, &sets, &opts.opts()),
+        } => study::sweep(&scenario, &sets, shard.as_deref(), resume, &opts.opts()),
         Command::Merge { dirs, out, force } => study::merge(&dirs, &out, force),
         Command::Validate { files } => validate(&files),
         Command::List { what, dir } => list(what, &dir),

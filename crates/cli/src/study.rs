@@ -4,13 +4,15 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use dialtone_scenario::Strategy;
+use dialtone_scenario::metrics::Kind;
+use dialtone_study::arms::{self, ArmJournal, ArmsMeta};
+use dialtone_study::compare::{self, Comparison, parse_variant};
 use dialtone_study::io::{Journal, ReadError, read_journal, to_json, write_study};
 use dialtone_study::stats::Stat;
-use dialtone_study::sweep::{SweepPoint, SweepSummary, grid, parse_set, set_path};
+use dialtone_study::sweep::{self, SweepPoint, SweepSummary, parse_set};
 use dialtone_study::{Row, Shard, StudyError, StudySummary, meta, run_replications, summarize};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use dialtone_study::compare::Comparison;
 use dialtone_study::verdict::{headline, verdict};
 
 use crate::{Failure, Format, load};
@@ -46,7 +48,8 @@ fn progress(total: u64, quiet: bool) -> ProgressBar {
 fn check_out(dir: &Path, force: bool, resume: bool) -> Result<(), Failure> {
     let has = ["summary.json", "replications.csv", "journal.jsonl"]
         .iter()
-        .any(|f| dir.join(f).exists());
+        .any(|f| dir.join(f).exists())
+        || !arm_files(dir).is_empty();
     if has && !force && !resume {
         return Err(Failure::Input(format!(
             "{} already holds results; use --resume to continue it or --force to overwrite it",
@@ -63,8 +66,26 @@ fn check_out(dir: &Path, force: bool, resume: bool) -> Result<(), Failure> {
         ] {
             let _ = std::fs::remove_file(dir.join(f));
         }
+        for f in arm_files(dir) {
+            let _ = std::fs::remove_file(f);
+        }
     }
     Ok(())
+}
+
+/// The rows files of a compare or sweep in `dir` (`replications-*.csv`).
+fn arm_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("replications-") && n.ends_with(".csv"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub(crate) fn study(
@@ -254,7 +275,7 @@ fn print_verdict(w: &mut impl Write, c: &Comparison) -> std::io::Result<()> {
         writeln!(w, "  {v}")?;
     }
     for s in &c.strategies {
-        writeln!(w, "  {}: {}.", s.strategy, headline(&s.summary))?;
+        writeln!(w, "  {}: {}.", s.arm, headline(&s.summary))?;
     }
     writeln!(w)
 }
@@ -267,66 +288,174 @@ fn maybe_report(o: &Opts<'_>) -> Result<(), Failure> {
     }
 }
 
-pub(crate) fn compare(path: &Path, strategies: &str, o: &Opts<'_>) -> Result<(), Failure> {
-    let (n, threads, seed, out, quiet, force) =
-        (o.replications, o.threads, o.seed, o.out, o.quiet, o.force);
+/// What `compare` compares, besides the file.
+pub(crate) struct CompareArgs<'a> {
+    /// `--strategies`, comma-separated.
+    pub(crate) strategies: Option<&'a str>,
+    /// `--variant`s.
+    pub(crate) variants: &'a [String],
+    /// `--shard i/n`.
+    pub(crate) shard: Option<&'a str>,
+    /// `--resume`.
+    pub(crate) resume: bool,
+}
+
+/// The scenario file's JSON (variants and sweep points are set in it).
+fn json_of(path: &Path) -> Result<serde_json::Value, Failure> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| Failure::Input(format!("{file}: {e}")))
+}
+
+/// Runs the arms of a compare or sweep (`runs[k]`: scenario and seed) under `meta`: its
+/// shard's replications of every arm, skipping those in the journal with `--resume`,
+/// journaling each finished one when there is an --out. Rows per arm, sorted.
+fn run_arms_out(
+    runs: &[(&dialtone_scenario::Scenario, u64)],
+    meta: &ArmsMeta,
+    resume: bool,
+    o: &Opts<'_>,
+) -> Result<Vec<Vec<Row>>, Failure> {
+    if resume && o.out.is_none() {
+        return Err(Failure::Input(
+            "--resume needs --out (the folder to continue)".into(),
+        ));
+    }
+    let mut done: Vec<Vec<Row>> = vec![Vec::new(); runs.len()];
+    let journal = match o.out {
+        Some(dir) => {
+            check_out(dir, o.force, resume)?;
+            if resume {
+                done = arms::resume(dir, meta)?;
+            }
+            arms::write_meta(dir, meta)?;
+            Some(ArmJournal::open(dir)?)
+        }
+        None => None,
+    };
+    let todo = arms::todo(meta, &done);
+    let total = (meta.range().end - meta.range().start) * runs.len() as u64;
+    let bar = progress(total, o.quiet);
+    bar.set_position(total - todo.iter().map(|t| t.len() as u64).sum::<u64>());
+    let on_done = |k: usize, row: &Row| {
+        if let Some(j) = &journal {
+            j.append(k, row);
+        }
+        bar.inc(1);
+    };
+    let new = arms::run_arms(runs, &todo, o.threads, &on_done)?;
+    bar.finish_and_clear();
+    Ok(done
+        .into_iter()
+        .zip(new)
+        .map(|(mut d, n)| {
+            d.extend(n);
+            d.sort_by_key(|r| r.replication);
+            d
+        })
+        .collect())
+}
+
+fn replications(o: &Opts<'_>, default: u64) -> Result<u64, Failure> {
+    match o.replications.unwrap_or(default) {
+        0 => Err(Failure::Input("--replications must be at least 1".into())),
+        n => Ok(n),
+    }
+}
+
+pub(crate) fn compare(path: &Path, a: &CompareArgs<'_>, o: &Opts<'_>) -> Result<(), Failure> {
     let sc = load(path, None)?;
-    let list = strategies
+    let json = json_of(path)?;
+    let list = a
+        .strategies
+        .unwrap_or("")
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<Strategy>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Failure::Input(format!("--strategies: {e}")))?;
-    let n = n.unwrap_or(sc.replications);
-    if let Some(dir) = out {
-        check_out(dir, force, false)?;
-    }
-    let bar = progress(n * list.len() as u64, quiet);
-    let opts = dialtone_study::compare::CompareOptions {
+    let variants = a
+        .variants
+        .iter()
+        .map(|v| parse_variant(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let base = compare::Base {
         scenario: &sc,
-        strategies: &list,
-        replications: n,
-        seed: seed.unwrap_or(sc.seed),
-        threads,
+        json: &json,
+    };
+    let arms = compare::arms(&base, &variants, &list)?;
+    let opts = compare::ArmOptions {
+        arms: &arms,
+        replications: replications(o, sc.replications)?,
+        seed: o.seed.unwrap_or(sc.seed),
+        threads: o.threads,
         independent: false,
     };
-    let c = dialtone_study::compare::compare(&opts, &|_| bar.inc(1))?;
-    bar.finish_and_clear();
+    let meta = opts.meta(a.shard.map(Shard::parse).transpose()?);
+    let runs: Vec<_> = arms
+        .iter()
+        .zip(&meta.arms)
+        .map(|(a, m)| (&a.scenario, m.seed))
+        .collect();
+    let rows = run_arms_out(&runs, &meta, a.resume, o)?;
+    let c = Comparison::assemble(compare::heads(&arms, &meta), &meta, rows);
     match o.format {
         Format::Text => print_compare(&c),
         Format::Json => print_json(&to_json(&compare_json(&c)?)?)?,
     }
-    if let Some(dir) = out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
-        dialtone_study::io::write_compare(dir, &c)?;
+    if let Some(dir) = o.out {
+        compare::write(dir, &meta, &c)?;
     }
     maybe_report(o)
 }
 
-/// `compare`'s text: the verdict first, then every metric's mean and paired difference.
+/// `compare`'s text: the verdict first, then the arms, every metric's mean and paired
+/// difference.
 fn print_compare(c: &Comparison) {
+    let width = c
+        .strategies
+        .iter()
+        .map(|s| s.arm.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     let mut w = std::io::stdout().lock();
     let _ = (|| -> std::io::Result<()> {
         print_verdict(&mut w, c)?;
+        for s in &c.strategies {
+            if let Some(v) = &s.variant {
+                let what = match (&v.file, v.settings.is_empty()) {
+                    (Some(f), _) => format!("the file {f}"),
+                    (None, true) => "the file as given".to_owned(),
+                    (None, false) => v
+                        .settings
+                        .iter()
+                        .map(|(p, x)| format!("{p}={x}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                writeln!(w, "  arm {}: strategy {}, {what}", s.arm, s.strategy)?;
+            }
+        }
         write!(w, "  {:<36}", "metric (mean)")?;
         for s in &c.strategies {
-            write!(w, " {:>28}", s.strategy)?;
+            write!(w, " {:>width$}", s.arm)?;
         }
         writeln!(w)?;
         for (i, (name, _)) in dialtone_study::COLUMNS.iter().enumerate() {
             write!(w, "  {name:<36}")?;
             for s in &c.strategies {
-                write!(w, " {:>28}", show(s.summary.metrics[i].1.mean))?;
+                write!(w, " {:>width$}", show(s.summary.metrics[i].1.mean))?;
             }
             writeln!(w)?;
         }
-        for (strat, diffs) in &c.differences {
+        for (arm, diffs) in &c.differences {
             writeln!(
                 w,
                 "\n  {} − {} (paired, 95% CI; * significant)",
-                strat, c.strategies[0].strategy
+                arm, c.strategies[0].arm
             )?;
             for (name, d) in diffs {
                 let ci = d.ci95.map_or("-".into(), |[lo, hi]| {
@@ -344,14 +473,15 @@ fn print_compare(c: &Comparison) {
     })();
 }
 
-pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Failure> {
-    let (n, threads, seed, out, quiet, force) =
-        (o.replications, o.threads, o.seed, o.out, o.quiet, o.force);
+pub(crate) fn sweep(
+    path: &Path,
+    sets: &[String],
+    shard: Option<&str>,
+    resume: bool,
+    o: &Opts<'_>,
+) -> Result<(), Failure> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;
-    let base: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Failure::Input(format!("{file}: {e}")))?;
+    let base = json_of(path)?;
     let name = path
         .file_stem()
         .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
@@ -364,77 +494,64 @@ pub(crate) fn sweep(path: &Path, sets: &[String], o: &Opts<'_>) -> Result<(), Fa
             "sweep needs at least one --set PATH=V1,V2".into(),
         ));
     }
-    let points = grid(&axes);
-    // Validate every grid point before running any.
-    let mut scenarios = Vec::new();
-    for p in &points {
-        let mut v = base.clone();
-        for (a, x) in axes.iter().zip(p) {
-            set_path(&mut v, &a.path, x.clone())?;
-        }
-        let label = axes
-            .iter()
-            .zip(p)
-            .map(|(a, x)| format!("{}={}", a.path, x))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let spec =
-            dialtone_scenario::validate::parse_spec(&format!("{file} ({label})"), &v.to_string())?;
-        let sc =
-            dialtone_scenario::validate::validate(&format!("{file} ({label})"), &name, spec, None)?;
-        scenarios.push((label, p.clone(), sc));
-    }
-    if let Some(dir) = out {
-        check_out(dir, force, false)?;
-    }
-    let n0 = n.unwrap_or(scenarios[0].2.replications);
-    let bar = progress(n0 * scenarios.len() as u64, quiet);
-    let mut table = Vec::new();
-    for (label, values, sc) in &scenarios {
-        let s = seed.unwrap_or(sc.seed);
-        let idx: Vec<u64> = (0..n0).collect();
-        let rows = run_replications(sc, s, &idx, threads, &|_| bar.inc(1))?;
-        table.push(SweepPoint {
+    // Every grid point is validated before any runs.
+    let pts = sweep::points(&file, &name, &base, &axes)?;
+    let n = replications(o, pts[0].2.replications)?;
+    let seeded: Vec<_> = pts
+        .iter()
+        .map(|(l, _, sc)| (l.as_str(), sc, o.seed.unwrap_or(sc.seed)))
+        .collect();
+    let meta = ArmsMeta::new(
+        Kind::Sweep,
+        &seeded,
+        n,
+        shard.map(Shard::parse).transpose()?,
+    );
+    let runs: Vec<_> = seeded.iter().map(|(_, sc, s)| (*sc, *s)).collect();
+    let rows = run_arms_out(&runs, &meta, resume, o)?;
+    let points = pts
+        .iter()
+        .enumerate()
+        .map(|(k, (label, values, _))| SweepPoint {
             point: label.clone(),
             values: values.clone(),
-            summary: summarize(&meta(sc, s, n0, None), &rows),
-            rows,
-        });
-    }
-    bar.finish_and_clear();
-    let sweep = SweepSummary::new(&name, &axes, table);
+            summary: summarize(&meta.study_meta(k), &[]),
+            rows: Vec::new(),
+        })
+        .collect();
+    let s = SweepSummary::new(&name, &axes, points).with_rows(&meta, &rows);
     match o.format {
-        Format::Text => print_sweep(&sweep, n0),
-        Format::Json => print_json(&to_json(&sweep)?)?,
+        Format::Text => print_sweep(&s),
+        Format::Json => print_json(&to_json(&s)?)?,
     }
-    if let Some(dir) = out {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
-        dialtone_study::io::write_sweep(dir, &sweep)?;
+    if let Some(dir) = o.out {
+        sweep::write(dir, &meta, &s, &rows)?;
     }
     maybe_report(o)
 }
 
-/// `sweep`'s text: a few headline means per point.
-fn print_sweep(sweep: &SweepSummary, n0: u64) {
+fn print_sweep(s: &SweepSummary) {
     let headline = [
         "user_minutes_without_send_receive",
         "time_to_service_p95_s",
         "mail_not_delivered",
     ];
     let mut w = std::io::stdout().lock();
+    let n = s.points.first().map_or(0, |p| p.summary.replications);
     let _ = writeln!(
         w,
-        "sweep {}   {} points x {n0} replications",
-        sweep.scenario,
-        sweep.points.len()
+        "sweep {}   {} points x {n} replications",
+        s.scenario,
+        s.points.len()
     );
-    for p in &sweep.points {
-        let (label, s) = (&p.point, &p.summary);
-        let _ = write!(w, "  {label:<48}");
+    for p in &s.points {
+        let _ = write!(w, "  {:<48}", p.point);
         for h in headline {
-            let st = s.metrics.iter().find(|(n, _)| n == h).map(|(_, st)| st);
-            let _ = write!(w, " {h}={} ", show(st.and_then(|st| st.mean)));
+            let _ = write!(
+                w,
+                " {h}={} ",
+                show(p.summary.metric(h).and_then(|st| st.mean))
+            );
         }
         let _ = writeln!(w);
     }
@@ -442,10 +559,32 @@ fn print_sweep(sweep: &SweepSummary, n0: u64) {
 
 pub(crate) fn merge(dirs: &[PathBuf], out: &Path, force: bool) -> Result<(), Failure> {
     let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let first = refs.first().map(|d| d.join("study.json"));
+    if let Some(f) = first
+        && dialtone_study::io::kind_of(&f).ok() == Some(Kind::ArmsMeta)
+    {
+        return merge_arms(&refs, out, force);
+    }
     let (m, rows) = dialtone_study::io::merge(&refs)?;
     check_out(out, force, false)?;
     let summary = summarize(&m, &rows);
     print_study(&summary);
     write_study(out, &m, &rows, &summary)?;
+    Ok(())
+}
+
+/// `merge` of the shards of a compare or a sweep.
+fn merge_arms(refs: &[&Path], out: &Path, force: bool) -> Result<(), Failure> {
+    let meta = dialtone_study::arms::read_meta(refs[0])?;
+    check_out(out, force, false)?;
+    if meta.summary == Kind::Sweep {
+        let (m, s, rows) = sweep::merge(refs)?;
+        print_sweep(&s);
+        sweep::write(out, &m, &s, &rows)?;
+    } else {
+        let (m, c) = compare::merge(refs)?;
+        print_compare(&c);
+        compare::write(out, &m, &c)?;
+    }
     Ok(())
 }

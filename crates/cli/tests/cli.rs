@@ -745,3 +745,148 @@ fn the_first_screen_answers_how_long_how_much_mail_and_at_what_cost() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The files of an output folder but its journal, sorted by name.
+fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "journal.jsonl"))
+        .map(|p| {
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            (name, std::fs::read(&p).expect("read"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn ok(args: &[&str]) -> String {
+    stdout_of(args)
+}
+
+/// Runs `args` whole, as shards 1/2 and 2/2, merges them and compares the folders.
+fn sharded_equals_whole(name: &str, args: &[&str]) {
+    let whole = tmp(&format!("{name}-whole"));
+    let w = whole.to_str().expect("utf8");
+    ok(&[args, &["--out", w]].concat());
+    let mut shards = Vec::new();
+    for s in ["1/2", "2/2"] {
+        let d = tmp(&format!("{name}-shard-{}", &s[..1]));
+        ok(&[args, &["--shard", s, "--out", d.to_str().expect("utf8")]].concat());
+        shards.push(d);
+    }
+    let merged = tmp(&format!("{name}-merged"));
+    let m = merged.to_str().expect("utf8");
+    let dirs: Vec<&str> = shards.iter().map(|d| d.to_str().expect("utf8")).collect();
+    ok(&[&["merge"][..], &dirs, &["--out", m]].concat());
+    assert_eq!(
+        folder(&merged),
+        folder(&whole),
+        "{name}: merged shards differ"
+    );
+    for d in shards.iter().chain([&whole, &merged]) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn a_compare_of_variants_shards_merges_and_resumes() {
+    let args = [
+        "compare",
+        "scenarios/db-corruption-dial-tone-same-server.json",
+        "--strategies",
+        "restore-only,dial-tone-same-server",
+        "--variant",
+        "ttl-1h:topology.dns.ttl=1h,clients.1.share=0.05",
+        "--replications",
+        "4",
+        "--quiet",
+    ];
+    let out = ok(&args);
+    assert!(
+        out.contains("arm ttl-1h+restore-only: strategy restore-only, topology.dns.ttl=\"1h\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("ttl-1h+dial-tone-same-server − base+restore-only"),
+        "{out}"
+    );
+    sharded_equals_whole("cmp", &args);
+    // A resumed folder of other arms is refused.
+    let d = tmp("cmp-resume");
+    let ds = d.to_str().expect("utf8");
+    ok(&[&args[..], &["--out", ds]].concat());
+    let mut other = args.to_vec();
+    other[5] = "ttl-2h:topology.dns.ttl=2h";
+    let refused = dialtone(&[&other[..], &["--out", ds, "--resume"]].concat());
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--resume with a different"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let before = folder(&d);
+    ok(&[&args[..], &["--out", ds, "--resume"]].concat());
+    assert_eq!(
+        folder(&d),
+        before,
+        "resuming a finished compare changes nothing"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+    // A bad variant names itself, the path and the fields there.
+    let bad = dialtone(&[
+        "compare",
+        "scenarios/site-failure-dac.json",
+        "--variant",
+        "slow:topology.dns.tll=1h",
+        "--quiet",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        e.contains("--variant slow") && e.contains("no field `tll`") && e.contains("ttl"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_sweep_with_ranges_and_linked_paths_shards_and_merges() {
+    let args = [
+        "sweep",
+        "scenarios/db-corruption-dial-tone-same-server.json",
+        "--set",
+        "clients.1.share,clients[2].share=0.05,0.1;0.1,0.05",
+        "--set",
+        "topology.dns.ttl=5m..1h/3",
+        "--replications",
+        "3",
+        "--quiet",
+    ];
+    let out = ok(&args);
+    // 2 (linked pair) x 3 (range) points, not 2 x 2 x 3.
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains("topology.dns.ttl="))
+            .count(),
+        6,
+        "{out}"
+    );
+    assert!(out.contains("topology.dns.ttl=\"32m30s\""), "{out}");
+    sharded_equals_whole("swp", &args);
+    let help = ok(&["sweep", "--help"]);
+    for s in [
+        "LO..HI/N",
+        "LO..HI:step=S",
+        "clients.1.share",
+        "clients[1].share",
+        "strategy=A,B",
+    ] {
+        assert!(help.contains(s), "sweep --help lacks {s}");
+    }
+    let help = ok(&["compare", "--help"]);
+    assert!(
+        help.contains("NAME:PATH=VALUE") && help.contains("NAME=FILE"),
+        "{help}"
+    );
+}

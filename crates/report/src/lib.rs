@@ -65,7 +65,7 @@ pub fn build(dir: &Path) -> Result<String, ReportError> {
         ),
         Kind::Compare => compare_page(&io::read_json(&file, Kind::Compare)?),
         Kind::Sweep => sweep_page(&io::read_json(&file, Kind::Sweep)?),
-        other @ Kind::StudyMeta => Err(ReadError::Kind {
+        other @ (Kind::StudyMeta | Kind::ArmsMeta) => Err(ReadError::Kind {
             file,
             found: format!("{:?}", other.as_str()),
             expected: "\"run\", \"study\", \"compare\" or \"sweep\"".into(),

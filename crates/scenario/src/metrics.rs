@@ -17,7 +17,7 @@ use crate::validate::Scenario;
 /// The shape version of every output file (`schema_version`): bumped whenever the keys
 /// of any output change (added, renamed or removed); a build reads exactly its own
 /// version (docs/METRICS.md, "Output files").
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What an output file is (its `kind` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,10 +34,14 @@ pub enum Kind {
     Compare,
     /// summary.json of `dialtone sweep` (`dialtone_study::sweep::SweepSummary`).
     Sweep,
+    /// study.json of a compare or sweep folder: what its arms are, for `--resume`, shards
+    /// and `merge` (`dialtone_study::arms::ArmsMeta`).
+    ArmsMeta,
 }
 
 impl Kind {
-    /// The name written in files: `run`, `study`, `study-meta`, `compare`, `sweep`.
+    /// The name written in files: `run`, `study`, `study-meta`, `compare`, `sweep`,
+    /// `arms-meta`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Run => "run",
@@ -45,16 +49,18 @@ impl Kind {
             Kind::StudyMeta => "study-meta",
             Kind::Compare => "compare",
             Kind::Sweep => "sweep",
+            Kind::ArmsMeta => "arms-meta",
         }
     }
 
     /// Every kind.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Run,
         Kind::Study,
         Kind::StudyMeta,
         Kind::Compare,
         Kind::Sweep,
+        Kind::ArmsMeta,
     ];
 }
 

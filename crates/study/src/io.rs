@@ -16,12 +16,15 @@
 //!   `journal.jsonl`: one line per finished replication, appended and flushed as they
 //!   finish, for `--resume`; a torn last line (a kill mid-write) is ignored.
 //! - A comparison ([`write_compare`]): `summary.json` ([`crate::compare::Comparison`],
-//!   kind `compare`) and `replications-STRATEGY.csv` per strategy.
+//!   kind `compare`) and `replications-ARM.csv` per arm (ARM: the arm's label).
 //! - A sweep ([`write_sweep`]): `summary.json` ([`crate::sweep::SweepSummary`], kind
 //!   `sweep`).
 //! - Each of a study, a merge, a comparison and a sweep also writes `results.csv`
 //!   ([`crate::results`]): one long-format file, one row per arm × replication, typed
 //!   columns, one unit per kind of quantity; the file to analyse (never read back).
+//! - A comparison or sweep written with `--out` also holds `study.json`
+//!   ([`crate::arms::ArmsMeta`], kind `arms-meta`), each arm's rows file and
+//!   `journal.jsonl` ([`crate::arms`]), for `--resume`, `--shard` and `merge`.
 //!
 //! CSV and JSON Lines files carry no envelope (pandas, R and jq read them as they are):
 //! they belong to the folder's JSON file, whose `schema_version` covers them, and their
@@ -127,6 +130,8 @@ pub enum Output {
     Compare(Box<Comparison>),
     /// `kind` `sweep`.
     Sweep(Box<SweepSummary>),
+    /// `kind` `arms-meta`.
+    ArmsMeta(Box<crate::arms::ArmsMeta>),
 }
 
 fn read_text(path: &Path) -> Result<String, ReadError> {
@@ -325,6 +330,7 @@ pub fn read_output(path: &Path) -> Result<Output, ReadError> {
         Kind::StudyMeta => Output::StudyMeta(Box::new(typed(path, &text)?)),
         Kind::Compare => Output::Compare(Box::new(typed(path, &text)?)),
         Kind::Sweep => Output::Sweep(Box::new(typed(path, &text)?)),
+        Kind::ArmsMeta => Output::ArmsMeta(Box::new(typed(path, &text)?)),
     })
 }
 
@@ -400,13 +406,13 @@ pub fn read_timeline(dir: &Path) -> Result<String, ReadError> {
     Ok(text)
 }
 
-/// Writes a comparison's folder: summary.json and replications-STRATEGY.csv.
+/// Writes a comparison's folder: summary.json and replications-ARM.csv per arm.
 pub fn write_compare(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     write_json(&dir.join("summary.json"), c)?;
     for s in &c.strategies {
         write_atomic(
-            &dir.join(format!("replications-{}.csv", s.strategy)),
+            &dir.join(format!("replications-{}.csv", s.arm)),
             csv(&s.rows).as_bytes(),
         )?;
     }
@@ -637,7 +643,7 @@ fn write_compare_results(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
         .iter()
         .map(|s| Arm {
             strategy: &s.strategy,
-            variant: "",
+            variant: s.variant.as_ref().map_or("", |v| v.name.as_str()),
             values: &[],
             rows: &s.rows,
         })

@@ -10,13 +10,18 @@
 //! - [`stats`] defines the statistics; [`io`] the files of every output folder (a run's,
 //!   a study's: replications.csv, summary.json, study.json, the resume journal; a
 //!   comparison's, a sweep's), written atomically and read back typed; [`compare`] and
-//!   [`sweep`] the two derived studies.
+//!   [`sweep`] the two derived studies, both made of arms ([`arms`]: several studies on
+//!   common random numbers, sharded, resumed and merged like a study); [`axis`] and
+//!   [`setpath`] the grammar of `--set` and `--variant`.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod arms;
+pub mod axis;
 pub mod compare;
 pub mod human;
 pub mod io;
 pub mod results;
+pub mod setpath;
 pub mod stats;
 pub mod sweep;
 pub mod verdict;

@@ -1,11 +1,17 @@
 //! `sweep`: a grid over scenario parameters addressed by their JSON path
-//! (`topology.dns.ttl`, `topology.databases[0].size`, `failures[0].repair_after`).
+//! (`topology.dns.ttl`, `topology.databases[0].size`, `clients.1.share`), ranges, linked
+//! paths and the strategy ([`crate::axis`] has the grammar). Every point runs the same
+//! replications with the same master seed (common random numbers).
 
 use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION};
+use dialtone_scenario::{Scenario, Strategy};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Row, StudyError, StudySummary};
+use crate::arms::ArmsMeta;
+pub use crate::axis::{Axis, MAX_POINTS, STRATEGY, grid, parse_set, paths};
+pub use crate::setpath::set_path;
+use crate::{Row, StudyError, StudySummary, summarize};
 
 /// summary.json of `dialtone sweep` (`kind` `sweep`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,9 +23,13 @@ pub struct SweepSummary {
     pub schema_version: u32,
     /// Scenario name.
     pub scenario: String,
-    /// The swept JSON paths, in the order given.
+    /// The swept JSON paths, in the order given (each path of a linked axis; `strategy`
+    /// for the strategy axis).
     pub axes: Vec<String>,
-    /// Every grid point, first axis slowest.
+    /// The grid's dimensions, in order: each the paths varied together (one path, or the
+    /// paths of a linked axis).
+    pub dimensions: Vec<Vec<String>>,
+    /// Every grid point, first dimension slowest.
     pub points: Vec<SweepPoint>,
 }
 
@@ -29,8 +39,9 @@ pub struct SweepSummary {
 pub struct SweepPoint {
     /// `PATH=VALUE` for every axis, space-separated.
     pub point: String,
-    /// The value of each axis at this point, as given (JSON: a number, or a string such
-    /// as `"300s"`), in [`SweepSummary::axes`] order.
+    /// The value of each axis at this point, as given or as a range computed it (JSON: a
+    /// number, or a string such as `"300s"` or a strategy name), in
+    /// [`SweepSummary::axes`] order.
     pub values: Vec<Value>,
     /// The study at this point.
     pub summary: StudySummary,
@@ -47,210 +58,109 @@ impl SweepSummary {
             kind: Kind::Sweep,
             schema_version: SCHEMA_VERSION,
             scenario: scenario.to_owned(),
-            axes: axes.iter().map(|a| a.path.clone()).collect(),
+            axes: paths(axes),
+            dimensions: axes.iter().map(|a| a.paths.clone()).collect(),
             points,
         }
     }
+
+    /// The same sweep with each point's study recomputed from `rows` (per point) under
+    /// `meta`: how a run and a merge of its shards give the same summary.json.
+    pub fn with_rows(mut self, meta: &ArmsMeta, rows: &[Vec<Row>]) -> SweepSummary {
+        for (k, (p, r)) in self.points.iter_mut().zip(rows).enumerate() {
+            p.summary = summarize(&meta.study_meta(k), r);
+            p.rows = r.clone();
+        }
+        self
+    }
 }
 
-/// One swept parameter: a path and its values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Axis {
-    /// The JSON path.
-    pub path: String,
-    /// The values, as JSON.
-    pub values: Vec<Value>,
+/// The label of a point: `PATH=VALUE` per path, space-separated.
+pub fn label(paths: &[String], values: &[Value]) -> String {
+    paths
+        .iter()
+        .zip(values)
+        .map(|(p, v)| format!("{p}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-/// Parses `PATH=V1,V2,...`. A value that is valid JSON (a number, true/false, a quoted
-/// string, an object) is taken as JSON; anything else as a string (`300s`).
-pub fn parse_set(s: &str) -> Result<Axis, StudyError> {
-    let (path, vals) = s.split_once('=').ok_or_else(|| {
-        StudyError::Input(format!(
-            "--set {s:?}: write PATH=V1,V2,..., e.g. topology.dns.ttl=60s,300s"
-        ))
-    })?;
-    let values: Vec<Value> = vals
-        .split(',')
-        .map(|v| {
-            serde_json::from_str(v.trim()).unwrap_or_else(|_| Value::String(v.trim().to_owned()))
+/// The scenario `base` (the JSON of `file`, named `name`) with `sets` applied: each
+/// `(path, value)` is set in the JSON ([`set_path`]) before validation, except the path
+/// [`STRATEGY`], whose value (a strategy name) replaces the file's strategy (validated
+/// and planned with the other settings, on the same random streams). `what` names the change in
+/// errors (`--variant ttl`, a sweep point).
+pub fn scenario_at(
+    file: &str,
+    name: &str,
+    base: &Value,
+    sets: &[(String, Value)],
+    what: &str,
+) -> Result<Scenario, StudyError> {
+    let mut v = base.clone();
+    let mut strategy: Option<Strategy> = None;
+    for (path, x) in sets {
+        if path == STRATEGY {
+            strategy = Some(crate::axis::strategy_of(&format!("{path}={x}"), x)?);
+        } else {
+            set_path(&mut v, path, x.clone())
+                .map_err(|e| StudyError::Input(format!("{what}: {e}")))?;
+        }
+    }
+    let file = format!("{file} ({what})");
+    // Positions in the generated JSON mean nothing to the reader: the field path does.
+    let bad = |e: dialtone_scenario::ScenarioError| {
+        let text = e.to_string();
+        StudyError::Input(match text.rfind(" at line ") {
+            Some(i) if text[i..].split_whitespace().count() == 5 => text[..i].to_owned(),
+            _ => text,
         })
-        .collect();
-    if path.trim().is_empty() || values.iter().any(|v| v == &Value::String(String::new())) {
-        return Err(StudyError::Input(format!(
-            "--set {s:?}: empty path or value"
-        )));
-    }
-    Ok(Axis {
-        path: path.trim().to_owned(),
-        values,
-    })
+    };
+    let spec = dialtone_scenario::validate::parse_spec(&file, &v.to_string()).map_err(bad)?;
+    // The strategy is validated with the settings (DAC off and a non-DAC switchover
+    // together), as `Scenario::with_strategy` would plan it: same streams, same playbook.
+    dialtone_scenario::validate::validate(&file, name, spec, strategy.map(|s| s.name()))
+        .map_err(bad)
 }
 
-/// Sets the value at a dotted path with `[i]` indices; the path must exist.
-pub fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), StudyError> {
-    let mut cur = root;
-    let mut walked = String::new();
-    let parts: Vec<&str> = path.split('.').collect();
-    for (k, part) in parts.iter().enumerate() {
-        let (key, idx) = match part.find('[') {
-            Some(b) => (&part[..b], Some(&part[b..])),
-            None => (*part, None),
-        };
-        let last = k + 1 == parts.len() && idx.is_none();
-        let here = if walked.is_empty() {
-            "the top level".to_owned()
-        } else {
-            walked.clone()
-        };
-        let obj = cur
-            .as_object_mut()
-            .ok_or_else(|| StudyError::Input(format!("--set {path}: {here} is not an object")))?;
-        if last {
-            if !obj.contains_key(key) && !known_optional(key) {
-                return Err(StudyError::Input(format!(
-                    "--set {path}: no field `{key}` at {here}; fields there are {}",
-                    obj.keys().cloned().collect::<Vec<_>>().join(", ")
-                )));
-            }
-            obj.insert(key.to_owned(), v);
-            return Ok(());
-        }
-        cur = obj.get_mut(key).ok_or_else(|| {
-            StudyError::Input(format!("--set {path}: no field `{key}` at {here}"))
-        })?;
-        walked = if walked.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{walked}.{key}")
-        };
-        if let Some(idx) = idx {
-            for i in idx.split(']').filter(|x| !x.is_empty()) {
-                let n: usize = i
-                    .trim_start_matches('[')
-                    .parse()
-                    .map_err(|_| StudyError::Input(format!("--set {path}: bad index {i}]")))?;
-                let len = cur.as_array().map_or(0, Vec::len);
-                cur = cur
-                    .as_array_mut()
-                    .and_then(|a| a.get_mut(n))
-                    .ok_or_else(|| {
-                        StudyError::Input(format!(
-                            "--set {path}: {walked} has {len} elements, no [{n}]"
-                        ))
-                    })?;
-                walked = format!("{walked}[{n}]");
-            }
-            if k + 1 == parts.len() {
-                *cur = v;
-                return Ok(());
-            }
-        }
-    }
-    Ok(())
+/// Every point of the grid of `axes` over `base`, validated before any runs: its label,
+/// its values (in [`paths`] order) and its scenario.
+pub fn points(
+    file: &str,
+    name: &str,
+    base: &Value,
+    axes: &[Axis],
+) -> Result<Vec<(String, Vec<Value>, Scenario)>, StudyError> {
+    let all = paths(axes);
+    grid(axes)?
+        .into_iter()
+        .map(|p| {
+            let label = label(&all, &p);
+            let sets: Vec<(String, Value)> = all.iter().cloned().zip(p.iter().cloned()).collect();
+            let sc = scenario_at(file, name, base, &sets, &format!("sweep point {label}"))?;
+            Ok((label, p, sc))
+        })
+        .collect()
 }
 
-/// Fields that may be absent in a file (they have defaults) but can still be swept.
-fn known_optional(key: &str) -> bool {
-    matches!(
-        key,
-        "dns"
-            | "transport"
-            | "backup"
-            | "replication"
-            | "timing"
-            | "ttl"
-            | "propagation"
-            | "pinned_client_share"
-            | "restart_period"
-            | "multi_ip"
-            | "edge"
-            | "shadow_redundancy"
-            | "safety_net_hold"
-            | "dac_mode"
-            | "dynamic_quorum"
-            | "mount_dial"
-            | "messages_per_user_per_day"
-            | "profile"
-            | "message_size"
-            | "buckets"
-            | "outlook_retry"
-            | "web_retry"
-            | "mobile_retry"
-            | "helpdesk_per_hour"
-            | "cached_online_share"
-            | "detection"
-            | "decision"
-            | "heartbeat"
-            | "failover"
-            | "mount_concurrency"
-            | "swap_outage"
-            | "merge_mailboxes_per_hour"
-            | "merge_data_rate"
-            | "restore_rate"
-            | "restore_total_rate"
-            | "restore_streams"
-            | "replay_rate"
-            | "log_copy_rate"
-            | "seed_rate"
-            | "log_volume"
-            | "every"
-            | "first"
-            | "site"
-            | "capacity_mailboxes"
-            | "replay_lag"
-            | "circular_logging"
-            | "repair_after"
-            | "on_time_within"
-            | "rto_target"
-            | "switchback_after"
-            | "alternate_server"
-    )
+/// Merges the shard folders of one sweep: its metadata, the whole sweep and its rows
+/// per point, as an unsharded run would have written them.
+pub fn merge(
+    dirs: &[&std::path::Path],
+) -> Result<(ArmsMeta, SweepSummary, Vec<Vec<Row>>), StudyError> {
+    let (meta, rows) = crate::arms::merge(dirs)?;
+    let template: SweepSummary = crate::io::read_json(&dirs[0].join("summary.json"), Kind::Sweep)?;
+    let s = template.with_rows(&meta, &rows);
+    Ok((meta, s, rows))
 }
 
-/// Every combination of the axes' values, first axis slowest.
-pub fn grid(axes: &[Axis]) -> Vec<Vec<Value>> {
-    let mut out = vec![Vec::new()];
-    for a in axes {
-        out = out
-            .into_iter()
-            .flat_map(|p| {
-                a.values.iter().map(move |v| {
-                    let mut q = p.clone();
-                    q.push(v.clone());
-                    q
-                })
-            })
-            .collect();
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn paths_and_values() {
-        let a = parse_set("topology.dns.ttl=60s,300s,3600s").expect("ok");
-        assert_eq!(a.values, vec![json!("60s"), json!("300s"), json!("3600s")]);
-        let b = parse_set("workload.messages_per_user_per_day=10,60").expect("ok");
-        assert_eq!(b.values, vec![json!(10), json!(60)]);
-        assert!(parse_set("nothing").is_err());
-        let mut v = json!({"topology": {"dns": {"ttl": "5m"}, "databases": [{"size": "1GB"}]}});
-        set_path(&mut v, "topology.dns.ttl", json!("1h")).expect("set");
-        set_path(&mut v, "topology.databases[0].size", json!("2GB")).expect("set");
-        assert_eq!(v["topology"]["dns"]["ttl"], "1h");
-        assert_eq!(v["topology"]["databases"][0]["size"], "2GB");
-        let e = set_path(&mut v, "topology.dsn.ttl", json!("1h"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("no field `dsn`"), "{e}");
-        let e = set_path(&mut v, "topology.databases[3].size", json!("1GB"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("has 1 elements"), "{e}");
-        assert_eq!(grid(&[a, b]).len(), 6);
-    }
+/// Writes a sweep's folder: study.json, every point's rows, summary.json.
+pub fn write(
+    dir: &std::path::Path,
+    meta: &ArmsMeta,
+    s: &SweepSummary,
+    rows: &[Vec<Row>],
+) -> Result<(), StudyError> {
+    crate::arms::write_rows(dir, meta, rows)?;
+    crate::io::write_sweep(dir, s)
 }

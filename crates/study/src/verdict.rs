@@ -285,14 +285,8 @@ pub fn verdict(c: &Comparison) -> Vec<String> {
     c.differences
         .iter()
         .filter_map(|(name, diffs)| {
-            let s = c.strategies.iter().find(|x| &x.strategy == name)?;
-            Some(against(
-                name,
-                &s.summary,
-                &first.strategy,
-                &first.summary,
-                diffs,
-            ))
+            let s = c.strategies.iter().find(|x| &x.arm == name)?;
+            Some(against(name, &s.summary, &first.arm, &first.summary, diffs))
         })
         .collect()
 }
@@ -345,7 +339,9 @@ mod tests {
         let arm = |name: &str, rows: Vec<Row>| {
             let m: StudyMeta = meta_of("s", name, 1, rows.len() as u64, 3600.0);
             StrategyResult {
+                arm: name.into(),
                 strategy: name.into(),
+                variant: None,
                 summary: summarize(&m, &rows),
                 rows,
             }

@@ -1,6 +1,7 @@
 //! Studies: thread-count invariance, shard/merge equality, resume equality, common random
 //! numbers, and a statistical check against validation.md Case 6.
 
+mod arms;
 mod case4;
 mod outputs;
 

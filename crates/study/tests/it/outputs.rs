@@ -4,7 +4,7 @@
 
 use dialtone_engine::MemoryTrace;
 use dialtone_scenario::{Strategy, Summary};
-use dialtone_study::compare::{CompareOptions, compare};
+use dialtone_study::compare::{self, ArmOptions, Base, CompareOptions, compare, parse_variant};
 use dialtone_study::io::{
     Kind, Output, ReadError, SCHEMA_VERSION, kind_of, parse_csv, read_json, read_meta, read_output,
     read_timeline, write_compare, write_run, write_study, write_sweep,
@@ -86,27 +86,63 @@ fn a_study_folder_reads_back_as_written() {
 #[test]
 fn compare_and_sweep_summaries_read_back_as_written() {
     let sc = scenario("db-corruption-dial-tone-same-server");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            crate::root().join("scenarios/db-corruption-dial-tone-same-server.json"),
+        )
+        .expect("file"),
+    )
+    .expect("json");
     let strategies = [Strategy::RestoreOnly, Strategy::DialToneSameServer];
-    let o = CompareOptions {
+    let variants = [parse_variant("ttl-1h:topology.dns.ttl=1h").expect("variant")];
+    let base = Base {
         scenario: &sc,
-        strategies: &strategies,
+        json: &json,
+    };
+    let arms = compare::arms(&base, &variants, &strategies).expect("arms");
+    let o = ArmOptions {
+        arms: &arms,
         replications: 4,
         seed: sc.seed,
         threads: 2,
         independent: false,
     };
-    let c = compare(&o, &nothing).expect("compare");
+    let c = compare::compare_arms(&o, &nothing).expect("compare");
     let d = tmp("out-compare");
-    write_compare(&d, &c).expect("write");
+    compare::write(&d, &o.meta(None), &c).expect("write");
     opens_with(&d.join("summary.json"), "compare");
+    opens_with(&d.join("study.json"), "arms-meta");
+    assert_eq!(
+        read_output(&d.join("study.json")).expect("read"),
+        Output::ArmsMeta(Box::new(o.meta(None)))
+    );
     let Output::Compare(back) = read_output(&d.join("summary.json")).expect("read") else {
         panic!("not a comparison");
     };
-    // The rows live in replications-STRATEGY.csv, not in summary.json.
+    // Each arm records its variant's name and settings.
+    let labels: Vec<&str> = back.strategies.iter().map(|s| s.arm.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "base+restore-only",
+            "base+dial-tone-same-server",
+            "ttl-1h+restore-only",
+            "ttl-1h+dial-tone-same-server"
+        ]
+    );
+    let v = back.strategies[3].variant.as_ref().expect("variant");
+    assert_eq!(v.name, "ttl-1h");
+    assert_eq!(
+        v.settings,
+        vec![("topology.dns.ttl".to_owned(), serde_json::json!("1h"))]
+    );
+    assert_eq!(back.strategies[3].strategy, "dial-tone-same-server");
+    assert_eq!(back.differences.len(), 3);
+    // The rows live in replications-ARM.csv, not in summary.json.
     let mut want = c.clone();
     for s in &mut want.strategies {
         assert_eq!(
-            parse_csv(&d.join(format!("replications-{}.csv", s.strategy))).expect("csv"),
+            parse_csv(&d.join(format!("replications-{}.csv", s.arm))).expect("csv"),
             s.rows
         );
         s.rows.clear();
