@@ -507,7 +507,8 @@ impl Plot {
         let _ = write!(
             s,
             r#"<text class="title" x="{}" y="20" font-size="15" font-weight="bold">{}</text>"#,
-            self.left,
+            // Wide left margins (lane and row names) would push a long title off the chart.
+            self.left.min(70.0),
             esc(&self.title)
         );
         let (x0, x1, y0, y1) = (
