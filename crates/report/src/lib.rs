@@ -8,7 +8,7 @@
 //! free of font or rendering dependencies.
 //!
 //! The files are read with `dialtone_study::io` into the very types that wrote them
-//! ([`Summary`], [`StudySummary`], [`Comparison`], [`SweepSummary`]): the folder's kind
+//! ([`Summary`], [`StudySummary`], [`Comparison`], [`SweepSummary`](dialtone_study::sweep::SweepSummary)): the folder's kind
 //! is summary.json's `kind`, and a missing or renamed key, another `kind` or
 //! `schema_version` is an error naming the file and the key, never a 0 on the page.
 #![warn(missing_docs, unreachable_pub)]
