@@ -94,12 +94,21 @@ fn a_run_report_has_its_charts_and_the_summary_numbers() {
     for lane in [
         "database db1",
         "database db2",
-        "site 0",
+        "site dc1",
+        "server mbx1",
+        "server fsw1",
         "DAG quorum",
         "playbook",
     ] {
         assert!(lanes.contains(&lane), "lane {lane} missing from {lanes:?}");
     }
+    // Issue 13 §1: lanes are named as in the scenario, never by an index.
+    assert!(
+        lanes
+            .iter()
+            .all(|l| !l.starts_with("site 0") && !l.starts_with("link 0")),
+        "{lanes:?}"
+    );
     let steps = summary["playbook"]["steps"]
         .as_array()
         .expect("steps")

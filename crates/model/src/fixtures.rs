@@ -79,7 +79,9 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
     }
     WorldConfig {
         sites: 2,
+        site_names: vec!["dc1".into(), "dc2".into()],
         links: vec![(DC1, DC2)],
+        link_names: vec!["wan".into()],
         servers: vec![
             server("mbx1", DC1),
             server("mbx2", DC1),

@@ -8,12 +8,17 @@
 //! free of font or rendering dependencies.
 //!
 //! The files are read with `dialtone_study::io` into the very types that wrote them
-//! ([`Summary`], [`StudySummary`], [`Comparison`], [`SweepSummary`]): the folder's kind
+//! ([`Summary`], [`StudySummary`], [`Comparison`], [`SweepSummary`](dialtone_study::sweep::SweepSummary)): the folder's kind
 //! is summary.json's `kind`, and a missing or renamed key, another `kind` or
 //! `schema_version` is an error naming the file and the key, never a 0 on the page.
 #![warn(missing_docs, unreachable_pub)]
 
+mod compare;
 pub mod svg;
+mod sweep;
+
+pub use compare::compare_page;
+pub use sweep::sweep_page;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -23,7 +28,6 @@ use dialtone_scenario::metrics::Mail;
 use dialtone_study::compare::Comparison;
 use dialtone_study::io::{self, Kind, ReadError};
 use dialtone_study::stats::Stat;
-use dialtone_study::sweep::SweepSummary;
 use dialtone_study::{COLUMNS, Row, StudySummary};
 use svg::{COLORS, Plot, esc, num};
 
@@ -63,7 +67,13 @@ pub fn build(dir: &Path) -> Result<String, ReportError> {
             &io::read_json(&file, Kind::Study)?,
             &io::parse_csv(&dir.join("replications.csv"))?,
         ),
-        Kind::Compare => compare_page(&io::read_json(&file, Kind::Compare)?),
+        Kind::Compare => {
+            let mut c: Comparison = io::read_json(&file, Kind::Compare)?;
+            for s in &mut c.strategies {
+                s.rows = io::parse_csv(&dir.join(format!("replications-{}.csv", s.arm)))?;
+            }
+            compare_page(&c)
+        }
         Kind::Sweep => sweep_page(&io::read_json(&file, Kind::Sweep)?),
         other @ (Kind::StudyMeta | Kind::ArmsMeta) => Err(ReadError::Kind {
             file,
@@ -90,7 +100,7 @@ td,th{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-alig
 section{break-inside:avoid;page-break-inside:avoid}svg{max-width:100%;height:auto;display:block}\
 .note{font-size:.85em;color:#555}@media print{main{max-width:none}h2{break-after:avoid}}";
 
-fn page(title: &str, intro: &str, sections: &[String]) -> String {
+pub(crate) fn page(title: &str, intro: &str, sections: &[String]) -> String {
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>");
@@ -107,7 +117,7 @@ fn page(title: &str, intro: &str, sections: &[String]) -> String {
     h
 }
 
-fn section(title: &str, body: &str) -> String {
+pub(crate) fn section(title: &str, body: &str) -> String {
     format!("<section><h2>{}</h2>{body}</section>", esc(title))
 }
 
@@ -115,16 +125,7 @@ fn show(v: Option<f64>) -> String {
     v.map_or("never".into(), num)
 }
 
-fn dur(v: Option<f64>) -> String {
-    match v {
-        None => "never".into(),
-        Some(s) if s >= 3600.0 => format!("{:.1} h", s / 3600.0),
-        Some(s) if s >= 60.0 => format!("{:.0} min", s / 60.0),
-        Some(s) => format!("{s:.0} s"),
-    }
-}
-
-fn table(rows: &[(String, String)]) -> String {
+pub(crate) fn table(rows: &[(String, String)]) -> String {
     let mut t = String::from("<table class=\"summary\"><tbody>");
     for (k, v) in rows {
         let _ = write!(
@@ -196,9 +197,33 @@ struct Lane {
     spans: Vec<(f64, f64, bool)>,
 }
 
+/// The lane of a timeline record, with its rank (sites, links, servers, the DAG's
+/// quorum, then databases) and whether the component is up after it.
+fn lane_of(comp: &str, what: &str, detail: &str) -> Option<(u8, String, bool)> {
+    let (rank, prefix, ok) = match (comp, what) {
+        ("site", "power-loss") => (0, "site", false),
+        ("site", "power-on") => (0, "site", true),
+        ("link", "cut") => (1, "link", false),
+        ("link", "repaired") => (1, "link", true),
+        ("server", "power-off" | "down") => (2, "server", false),
+        ("server", "power-on" | "up") => (2, "server", true),
+        ("cluster", "evaluated") => {
+            return Some((
+                3,
+                "DAG quorum".into(),
+                !detail.starts_with("quorum in None"),
+            ));
+        }
+        ("db", "unavailable") => (4, "database", false),
+        ("db", "serving") => (4, "database", true),
+        _ => return None,
+    };
+    Some((rank, format!("{prefix} {detail}"), ok))
+}
+
 fn lanes_from(timeline: &str, horizon: f64) -> Vec<Lane> {
     // (lane name, time, ok) transitions, in file order (time order).
-    let mut order: Vec<String> = Vec::new();
+    let mut order: Vec<(u8, String)> = Vec::new();
     let mut events: Vec<(String, f64, bool)> = Vec::new();
     for line in timeline.lines().skip(1) {
         let cols = split_csv(line);
@@ -208,32 +233,18 @@ fn lanes_from(timeline: &str, horizon: f64) -> Vec<Lane> {
         let Ok(t) = cols[0].parse::<f64>() else {
             continue;
         };
-        let (comp, what, detail) = (cols[1].as_str(), cols[2].as_str(), cols[3].as_str());
-        let ev = match (comp, what) {
-            ("db", "unavailable") => Some((format!("database {detail}"), false)),
-            ("db", "serving") => Some((format!("database {detail}"), true)),
-            ("site", "power-loss") => Some((detail.to_owned(), false)),
-            ("site", "power-on") => Some((detail.to_owned(), true)),
-            ("server", "power-off") => Some((format!("server {detail}"), false)),
-            ("server", "power-on") => Some((format!("server {detail}"), true)),
-            ("link", "cut") => Some((detail.to_owned(), false)),
-            ("link", "repaired") => Some((detail.to_owned(), true)),
-            ("cluster", "evaluated") => Some((
-                "DAG quorum".to_owned(),
-                !detail.starts_with("quorum in None"),
-            )),
-            _ => None,
-        };
-        if let Some((name, ok)) = ev {
-            if !order.contains(&name) {
-                order.push(name.clone());
+        if let Some((rank, name, ok)) = lane_of(&cols[1], &cols[2], &cols[3]) {
+            if !order.iter().any(|(_, n)| *n == name) {
+                order.push((rank, name.clone()));
             }
             events.push((name, t, ok));
         }
     }
+    // Stable: within a kind, lanes keep the order they first changed in.
+    order.sort_by_key(|(rank, _)| *rank);
     order
         .into_iter()
-        .map(|name| {
+        .map(|(_, name)| {
             let mut spans = Vec::new();
             let (mut from, mut ok) = (0.0, true);
             for (_, t, s) in events.iter().filter(|(n, _, _)| *n == name) {
@@ -270,19 +281,19 @@ fn split_csv(line: &str) -> Vec<String> {
 }
 
 /// The window a run's charts show: from two hours before the first failure to two hours
-/// after the last change (within the horizon), in hours.
+/// after the last change (within the horizon), in seconds.
 fn window(s: &Summary, curves: &[(f64, f64)]) -> (f64, f64) {
-    let horizon = s.horizon_s / 3600.0;
-    let first = s.first_failure_s.map_or(0.0, |x| x / 3600.0);
-    let last = curves
-        .iter()
-        .map(|(t, _)| *t / 3600.0)
-        .fold(first, f64::max);
+    const TWO_HOURS: f64 = 7200.0;
+    let first = s.first_failure_s.unwrap_or(0.0);
+    let last = curves.iter().map(|(t, _)| *t).fold(first, f64::max);
     (
-        (first - 2.0).max(0.0),
-        (last + 2.0).min(horizon).max(first + 1.0),
+        (first - TWO_HOURS).max(0.0),
+        (last + TWO_HOURS).min(s.horizon_s).max(first + 3600.0),
     )
 }
+
+/// The x label of a run's charts.
+const TIME: &str = "time since the start (days, hours and minutes)";
 
 /// The report of one run.
 pub fn run_page(s: &Summary, timeline: &str) -> String {
@@ -328,28 +339,39 @@ fn run_summary(s: &Summary) -> String {
             "service back for 50% / 95% / all".into(),
             format!(
                 "{} / {} / {}",
-                dur(m.time_to_service_p50_s),
-                dur(m.time_to_service_p95_s),
-                dur(m.time_to_service_all_s)
+                hm(m.time_to_service_p50_s),
+                hm(m.time_to_service_p95_s),
+                hm(m.time_to_service_all_s)
             ),
         ),
-        ("history back for all".into(), dur(m.time_to_history_all_s)),
+        ("history back for all".into(), hm(m.time_to_history_all_s)),
         (
             "residual outage (mean wait of a user who tries during an outage)".into(),
             m.residual_outage_s
-                .map_or_else(|| "no outage".into(), |r| dur(Some(r))),
+                .map_or_else(|| "no outage".into(), human_duration),
         ),
         (
             "split brain".into(),
-            format!(
-                "{} ms, {} messages",
-                m.split_brain_ms, m.split_brain_messages
-            ),
+            if m.split_brain_ms == 0 {
+                "none".into()
+            } else {
+                format!(
+                    "{}, {} messages",
+                    human_duration(m.split_brain_ms as f64 / 1000.0),
+                    m.split_brain_messages
+                )
+            },
         ),
         ("operator hours".into(), format!("{:.2}", m.operator_hours)),
         ("helpdesk hours".into(), format!("{:.2}", m.helpdesk_hours)),
         ("mail accepted".into(), mail.accepted.to_string()),
+        (
+            "mail not delivered (bounced + lost silently + queued at end)".into(),
+            (mail.bounced + mail.lost_silently + mail.queued_at_end).to_string(),
+        ),
+        ("mail bounced".into(), mail.bounced.to_string()),
         ("mail lost silently".into(), mail.lost_silently.to_string()),
+        ("mail queued at end".into(), mail.queued_at_end.to_string()),
     ])
 }
 
@@ -365,16 +387,19 @@ fn run_timeline(s: &Summary, timeline: &str, (x0, x1): (f64, f64)) -> String {
         .filter_map(|st| Some((st.name.clone(), st.finished_s?)))
         .collect();
     let height = 110.0 + lane_h * (lanes.len() as f64 + 1.0);
+    let y = (0.0, lanes.len() as f64 + 1.0);
     let mut p = Plot::new(
         "timeline",
         "Timeline of component states",
-        "hours since the start",
+        TIME,
         "",
         (x0, x1),
-        (0.0, lanes.len() as f64 + 1.0),
+        y,
     )
     .height(height)
-    .left_margin(150.0);
+    .left_margin(150.0)
+    .x_duration()
+    .no_y_axis();
     let mut lanes_svg = String::new();
     for (i, lane) in lanes.iter().enumerate() {
         let y = 62.0 + lane_h * i as f64;
@@ -386,18 +411,18 @@ fn run_timeline(s: &Summary, timeline: &str, (x0, x1): (f64, f64)) -> String {
             esc(&lane.name)
         );
         for &(a, b, ok) in &lane.spans {
-            let (pa, pb) = (p.px(a / 3600.0), p.px(b / 3600.0));
+            let (pa, pb) = (p.px(a), p.px(b));
             if pb > pa {
                 let color = if ok { "#009E73" } else { "#D55E00" };
                 let _ = write!(
                     lanes_svg,
-                    r#"<rect class="span" data-ok="{ok}" x="{pa:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}"><title>{}: {} from {:.2} h to {:.2} h</title></rect>"#,
+                    r#"<rect class="span" data-ok="{ok}" x="{pa:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}"><title>{}: {} from {} to {}</title></rect>"#,
                     pb - pa,
                     lane_h - 6.0,
                     esc(&lane.name),
                     if ok { "up" } else { "down" },
-                    a / 3600.0,
-                    b / 3600.0
+                    human_duration(a),
+                    human_duration(b)
                 );
             }
         }
@@ -410,19 +435,19 @@ fn run_timeline(s: &Summary, timeline: &str, (x0, x1): (f64, f64)) -> String {
         y + 14.0
     );
     for (name, t) in &steps {
-        let px = p.px(t / 3600.0);
+        let px = p.px(*t);
         let _ = write!(
             lanes_svg,
-            r##"<line class="step" x1="{px:.1}" x2="{px:.1}" y1="{y:.1}" y2="{:.1}" stroke="#0072B2" stroke-width="2"><title>{}: done at {:.2} h</title></line>"##,
+            r##"<line class="step" x1="{px:.1}" x2="{px:.1}" y1="{y:.1}" y2="{:.1}" stroke="#0072B2" stroke-width="2"><title>{}: done at {}</title></line>"##,
             y + lane_h - 6.0,
             esc(name),
-            t / 3600.0
+            human_duration(*t)
         );
     }
     lanes_svg.push_str("</g>");
     p.raw(&lanes_svg);
     if let Some(t) = s.first_failure_s {
-        p.vmark(t / 3600.0, "failure", "#D55E00");
+        p.vmark(t, "failure", "#D55E00");
     }
     p.legend("up / serving", "#009E73");
     p.legend("down / unavailable", "#D55E00");
@@ -437,16 +462,17 @@ fn run_users(s: &Summary, (x0, x1): (f64, f64)) -> String {
     let svc = step_points(&c.without_service);
     let hist = step_points(&c.without_history);
     let inv = |v: &[(f64, f64)], total: f64| -> Vec<(f64, f64)> {
-        v.iter().map(|&(t, x)| (t / 3600.0, total - x)).collect()
+        v.iter().map(|&(t, x)| (t, total - x)).collect()
     };
     let mut u = Plot::new(
         "users",
         "Users in service",
-        "hours since the start",
+        TIME,
         "users",
         (x0, x1),
         (0.0, users * 1.05),
-    );
+    )
+    .x_duration();
     u.step("can send and receive", COLORS[0], &inv(&svc, users), x1);
     u.step(
         "can read their history (incl. offline copies)",
@@ -458,16 +484,17 @@ fn run_users(s: &Summary, (x0, x1): (f64, f64)) -> String {
     let mut k = Plot::new(
         "users-by-kind",
         "Users in service by client kind (share of each kind)",
-        "hours since the start",
+        TIME,
         "share in service",
         (x0, x1),
         (0.0, 1.05),
-    );
+    )
+    .x_duration();
     for (i, kc) in c.by_kind.iter().enumerate() {
         let n = (kc.users as f64).max(1.0);
         let series: Vec<(f64, f64)> = step_points(&kc.without_service)
             .iter()
-            .map(|&(t, x)| (t / 3600.0, 1.0 - x / n))
+            .map(|&(t, x)| (t, 1.0 - x / n))
             .collect();
         k.step(&kc.kind, COLORS[(i + 2) % COLORS.len()], &series, x1);
     }
@@ -475,7 +502,7 @@ fn run_users(s: &Summary, (x0, x1): (f64, f64)) -> String {
 }
 
 /// The non-null values of metric `name` over the rows.
-fn column(rows: &[Row], name: &str) -> Vec<f64> {
+pub(crate) fn column(rows: &[Row], name: &str) -> Vec<f64> {
     let Some(i) = COLUMNS.iter().position(|(c, _)| *c == name) else {
         return Vec::new();
     };
@@ -486,7 +513,7 @@ fn column(rows: &[Row], name: &str) -> Vec<f64> {
 
 /// The statistics of metric `name` (present in any summary read back: reading checks
 /// every column is there).
-fn stat<'a>(s: &'a StudySummary, metric: &str) -> Result<&'a Stat, ReportError> {
+pub(crate) fn stat<'a>(s: &'a StudySummary, metric: &str) -> Result<&'a Stat, ReportError> {
     s.metric(metric).ok_or_else(|| {
         ReportError::Input(format!(
             "the study summary of {} has no `metrics.{metric}`",
@@ -504,12 +531,12 @@ fn mean_ci(v: &Stat) -> String {
 pub use dialtone_study::human::human_duration;
 
 /// [`human_duration`], "never" for a null.
-fn hm(v: Option<f64>) -> String {
+pub(crate) fn hm(v: Option<f64>) -> String {
     v.map_or("never".into(), human_duration)
 }
 
 /// `mean_ci` of a metric by its key: durations (keys ending in `_s`) as [`hm`].
-fn mean_ci_of(key: &str, v: &Stat) -> String {
+pub(crate) fn mean_ci_of(key: &str, v: &Stat) -> String {
     if key.ends_with("_s") {
         mean_ci_as(v, hm)
     } else {
@@ -530,6 +557,22 @@ fn mean_ci_as(v: &Stat, show: fn(Option<f64>) -> String) -> String {
     }
 }
 
+/// The steps of the empirical CDF of `sorted` values (at most about 200 of them).
+pub(crate) fn ecdf_points(sorted: &[f64]) -> Vec<(f64, f64)> {
+    let n = sorted.len().max(1) as f64;
+    let step = (sorted.len() / 200).max(1);
+    let mut cdf: Vec<(f64, f64)> = sorted
+        .iter()
+        .enumerate()
+        .step_by(step)
+        .map(|(i, x)| (*x, (i + 1) as f64 / n))
+        .collect();
+    if let Some(&last) = sorted.last() {
+        cdf.push((last, 1.0));
+    }
+    cdf
+}
+
 /// The report of a study, from its summary and its rows (replications.csv).
 pub fn study_page(s: &StudySummary, rows: &[Row]) -> Result<String, ReportError> {
     let t = &s.targets;
@@ -547,8 +590,12 @@ pub fn study_page(s: &StudySummary, rows: &[Row]) -> Result<String, ReportError>
             mean_ci_of("time_to_service_p95_s", stat(s, "time_to_service_p95_s")?),
         ),
         (
-            "mail lost silently, mean [95% CI]".into(),
-            mean_ci(stat(s, "mail_lost_silently")?),
+            "mail not delivered (bounced + lost silently + queued at end), mean [95% CI]".into(),
+            mean_ci(stat(s, "mail_not_delivered")?),
+        ),
+        (
+            "operator hours, mean [95% CI]".into(),
+            mean_ci(stat(s, "operator_hours")?),
         ),
         (
             "every database back within the RTO target".into(),
@@ -606,18 +653,7 @@ pub fn study_page(s: &StudySummary, rows: &[Row]) -> Result<String, ReportError>
         (lo, hi.max(lo + 1.0)),
         (0.0, 1.0),
     );
-    let n = v.len().max(1) as f64;
-    let step = (v.len() / 200).max(1);
-    let mut cdf: Vec<(f64, f64)> = v
-        .iter()
-        .enumerate()
-        .step_by(step)
-        .map(|(i, x)| (*x, (i + 1) as f64 / n))
-        .collect();
-    if let Some(&last) = v.last() {
-        cdf.push((last, 1.0));
-    }
-    e.step("ECDF", COLORS[0], &cdf, hi);
+    e.step("ECDF", COLORS[0], &ecdf_points(&v), hi);
     for (label, m) in marks {
         if let Some(x) = m {
             e.vmark(x, label, "#D55E00");
@@ -642,228 +678,12 @@ pub fn study_page(s: &StudySummary, rows: &[Row]) -> Result<String, ReportError>
     ))
 }
 
-const HEADLINE: [(&str, &str, &str); 4] = [
-    (
-        "user_minutes_without_send_receive",
-        "User-minutes without send/receive",
-        "user-minutes",
-    ),
-    (
-        "user_minutes_without_history",
-        "User-minutes without history",
-        "user-minutes",
-    ),
-    (
-        "time_to_service_p95_s",
-        "Time until 95% have service back",
-        "seconds",
-    ),
-    ("mail_lost_silently", "Mail lost silently", "messages"),
-];
-
 /// Mean and 95% interval of a statistic, the interval collapsing to the mean when it has
 /// none; `None` when no replication has a value (never reached: drawn as "never", not as
 /// a number).
-fn estimate(v: &Stat) -> Option<(f64, f64, f64)> {
+pub(crate) fn estimate(v: &Stat) -> Option<(f64, f64, f64)> {
     let m = v.mean?;
     Some((m, v.ci95.map_or(m, |c| c[0]), v.ci95.map_or(m, |c| c[1])))
-}
-
-/// The verdict of a comparison ([`dialtone_study::verdict`]), the first thing its report
-/// shows: each strategy against the baseline in plain sentences, and each strategy's
-/// headline levels.
-fn verdict_section(c: &Comparison) -> String {
-    let mut h = String::from("<section class=\"verdict\" id=\"verdict\"><h2>Verdict</h2><ul>");
-    for v in dialtone_study::verdict::verdict(c) {
-        let _ = write!(h, "<li>{}</li>", esc(&v));
-    }
-    h.push_str("</ul><ul>");
-    for st in &c.strategies {
-        let _ = write!(
-            h,
-            "<li><b>{}</b>: {}.</li>",
-            esc(&st.strategy),
-            esc(&dialtone_study::verdict::headline(&st.summary))
-        );
-    }
-    h.push_str("</ul></section>");
-    h
-}
-
-/// The report of a comparison.
-pub fn compare_page(c: &Comparison) -> Result<String, ReportError> {
-    let names: Vec<String> = c.strategies.iter().map(|x| x.strategy.clone()).collect();
-    let mut t = String::from("<table class=\"summary\"><thead><tr><th>metric (mean [95% CI])</th>");
-    for n in &names {
-        let _ = write!(t, "<th>{}</th>", esc(n));
-    }
-    t.push_str("</tr></thead><tbody>");
-    for (key, label, _) in HEADLINE {
-        let _ = write!(t, "<tr><th>{}</th>", esc(label));
-        for st in &c.strategies {
-            let _ = write!(
-                t,
-                "<td class=\"n\" data-key=\"{}\" data-strategy=\"{}\">{}</td>",
-                key,
-                esc(&st.strategy),
-                esc(&mean_ci_of(key, stat(&st.summary, key)?))
-            );
-        }
-        t.push_str("</tr>");
-    }
-    t.push_str("</tbody></table>");
-    let intro = verdict_section(c)
-        + &format!(
-            "{}<p class=\"desc\">{} replications per strategy, seed {}, common random numbers: every strategy faces the same failures and mail. Differences against {} are paired.</p>",
-            table(&[
-                ("scenario".into(), c.scenario.clone()),
-                ("strategies".into(), names.join(", ")),
-                ("replications".into(), c.replications.to_string()),
-                ("seed".into(), c.seed.to_string())
-            ]),
-            c.replications,
-            c.seed,
-            esc(names.first().map_or("", String::as_str)),
-        )
-        + &t;
-    let mut charts = String::new();
-    for (key, label, unit) in HEADLINE {
-        let stats = c
-            .strategies
-            .iter()
-            .map(|st| stat(&st.summary, key))
-            .collect::<Result<Vec<&Stat>, ReportError>>()?;
-        let est: Vec<Option<(f64, f64, f64)>> = stats.iter().map(|v| estimate(v)).collect();
-        let top = est
-            .iter()
-            .flatten()
-            .map(|e| e.2)
-            .fold(0.0, f64::max)
-            .max(1.0);
-        let mut p = Plot::new(
-            &format!("compare-{key}"),
-            label,
-            "strategy",
-            unit,
-            (0.0, names.len() as f64),
-            (0.0, top * 1.15),
-        )
-        .height(240.0);
-        for (i, ((e, v), n)) in est.iter().zip(&stats).zip(&names).enumerate() {
-            let x = i as f64 + 0.5;
-            if let Some((m, lo, hi)) = e {
-                p.whisker(x, *m, *lo, *hi, COLORS[i % COLORS.len()], n);
-            }
-            // Replications that never got there are shown as such, never as a value.
-            if v.nulls > 0 {
-                p.never(
-                    x,
-                    top * 1.08,
-                    &format!("never in {:.0}%", 100.0 * v.null_share),
-                );
-            }
-        }
-        let ticks = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (i as f64 + 0.5, n.clone()))
-            .collect();
-        charts.push_str(&p.finish(Some(ticks)));
-    }
-    Ok(page(
-        &format!("dialtone compare: {}", c.scenario),
-        &intro,
-        &[section(
-            "Strategies side by side (mean and 95% confidence interval)",
-            &charts,
-        )],
-    ))
-}
-
-/// The report of a sweep.
-pub fn sweep_page(s: &SweepSummary) -> Result<String, ReportError> {
-    let points = &s.points;
-    let labels: Vec<String> = points.iter().map(|p| p.point.clone()).collect();
-    let mut t = String::from(
-        "<table class=\"summary\"><thead><tr><th>point</th><th>user-minutes without send/receive</th><th>time to service for 95%</th></tr></thead><tbody>",
-    );
-    for (p, l) in points.iter().zip(&labels) {
-        let _ = write!(
-            t,
-            "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(l),
-            esc(&mean_ci(stat(
-                &p.summary,
-                "user_minutes_without_send_receive"
-            )?)),
-            esc(&mean_ci_of(
-                "time_to_service_p95_s",
-                stat(&p.summary, "time_to_service_p95_s")?
-            ))
-        );
-    }
-    t.push_str("</tbody></table>");
-    let mut charts = String::new();
-    for (key, label, unit) in HEADLINE.iter().take(3) {
-        let stats = points
-            .iter()
-            .map(|p| stat(&p.summary, key))
-            .collect::<Result<Vec<&Stat>, ReportError>>()?;
-        // Points where no replication got there are gaps with a "never" label, not 0.
-        let (xs, vals): (Vec<f64>, Vec<(f64, f64, f64)>) = stats
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| estimate(v).map(|e| (i as f64 + 0.5, e)))
-            .unzip();
-        let top = vals.iter().map(|v| v.2).fold(0.0, f64::max).max(1.0);
-        let mut p = Plot::new(
-            &format!("sweep-{key}"),
-            label,
-            "grid point",
-            unit,
-            (0.0, points.len() as f64),
-            (0.0, top * 1.15),
-        )
-        .height(260.0);
-        p.band(
-            COLORS[0],
-            &xs,
-            &vals.iter().map(|v| v.1).collect::<Vec<_>>(),
-            &vals.iter().map(|v| v.2).collect::<Vec<_>>(),
-        );
-        p.line(
-            "mean (band: 95% CI)",
-            COLORS[0],
-            &xs.iter()
-                .zip(&vals)
-                .map(|(x, v)| (*x, v.0))
-                .collect::<Vec<_>>(),
-        );
-        for (i, v) in stats.iter().enumerate().filter(|(_, v)| v.nulls > 0) {
-            p.never(
-                i as f64 + 0.5,
-                top * 1.08,
-                &format!("never in {:.0}%", 100.0 * v.null_share),
-            );
-        }
-        let ticks = labels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (i as f64 + 0.5, l.rsplit('=').next().unwrap_or(l).to_owned()))
-            .collect();
-        charts.push_str(&p.finish(Some(ticks)));
-    }
-    let axes = s.axes.join(", ");
-    let intro = table(&[
-        ("scenario".into(), s.scenario.clone()),
-        ("swept".into(), axes),
-        ("points".into(), points.len().to_string()),
-    ]) + &t;
-    Ok(page(
-        &format!("dialtone sweep: {}", s.scenario),
-        &intro,
-        &[section("Metrics against the swept parameters", &charts)],
-    ))
 }
 
 #[cfg(test)]

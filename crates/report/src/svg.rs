@@ -38,6 +38,101 @@ pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     out
 }
 
+/// How an axis's values are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Plain numbers: "1500", "23k", "1.6M".
+    Number,
+    /// Seconds shown as durations: ticks at 1m, 5m, 15m, 30m, 1h, 2h, 6h, 12h, 1d...,
+    /// labelled "1h30m", "2h".
+    Duration,
+}
+
+impl Scale {
+    /// A value of this scale for a tick or a label.
+    pub fn label(self, x: f64) -> String {
+        match self {
+            Scale::Number => num(x),
+            Scale::Duration => signed_duration(x),
+        }
+    }
+
+    /// About `n` ticks covering `[lo, hi]`.
+    pub fn ticks(self, lo: f64, hi: f64, n: usize) -> Vec<f64> {
+        match self {
+            Scale::Number => nice_ticks(lo, hi, n),
+            Scale::Duration => duration_ticks(lo, hi, n),
+        }
+    }
+}
+
+/// Steps of a duration axis, in seconds.
+const DURATION_STEPS: [f64; 22] = [
+    1.0,
+    2.0,
+    5.0,
+    10.0,
+    15.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+    600.0,
+    900.0,
+    1800.0,
+    3600.0,
+    7200.0,
+    10_800.0,
+    21_600.0,
+    43_200.0,
+    86_400.0,
+    172_800.0,
+    604_800.0,
+    1_209_600.0,
+    2_592_000.0,
+];
+
+/// Ticks at whole durations (1m, 5m, 15m, 30m, 1h, 2h, 6h, 12h, 1d, ...) covering
+/// `[lo, hi]` seconds, about `n` of them.
+pub fn duration_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / n.max(1) as f64;
+    let Some(&step) = DURATION_STEPS.iter().find(|s| **s >= raw) else {
+        // Beyond a month per tick: whole days in nice numbers.
+        return nice_ticks(lo / 86_400.0, hi / 86_400.0, n)
+            .into_iter()
+            .map(|d| d * 86_400.0)
+            .collect();
+    };
+    let mut t = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while t <= hi + step * 1e-9 && out.len() < 100 {
+        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
+        t += step;
+    }
+    out
+}
+
+/// A duration in seconds for a tick or a chart label, with its sign: "-1h30m", "45s",
+/// "2h" ([`crate::human_duration`], whole seconds under a minute).
+pub fn signed_duration(x: f64) -> String {
+    if !x.is_finite() {
+        return "?".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let a = x.abs();
+    if a < 60.0 && a == a.round() {
+        format!("{sign}{a:.0}s")
+    } else {
+        format!("{sign}{}", crate::human_duration(a))
+    }
+}
+
 /// A compact number for tick labels.
 pub fn num(x: f64) -> String {
     let a = x.abs();
@@ -84,6 +179,9 @@ pub struct Plot {
     body: String,
     legend: Vec<(String, &'static str)>,
     y_axis: bool,
+    xs: Scale,
+    ys: Scale,
+    y_cats: Option<Vec<(f64, String)>>,
 }
 
 impl Plot {
@@ -113,7 +211,34 @@ impl Plot {
             body: String::new(),
             legend: Vec::new(),
             y_axis: true,
+            xs: Scale::Number,
+            ys: Scale::Number,
+            y_cats: None,
         }
+    }
+
+    /// The x values are seconds: ticks and labels are durations.
+    pub fn x_duration(mut self) -> Plot {
+        self.xs = Scale::Duration;
+        self
+    }
+
+    /// The y values are seconds: ticks and labels are durations.
+    pub fn y_duration(mut self) -> Plot {
+        self.ys = Scale::Duration;
+        self
+    }
+
+    /// The y values' scale.
+    pub fn y_scale(mut self, s: Scale) -> Plot {
+        self.ys = s;
+        self
+    }
+
+    /// The x values' scale.
+    pub fn x_scale(mut self, s: Scale) -> Plot {
+        self.xs = s;
+        self
     }
 
     /// Sets the height (lanes need more).
@@ -183,7 +308,7 @@ impl Plot {
         for &(x, y) in pts {
             let _ = write!(
                 self.body,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"/>"#,
+                r#"<circle class="point" data-x="{x}" cx="{:.1}" cy="{:.1}" r="3" fill="{color}"/>"#,
                 self.px(x),
                 self.py(y)
             );
@@ -260,7 +385,7 @@ impl Plot {
             self.py(mean),
             px + 8.0,
             self.py(mean) + 4.0,
-            num(mean)
+            esc(&self.ys.label(mean))
         );
     }
 
@@ -276,6 +401,56 @@ impl Plot {
         );
     }
 
+    /// A horizontal interval with its mean at category row `y` (a forest plot's row):
+    /// `data-mean`, `data-lo` and `data-hi` hold the values drawn.
+    pub fn hinterval(
+        &mut self,
+        y: f64,
+        (mean, lo, hi): (f64, f64, f64),
+        color: &'static str,
+        name: &str,
+        label: &str,
+    ) {
+        let (py, pm, plo, phi) = (self.py(y), self.px(mean), self.px(lo), self.px(hi));
+        // The label goes right of the interval, or left of it when it would not fit.
+        let width = 6.2 * label.chars().count() as f64;
+        let (tx, anchor) = if phi + 8.0 + width <= self.w - 4.0 {
+            (phi + 8.0, "start")
+        } else {
+            (plo - 8.0, "end")
+        };
+        let _ = write!(
+            self.body,
+            r##"<g class="interval" data-name="{}" data-mean="{mean}" data-lo="{lo}" data-hi="{hi}"><line x1="{plo:.1}" x2="{phi:.1}" y1="{py:.1}" y2="{py:.1}" stroke="{color}" stroke-width="2"/><line x1="{plo:.1}" x2="{plo:.1}" y1="{:.1}" y2="{:.1}" stroke="{color}"/><line x1="{phi:.1}" x2="{phi:.1}" y1="{:.1}" y2="{:.1}" stroke="{color}"/><circle cx="{pm:.1}" cy="{py:.1}" r="4" fill="{color}"/><text class="value" x="{tx:.1}" y="{:.1}" font-size="11" text-anchor="{anchor}" fill="#222">{}</text><title>{}</title></g>"##,
+            esc(name),
+            py - 5.0,
+            py + 5.0,
+            py - 5.0,
+            py + 5.0,
+            py + 4.0,
+            esc(label),
+            esc(label)
+        );
+    }
+
+    /// A vertical reference line at `x` (a forest plot's zero: no difference).
+    pub fn vline(&mut self, x: f64, class: &str) {
+        let px = self.px(x);
+        let _ = write!(
+            self.body,
+            r##"<line class="{}" x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}" stroke="#444" stroke-width="1.5"/>"##,
+            esc(class),
+            self.top,
+            self.h - self.bottom
+        );
+    }
+
+    /// Names categories along the y axis instead of numeric ticks: `(y, name)`.
+    pub fn y_categories(mut self, cats: Vec<(f64, String)>) -> Plot {
+        self.y_cats = Some(cats);
+        self
+    }
+
     /// Raw SVG appended to the body (lanes).
     pub fn raw(&mut self, s: &str) {
         self.body.push_str(s);
@@ -284,6 +459,38 @@ impl Plot {
     /// Adds a legend entry without a series.
     pub fn legend(&mut self, name: &str, color: &'static str) {
         self.legend.push((name.to_owned(), color));
+    }
+
+    /// The y axis's category names, or its ticks and grid lines.
+    fn y_axis_svg(&self) -> String {
+        let mut s = String::new();
+        let (x0, x1) = (self.left, self.w - self.right);
+        for (t, label) in self.y_cats.iter().flatten() {
+            let _ = write!(
+                s,
+                r##"<text class="category" x="{:.1}" y="{:.1}" text-anchor="end" stroke="none" fill="#222">{}</text>"##,
+                x0 - 6.0,
+                self.py(*t) + 4.0,
+                esc(label)
+            );
+        }
+        let y_ticks = if self.y_axis && self.y_cats.is_none() {
+            self.ys.ticks(self.y.0, self.y.1, 5)
+        } else {
+            Vec::new()
+        };
+        for t in y_ticks {
+            let py = self.py(t);
+            let _ = write!(
+                s,
+                r##"<line x1="{:.1}" x2="{x0}" y1="{py:.1}" y2="{py:.1}"/><line x1="{x0}" x2="{x1}" y1="{py:.1}" y2="{py:.1}" stroke="#ddd"/><text class="ytick" x="{:.1}" y="{:.1}" text-anchor="end" stroke="none" fill="#222">{}</text>"##,
+                x0 - 4.0,
+                x0 - 6.0,
+                py + 4.0,
+                esc(&self.ys.label(t))
+            );
+        }
+        s
     }
 
     /// The finished `<svg>`, with axes, ticks, labels, title and legend.
@@ -300,7 +507,8 @@ impl Plot {
         let _ = write!(
             s,
             r#"<text class="title" x="{}" y="20" font-size="15" font-weight="bold">{}</text>"#,
-            self.left,
+            // Wide left margins (lane and row names) would push a long title off the chart.
+            self.left.min(70.0),
             esc(&self.title)
         );
         let (x0, x1, y0, y1) = (
@@ -314,37 +522,23 @@ impl Plot {
             r##"<g class="axes" stroke="#444" font-size="11"><line x1="{x0}" x2="{x1}" y1="{y1}" y2="{y1}"/><line x1="{x0}" x2="{x0}" y1="{y0}" y2="{y1}"/>"##
         );
         let xt = x_ticks.unwrap_or_else(|| {
-            nice_ticks(self.x.0, self.x.1, 8)
+            self.xs
+                .ticks(self.x.0, self.x.1, 8)
                 .into_iter()
-                .map(|t| (t, num(t)))
+                .map(|t| (t, self.xs.label(t)))
                 .collect()
         });
         for (t, label) in &xt {
             let px = self.px(*t);
             let _ = write!(
                 s,
-                r##"<line x1="{px:.1}" x2="{px:.1}" y1="{y1}" y2="{:.1}"/><text class="tick" x="{px:.1}" y="{:.1}" text-anchor="middle" stroke="none" fill="#222">{}</text>"##,
+                r##"<line x1="{px:.1}" x2="{px:.1}" y1="{y1}" y2="{:.1}"/><text class="xtick" x="{px:.1}" y="{:.1}" text-anchor="middle" stroke="none" fill="#222">{}</text>"##,
                 y1 + 4.0,
                 y1 + 16.0,
                 esc(label)
             );
         }
-        let y_ticks = if self.y_axis {
-            nice_ticks(self.y.0, self.y.1, 5)
-        } else {
-            Vec::new()
-        };
-        for t in y_ticks {
-            let py = self.py(t);
-            let _ = write!(
-                s,
-                r##"<line x1="{:.1}" x2="{x0}" y1="{py:.1}" y2="{py:.1}"/><line x1="{x0}" x2="{x1}" y1="{py:.1}" y2="{py:.1}" stroke="#ddd"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end" stroke="none" fill="#222">{}</text>"##,
-                x0 - 4.0,
-                x0 - 6.0,
-                py + 4.0,
-                num(t)
-            );
-        }
+        s.push_str(&self.y_axis_svg());
         s.push_str("</g>");
         let _ = write!(
             s,

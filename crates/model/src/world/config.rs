@@ -152,8 +152,12 @@ pub struct Timing {
 pub struct WorldConfig {
     /// Number of sites.
     pub sites: usize,
+    /// Site names for the trace ("dc1"), by site id; a site without one is "site N".
+    pub site_names: Vec<String>,
     /// WAN links between sites.
     pub links: Vec<(SiteId, SiteId)>,
+    /// Link names for the trace, by link id; a link without one is "link N".
+    pub link_names: Vec<String>,
     /// Servers (members, witnesses, others).
     pub servers: Vec<ServerConfig>,
     /// The DAG.
@@ -172,4 +176,22 @@ pub struct WorldConfig {
     pub mail: MailConfig,
     /// Timing.
     pub timing: Timing,
+}
+
+impl WorldConfig {
+    /// The name of site `s` for the trace: its scenario name, or "site N".
+    pub fn site_name(&self, s: SiteId) -> String {
+        self.site_names
+            .get(s.index())
+            .cloned()
+            .unwrap_or_else(|| format!("site {}", s.0))
+    }
+
+    /// The name of link `l` for the trace: its scenario name, or "link N".
+    pub fn link_name(&self, l: usize) -> String {
+        self.link_names
+            .get(l)
+            .cloned()
+            .unwrap_or_else(|| format!("link {l}"))
+    }
 }

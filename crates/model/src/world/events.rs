@@ -141,7 +141,7 @@ impl World {
             Fault::SitePower { site, on } => {
                 let c = Component::SitePower(site);
                 let what = power_label(on, still(self, c, on), "power-loss");
-                ctx.trace_with("site", what, || format!("site {}", site.0));
+                ctx.trace_with("site", what, || self.config.site_name(site));
                 (c, on)
             }
             Fault::ServerPower { server, on } => {
@@ -159,7 +159,7 @@ impl World {
                     (true, false) => "repaired",
                     (true, true) => "repaired-still-cut",
                 };
-                ctx.trace_with("link", what, || format!("link {}", link.0));
+                ctx.trace_with("link", what, || self.config.link_name(link.index()));
                 (c, up)
             }
             Fault::Service {
@@ -183,7 +183,7 @@ impl World {
             }
             Fault::TransportQueue { server, up } => (Component::TransportQueue(server), up),
         };
-        let changed = self.set_cause(c, cause, !up, now);
+        let changed = self.set_cause_traced(c, cause, !up, now, ctx);
         match c {
             Component::DnsServer if changed && up => {
                 for (record, site) in std::mem::take(&mut self.pending_dns) {
@@ -224,5 +224,46 @@ impl World {
             .and_then(|c| self.config.servers.get(c.config.server.index()))
             .map_or("?", |s| s.name.as_str());
         format!("{name}@{server}")
+    }
+}
+
+impl World {
+    /// [`World::set_cause`]; a site's power takes its servers with it, and the timeline
+    /// says which.
+    fn set_cause_traced<E, S: TraceSink>(
+        &mut self,
+        c: Component,
+        cause: Cause,
+        down: bool,
+        now: SimTime,
+        ctx: &mut Ctx<'_, E, S>,
+    ) -> bool {
+        let before = match c {
+            Component::SitePower(_) if ctx.tracing() => self.servers_up(),
+            _ => Vec::new(),
+        };
+        let changed = self.set_cause(c, cause, down, now);
+        self.trace_servers(&before, ctx);
+        changed
+    }
+
+    /// Whether each server is up now.
+    fn servers_up(&self) -> Vec<bool> {
+        (0..self.servers.len())
+            .map(|s| self.server_up(ServerId::from(s)))
+            .collect()
+    }
+
+    /// A timeline record ("server", "down" or "up", name) for each server whose state
+    /// differs from `before` (empty: nothing to compare).
+    fn trace_servers<E, S: TraceSink>(&self, before: &[bool], ctx: &mut Ctx<'_, E, S>) {
+        for (s, &was) in before.iter().enumerate() {
+            let now_up = self.server_up(ServerId::from(s));
+            if now_up != was {
+                ctx.trace_with("server", if now_up { "up" } else { "down" }, || {
+                    self.config.servers[s].name.clone()
+                });
+            }
+        }
     }
 }

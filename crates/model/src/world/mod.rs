@@ -444,6 +444,7 @@ impl World {
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) -> Result<(), ActionError> {
+        let cluster_before = (self.quorum(), self.rogue());
         let res = self.apply_action(a, now, ctx);
         match &res {
             Err(e) => {
@@ -451,6 +452,11 @@ impl World {
                 ctx.trace_with("admin", "refused", || format!("{}: {e}", a.name()));
             }
             Ok(()) => ctx.trace_with("admin", "done", || a.name().to_owned()),
+        }
+        // Actions that evaluate quorum themselves (Restore-DAG, forcequorum, evict) say
+        // so on the timeline, like a heartbeat does.
+        if (self.quorum(), self.rogue()) != cluster_before {
+            self.trace_quorum(ctx);
         }
         self.refresh(now, ctx);
         res

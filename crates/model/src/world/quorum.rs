@@ -92,7 +92,7 @@ impl World {
     }
 
     /// Labels of rogue partitions now (never the quorum partition's).
-    fn rogue(&self) -> Vec<u32> {
+    pub(super) fn rogue(&self) -> Vec<u32> {
         let q = self.quorum();
         self.rogue_members
             .iter()
@@ -236,6 +236,14 @@ impl OwnedStartView {
 }
 
 impl World {
+    /// The timeline's record of the cluster's state: which partition has quorum, which
+    /// are rogue.
+    pub(super) fn trace_quorum<E, S: TraceSink>(&self, ctx: &mut Ctx<'_, E, S>) {
+        ctx.trace_with("cluster", "evaluated", || {
+            format!("quorum in {:?}, rogue {:?}", self.quorum(), self.rogue())
+        });
+    }
+
     /// Members in the running partition see the current active copies.
     pub(super) fn refresh_member_views(&mut self) {
         if let Some(q) = self.quorum() {
@@ -259,9 +267,7 @@ impl World {
     ) {
         self.heartbeat_pending = None;
         self.evaluate_quorum();
-        ctx.trace_with("cluster", "evaluated", || {
-            format!("quorum in {:?}, rogue {:?}", self.quorum(), self.rogue())
-        });
+        self.trace_quorum(ctx);
         self.refresh(now, ctx);
     }
 }

@@ -442,7 +442,9 @@ impl Validator {
         };
         let world = WorldConfig {
             sites: topo.sites.len(),
+            site_names: topo.sites.clone(),
             links: topo.links,
+            link_names: topo.link_names.clone(),
             servers: topo.servers,
             dag: topo.dag,
             cohorts: clients::cohorts(s, &databases),
