@@ -13,6 +13,7 @@ pub mod fuzzing;
 pub mod metrics;
 pub mod playbook;
 pub mod runner;
+pub mod schema;
 pub mod spec;
 pub mod strategy;
 pub mod units;
