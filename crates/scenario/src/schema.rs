@@ -1,11 +1,13 @@
 //! The JSON Schema of the scenario format, generated from the serde types of
-//! [`crate::spec`] (`dialtone schema`; committed as `scenarios/dialtone.schema.json`,
-//! which every shipped scenario names in `"$schema"` so that editors check and complete).
+//! [`crate::spec`] (`dialtone schema`; committed as `scenarios/schema/dialtone.schema.json`,
+//! which every shipped scenario names in `"$schema"` so that editors check and complete;
+//! a folder of its own keeps `scenarios/*.json` to scenarios).
 
 use crate::spec::ScenarioSpec;
 
-/// Where the shipped scenarios find the schema, relative to their folder.
-pub const SCHEMA_FILE: &str = "dialtone.schema.json";
+/// Where the shipped scenarios find the schema, relative to their folder (the value of
+/// their `"$schema"`).
+pub const SCHEMA_FILE: &str = "schema/dialtone.schema.json";
 
 /// The schema as JSON.
 pub fn schema() -> serde_json::Value {
@@ -17,7 +19,24 @@ pub fn schema() -> serde_json::Value {
          docs/SCENARIOS.md documents every field."
             .into(),
     );
-    s.to_value()
+    let mut v = s.to_value();
+    drop_rate_defaults(&mut v);
+    v
+}
+
+/// Rates serialize in whole MB/s, so a default such as 45GB/h would show as "13MB/s":
+/// the descriptions give rate defaults as written instead.
+fn drop_rate_defaults(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.get("$ref").and_then(|r| r.as_str()) == Some("#/$defs/Rate") {
+                m.remove("default");
+            }
+            m.values_mut().for_each(drop_rate_defaults);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(drop_rate_defaults),
+        _ => {}
+    }
 }
 
 /// The schema as pretty-printed text with a final newline, as `dialtone schema` prints it.

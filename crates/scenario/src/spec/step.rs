@@ -24,6 +24,8 @@ pub(crate) const FIELD_SEP: char = '\u{1f}';
 
 /// One step of a custom playbook.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+// The action's own fields come from `oneOf`: anything no subschema names is unknown.
+#[schemars(extend("unevaluatedProperties" = false))]
 pub struct StepSpec {
     /// Unique id, used by `after`.
     pub id: String,

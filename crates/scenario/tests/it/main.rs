@@ -12,6 +12,7 @@ mod matrix;
 mod random;
 mod restores;
 mod rsg;
+mod schema;
 mod shift;
 mod switchback;
 
