@@ -10,6 +10,7 @@
 
 mod crews;
 pub mod fuzzing;
+pub mod init;
 pub mod metrics;
 pub mod playbook;
 pub mod runner;

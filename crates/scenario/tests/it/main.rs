@@ -7,6 +7,7 @@ mod crews;
 mod directions;
 mod fuzz_replay;
 mod golden;
+mod init;
 mod layout;
 mod matrix;
 mod random;

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use crate::root;
 
 fn committed() -> String {
-    let path = root().join("scenarios").join(dialtone_scenario::schema::SCHEMA_FILE);
+    let path = root()
+        .join("scenarios")
+        .join(dialtone_scenario::schema::SCHEMA_FILE);
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
@@ -15,7 +17,9 @@ fn committed() -> String {
 fn the_committed_schema_is_current() {
     let now = dialtone_scenario::schema::schema_text();
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        let path = root().join("scenarios").join(dialtone_scenario::schema::SCHEMA_FILE);
+        let path = root()
+            .join("scenarios")
+            .join(dialtone_scenario::schema::SCHEMA_FILE);
         std::fs::write(path, &now).expect("write schema");
         return;
     }
@@ -51,7 +55,10 @@ fn shipped() -> Vec<(String, Value)> {
         .iter()
         .map(|f| {
             let text = std::fs::read_to_string(f).expect("read");
-            (f.display().to_string(), serde_json::from_str(&text).expect("json"))
+            (
+                f.display().to_string(),
+                serde_json::from_str(&text).expect("json"),
+            )
         })
         .collect()
 }
@@ -78,10 +85,18 @@ fn the_schema_refuses_common_mistakes() {
     let (_, base) = shipped().into_iter().next().expect("a scenario");
     let mistakes: [(&str, &str, Value); 7] = [
         ("unknown field", "/topology/colour", json!("blue")),
-        ("size without unit", "/topology/databases/0/size", json!("400")),
+        (
+            "size without unit",
+            "/topology/databases/0/size",
+            json!("400"),
+        ),
         ("duration without unit", "/topology/dns/ttl", json!("5")),
         ("unknown failure kind", "/failures/0/kind", json!("meteor")),
-        ("unknown action", "/strategy/steps", json!([{"id": "a", "action": "reboot"}])),
+        (
+            "unknown action",
+            "/strategy/steps",
+            json!([{"id": "a", "action": "reboot"}]),
+        ),
         (
             "field the action does not take",
             "/strategy/steps",
@@ -100,7 +115,10 @@ fn the_schema_refuses_common_mistakes() {
             .and_then(Value::as_object_mut)
             .unwrap_or_else(|| panic!("{what}: no {parent}"))
             .insert(key.to_owned(), x);
-        assert!(!violations(&v, &doc).is_empty(), "{what}: the schema accepts it");
+        assert!(
+            !violations(&v, &doc).is_empty(),
+            "{what}: the schema accepts it"
+        );
     }
     // A custom step as the parser takes it is accepted.
     let mut doc = base;
