@@ -31,6 +31,8 @@ GOLDEN = ["-p", "dialtone-scenario", "--test", "it", "golden"]
 DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 # Seed 004's switchover and switchback, end to end.
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
+# The database layout shorthand.
+LAYOUT = ["-p", "dialtone-scenario", "--test", "it", "layout"]
 MUTATIONS = [
     # A move to a server that is down says so (not quorum).
     ("admin.move_target_down", M + "world/actions/databases.rs",
@@ -228,6 +230,15 @@ MUTATIONS = [
      "matches!(c.health, CopyHealth::Healthy | CopyHealth::Suspended)", "true"),
     ("db.restore_failover_from_lost_disk", M + "database.rs",
      "            self.copies[old].health = CopyHealth::FailedAndSuspended;\n", ""),
+    # The database layout shorthand (validate/layout.rs), tested by the layout tests.
+    ("layout.placement", S + "validate/layout.rs",
+     "out.push(g[(i + k) % g.len()].clone());", "out.push(g[k % g.len()].clone());", LAYOUT),
+    ("layout.site_share", S + "validate/layout.rs",
+     "if left > 0 && q[g] < n {", "if left > 0 && q[g] < n && g == 0 {", LAYOUT),
+    ("layout.lagged", S + "validate/layout.rs",
+     "lag.filter(|_| j >= lagged_from)", "lag.filter(|_| j + 1 >= lagged_from)", LAYOUT),
+    ("layout.users_spread", S + "validate/layout.rs",
+     "move |i| each + u64::from((i as u64) < extra)", "move |_| each", LAYOUT),
     ("db.circular_default", S + "validate/databases.rs",
      "!backups && copies >= 3", "copies >= 3", RESTORE_TESTS),
     ("db.circular_override", S + "validate/databases.rs",

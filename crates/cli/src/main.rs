@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod authoring;
 mod study;
 
 use clap::{Parser, Subcommand};
@@ -20,7 +21,7 @@ use dialtone_study::io::WriteError;
 
 /// A discrete-event disaster simulator for Exchange-style mail systems.
 #[derive(Debug, Parser)]
-#[command(name = "dialtone", version, about, long_about = None)]
+#[command(name = "dialtone", version = authoring::VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -188,6 +189,8 @@ enum Command {
         #[arg(required = true)]
         values: Vec<String>,
     },
+    #[command(flatten)]
+    Authoring(authoring::Authoring),
 }
 
 /// Options every study-like command takes.
@@ -339,6 +342,7 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::List { what, dir } => list(what, &dir),
         Command::Duration { values } => duration(&values),
+        Command::Authoring(a) => authoring::run(a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

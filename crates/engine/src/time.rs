@@ -402,6 +402,47 @@ impl<'de> Deserialize<'de> for SimTime {
     }
 }
 
+/// Durations and times are strings in files (`"90s"`, `"2h30m"`, `"1d10h"`): their JSON
+/// Schema says so, with the pattern the parser accepts.
+#[cfg(feature = "schemars")]
+mod schema {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    /// What `parse_duration` accepts: `0`, or NUMBER UNIT parts (the parser also wants
+    /// the units in decreasing order, which a pattern does not check).
+    const PATTERN: &str = r"^(0|([0-9]*\.?[0-9]+(d|h|ms|m|s))+)$";
+
+    impl JsonSchema for super::SimDuration {
+        fn schema_name() -> Cow<'static, str> {
+            "Duration".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "pattern": PATTERN,
+                "description": "A duration: a number and a unit (ms, s, m, h, d), parts may be combined: \"250ms\", \"90s\", \"5m\", \"2h30m\", \"1.5d\".",
+                "examples": ["5m", "2h30m", "7d"]
+            })
+        }
+    }
+
+    impl JsonSchema for super::SimTime {
+        fn schema_name() -> Cow<'static, str> {
+            "Time".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "pattern": PATTERN,
+                "description": "A time since the start of the run, written as a duration: \"1d10h\" is day 2 at 10:00.",
+                "examples": ["10h", "1d10h"]
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

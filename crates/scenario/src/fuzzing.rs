@@ -26,7 +26,10 @@ pub fn run(data: &[u8]) {
     spec.run.horizon = spec.run.horizon.min(cap);
     spec.run.max_events = spec.run.max_events.min(2_000_000);
     spec.client_behaviour.buckets = spec.client_behaviour.buckets.min(8);
-    if spec.topology.databases.len() > 40 || spec.topology.servers.len() > 20 {
+    let generated: u64 = (spec.topology.database_layouts.iter())
+        .map(|l| u64::from(l.count))
+        .sum();
+    if spec.topology.databases.len() as u64 + generated > 40 || spec.topology.servers.len() > 20 {
         return;
     }
     // Failures after the capped horizon would be refused; move them inside it.

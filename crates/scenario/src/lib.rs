@@ -10,9 +10,11 @@
 
 mod crews;
 pub mod fuzzing;
+pub mod init;
 pub mod metrics;
 pub mod playbook;
 pub mod runner;
+pub mod schema;
 pub mod spec;
 pub mod strategy;
 pub mod units;

@@ -242,6 +242,69 @@ impl Dist {
     }
 }
 
+/// The JSON Schema of sizes, rates and distributions: strings, with the pattern of what
+/// the parsers above accept (`dialtone schema`).
+mod schema {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    const SIZE: &str = r"[0-9]*\.?[0-9]+\s*(TB|GB|MB|KB|B)";
+    const DURATION: &str = r"(0|([0-9]*\.?[0-9]+(d|h|ms|m|s))+)";
+
+    fn string(pattern: String, description: &str, ex: &[&str]) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": pattern,
+            "description": description,
+            "examples": ex,
+        })
+    }
+
+    impl JsonSchema for super::Size {
+        fn schema_name() -> Cow<'static, str> {
+            "Size".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            string(
+                format!(r"^\s*{SIZE}\s*$"),
+                "A size: a number and a binary unit B, KB, MB, GB or TB (1 KB = 1024 B).",
+                &["75KB", "400GB", "1.5TB"],
+            )
+        }
+    }
+
+    impl JsonSchema for super::Rate {
+        fn schema_name() -> Cow<'static, str> {
+            "Rate".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            string(
+                format!(r"^\s*{SIZE}\s*/\s*(s|m|min|h)\s*$"),
+                "A throughput: a size per second, minute or hour.",
+                &["20MB/s", "300GB/h"],
+            )
+        }
+    }
+
+    impl JsonSchema for super::Dist {
+        fn schema_name() -> Cow<'static, str> {
+            "Distribution".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            string(
+                format!(
+                    r"^\s*({DURATION}|(fixed|exponential|exp|lognormal|weibull|gamma|uniform|empirical)\s*\(.*\))\s*$"
+                ),
+                "A duration (fixed), or a distribution of durations: exponential(MEAN), \
+                 lognormal(MEAN, SD), weibull(SHAPE, SCALE), gamma(SHAPE, SCALE), \
+                 uniform(MIN, MAX), fixed(D), empirical(D1, D2, ...).",
+                &["10m", "lognormal(20m, 10m)", "weibull(2, 1000h)"],
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

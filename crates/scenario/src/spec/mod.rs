@@ -2,11 +2,14 @@
 //! with defaults from exchange-facts.md. docs/SCENARIOS.md documents every field.
 
 use dialtone_engine::{SimDuration, SimTime};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::units::{Dist, Rate, Size};
 
+mod layout;
 pub(crate) mod step;
+pub use layout::{LaggedSpec, LayoutSpec};
 pub use step::{ActionSpec, DbRefSpec, RecordSpec, StepSpec};
 
 fn d(s: &str) -> SimDuration {
@@ -14,11 +17,17 @@ fn d(s: &str) -> SimDuration {
 }
 
 /// A whole scenario file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioSpec {
+    /// The JSON Schema of this format, for editors (`dialtone schema`; ignored).
+    #[serde(rename = "$schema", default, skip_serializing)]
+    pub schema: Option<String>,
     /// What the scenario shows and what to expect.
     pub description: String,
+    /// Comments for people (ignored by dialtone, and not part of the scenario's digest).
+    #[serde(default, skip_serializing)]
+    pub notes: Vec<String>,
     /// Sites, servers, the DAG, databases, DNS, transport, backup.
     pub topology: TopologySpec,
     /// Client mix: shares of users per client kind (the same mix for every database).
@@ -46,7 +55,7 @@ pub struct ScenarioSpec {
 }
 
 /// The organisation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TopologySpec {
     /// Datacenters (AD sites).
@@ -58,8 +67,13 @@ pub struct TopologySpec {
     pub servers: Vec<ServerSpec>,
     /// The database availability group.
     pub dag: DagSpec,
-    /// Mailbox databases.
+    /// Mailbox databases, written out one by one.
+    #[serde(default)]
     pub databases: Vec<DatabaseSpec>,
+    /// Databases written as layouts (`count` databases, copies spread over servers);
+    /// validation expands them after `databases`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub database_layouts: Vec<LayoutSpec>,
     /// DNS records and client caches.
     #[serde(default)]
     pub dns: DnsSpec,
@@ -83,7 +97,7 @@ pub struct TopologySpec {
 }
 
 /// A site.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteSpec {
     /// Unique name.
@@ -91,7 +105,7 @@ pub struct SiteSpec {
 }
 
 /// A WAN link.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkSpec {
     /// The two sites it joins.
@@ -105,7 +119,7 @@ pub struct LinkSpec {
 }
 
 /// A mailbox server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSpec {
     /// Unique name.
@@ -125,7 +139,7 @@ fn default_schema() -> u32 {
 }
 
 /// A witness server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WitnessSpec {
     /// Its name (not a DAG member).
@@ -135,7 +149,7 @@ pub struct WitnessSpec {
 }
 
 /// The DAG.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DagSpec {
     /// Member servers.
@@ -162,7 +176,7 @@ fn yes() -> bool {
 }
 
 /// AutoDatabaseMountDial.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 pub enum MountDialSpec {
     /// 0 logs.
     Lossless,
@@ -174,7 +188,7 @@ pub enum MountDialSpec {
 }
 
 /// A mailbox database.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSpec {
     /// Unique name.
@@ -192,7 +206,7 @@ pub struct DatabaseSpec {
 }
 
 /// A database copy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CopySpec {
     /// The server holding it (a DAG member).
@@ -206,7 +220,7 @@ pub struct CopySpec {
 }
 
 /// DNS.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DnsSpec {
     /// TTL of client-facing records (Microsoft recommends 5 min).
@@ -264,7 +278,7 @@ impl Default for DnsSpec {
 }
 
 /// Edge/MX arrangement.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum EdgeSpec {
     /// Only the MX record's site accepts (a switchover changes the MX record).
@@ -275,7 +289,7 @@ pub enum EdgeSpec {
 }
 
 /// Transport.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransportSpec {
     /// Edge/MX arrangement.
@@ -344,7 +358,7 @@ impl Default for TransportSpec {
 }
 
 /// Backups.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupSpec {
     /// Full backups this often (default daily; `null` for none).
@@ -409,7 +423,7 @@ impl Default for BackupSpec {
 }
 
 /// Continuous replication.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationSpec {
     /// Log copy throughput between servers (default 20MB/s).
@@ -442,7 +456,7 @@ impl Default for ReplicationSpec {
 }
 
 /// Automatic behaviour.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimingSpec {
     /// Heartbeat detection (default 10s).
@@ -498,7 +512,7 @@ impl Default for TimingSpec {
 }
 
 /// A client kind and its share of users.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpec {
     /// `outlook`, `web` or `mobile`.
@@ -514,7 +528,7 @@ pub struct ClientSpec {
 }
 
 /// Client program.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientKindSpec {
     /// Outlook.
@@ -541,7 +555,7 @@ fn default_clients() -> Vec<ClientSpec> {
 }
 
 /// Client behaviour.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBehaviourSpec {
     /// Phase buckets per cohort (default 8; more is finer and slower).
@@ -597,7 +611,7 @@ impl Default for ClientBehaviourSpec {
 }
 
 /// Mail.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSpec {
     /// Inbound messages per user per day (default 60).
@@ -639,7 +653,7 @@ impl Default for WorkloadSpec {
 }
 
 /// Daily shape of mail.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProfileSpec {
     /// The same rate all day.
@@ -650,7 +664,7 @@ pub enum ProfileSpec {
 }
 
 /// What breaks.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailureSpec {
     /// The kind of failure.
@@ -682,7 +696,7 @@ pub struct FailureSpec {
 }
 
 /// A repair crew: `count` people who each do one repair at a time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrewSpec {
     /// Unique name (not `operators`, which names the strategy's administrators).
@@ -697,7 +711,7 @@ fn one_u32() -> u32 {
 }
 
 /// Failure kinds (brief §6).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     /// Logical corruption that replicates to copies that replay it.
@@ -751,7 +765,7 @@ impl FailureKind {
 }
 
 /// What the administrators do.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StrategySpec {
     /// A built-in strategy (`dialtone list strategies`), or `custom` with `steps`.
@@ -786,7 +800,7 @@ pub struct StrategySpec {
 }
 
 /// The choices of the 2003 Recovery Storage Group procedure (seed 003).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rsg2003Spec {
     /// Rebuilding the lost server from bare metal: Windows, Exchange 2003 and its service
@@ -817,7 +831,7 @@ fn rsg_rebuild() -> Dist {
 }
 
 /// Exchange 2003 SP1's Recover Mailbox Data: how the dial tone mail goes back.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecoverMailboxData {
     /// Copy the recovered mailbox over (seed 003: "Use the Copy option").
@@ -833,7 +847,7 @@ fn one_day_dur() -> SimDuration {
 }
 
 /// The administrators: how many, and their detection and decision delays.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorsSpec {
     /// How many administrators run the playbook (default 2): an action or a manual step
@@ -870,7 +884,7 @@ impl Default for OperatorsSpec {
 }
 
 /// Horizon and seed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunSpec {
     /// Simulated time to run.
@@ -895,7 +909,7 @@ fn one() -> u64 {
 }
 
 /// Metric options.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSpec {
     /// Mail delivered within this of being sent is on time (default 5m).

@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -22,11 +23,14 @@ use crate::units::Dist;
 pub(crate) const FIELD_SEP: char = '\u{1f}';
 
 /// One step of a custom playbook.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+// The action's own fields come from `oneOf`: anything no subschema names is unknown.
+#[schemars(extend("unevaluatedProperties" = false))]
 pub struct StepSpec {
     /// Unique id, used by `after`.
     pub id: String,
     /// Steps that must finish first.
+    #[serde(default)] // read by the JSON Schema only: the visitor below defaults it
     pub after: Vec<String>,
     /// How long it takes (default: the action's documented default).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,7 +41,7 @@ pub struct StepSpec {
 }
 
 /// Which database of a mailbox group an action addresses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DbRefSpec {
     /// The original database (default).
@@ -50,7 +54,7 @@ pub enum DbRefSpec {
 }
 
 /// A DNS record a step changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecordSpec {
     /// The client access namespace (OWA, Outlook Anywhere, ActiveSync).
@@ -66,7 +70,7 @@ pub enum RecordSpec {
 /// The action of a custom step and its arguments (`dialtone list actions`; the model's
 /// administrator actions, plus waits, manual work and delays). Names are the names in the
 /// file: `database`, `server`, `servers`, `site`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 #[allow(missing_docs)] // the fields are the file's argument names, documented above
 pub enum ActionSpec {

@@ -12,6 +12,7 @@
 mod clients;
 mod databases;
 mod failures;
+mod layout;
 pub(crate) mod strategy;
 mod topology;
 mod warnings;
@@ -348,12 +349,29 @@ pub fn validate(
         spec.strategy.name = s.to_owned();
     }
     let mut v = Validator { issues: Vec::new() };
-    match v.build(&spec, file, name) {
+    let origins = v.expand_layouts(&mut spec.topology);
+    let built = if v.issues.is_empty() {
+        v.build(&spec, file, name)
+    } else {
+        None
+    };
+    match built {
         Some(sc) if v.issues.is_empty() => Ok(sc),
-        _ => Err(ScenarioError::Invalid {
-            file: file.to_owned(),
-            issues: v.issues,
-        }),
+        _ => {
+            let names: Vec<String> = spec
+                .topology
+                .databases
+                .iter()
+                .map(|d| d.name.clone())
+                .collect();
+            for issue in &mut v.issues {
+                origins.relocate(issue, &names);
+            }
+            Err(ScenarioError::Invalid {
+                file: file.to_owned(),
+                issues: v.issues,
+            })
+        }
     }
 }
 

@@ -7,10 +7,13 @@ mod crews;
 mod directions;
 mod fuzz_replay;
 mod golden;
+mod init;
+mod layout;
 mod matrix;
 mod random;
 mod restores;
 mod rsg;
+mod schema;
 mod shift;
 mod switchback;
 
