@@ -414,6 +414,11 @@ MUTATIONS = [
     ("perf.replication_rescan", M + "world/replication.rs",
      "        if !self.dbs_quiet {", "        if self.dbs.len() > self.unsettled.len() + 1_000_000 {",
      GOLDEN),
+    # A refresh skips a client bucket only when its evaluation would change nothing.
+    ("perf.clients_home_inputs", M + "world/clients.rs",
+     "(Some(Some(a)), Some(Some(b))) if a == b", "(Some(Some(_)), Some(Some(_)))", END_TO_END),
+    ("perf.clients_reprofile_unquiet", M + "world/clients.rs",
+     "                    self.bucket_quiet[b] = false;\n", "", END_TO_END),
 ]
 
 

@@ -166,6 +166,11 @@ pub struct World {
     /// No database changed since replication was last advanced (set after an event
     /// that touches none).
     pub(crate) dbs_quiet: bool,
+    /// What client buckets read, at the last refresh of the clients.
+    pub(crate) client_inputs: clients::ClientInputs,
+    /// Per bucket: its evaluation at the last refresh of the clients changed nothing, and
+    /// nothing changed the bucket since.
+    pub(crate) bucket_quiet: Vec<bool>,
 }
 
 impl World {
@@ -279,6 +284,8 @@ impl World {
             unsettled: Vec::new(),
             replication_clock: SimTime::ZERO,
             dbs_quiet: false,
+            client_inputs: clients::ClientInputs::default(),
+            bucket_quiet: vec![false; nbuckets],
         };
         for b in &w.buckets {
             w.cohort_users[b.cohort.index()] += b.users;
