@@ -485,10 +485,11 @@ impl World {
                 let d = self.homes[h].current.index();
                 let server = self.serving[d];
                 let db = &self.dbs[d];
+                // The servers `holds_copy` says yes for, one pass over the copies.
                 let mut holds = 0u64;
-                for s in 0..self.servers.len() {
-                    if holds_copy(db, ServerId::from(s)) {
-                        holds |= 1u64.checked_shl(u32::try_from(s).ok()?)?;
+                for (i, c) in db.copies.iter().enumerate() {
+                    if i == db.active || c.health != CopyHealth::FailedAndSuspended {
+                        holds |= 1u64.checked_shl(c.config.server.0)?;
                     }
                 }
                 Some(HomeInputs {
