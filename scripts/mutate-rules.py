@@ -400,7 +400,7 @@ MUTATIONS = [
     # advancing it would change nothing but its clock (database::tests's property test);
     # each condition of `Database::settled_when` is needed.
     ("perf.settled_replay", M + "database.rs",
-     "                        || c.replayed < c.copied\n                        || c.replay_carry_ms != 0\n",
+     "\n                        || c.replayed < c.copied\n                        || c.replay_carry_ms != 0",
      "", DB_TESTS),
     ("perf.settled_ships", M + "database.rs",
      "|| (ships && (c.copied != self.log_gen || c.carry_ms != 0))", "", DB_TESTS),
@@ -409,7 +409,7 @@ MUTATIONS = [
     ("perf.settled_log_volume", M + "database.rs",
      " && !self.log_volume_full()", "", DB_TESTS),
     ("perf.settled_seeding", M + "database.rs",
-     "CopyHealth::Seeding(_) => return false,", "", DB_TESTS),
+     "CopyHealth::Seeding(_) => true,", "CopyHealth::Seeding(_) => false,", DB_TESTS),
     # The world rechecks every database after any event but a client's retry.
     ("perf.replication_rescan", M + "world/replication.rs",
      "        if !self.dbs_quiet {", "        if self.dbs.len() > self.unsettled.len() + 1_000_000 {",

@@ -390,18 +390,18 @@ impl Database {
             if i == self.active {
                 continue;
             }
-            match c.health {
-                CopyHealth::Seeding(_) => return false,
+            let moves = match c.health {
+                CopyHealth::Seeding(_) => true,
                 CopyHealth::Healthy if connected(i) => {
-                    if c.copied < self.truncated_below
+                    c.copied < self.truncated_below
                         || c.replayed < c.copied
                         || c.replay_carry_ms != 0
                         || (ships && (c.copied != self.log_gen || c.carry_ms != 0))
-                    {
-                        return false;
-                    }
                 }
-                _ => {}
+                _ => false,
+            };
+            if moves {
+                return false;
             }
         }
         self.truncation_point() <= self.truncated_below && !self.log_volume_full()
@@ -1227,7 +1227,7 @@ mod tests {
             p.circular_logging = circular;
             p.ms_per_log = ms_per_log;
             p.ms_per_replay_log = ms_per_replay_log;
-            p.log_volume_logs = 40;
+            p.log_volume_logs = 4;
             let mut db = Database::new(p, &[copy(0, 1, 0), copy(1, 2, 0), copy(2, 3, u64::from(lag))]);
             let mut now = 0u64;
             for s in steps {
