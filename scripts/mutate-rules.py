@@ -178,7 +178,8 @@ MUTATIONS = [
     ("cluster.node_majority", M + "world/actions/cluster.rs",
      "        self.witness = None;\n        self.cluster.set_witness_configured(false);\n", ""),
     ("playbook.switchback_connected", S + "playbook/switchback.rs",
-     "Cond::SiteConnected(x, y),", "Cond::SiteUp(x),", SWITCHBACK),
+     "\"wait for the primary to be repaired and reachable\",\n        Cond::SiteConnected(x, y),",
+     "\"wait for the primary to be repaired and reachable\",\n        Cond::SiteUp(x),", SWITCHBACK),
     ("playbook.switchback_window_after_resync", S + "playbook/switchback.rs",
      "DurationDist::Fixed(after),\n        &synced,", "DurationDist::Fixed(after),\n        &[up],", SWITCHBACK),
     ("playbook.switchback_dns_after_dismount", S + "playbook/switchback.rs",
@@ -358,8 +359,8 @@ MUTATIONS = [
     ("causes.stack", M + "causes.rs",
      "self.active.retain(|&c| c != cause);", "self.active.clear();"),
     ("causes.repair_ends_its_own", M + "world/events.rs",
-     "let changed = self.set_cause(c, cause, !up, now);",
-     "let changed = if up { self.replace(c, now) } else { self.set_cause(c, cause, true, now) };"),
+     "let changed = self.set_cause(c, cause, down, now);",
+     "let changed = if !down { self.replace(c, now) } else { self.set_cause(c, cause, true, now) };"),
     ("causes.admin_power", M + "world/actions/operations.rs",
      "self.set_cause(c, Cause::Admin, !on, now);",
      "if on { self.replace(c, now); } else { self.set_cause(c, Cause::Admin, true, now); }"),
@@ -433,6 +434,29 @@ MUTATIONS = [
      "validate(&file, name, spec, strategy.map(|s| s.name()))",
      "validate(&file, name, spec, strategy.map(|_| \"none\").filter(|_| false))",
      ["-p", "dialtone-study", "--test", "it", "arms::"]),
+    # Performance (issue 14): a database is skipped by the replication advance only when
+    # advancing it would change nothing but its clock (database::tests's property test);
+    # each condition of `Database::settled_when` is needed.
+    ("perf.settled_replay", M + "database.rs",
+     "\n                        || c.replayed < c.copied\n                        || c.replay_carry_ms != 0",
+     "", DB_TESTS),
+    ("perf.settled_ships", M + "database.rs",
+     "|| (ships && (c.copied != self.log_gen || c.carry_ms != 0))", "", DB_TESTS),
+    ("perf.settled_history", M + "database.rs",
+     " || !self.closed_at.is_empty()", "", DB_TESTS),
+    ("perf.settled_log_volume", M + "database.rs",
+     " && !self.log_volume_full()", "", DB_TESTS),
+    ("perf.settled_seeding", M + "database.rs",
+     "CopyHealth::Seeding(_) => true,", "CopyHealth::Seeding(_) => false,", DB_TESTS),
+    # The world rechecks every database after any event but a client's retry.
+    ("perf.replication_rescan", M + "world/replication.rs",
+     "        if !self.dbs_quiet {", "        if self.dbs.len() > self.unsettled.len() + 1_000_000 {",
+     GOLDEN),
+    # A refresh skips a client bucket only when its evaluation would change nothing.
+    ("perf.clients_home_inputs", M + "world/clients.rs",
+     "(Some(Some(a)), Some(Some(b))) if a == b", "(Some(Some(_)), Some(Some(_)))", END_TO_END),
+    ("perf.clients_reprofile_unquiet", M + "world/clients.rs",
+     "                    self.bucket_quiet[b] = false;\n", "", END_TO_END),
 ]
 
 

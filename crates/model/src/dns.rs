@@ -103,6 +103,11 @@ impl Record {
         crate::clients::next_tick(from, self.effective_ttl(), phase)
     }
 
+    /// How many values the record has had (its first included): a change adds one.
+    pub fn change_count(&self) -> usize {
+        self.changes.len()
+    }
+
     /// The current target differs from what a cache refreshed at `t` would hold? Returns
     /// the time the last change became authoritative.
     pub fn last_change(&self) -> SimTime {

@@ -95,17 +95,20 @@ impl World {
         (allowed, None)
     }
 
+    /// Rules `clients.*`: re-derives bucket `b`'s connections now. Returns whether that
+    /// changed nothing (no connection, no wake, no user on a rogue copy).
     fn evaluate_bucket<E: From<Event>, S: TraceSink>(
         &mut self,
         b: BucketId,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
-    ) {
+    ) -> bool {
         let (allowed, wake) = self.bucket_allowed(b, now);
         let bk = &self.buckets[b.index()];
         let cohort = self.cohorts[bk.cohort.index()];
         let retry = retry_of(&self.config.clients, cohort.kind);
         let mut wake_at = wake;
+        let mut quiet = allowed == bk.connected && wake.is_none();
         if allowed < bk.connected {
             self.set_connected(b, allowed, now);
         } else if allowed > bk.connected {
@@ -123,9 +126,11 @@ impl World {
         let on = self.bucket_on_rogue(b, now);
         let old = std::mem::replace(&mut self.bucket_rogue[b.index()], on);
         if on != old {
+            quiet = false;
             self.on_rogue_total = self.on_rogue_total - old + on;
             self.tallies.on_rogue.set(now, self.on_rogue_total);
         }
+        quiet
     }
 
     /// Rule `world.split_brain_sent`: the users of bucket `b` without the authoritative
@@ -237,6 +242,7 @@ impl World {
                 let need = self.buckets[b].users - self.buckets[b].profiled_for(target);
                 if need > 0 {
                     let moved = self.buckets[b].reprofile(target, budget.min(need));
+                    self.bucket_quiet[b] = false;
                     budget -= moved;
                     self.tallies.profile_changes += moved;
                     worked = true;
@@ -374,9 +380,35 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         self.precompute();
+        let inputs = self.client_inputs();
+        let same = inputs.same_world(&self.client_inputs);
+        let dns_settled = |period: SimDuration| {
+            same && self
+                .client_inputs
+                .at
+                .is_some_and(|last| self.client_access.last_change().saturating_add(period) <= last)
+        };
+        let settled = [
+            dns_settled(self.client_access.effective_ttl()),
+            dns_settled(self.config.dns.restart_period),
+        ];
         for b in 0..self.buckets.len() {
-            self.evaluate_bucket(BucketId::from(b), now, ctx);
+            let bk = &self.buckets[b];
+            let h = self.cohorts[bk.cohort.index()].home.index();
+            let skip = self.bucket_quiet[b]
+                && settled[usize::from(bk.pinned)]
+                && matches!(
+                    (inputs.homes.get(h), self.client_inputs.homes.get(h)),
+                    (Some(Some(a)), Some(Some(b))) if a == b
+                );
+            if !skip {
+                self.bucket_quiet[b] = self.evaluate_bucket(BucketId::from(b), now, ctx);
+            }
         }
+        self.client_inputs = ClientInputs {
+            at: Some(now),
+            ..inputs
+        };
         // History may have changed without any connection changing (a move back, a
         // swap, a merge step).
         for c in 0..self.cohorts.len() {
@@ -402,6 +434,82 @@ impl World {
             bk.knows_location = true;
         }
         self.evaluate_bucket(b, now, ctx);
+        // Its state is no longer the one the last refresh saw quiet.
+        self.bucket_quiet[b.index()] = false;
+    }
+}
+
+/// Everything a bucket's evaluation reads besides the bucket, the time and the DNS
+/// record's answers, at a refresh of the clients: when none of it changed, the record
+/// has not changed for a cache period before the last refresh, and a bucket's
+/// evaluation then changed nothing, evaluating it again changes nothing either (its
+/// inputs and answer are the same; only an evaluation that changes something reads the
+/// time otherwise), so a refresh skips it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ClientInputs {
+    /// When the inputs were taken.
+    pub(crate) at: Option<SimTime>,
+    cas_site_up: Vec<bool>,
+    components: Vec<Option<u32>>,
+    dns_changes: usize,
+    /// Per mailbox group, `None` when its inputs could not be summarised.
+    homes: Vec<Option<HomeInputs>>,
+}
+
+/// What a bucket of one mailbox group reads of the world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HomeInputs {
+    database: usize,
+    server: Option<ServerId>,
+    load: u64,
+    rogue: Option<ServerId>,
+    /// A bit per server: it holds a copy of the database with its data (rule
+    /// `clients.profile`).
+    holds: u64,
+}
+
+impl ClientInputs {
+    /// Whether the inputs every group shares are the same.
+    fn same_world(&self, other: &ClientInputs) -> bool {
+        self.cas_site_up == other.cas_site_up
+            && self.components == other.components
+            && self.dns_changes == other.dns_changes
+    }
+}
+
+impl World {
+    /// The client buckets' inputs now (after `precompute`).
+    fn client_inputs(&self) -> ClientInputs {
+        let homes = (0..self.homes.len())
+            .map(|h| {
+                let d = self.homes[h].current.index();
+                let server = self.serving[d];
+                let db = &self.dbs[d];
+                // The servers `holds_copy` says yes for, one pass over the copies.
+                let mut holds = 0u64;
+                for (i, c) in db.copies.iter().enumerate() {
+                    if i == db.active || c.health != CopyHealth::FailedAndSuspended {
+                        holds |= 1u64.checked_shl(c.config.server.0)?;
+                    }
+                }
+                Some(HomeInputs {
+                    database: d,
+                    server,
+                    load: server.map_or(0, |s| self.server_load[s.index()]),
+                    rogue: self.rogue_serving[d],
+                    holds,
+                })
+            })
+            .collect();
+        ClientInputs {
+            at: None,
+            cas_site_up: self.cas_site_up.clone(),
+            components: (0..self.net.sites())
+                .map(|s| self.net.component(SiteId::from(s)))
+                .collect(),
+            dns_changes: self.client_access.change_count(),
+            homes,
+        }
     }
 }
 

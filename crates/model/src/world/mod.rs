@@ -159,6 +159,18 @@ pub struct World {
     pub(crate) down_since: Vec<crate::residual::OpenOutages>,
     /// Counters for metrics.
     pub(crate) tallies: Tallies,
+    /// Databases found not settled at the last replication advance, in index order.
+    pub(crate) unsettled: Vec<usize>,
+    /// When replication was last advanced.
+    pub(crate) replication_clock: SimTime,
+    /// No database changed since replication was last advanced (set after an event
+    /// that touches none).
+    pub(crate) dbs_quiet: bool,
+    /// What client buckets read, at the last refresh of the clients.
+    pub(crate) client_inputs: clients::ClientInputs,
+    /// Per bucket: its evaluation at the last refresh of the clients changed nothing, and
+    /// nothing changed the bucket since.
+    pub(crate) bucket_quiet: Vec<bool>,
 }
 
 impl World {
@@ -269,6 +281,11 @@ impl World {
             down_since: vec![Default::default(); ncoh],
             dbs,
             config,
+            unsettled: Vec::new(),
+            replication_clock: SimTime::ZERO,
+            dbs_quiet: false,
+            client_inputs: clients::ClientInputs::default(),
+            bucket_quiet: vec![false; nbuckets],
         };
         for b in &w.buckets {
             w.cohort_users[b.cohort.index()] += b.users;
@@ -399,7 +416,11 @@ impl World {
                 self.failover(d.index(), now, ctx);
                 self.refresh(now, ctx);
             }
-            Event::BucketWake(b) => self.wake_bucket(b, now, ctx),
+            Event::BucketWake(b) => {
+                self.wake_bucket(b, now, ctx);
+                // A client's retry reads databases and changes none.
+                self.dbs_quiet = true;
+            }
             Event::HelpdeskTick => self.helpdesk_tick(now, ctx),
             Event::Backup => self.backup(ctx),
             Event::RestoreDone(rdb) => self.restore_done(rdb, now, ctx),

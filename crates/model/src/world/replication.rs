@@ -17,8 +17,25 @@ pub(crate) const MAX_RETRY: SimDuration = SimDuration::from_millis(3_600_000);
 impl World {
     /// Advances replication of every database to `now` under the connectivity that held
     /// since the last update: only copies that [`World::receives_logs`] copy and replay.
+    ///
+    /// Exactly as advancing every database at every event, at a cost in the databases
+    /// that are not [`Database::settled`] (advancing a settled one changes nothing but
+    /// its clock, or only copies that receive no logs): `unsettled` lists those found
+    /// unsettled at the last call, and every database is checked again only when
+    /// something may have changed one, or a server or the network, since (`dbs_quiet` is
+    /// false). One that was skipped restarts its clock from the last call,
+    /// the moment the eager advance would have left it at.
     pub(super) fn advance_replication(&mut self, now: SimTime) {
-        for d in 0..self.dbs.len() {
+        let since = self.replication_clock;
+        if !self.dbs_quiet {
+            self.unsettled.clear();
+            self.unsettled
+                .extend((0..self.dbs.len()).filter(|&d| !self.dbs[d].settled()));
+        }
+        let mut keep = 0;
+        for k in 0..self.unsettled.len() {
+            let d = self.unsettled[k];
+            self.dbs[d].catch_up_clock(since);
             let db = &self.dbs[d];
             let active = db.copies[db.active].config.server;
             // A bit a copy (a replicated database's copies sit on distinct DAG members,
@@ -29,8 +46,18 @@ impl World {
                     conn |= 1 << i;
                 }
             }
-            self.dbs[d].advance(now, |i| i < 64 && conn & (1 << i) != 0);
+            let connected = |i: usize| i < 64 && conn & (1 << i) != 0;
+            self.dbs[d].advance(now, connected);
+            // Connectivity holds until something changes (and `dbs_quiet` is false).
+            if !self.dbs[d].settled_when(connected) {
+                self.unsettled[keep] = d;
+                keep += 1;
+            }
         }
+        self.unsettled.truncate(keep);
+        self.replication_clock = now;
+        // Whatever follows may change a database; `handle_event` says when nothing did.
+        self.dbs_quiet = false;
     }
 
     /// Rule `db.copy_queue`: a copy on `copy` receives logs from the active copy on
