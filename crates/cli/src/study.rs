@@ -13,6 +13,7 @@ use dialtone_study::sweep::{self, SweepPoint, SweepSummary, parse_set};
 use dialtone_study::{Row, Shard, StudyError, StudySummary, meta, run_replications, summarize};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use dialtone_study::human::{human_count, human_duration};
 use dialtone_study::verdict::{headline, verdict};
 
 use crate::{Failure, Format, load};
@@ -180,15 +181,29 @@ pub(crate) fn study(
     maybe_report(o)
 }
 
-fn show(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(x) if x.abs() >= 1e5 => format!("{x:.3e}"),
-        Some(x) => format!("{x:.3}"),
+/// A value of metric `name` for people: durations as "1h51m" (signed for a difference),
+/// `split_brain_ms` too; counts and user-minutes with thousands separators; hours and
+/// shares with decimals; "-" for null.
+fn show(name: &str, v: Option<f64>) -> String {
+    let Some(x) = v else {
+        return "-".into();
+    };
+    let sign = if x < 0.0 { "-" } else { "" };
+    if name.ends_with("_s") {
+        format!("{sign}{}", human_duration(x.abs()))
+    } else if name == "split_brain_ms" {
+        format!("{sign}{}", human_duration(x.abs() / 1000.0))
+    } else if name.ends_with("_hours") || name == "availability" {
+        format!("{x:.3}")
+    } else if x.abs() >= 100.0 || x == x.trunc() {
+        human_count(x)
+    } else {
+        format!("{x:.2}")
     }
 }
 
 fn stat_line(o: &mut impl Write, name: &str, s: &Stat) -> std::io::Result<()> {
+    let show = |v| show(name, v);
     let ci = s.ci95.map_or("-".into(), |[lo, hi]| {
         format!("[{}, {}]", show(Some(lo)), show(Some(hi)))
     });
@@ -447,7 +462,7 @@ fn print_compare(c: &Comparison) {
         for (i, (name, _)) in dialtone_study::COLUMNS.iter().enumerate() {
             write!(w, "  {name:<36}")?;
             for s in &c.strategies {
-                write!(w, " {:>width$}", show(s.summary.metrics[i].1.mean))?;
+                write!(w, " {:>width$}", show(name, s.summary.metrics[i].1.mean))?;
             }
             writeln!(w)?;
         }
@@ -459,12 +474,12 @@ fn print_compare(c: &Comparison) {
             )?;
             for (name, d) in diffs {
                 let ci = d.ci95.map_or("-".into(), |[lo, hi]| {
-                    format!("[{}, {}]", show(Some(lo)), show(Some(hi)))
+                    format!("[{}, {}]", show(name, Some(lo)), show(name, Some(hi)))
                 });
                 writeln!(
                     w,
                     "  {name:<36} {:>12} {ci:>28} {}",
-                    show(d.mean),
+                    show(name, d.mean),
                     if d.significant { "*" } else { "" }
                 )?;
             }
@@ -550,7 +565,7 @@ fn print_sweep(s: &SweepSummary) {
             let _ = write!(
                 w,
                 " {h}={} ",
-                show(p.summary.metric(h).and_then(|st| st.mean))
+                show(h, p.summary.metric(h).and_then(|st| st.mean))
             );
         }
         let _ = writeln!(w);
