@@ -19,11 +19,13 @@ fn main() {
     // that exist are watched (a missing one would rerun this script on every build).
     let (Some(dir), Some(common)) = (
         git(&["rev-parse", "--absolute-git-dir"]),
-        git(&["rev-parse", "--git-common-dir"]),
+        git(&["rev-parse", "--path-format=absolute", "--git-common-dir"]),
     ) else {
         return;
     };
-    let common = Path::new(&dir).join(common); // absolute stays absolute
+    // Absolute: a relative common dir would be relative to this script's working
+    // directory (crates/cli), and the branch ref would never be watched.
+    let common = Path::new(&common);
     let mut watch = vec![Path::new(&dir).join("HEAD"), common.join("packed-refs")];
     if let Some(r) = git(&["symbolic-ref", "-q", "HEAD"]) {
         watch.push(common.join(r));
