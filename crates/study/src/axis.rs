@@ -23,7 +23,7 @@ use dialtone_scenario::Strategy;
 use serde_json::Value;
 
 use crate::StudyError;
-use crate::setpath::parse_path;
+use crate::setpath::canonical;
 
 /// The most points a sweep grid (or one range) may have.
 pub const MAX_POINTS: usize = 10_000;
@@ -52,12 +52,15 @@ pub fn parse_set(s: &str) -> Result<Axis, StudyError> {
             "write PATH=V1,V2,..., e.g. topology.dns.ttl=60s,300s or topology.dns.ttl=5m..1h/6",
         )
     })?;
-    let paths: Vec<String> = lhs.split(',').map(|p| p.trim().to_owned()).collect();
-    for p in &paths {
-        if p != STRATEGY {
-            parse_path(p).map_err(|e| input(s, e))?;
-        }
-    }
+    // Each path in its one spelling (clients.1.share is clients[1].share): a path swept
+    // twice is caught however it was written, and names one results.csv column.
+    let paths: Vec<String> = lhs
+        .split(',')
+        .map(|p| match p.trim() {
+            STRATEGY => Ok(STRATEGY.to_owned()),
+            p => canonical(p).map_err(|e| input(s, e)),
+        })
+        .collect::<Result<_, _>>()?;
     let values = if paths.len() == 1 {
         let mut v = Vec::new();
         for item in rhs.split(',') {
@@ -72,22 +75,23 @@ pub fn parse_set(s: &str) -> Result<Axis, StudyError> {
     }
     if let Some(k) = paths.iter().position(|p| p == STRATEGY) {
         for t in &values {
-            strategy_of(s, &t[k])?;
+            strategy_of(&t[k]).map_err(|e| input(s, e))?;
         }
     }
     Ok(Axis { paths, values })
 }
 
 /// The strategy a value of the strategy axis names.
-pub fn strategy_of(s: &str, v: &Value) -> Result<Strategy, StudyError> {
+pub fn strategy_of(v: &Value) -> Result<Strategy, String> {
     let names = Strategy::ALL
         .iter()
         .map(|x| x.name())
         .collect::<Vec<_>>()
         .join(", ");
+    let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     v.as_str()
         .and_then(|n| n.parse::<Strategy>().ok())
-        .ok_or_else(|| input(s, format!("{v} is not a strategy; strategies are {names}")))
+        .ok_or_else(|| format!("{shown:?} is not a strategy; strategies are {names}"))
 }
 
 /// The tuples of a linked axis: `V,V;V,V`.
@@ -362,7 +366,11 @@ mod tests {
     #[test]
     fn a_linked_axis_is_one_dimension() {
         let l = parse_set("clients[0].share,clients.1.share=0.2,0.8;0.5,0.5").expect("linked");
-        assert_eq!(l.paths, vec!["clients[0].share", "clients.1.share"]);
+        assert_eq!(
+            l.paths,
+            vec!["clients[0].share", "clients[1].share"],
+            "one spelling"
+        );
         assert_eq!(
             l.values,
             vec![vec![json!(0.2), json!(0.8)], vec![json!(0.5), json!(0.5)]]
@@ -389,6 +397,13 @@ mod tests {
     fn grids_are_limited_and_paths_unique() {
         let big = parse_set("a=0..1/200").expect("200");
         let e = grid(&[big.clone(), big.clone()]).expect_err("duplicate");
+        assert!(e.to_string().contains("swept twice"), "{e}");
+        let (a, b) = (
+            parse_set("clients[0].share=0.5").expect("a"),
+            parse_set("clients.0.share=0.6").expect("b"),
+        );
+        assert_eq!(a.paths, b.paths);
+        let e = grid(&[a, b]).expect_err("one path, two spellings");
         assert!(e.to_string().contains("swept twice"), "{e}");
         let other = parse_set("b=0..1/200").expect("200");
         let e = grid(&[big.clone(), other]).expect_err("40,000 points");

@@ -214,10 +214,19 @@ fn metric(v: Option<f64>, divisor: f64, q: Quantity) -> String {
     }
 }
 
+/// The swept paths that get their own column: all but the strategy axis, whose value is
+/// the `strategy` column already.
+fn columns_of(paths: &[String]) -> impl Iterator<Item = (usize, &String)> {
+    paths
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.as_str() != crate::axis::STRATEGY)
+}
+
 /// The header of results.csv with these swept `paths`.
 pub fn header(paths: &[String]) -> String {
     let mut h = vec!["strategy".to_owned(), "variant".to_owned()];
-    h.extend(paths.iter().map(|p| field(p)));
+    h.extend(columns_of(paths).map(|(_, p)| field(p)));
     h.push("replication".into());
     h.extend(RESULT_COLUMNS.iter().map(|c| c.0.to_owned()));
     h.join(",")
@@ -233,7 +242,9 @@ pub fn results_csv(paths: &[String], arms: &[Arm<'_>]) -> String {
     out.push('\n');
     for arm in arms {
         let mut lead = vec![field(arm.strategy), field(arm.variant)];
-        lead.extend((0..paths.len()).map(|i| arm.values.get(i).map_or(String::new(), axis_value)));
+        lead.extend(
+            columns_of(paths).map(|(i, _)| arm.values.get(i).map_or(String::new(), axis_value)),
+        );
         let lead = lead.join(",");
         for r in arm.rows {
             out.push_str(&lead);
@@ -278,6 +289,33 @@ mod tests {
             replication: r,
             values: COLUMNS.iter().map(|(n, _)| f(n)).collect(),
         }
+    }
+
+    #[test]
+    fn the_strategy_axis_is_the_strategy_column_not_a_second_one() {
+        let rows = vec![row(0, |_| Some(1.0))];
+        let paths = vec!["topology.dns.ttl".to_owned(), "strategy".to_owned()];
+        let v = [json!("5m"), json!("none")];
+        let arm = Arm {
+            strategy: "none",
+            variant: "",
+            values: &v,
+            rows: &rows,
+        };
+        let csv = results_csv(&paths, &[arm]);
+        let head: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+        assert_eq!(
+            head.iter().filter(|h| **h == "strategy").count(),
+            1,
+            "{csv}"
+        );
+        assert_eq!(
+            &head[..4],
+            &["strategy", "variant", "topology.dns.ttl", "replication"]
+        );
+        let first: Vec<&str> = csv.lines().nth(1).expect("row").split(',').collect();
+        assert_eq!(&first[..4], &["none", "", "300.0", "0"]);
+        assert_eq!(head.len(), first.len());
     }
 
     #[test]

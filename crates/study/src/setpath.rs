@@ -58,6 +58,13 @@ pub fn parse_path(path: &str) -> Result<Vec<Segment>, StudyError> {
     Ok(segs)
 }
 
+/// The one spelling of a path: `clients.1.share` and `clients[1].share` are both
+/// `clients[1].share`, so a path is recognised however it was written (a path swept twice,
+/// a results.csv column).
+pub fn canonical(path: &str) -> Result<String, StudyError> {
+    Ok(show(&parse_path(path)?))
+}
+
 fn show(walked: &[Segment]) -> String {
     if walked.is_empty() {
         return "the top level".into();
@@ -209,6 +216,17 @@ mod tests {
         assert_eq!(
             parse_path("clients.1.share").expect("path"),
             parse_path("clients[1].share").expect("path")
+        );
+    }
+
+    #[test]
+    fn both_spellings_have_one_canonical_form() {
+        for p in ["clients.1.share", "clients[1].share", " clients.1.share"] {
+            assert_eq!(canonical(p).expect("ok"), "clients[1].share");
+        }
+        assert_eq!(
+            canonical("topology.databases.0.copies[2].replay_lag").expect("ok"),
+            "topology.databases[0].copies[2].replay_lag"
         );
     }
 

@@ -101,7 +101,10 @@ pub fn scenario_at(
     let mut strategy: Option<Strategy> = None;
     for (path, x) in sets {
         if path == STRATEGY {
-            strategy = Some(crate::axis::strategy_of(&format!("{path}={x}"), x)?);
+            strategy = Some(
+                crate::axis::strategy_of(x)
+                    .map_err(|e| StudyError::Input(format!("{what}: {STRATEGY}: {e}")))?,
+            );
         } else {
             set_path(&mut v, path, x.clone())
                 .map_err(|e| StudyError::Input(format!("{what}: {e}")))?;
