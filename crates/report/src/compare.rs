@@ -242,16 +242,23 @@ fn forest_panel(c: &Comparison, (key, label, unit, scale): (&str, &str, &str, Sc
     let rows = others.len() as f64;
     let row_y = |i: usize| rows - i as f64 - 0.5;
     let short = label.split(" (").next().unwrap_or(label);
+    // Room for the longest arm name (variant+strategy labels are long), within reason.
+    let longest = others
+        .iter()
+        .map(|s| s.arm.chars().count())
+        .max()
+        .unwrap_or(0);
+    let left = (16.0 + 6.6 * longest as f64).clamp(120.0, 360.0);
     let mut p = Plot::new(
         &format!("forest-{key}"),
-        &format!("{short}: each strategy minus {base}"),
+        &format!("{short}, minus {base}"),
         &format!("difference ({unit}); left of zero: less than {base}"),
         "",
         (lo - pad, hi + pad),
         (0.0, rows),
     )
     .height(120.0 + 34.0 * rows)
-    .left_margin(170.0)
+    .left_margin(left)
     .x_scale(scale)
     .y_categories(
         others

@@ -346,7 +346,7 @@ fn run_summary(s: &Summary) -> String {
         ),
         ("history back for all".into(), hm(m.time_to_history_all_s)),
         (
-            "residual outage (mean wait of a user who tries during an outage)".into(),
+            "residual outage (mean wait of a user who tries during an outage; not a total: more short outages lower it, see user-minutes)".into(),
             m.residual_outage_s
                 .map_or_else(|| "no outage".into(), human_duration),
         ),

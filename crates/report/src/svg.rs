@@ -493,15 +493,45 @@ impl Plot {
         s
     }
 
+    /// The legend under the title, left to right, wrapped into as many rows as the
+    /// chart's width needs (a sweep's series, long arm names), and the height its rows
+    /// after the first add.
+    fn legend_svg(&self) -> (String, f64) {
+        if self.legend.is_empty() {
+            return (String::new(), 0.0);
+        }
+        let mut s = String::from(r#"<g class="legend" font-size="11">"#);
+        let (mut lx, mut row) = (self.left.min(70.0), 0.0);
+        for (name, color) in &self.legend {
+            let width = 30.0 + 6.2 * name.chars().count() as f64;
+            if lx + width > self.w - 8.0 && lx > self.left.min(70.0) {
+                lx = self.left.min(70.0);
+                row += 1.0;
+            }
+            let y = 30.0 + 14.0 * row;
+            let _ = write!(
+                s,
+                r##"<g class="legend-item"><rect x="{lx:.1}" y="{y:.1}" width="12" height="10" fill="{color}"/><text x="{:.1}" y="{:.1}" fill="#222">{}</text></g>"##,
+                lx + 16.0,
+                y + 9.0,
+                esc(name)
+            );
+            lx += width;
+        }
+        s.push_str("</g>");
+        (s, 14.0 * row)
+    }
+
     /// The finished `<svg>`, with axes, ticks, labels, title and legend.
     pub fn finish(self, x_ticks: Option<Vec<(f64, String)>>) -> String {
+        let (legend, extra) = self.legend_svg();
         let mut s = String::new();
         let _ = write!(
             s,
             r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{}" viewBox="0 0 {} {}" width="100%" role="img" aria-label="{}">"#,
             esc(&self.id),
             self.w,
-            self.h,
+            self.h + extra,
             esc(&self.title)
         );
         let _ = write!(
@@ -517,6 +547,11 @@ impl Plot {
             self.top,
             self.h - self.bottom,
         );
+        s.push_str(&legend);
+        // A legend of several rows pushes the chart down by its extra rows.
+        if extra > 0.0 {
+            let _ = write!(s, r#"<g transform="translate(0,{extra})">"#);
+        }
         let _ = write!(
             s,
             r##"<g class="axes" stroke="#444" font-size="11"><line x1="{x0}" x2="{x1}" y1="{y1}" y2="{y1}"/><line x1="{x0}" x2="{x0}" y1="{y0}" y2="{y1}"/>"##
@@ -554,19 +589,7 @@ impl Plot {
             esc(&self.ylabel)
         );
         s.push_str(&self.body);
-        if !self.legend.is_empty() {
-            // One row under the title, left to right.
-            s.push_str(r#"<g class="legend" font-size="11">"#);
-            let mut lx = self.left;
-            for (name, color) in &self.legend {
-                let _ = write!(
-                    s,
-                    r##"<g class="legend-item"><rect x="{lx:.1}" y="30" width="12" height="10" fill="{color}"/><text x="{:.1}" y="39" fill="#222">{}</text></g>"##,
-                    lx + 16.0,
-                    esc(name)
-                );
-                lx += 30.0 + 6.2 * name.chars().count() as f64;
-            }
+        if extra > 0.0 {
             s.push_str("</g>");
         }
         s.push_str("</svg>");
@@ -577,6 +600,49 @@ impl Plot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_legend_wraps_inside_the_chart_and_pushes_it_down() {
+        let mut p = Plot::new("t", "title", "x", "y", (0.0, 1.0), (0.0, 1.0));
+        let names: Vec<String> = (0..6)
+            .map(|i| format!("clients[0].share=0.{i} strategy=datacenter-switchover-non-dac"))
+            .collect();
+        for n in &names {
+            p.legend(n, "#000");
+        }
+        let (w, h) = (p.w, p.h);
+        let svg = p.finish(None);
+        let doc = roxmltree::Document::parse(&svg).expect("xml");
+        let items: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("legend-item"))
+            .collect();
+        assert_eq!(items.len(), names.len());
+        let mut rows = Vec::new();
+        for (it, name) in items.iter().zip(&names) {
+            let rect = it
+                .children()
+                .find(|c| c.has_tag_name("rect"))
+                .expect("rect");
+            let x: f64 = rect.attribute("x").expect("x").parse().expect("num");
+            let y: f64 = rect.attribute("y").expect("y").parse().expect("num");
+            let right = x + 30.0 + 6.2 * name.chars().count() as f64;
+            assert!(
+                x >= 0.0 && right <= w,
+                "entry at {x}..{right} outside 0..{w}"
+            );
+            rows.push(y);
+        }
+        rows.dedup();
+        assert!(rows.len() > 1, "six long names need several rows");
+        let extra = 14.0 * (rows.len() - 1) as f64;
+        let root = doc.root_element();
+        assert_eq!(
+            root.attribute("viewBox"),
+            Some(format!("0 0 {w} {}", h + extra).as_str())
+        );
+        assert!(svg.contains(&format!("translate(0,{extra})")), "{svg}");
+    }
 
     #[test]
     fn ticks_are_nice() {
