@@ -154,7 +154,24 @@ fn init(a: InitArgs) -> Result<(), Failure> {
                 "scenario: {} (check it with `dialtone validate`)",
                 path.display()
             );
-            Ok(())
+            schema_beside(&path)
         }
     }
+}
+
+/// Writes the schema where the scenario's `"$schema"` (relative to the file) points, so an
+/// editor validates the new file wherever it is; kept current when it is already there.
+fn schema_beside(scenario: &std::path::Path) -> Result<(), Failure> {
+    let dir = scenario.parent().unwrap_or(std::path::Path::new(""));
+    let path = dir.join(dialtone_scenario::schema::SCHEMA_FILE);
+    let text = dialtone_scenario::schema::schema_text();
+    if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(|e| Failure::Input(format!("{}: {e}", d.display())))?;
+    }
+    dialtone_study::io::write_atomic(&path, text.as_bytes())?;
+    eprintln!("schema: {} (named by its \"$schema\")", path.display());
+    Ok(())
 }

@@ -134,7 +134,7 @@ enum Command {
         #[arg(
             long = "set",
             required = true,
-            help = "One dimension of the grid (repeatable). PATH=V1,V2,...: PATH is a JSON path (topology.dns.ttl; a list element is clients[1].share or clients.1.share); a value is JSON (10, 0.5, true) or text (300s). A value may be a range: LO..HI/N (N evenly spaced values, ends included: 5m..1h/6) or LO..HI:step=S (60..3600:step=600), numbers or durations. Linked paths vary together as one dimension: 'clients[0].share,clients[1].share=0.2,0.8;0.5,0.5' (one tuple a point, separated by ';'). strategy=A,B sweeps the strategy. At most 10,000 points"
+            help = "One dimension of the grid (repeatable). PATH=V1,V2,...: PATH is a JSON path (topology.dns.ttl; a list element is clients[1].share or clients.1.share); a value is JSON (10, 0.5, true) or text (300s). A value may be a range: LO..HI/N (N evenly spaced values, ends included: 5m..1h/6) or LO..HI:step=S (LO, LO+S, ... while at most HI: HI itself only when it falls on a step; 60..3600:step=600), numbers or durations. Linked paths vary together as one dimension: 'clients[0].share,clients[1].share=0.2,0.8;0.5,0.5' (one tuple a point, separated by ';'). strategy=A,B sweeps the strategy. At most 10,000 points"
         )]
         sets: Vec<String>,
         /// Run only shard i of n (1-based) of every point, e.g. 2/3; merge the shards with

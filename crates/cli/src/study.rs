@@ -192,8 +192,12 @@ fn show(name: &str, v: Option<f64>) -> String {
     if name.ends_with("_s") {
         format!("{sign}{}", human_duration(x.abs()))
     } else if name == "split_brain_ms" {
-        format!("{sign}{}", human_duration(x.abs() / 1000.0))
-    } else if name.ends_with("_hours") || name == "availability" {
+        // Summed over databases: database-time, as `run` says it.
+        format!("{:.2} database-h", x / 3_600_000.0)
+    } else if name == "availability" {
+        // A share near 1: five decimals, so a significant difference is not "0.000".
+        format!("{x:.5}")
+    } else if name.ends_with("_hours") {
         format!("{x:.3}")
     } else if x.abs() >= 100.0 || x == x.trunc() {
         human_count(x)
@@ -271,12 +275,20 @@ pub(crate) fn print_json(text: &str) -> Result<(), Failure> {
 }
 
 /// The document `compare --format json` prints: summary.json's keys plus `verdict`.
-fn compare_json(c: &Comparison) -> Result<serde_json::Value, Failure> {
-    let mut v = serde_json::to_value(c).map_err(|e| Failure::Run(e.to_string()))?;
-    if let Some(m) = v.as_object_mut() {
-        m.insert("verdict".into(), verdict(c).into());
+fn compare_json(c: &Comparison) -> CompareJson<'_> {
+    CompareJson {
+        comparison: c,
+        verdict: verdict(c),
     }
-    Ok(v)
+}
+
+/// `compare --format json`: summary.json's document, its keys in its order (`kind` and
+/// `schema_version` first, as every output), then the verdict.
+#[derive(serde::Serialize)]
+struct CompareJson<'a> {
+    #[serde(flatten)]
+    comparison: &'a Comparison,
+    verdict: Vec<String>,
 }
 
 /// The first screen of `compare`: the verdict, then each strategy's headline.
@@ -418,7 +430,7 @@ pub(crate) fn compare(path: &Path, a: &CompareArgs<'_>, o: &Opts<'_>) -> Result<
     let c = Comparison::assemble(compare::heads(&arms, &meta), &meta, rows);
     match o.format {
         Format::Text => print_compare(&c),
-        Format::Json => print_json(&to_json(&compare_json(&c)?)?)?,
+        Format::Json => print_json(&to_json(&compare_json(&c))?)?,
     }
     if let Some(dir) = o.out {
         compare::write(dir, &meta, &c)?;

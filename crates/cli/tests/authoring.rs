@@ -56,6 +56,12 @@ fn init_writes_a_scenario_that_validates_and_runs() {
     let out = dialtone(&to_file);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(std::fs::read(&file).expect("written"), printed.stdout);
+    // The file's "$schema" resolves beside it, wherever it was written.
+    let doc: serde_json::Value =
+        serde_json::from_slice(&printed.stdout).expect("the scenario is JSON");
+    let named = doc["$schema"].as_str().expect("$schema");
+    let schema = std::fs::read_to_string(dir.join(named)).expect("the schema it names");
+    assert_eq!(schema, text(&dialtone(&["schema"]).stdout));
     let out = dialtone(&["validate", f]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(

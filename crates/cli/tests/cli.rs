@@ -643,6 +643,12 @@ fn format_json_prints_one_document_with_summary_json_keys() {
         let mut a = args.clone();
         a.extend(["--format", "json", "--out", &dir]);
         let text = stdout_of(&a);
+        // Like every output, the document opens with its kind and schema_version.
+        let opening: String = text.split_whitespace().take(4).collect();
+        assert!(
+            opening.starts_with(&format!("{{\"kind\":\"{name}\",\"schema_version\":")),
+            "{name}: {opening}"
+        );
         // The whole of stdout is one JSON document (serde_json rejects trailing text).
         let mut printed: serde_json::Value =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));

@@ -200,6 +200,10 @@ fn strategy(o: &InitOptions) -> Result<Strategy, InitError> {
             ),
         );
     };
+    // The site count is checked first: "--sites 0" is about the sites, not the strategy.
+    if o.sites == 0 || o.sites > 16 {
+        return refuse("sites", "between 1 and 16");
+    }
     if datacenter(s) && o.sites < 2 {
         return refuse(
             "strategy",
@@ -281,9 +285,12 @@ fn copies(o: &InitOptions, servers: u32) -> Result<u32, InitError> {
         return refuse(
             "users",
             format!(
-                "between one a database ({}) and {} a database",
+                "at least one user per database ({} in all, for {} databases) and at most {} \
+                 per database ({} in all)",
                 o.databases,
-                limits::MAILBOXES_PER_DB
+                o.databases,
+                limits::MAILBOXES_PER_DB,
+                limits::MAILBOXES_PER_DB * u64::from(o.databases)
             ),
         );
     }

@@ -126,7 +126,7 @@ fn nonsense_is_refused_naming_the_flag() {
             },
             "--servers-per-site",
         ),
-        (InitOptions { sites: 0, ..o() }, "--sites"),
+        (InitOptions { sites: 0, ..o() }, "--sites: between 1 and 16"),
         (
             InitOptions {
                 copies: Some(5),
@@ -148,7 +148,10 @@ fn nonsense_is_refused_naming_the_flag() {
             },
             "--databases",
         ),
-        (InitOptions { users: 3, ..o() }, "--users"),
+        (
+            InitOptions { users: 3, ..o() },
+            "--users: at least one user per database",
+        ),
         (
             InitOptions {
                 servers_per_site: 9,
