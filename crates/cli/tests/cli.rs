@@ -828,7 +828,7 @@ fn a_compare_of_variants_shards_merges_and_resumes() {
     let refused = dialtone(&[&other[..], &["--out", ds, "--resume"]].concat());
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("--resume with a different"),
+        String::from_utf8_lossy(&refused.stderr).contains("--resume of another study (the arms:"),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );

@@ -122,6 +122,70 @@ impl ArmsMeta {
             && self.arms == other.arms
     }
 
+    /// What differs between the folder's study (`self`) and the one asked for (`new`),
+    /// in words, for a refused `--resume`; `None` when they are the same study and shard.
+    pub fn difference(&self, new: &ArmsMeta) -> Option<String> {
+        let shard =
+            |s: Option<Shard>| s.map_or("none".to_owned(), |s| format!("{}/{}", s.index, s.count));
+        if self.summary != new.summary {
+            return Some(format!(
+                "the folder holds a {}, not a {}",
+                self.summary.as_str(),
+                new.summary.as_str()
+            ));
+        }
+        if self.replications != new.replications {
+            return Some(format!(
+                "--replications: the folder's {}, asked {}",
+                self.replications, new.replications
+            ));
+        }
+        if self.shard != new.shard {
+            return Some(format!(
+                "--shard: the folder's {}, asked {}",
+                shard(self.shard),
+                shard(new.shard)
+            ));
+        }
+        let labels = |m: &ArmsMeta| {
+            m.arms
+                .iter()
+                .map(|a| a.label.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.arms.len() != new.arms.len()
+            || self
+                .arms
+                .iter()
+                .zip(&new.arms)
+                .any(|(a, b)| a.label != b.label)
+        {
+            return Some(format!(
+                "the arms: the folder's {}, asked {}",
+                labels(self),
+                labels(new)
+            ));
+        }
+        self.arms
+            .iter()
+            .zip(&new.arms)
+            .find(|(a, b)| a != b)
+            .map(|(a, b)| {
+                if a.seed != b.seed {
+                    format!(
+                        "arm {}: --seed: the folder's {}, asked {}",
+                        a.label, a.seed, b.seed
+                    )
+                } else {
+                    format!(
+                        "arm {}: the scenario or its settings changed since the folder was written",
+                        a.label
+                    )
+                }
+            })
+    }
+
     /// The replications this output holds.
     pub fn range(&self) -> std::ops::Range<u64> {
         self.shard
@@ -233,9 +297,12 @@ pub fn read_meta(dir: &Path) -> Result<ArmsMeta, StudyError> {
 pub fn resume(dir: &Path, meta: &ArmsMeta) -> Result<Vec<Vec<Row>>, StudyError> {
     match read_meta(dir) {
         Ok(old) if old.same_study(meta) && old.shard == meta.shard => {}
-        Ok(_) => {
+        Ok(old) => {
+            let why = old
+                .difference(meta)
+                .unwrap_or_else(|| "another study".to_owned());
             return Err(StudyError::Input(format!(
-                "{}: --resume with a different scenario, arms, seed, size or shard than the folder's; rerun with the same arguments or use another --out",
+                "{}: --resume of another study ({why}); rerun with the folder's arguments or use another --out",
                 dir.display()
             )));
         }

@@ -332,9 +332,34 @@ fn a_resumed_compare_equals_an_uninterrupted_one_and_refuses_other_arms() {
     let e = arms::resume(&dir, &fewer.meta(None))
         .expect_err("other arms")
         .to_string();
-    assert!(e.contains("--resume with a different"), "{e}");
+    assert!(
+        e.contains("--resume of another study (the arms: the folder's "),
+        "{e}"
+    );
+    // The refusal says which setting differs.
+    let more = ArmOptions {
+        replications: o.replications + 1,
+        ..o.clone()
+    };
+    let e = arms::resume(&dir, &more.meta(None))
+        .expect_err("size")
+        .to_string();
+    assert!(
+        e.contains(&format!(
+            "--replications: the folder's {}, asked {}",
+            o.replications,
+            o.replications + 1
+        )),
+        "{e}"
+    );
     let other_seed = ArmOptions { seed: 12, ..o };
-    assert!(arms::resume(&dir, &other_seed.meta(None)).is_err());
+    let e = arms::resume(&dir, &other_seed.meta(None))
+        .expect_err("seed")
+        .to_string();
+    assert!(
+        e.contains("--seed: the folder's") && e.contains("asked 12"),
+        "{e}"
+    );
     let _ = (
         std::fs::remove_dir_all(&dir),
         std::fs::remove_dir_all(&whole),
