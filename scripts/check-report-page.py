@@ -117,7 +117,7 @@ def expected(summary):
         want += [
             summary["strategy"],
             num(m["user_minutes_without_send_receive"]),
-            str(mail["bounced"] + mail["lost_silently"] + mail["queued_at_end"]),
+            format(mail["bounced"] + mail["lost_silently"] + mail["queued_at_end"], ","),
         ]
     elif kind == "study":
         want += [

@@ -254,6 +254,11 @@ enum ListWhat {
     Actions,
 }
 
+/// A count for people: "3,704,112".
+fn count(n: u64) -> String {
+    dialtone_study::human::human_count(n as f64)
+}
+
 /// Errors the binary reports; each maps to an exit code.
 pub(crate) enum Failure {
     /// Bad input: exit 2.
@@ -488,14 +493,14 @@ fn print_summary(s: &Summary) {
         writeln!(
             o,
             "  mail accepted {}: on time {}, late {}, bounced {}, lost silently {}, queued {} (recovered {}, left in dial tone {})",
-            mail.accepted,
-            mail.delivered_on_time,
-            mail.delivered_late,
-            mail.bounced,
-            mail.lost_silently,
-            mail.queued_at_end,
-            mail.recovered,
-            mail.left_in_dial_tone
+            count(mail.accepted),
+            count(mail.delivered_on_time),
+            count(mail.delivered_late),
+            count(mail.bounced),
+            count(mail.lost_silently),
+            count(mail.queued_at_end),
+            count(mail.recovered),
+            count(mail.left_in_dial_tone)
         )?;
         match &s.playbook.stuck {
             Some(why) => writeln!(o, "  playbook stuck: {why}")?,

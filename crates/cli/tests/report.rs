@@ -145,9 +145,14 @@ fn a_run_report_has_its_charts_and_the_summary_numbers() {
             .expect("n")
     );
     // Summary table.
+    // Counts with thousands separators, the value of summary.json.
     assert_eq!(
-        cell(&doc, "mail accepted"),
+        cell(&doc, "mail accepted").replace(',', ""),
         summary["metrics"]["mail"]["accepted"].to_string()
+    );
+    assert!(
+        cell(&doc, "mail accepted").contains(','),
+        "2 million messages"
     );
     assert_eq!(cell(&doc, "seed"), "42");
     // `dialtone report DIR` rebuilds the same page.

@@ -364,14 +364,14 @@ fn run_summary(s: &Summary) -> String {
         ),
         ("operator hours".into(), format!("{:.2}", m.operator_hours)),
         ("helpdesk hours".into(), format!("{:.2}", m.helpdesk_hours)),
-        ("mail accepted".into(), mail.accepted.to_string()),
+        ("mail accepted".into(), count(mail.accepted)),
         (
             "mail not delivered (bounced + lost silently + queued at end)".into(),
-            (mail.bounced + mail.lost_silently + mail.queued_at_end).to_string(),
+            count(mail.bounced + mail.lost_silently + mail.queued_at_end),
         ),
-        ("mail bounced".into(), mail.bounced.to_string()),
-        ("mail lost silently".into(), mail.lost_silently.to_string()),
-        ("mail queued at end".into(), mail.queued_at_end.to_string()),
+        ("mail bounced".into(), count(mail.bounced)),
+        ("mail lost silently".into(), count(mail.lost_silently)),
+        ("mail queued at end".into(), count(mail.queued_at_end)),
     ])
 }
 
@@ -529,6 +529,11 @@ fn mean_ci(v: &Stat) -> String {
 /// Durations for people: one formatter, in the study crate (the CLI and the verdict use
 /// it too).
 pub use dialtone_study::human::human_duration;
+
+/// A count of messages for people: "3,704,112".
+fn count(n: u64) -> String {
+    dialtone_study::human::human_count(n as f64)
+}
 
 /// [`human_duration`], "never" for a null.
 pub(crate) fn hm(v: Option<f64>) -> String {
