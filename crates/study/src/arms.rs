@@ -9,15 +9,15 @@
 //! per finished replication, for `--resume`). A shard runs the same slice of
 //! replications ([`Shard::range`]) of every arm; [`merge`] puts the shards back together.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use dialtone_scenario::Scenario;
 use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION, nullable};
 use serde::{Deserialize, Serialize};
 
-use crate::io::{ReadError, csv, parse_csv, read_json, write_json};
+use crate::io::{ReadError, csv, io_err, parse_csv, read_json, write_json};
 use crate::{COLUMNS, Row, Shard, StudyError, StudyMeta, run_replications};
 
 /// One arm of a study folder's [`ArmsMeta`].
@@ -208,13 +208,6 @@ pub fn run_arms(
         .collect()
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StudyError + '_ {
-    move |source| StudyError::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
 /// One journal line.
 #[derive(Serialize, Deserialize)]
 struct Line {
@@ -223,41 +216,24 @@ struct Line {
     values: Vec<Option<f64>>,
 }
 
-/// The resume journal of a compare or sweep folder.
+/// The resume journal of a compare or sweep folder: the study's journal file, with lines
+/// tagged by arm.
 #[derive(Debug)]
-pub struct ArmJournal {
-    file: std::sync::Mutex<File>,
-}
+pub struct ArmJournal(crate::io::Journal);
 
 impl ArmJournal {
     /// Opens (creating) `dir/journal.jsonl` for appending.
     pub fn open(dir: &Path) -> Result<ArmJournal, StudyError> {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let p = dir.join("journal.jsonl");
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)
-            .map_err(io_err(&p))?;
-        Ok(ArmJournal {
-            file: std::sync::Mutex::new(file),
-        })
+        crate::io::Journal::open(dir).map(ArmJournal)
     }
 
     /// Appends arm `arm`'s finished replication and flushes it to disk.
     pub fn append(&self, arm: usize, row: &Row) {
-        let line = Line {
+        self.0.append_line(&Line {
             arm,
             replication: row.replication,
             values: row.values.clone(),
-        };
-        let Ok(text) = serde_json::to_string(&line) else {
-            return;
-        };
-        if let Ok(mut f) = self.file.lock() {
-            // A failed write loses only resumability of this row, never results.
-            let _ = writeln!(f, "{text}").and_then(|()| f.sync_data());
-        }
+        });
     }
 }
 

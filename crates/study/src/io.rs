@@ -426,7 +426,7 @@ pub fn write_sweep(dir: &Path, s: &SweepSummary) -> Result<(), StudyError> {
     write_json(&dir.join("summary.json"), s)
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StudyError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StudyError + '_ {
     move |source| StudyError::Io {
         path: path.display().to_string(),
         source,
@@ -694,12 +694,18 @@ impl Journal {
 
     /// Appends one finished replication and flushes it to disk.
     pub fn append(&self, row: &Row) {
-        let Ok(line) = serde_json::to_string(row) else {
+        self.append_line(row);
+    }
+
+    /// Appends one JSON line and flushes it to disk (a compare's or sweep's journal
+    /// writes its arm-tagged lines through this too).
+    pub(crate) fn append_line<T: Serialize>(&self, line: &T) {
+        let Ok(text) = serde_json::to_string(line) else {
             return;
         };
         if let Ok(mut f) = self.file.lock() {
             // A failed write loses only resumability of this row, never results.
-            let _ = writeln!(f, "{line}").and_then(|()| f.sync_data());
+            let _ = writeln!(f, "{text}").and_then(|()| f.sync_data());
         }
     }
 }
