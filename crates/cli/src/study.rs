@@ -413,6 +413,9 @@ pub(crate) fn compare(path: &Path, a: &CompareArgs<'_>, o: &Opts<'_>) -> Result<
         json: &json,
     };
     let arms = compare::arms(&base, &variants, &list)?;
+    for w in compare::size_warnings(&arms) {
+        eprintln!("{}: warning: {w}", path.display());
+    }
     let opts = compare::ArmOptions {
         arms: &arms,
         replications: replications(o, sc.replications)?,

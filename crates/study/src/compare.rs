@@ -113,6 +113,34 @@ pub struct Arm {
     pub scenario: Scenario,
 }
 
+/// Warnings for arms that run a differently sized organisation than the first (a
+/// `--variant NAME=FILE` of another organisation): their paired differences still share
+/// the failure and mail streams, but compare organisations with other users or databases.
+pub fn size_warnings(arms: &[Arm]) -> Vec<String> {
+    let size = |a: &Arm| {
+        let w = &a.scenario.world;
+        (
+            w.cohorts.iter().map(|c| c.users).sum::<u64>(),
+            w.databases.len(),
+        )
+    };
+    let Some(first) = arms.first() else {
+        return Vec::new();
+    };
+    let (users, dbs) = size(first);
+    arms.iter()
+        .filter(|a| size(a) != (users, dbs))
+        .map(|a| {
+            let (u, d) = size(a);
+            format!(
+                "arm {}: {u} users and {d} databases against the baseline's {users} and {dbs}: \
+                 its differences compare organisations of different sizes",
+                a.label
+            )
+        })
+        .collect()
+}
+
 /// The file, name and JSON of the scenario to which variants apply.
 #[derive(Debug, Clone)]
 pub struct Base<'a> {
@@ -456,6 +484,32 @@ pub fn write(dir: &std::path::Path, meta: &ArmsMeta, c: &Comparison) -> Result<(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_arm_of_another_size_is_warned_about() {
+        let sc = dialtone_scenario::load(std::path::Path::new(
+            "../../scenarios/site-failure-dac.json",
+        ))
+        .expect("a shipped scenario");
+        let arm = |label: &str, sc: Scenario| Arm {
+            label: label.into(),
+            variant: None,
+            scenario: sc,
+        };
+        let same = [arm("a", sc.clone()), arm("b", sc.clone())];
+        assert!(size_warnings(&same).is_empty());
+        let mut smaller = sc.clone();
+        let mut w = (*smaller.world).clone();
+        w.cohorts[0].users /= 2;
+        smaller.world = std::sync::Arc::new(w);
+        let v = size_warnings(&[arm("a", sc), arm("half", smaller)]);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(
+            v[0].starts_with("arm half: ") && v[0].contains("different sizes"),
+            "{}",
+            v[0]
+        );
+    }
 
     #[test]
     fn variants_parse_settings_or_a_file() {
