@@ -29,6 +29,12 @@ pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * mag);
+    multiples(lo, hi, step)
+}
+
+/// The multiples of `step` in `[lo, hi]` (at most 100), an exact 0 for one within rounding
+/// of zero: the ticks of every numeric and duration axis.
+fn multiples(lo: f64, hi: f64, step: f64) -> Vec<f64> {
     let mut t = (lo / step).ceil() * step;
     let mut out = Vec::new();
     while t <= hi + step * 1e-9 && out.len() < 100 {
@@ -106,13 +112,7 @@ pub fn duration_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
             .map(|d| d * 86_400.0)
             .collect();
     };
-    let mut t = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while t <= hi + step * 1e-9 && out.len() < 100 {
-        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        t += step;
-    }
-    out
+    multiples(lo, hi, step)
 }
 
 /// A duration in seconds for a tick or a chart label, with its sign: "-1h30m", "45s",
