@@ -11,7 +11,7 @@ mod authoring;
 mod study;
 
 use clap::{Parser, Subcommand};
-use dialtone_engine::{MemoryTrace, SimDuration};
+use dialtone_engine::SimDuration;
 // Durations for people, as the reports write them.
 use dialtone_scenario::Strategy;
 use dialtone_scenario::spec::ActionSpec;
@@ -389,26 +389,33 @@ fn run(path: &Path, what: &RunWhat<'_>, out: Option<&Path>, trace: bool) -> Resu
     let sc = load(path, what.strategy)?;
     let seed = what.seed.unwrap_or(sc.seed);
     let r = what.replication;
-    let (summary, records) = if out.is_some() {
-        let (s, sink) = dialtone_scenario::run_with(&sc, seed, r, MemoryTrace::default())
-            .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;
-        (s, sink.records)
-    } else {
-        (
-            dialtone_scenario::run(&sc, seed, r)
-                .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?,
-            Vec::new(),
-        )
+    let failed = |e| Failure::Run(format!("{}: {e}", path.display()));
+    // With --out the trace streams to the folder's files as the run goes (memory does
+    // not grow with the trace); they take their final names in write_run.
+    let (summary, files) = match out {
+        Some(dir) => {
+            let existed = dir.exists();
+            let files = dialtone_study::io::RunTrace::create(dir, trace).map_err(|e| {
+                Failure::Input(format!("{}: cannot create the folder: {e}", dir.display()))
+            })?;
+            match dialtone_scenario::run_with(&sc, seed, r, files) {
+                Ok((s, f)) => (s, Some(f)),
+                Err(e) => {
+                    if !existed {
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                    return Err(failed(e));
+                }
+            }
+        }
+        None => (dialtone_scenario::run(&sc, seed, r).map_err(failed)?, None),
     };
     match what.format {
         Format::Text => print_summary(&summary),
         Format::Json => study::print_json(&dialtone_study::io::to_json(&summary)?)?,
     }
-    if let Some(dir) = out {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Failure::Input(format!("{}: cannot create the folder: {e}", dir.display()))
-        })?;
-        dialtone_study::io::write_run(dir, &summary, &records, trace)?;
+    if let (Some(dir), Some(files)) = (out, files) {
+        dialtone_study::io::write_run(dir, &summary, files)?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use dialtone_report::{ReportError, build};
-use dialtone_study::io::{Kind, ReadError, write_run, write_study};
+use dialtone_study::io::{Kind, ReadError, RunTrace, write_run, write_study};
 use dialtone_study::{meta, run_replications, summarize};
 use serde_json::{Value, json};
 
@@ -33,7 +33,7 @@ fn run_folder(name: &str) -> PathBuf {
         "the playbook took operator time"
     );
     let d = tmp(name);
-    write_run(&d, &s, &[], false).expect("write");
+    write_run(&d, &s, RunTrace::create(&d, false).expect("trace")).expect("write");
     d
 }
 

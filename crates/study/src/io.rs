@@ -7,7 +7,8 @@
 //!
 //! - A run (`dialtone run --out`, [`write_run`]): `summary.json`
 //!   ([`dialtone_scenario::Summary`], kind `run`), `timeline.csv` ([`TIMELINE_HEADER`]),
-//!   and with `--trace` `trace.jsonl` (the engine's trace records).
+//!   and with `--trace` `trace.jsonl` (the engine's trace records); the two trace files
+//!   are streamed to disk as the run goes ([`RunTrace`]).
 //! - A study or a merge ([`write_study`]): `replications.csv`: `replication,<columns>`;
 //!   one row a replication, sorted; floats in Rust's shortest round-trip form (parsing
 //!   gives back the same bits); null is empty. Readable by pandas (`pd.read_csv`) and R
@@ -39,7 +40,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dialtone_engine::OwnedTraceRecord;
+use dialtone_engine::{OwnedTraceRecord, TraceRecord, TraceSink};
 use dialtone_scenario::Summary;
 pub use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION};
 use serde::Serialize;
@@ -347,48 +348,125 @@ pub fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), StudyError> {
     Ok(())
 }
 
-/// A CSV field, quoted when it needs to be.
-fn field(s: &str) -> String {
+/// Appends a CSV field to `out`, quoted when it needs to be.
+fn push_field(out: &mut String, s: &str) {
     if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        out.push('"');
+        for part in s.split_inclusive('"') {
+            out.push_str(part);
+            if part.ends_with('"') {
+                out.push('"');
+            }
+        }
+        out.push('"');
     } else {
-        s.to_owned()
+        out.push_str(s);
     }
 }
 
-/// timeline.csv of a run's trace records.
+/// Appends one line of timeline.csv (with its newline) for a trace record.
+fn push_timeline_line(out: &mut String, rec: &TraceRecord<'_>) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{},", rec.time.as_secs_f64());
+    push_field(out, rec.component);
+    out.push(',');
+    push_field(out, rec.what);
+    out.push(',');
+    push_field(out, rec.detail);
+    out.push('\n');
+}
+
+/// timeline.csv of a run's trace records, in memory (a run's folder streams it instead:
+/// [`RunTrace`]; the lines are the same).
 pub fn timeline_csv(records: &[OwnedTraceRecord]) -> String {
     let mut csv = format!("{TIMELINE_HEADER}\n");
     for r in records {
-        csv.push_str(&format!(
-            "{},{},{},{}\n",
-            r.time.as_secs_f64(),
-            field(&r.component),
-            field(&r.what),
-            field(&r.detail)
-        ));
+        push_timeline_line(
+            &mut csv,
+            &TraceRecord {
+                time: r.time,
+                component: &r.component,
+                what: &r.what,
+                detail: &r.detail,
+            },
+        );
     }
     csv
 }
 
-/// Writes a run's folder: summary.json, timeline.csv and, with `trace`, trace.jsonl.
-pub fn write_run(
-    dir: &Path,
-    summary: &Summary,
-    records: &[OwnedTraceRecord],
-    trace: bool,
-) -> Result<(), StudyError> {
+/// The trace files of a run's folder, written while the run goes: a [`TraceSink`] that
+/// appends each record to timeline.csv (and, with `trace`, to trace.jsonl) through a
+/// buffer, so a run's memory does not grow with its trace. The files are written under
+/// temporary names ([`AtomicFile`]) and take their final names only in [`write_run`]: a
+/// run that fails or is killed leaves no timeline.csv, and a dropped `RunTrace` removes
+/// its temporary files.
+#[derive(Debug)]
+pub struct RunTrace {
+    timeline: AtomicFile,
+    trace: Option<AtomicFile>,
+    line: String,
+    error: Option<std::io::Error>,
+}
+
+impl RunTrace {
+    /// Starts the trace files of a run in `dir` (created if needed); with `trace`, also
+    /// trace.jsonl.
+    pub fn create(dir: &Path, trace: bool) -> Result<RunTrace, StudyError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let mut timeline = AtomicFile::create(&dir.join("timeline.csv"))?;
+        let trace = match trace {
+            true => Some(AtomicFile::create(&dir.join("trace.jsonl"))?),
+            false => None,
+        };
+        let error = writeln!(timeline.out, "{TIMELINE_HEADER}").err();
+        Ok(RunTrace {
+            timeline,
+            trace,
+            line: String::new(),
+            error,
+        })
+    }
+
+    fn write(&mut self, rec: &TraceRecord<'_>) -> std::io::Result<()> {
+        self.line.clear();
+        push_timeline_line(&mut self.line, rec);
+        self.timeline.out.write_all(self.line.as_bytes())?;
+        if let Some(t) = &mut self.trace {
+            serde_json::to_writer(&mut t.out, rec)?;
+            t.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Gives the files their final names: timeline.csv, then trace.jsonl; or the first
+    /// write error met (the temporary files are then removed).
+    fn commit(self) -> Result<(), WriteError> {
+        if let Some(source) = self.error {
+            return Err(WriteError {
+                path: self.timeline.path.clone(),
+                source,
+            });
+        }
+        self.timeline.commit()?;
+        self.trace.map_or(Ok(()), AtomicFile::commit)
+    }
+}
+
+impl TraceSink for RunTrace {
+    fn record(&mut self, rec: &TraceRecord<'_>) {
+        if self.error.is_none() {
+            self.error = self.write(rec).err();
+        }
+    }
+}
+
+/// Writes a run's folder: summary.json, then the trace files the run streamed (`trace`,
+/// made by [`RunTrace::create`] on the same folder before the run): timeline.csv and,
+/// if asked for, trace.jsonl.
+pub fn write_run(dir: &Path, summary: &Summary, trace: RunTrace) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     write_json(&dir.join("summary.json"), summary)?;
-    write_atomic(&dir.join("timeline.csv"), timeline_csv(records).as_bytes())?;
-    if trace {
-        let mut lines = Vec::new();
-        for r in records {
-            serde_json::to_writer(&mut lines, r).map_err(|e| StudyError::Input(e.to_string()))?;
-            lines.push(b'\n');
-        }
-        write_atomic(&dir.join("trace.jsonl"), &lines)?;
-    }
+    trace.commit()?;
     Ok(())
 }
 
@@ -463,48 +541,95 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// itself survives a crash. Readers see the old file or the new one, never a torn one. On
 /// error the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let err = |source| WriteError {
+    let mut file = AtomicFile::create(path)?;
+    file.out.write_all(bytes).map_err(|source| WriteError {
         path: path.to_path_buf(),
         source,
-    };
-    let name = path.file_name().ok_or_else(|| {
-        err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a file name",
-        ))
     })?;
-    let dir = match path.parent() {
+    file.commit()
+}
+
+/// A file being written under a temporary name in its final folder, as [`write_atomic`]
+/// writes (the same temporary names): [`AtomicFile::commit`] flushes and fsyncs it,
+/// renames it over its final name and fsyncs the folder; dropped uncommitted (an error,
+/// a failed run), it is removed.
+#[derive(Debug)]
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: std::io::BufWriter<File>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file of `path`.
+    pub fn create(path: &Path) -> Result<AtomicFile, WriteError> {
+        let err = |source| WriteError {
+            path: path.to_path_buf(),
+            source,
+        };
+        let name = path.file_name().ok_or_else(|| {
+            err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a file name",
+            ))
+        })?;
+        let dir = parent_dir(path);
+        loop {
+            let mut t = OsString::from(".");
+            t.push(name);
+            t.push(format!(
+                ".tmp.{}.{}",
+                std::process::id(),
+                TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+            ));
+            let tmp = dir.join(t);
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(f) => {
+                    return Ok(AtomicFile {
+                        path: path.to_path_buf(),
+                        tmp,
+                        out: std::io::BufWriter::with_capacity(1 << 16, f),
+                    });
+                }
+                // A leftover of a crashed process that had our pid: take the next number.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(err(e)),
+            }
+        }
+    }
+
+    /// Flushes, fsyncs and renames the file over its final name, then fsyncs the folder.
+    pub fn commit(mut self) -> Result<(), WriteError> {
+        let written = self
+            .out
+            .flush()
+            .and_then(|()| self.out.get_ref().sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &self.path));
+        let path = self.path.clone();
+        let err = |source| WriteError {
+            path: path.clone(),
+            source,
+        };
+        // Dropping `self` removes the temporary file, which is gone once renamed.
+        drop(self);
+        written.map_err(err)?;
+        sync_dir(parent_dir(&path)).map_err(err)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // After a successful rename the temporary name no longer exists: nothing happens.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// The folder a file is in (`.` for a bare name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
-    let (tmp, mut file) = loop {
-        let mut t = OsString::from(".");
-        t.push(name);
-        t.push(format!(
-            ".tmp.{}.{}",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let tmp = dir.join(t);
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => break (tmp, f),
-            // A leftover of a crashed process that had our pid: take the next number.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(err(e)),
-        }
-    };
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            drop(file);
-            std::fs::rename(&tmp, path)
-        });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
     }
-    sync_dir(dir).map_err(err)
 }
 
 /// Makes a rename in `dir` durable (a no-op where folders cannot be opened, e.g. Windows).

@@ -26,11 +26,28 @@ thread_local! {
     // Bytes allocated minus bytes freed by this thread. A const-initialised `Cell` needs
     // no allocation and no destructor, so the allocator may touch it at any time.
     static IN_USE: Cell<isize> = const { Cell::new(0) };
+    // The highest `IN_USE` since the thread started or since the last `reset_peak`.
+    static PEAK: Cell<isize> = const { Cell::new(0) };
 }
 
 fn count(delta: isize) {
     // `try_with` fails only while the thread is being torn down; nothing is measured then.
-    let _ = IN_USE.try_with(|c| c.set(c.get() + delta));
+    let _ = IN_USE.try_with(|c| {
+        let now = c.get() + delta;
+        c.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
+/// The most bytes this thread has held at once since it started or since the last
+/// [`reset_peak`].
+pub fn peak() -> isize {
+    PEAK.with(Cell::get)
+}
+
+/// Starts a new peak measurement from what this thread holds now.
+pub fn reset_peak() {
+    PEAK.with(|p| p.set(in_use()));
 }
 
 /// Bytes this thread holds now: allocated minus freed since it started.
@@ -88,5 +105,19 @@ mod tests {
         drop(v);
         assert_eq!(in_use() - before, 0);
         assert_eq!(other.join().expect("thread"), 1 << 20);
+    }
+
+    #[test]
+    fn peak_is_the_most_held_at_once_since_the_reset() {
+        reset_peak();
+        let base = in_use();
+        let a = vec![0u8; 5000];
+        drop(a);
+        let b = vec![0u8; 3000];
+        assert_eq!(peak() - base, 5000);
+        reset_peak();
+        assert_eq!(peak() - base, 3000);
+        drop(b);
+        assert_eq!(peak() - base, 3000);
     }
 }

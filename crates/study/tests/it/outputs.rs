@@ -6,8 +6,8 @@ use dialtone_engine::MemoryTrace;
 use dialtone_scenario::{Strategy, Summary};
 use dialtone_study::compare::{self, ArmOptions, Base, CompareOptions, compare, parse_variant};
 use dialtone_study::io::{
-    Kind, Output, ReadError, SCHEMA_VERSION, kind_of, parse_csv, read_json, read_meta, read_output,
-    read_timeline, write_compare, write_run, write_study, write_sweep,
+    Kind, Output, ReadError, RunTrace, SCHEMA_VERSION, kind_of, parse_csv, read_json, read_meta,
+    read_output, read_timeline, timeline_csv, write_compare, write_run, write_study, write_sweep,
 };
 use dialtone_study::sweep::{SweepPoint, SweepSummary, parse_set};
 use dialtone_study::{Shard, StudySummary, meta, run_replications, summarize};
@@ -29,14 +29,16 @@ fn opens_with(path: &std::path::Path, kind: &str) {
 #[test]
 fn a_run_folder_reads_back_as_written() {
     let sc = scenario("site-failure-dac");
-    let (s, sink) =
-        dialtone_scenario::run_with(&sc, sc.seed, 0, MemoryTrace::default()).expect("runs");
+    let d = tmp("out-run");
+    let files = RunTrace::create(&d, true).expect("trace files");
+    let (s, (sink, files)) =
+        dialtone_scenario::run_with(&sc, sc.seed, 0, (MemoryTrace::default(), files))
+            .expect("runs");
     assert!(
         s.databases.iter().any(|d| d.down_s.is_some()),
         "something failed"
     );
-    let d = tmp("out-run");
-    write_run(&d, &s, &sink.records, true).expect("write");
+    write_run(&d, &s, files).expect("write");
     let p = d.join("summary.json");
     opens_with(&p, "run");
     assert_eq!(kind_of(&p).expect("kind"), Kind::Run);
@@ -45,10 +47,17 @@ fn a_run_folder_reads_back_as_written() {
         Output::Run(Box::new(s.clone()))
     );
     assert_eq!(read_json::<Summary>(&p, Kind::Run).expect("read"), s);
+    // The streamed files hold what the records in memory would give, line for line.
     let timeline = read_timeline(&d).expect("timeline");
-    assert_eq!(timeline.lines().count(), sink.records.len() + 1);
+    assert_eq!(timeline, timeline_csv(&sink.records));
     let trace = std::fs::read_to_string(d.join("trace.jsonl")).expect("trace");
-    assert_eq!(trace.lines().count(), sink.records.len());
+    let mut want = String::new();
+    for r in &sink.records {
+        want.push_str(&serde_json::to_string(r).expect("json"));
+        want.push('\n');
+    }
+    assert_eq!(trace, want);
+    assert!(sink.records.len() > 10, "a trace worth comparing");
     // A run's summary is not a study's.
     let e = read_json::<StudySummary>(&p, Kind::Study).expect_err("another kind");
     assert!(matches!(e, ReadError::Kind { .. }), "{e}");
@@ -202,7 +211,7 @@ fn errors_name_nested_keys_by_their_path() {
     let sc = scenario("site-failure-dac");
     let s = dialtone_scenario::run(&sc, sc.seed, 0).expect("runs");
     let d = tmp("out-paths");
-    write_run(&d, &s, &[], false).expect("write");
+    write_run(&d, &s, RunTrace::create(&d, false).expect("trace")).expect("write");
     let p = d.join("summary.json");
     rename(&p, &["databases", "1"], "rto_s", "rto");
     let e = read_output(&p).expect_err("renamed");
