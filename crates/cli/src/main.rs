@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod authoring;
+mod bench;
 mod study;
 
 use clap::{Parser, Subcommand};
@@ -189,6 +190,14 @@ enum Command {
         #[arg(required = true)]
         values: Vec<String>,
     },
+    /// Run the benchmark set (every scenario of scenarios/ and scaled copies of
+    /// enterprise-two-sites) and check each run's fingerprint against the recorded one.
+    ///
+    /// Prints per scenario: events, events/s, replications/s, peak memory and the
+    /// fingerprint. A changed fingerprint exits 1 unless --update. See docs/PERFORMANCE.md.
+    ///
+    /// Example: dialtone bench --quick --format json
+    Bench(bench::BenchArgs),
     #[command(flatten)]
     Authoring(authoring::Authoring),
 }
@@ -347,6 +356,7 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::List { what, dir } => list(what, &dir),
         Command::Duration { values } => duration(&values),
+        Command::Bench(b) => bench::run(&b),
         Command::Authoring(a) => authoring::run(a),
     };
     match res {

@@ -604,6 +604,17 @@ pub fn run_with<S: TraceSink>(
     replication: u64,
     sink: S,
 ) -> Result<(Summary, S), RunError> {
+    run_counted(scenario, seed, replication, sink).map(|(s, sink, _)| (s, sink))
+}
+
+/// [`run_with`], also returning how many events the simulation handled (for
+/// `dialtone bench`).
+pub fn run_counted<S: TraceSink>(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u64,
+    sink: S,
+) -> Result<(Summary, S, u64), RunError> {
     let mut runner = Runner::new(scenario, seed, replication)?;
     let initial = runner.initial();
     let mut sim = Simulation::with_trace(runner, sink);
@@ -616,6 +627,7 @@ pub fn run_with<S: TraceSink>(
         return Err(RunError::EventBudget(budget));
     }
     let end = scenario.horizon;
+    let events = sim.events_processed();
     let (mut runner, sink) = sim.into_parts();
     runner.world.finish(end);
     let summary = metrics::summarize(scenario, seed, replication, &runner, end);
@@ -625,7 +637,7 @@ pub fn run_with<S: TraceSink>(
             runner.world.fates()
         )));
     }
-    Ok((summary, sink))
+    Ok((summary, sink, events))
 }
 
 /// Runs one replication without tracing.

@@ -17,6 +17,7 @@
 
 pub mod arms;
 pub mod axis;
+pub mod bench;
 pub mod compare;
 pub mod human;
 pub mod io;
