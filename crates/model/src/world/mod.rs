@@ -169,8 +169,12 @@ pub struct World {
     /// What client buckets read, at the last refresh of the clients.
     pub(crate) client_inputs: clients::ClientInputs,
     /// Per bucket: its evaluation at the last refresh of the clients changed nothing, and
-    /// nothing changed the bucket since.
-    pub(crate) bucket_quiet: Vec<bool>,
+    /// nothing changed the bucket since; the buckets and cohorts of each group.
+    pub(crate) bucket_quiet: crate::clients::RefreshIndex,
+    /// How many client buckets are not pinned and pinned (rule `clients.pinned`).
+    pub(crate) pinned_buckets: [usize; 2],
+    /// Tests only: every refresh evaluates every bucket and updates every cohort.
+    pub(crate) exhaustive_refresh: bool,
 }
 
 impl World {
@@ -220,6 +224,15 @@ impl World {
         let ndb = dbs.len();
         let ncoh = config.cohorts.len();
         let nbuckets = buckets.len();
+        let buckets_home: Vec<usize> = buckets
+            .iter()
+            .map(|b| config.cohorts[b.cohort.index()].home.index())
+            .collect();
+        let mut pinned_buckets = [0; 2];
+        for b in &buckets {
+            pinned_buckets[usize::from(b.pinned)] += 1;
+        }
+        let cohorts_home: Vec<usize> = config.cohorts.iter().map(|c| c.home.index()).collect();
         let serving = (0..ndb)
             .map(|i| Some(config.databases[i].copies[0].server))
             .collect();
@@ -284,8 +297,10 @@ impl World {
             unsettled: Vec::new(),
             replication_clock: SimTime::ZERO,
             dbs_quiet: false,
-            client_inputs: clients::ClientInputs::default(),
-            bucket_quiet: vec![false; nbuckets],
+            client_inputs: clients::ClientInputs::new(ngroups),
+            bucket_quiet: crate::clients::RefreshIndex::new(ngroups, buckets_home, cohorts_home),
+            pinned_buckets,
+            exhaustive_refresh: false,
         };
         for b in &w.buckets {
             w.cohort_users[b.cohort.index()] += b.users;
