@@ -457,22 +457,9 @@ MUTATIONS = [
      "if now_inputs.is_none() || old != now_inputs {", "if now_inputs.is_none() {", END_TO_END),
     ("perf.clients_reprofile_unquiet", M + "world/clients.rs",
      "                    self.bucket_quiet.unquiet(b);\n", "", END_TO_END),
-    # A refresh visits only loud buckets and the buckets of groups whose inputs changed,
-    # and updates only the cohorts of groups whose users or history changed.
+    # A refresh visits only loud buckets and the buckets of groups whose inputs changed.
     ("perf.clients_dirty_groups", M + "world/clients.rs",
      "            visit.extend_from_slice(self.bucket_quiet.group_buckets(h as usize));\n", ""),
-    ("perf.clients_wake_unquiet", M + "world/clients.rs",
-     "        self.bucket_quiet.unquiet(b.index());\n", ""),
-    ("perf.clients_move_unquiet", M + "world/actions/recovery.rs",
-     "                    self.bucket_quiet.unquiet(b);\n", ""),
-    ("perf.clients_dns_unsettled", M + "world/clients.rs",
-     "(0..2).any(|f| !settled[f] && self.pinned_buckets[f] > 0)", "false"),
-    ("perf.clients_over_capacity", M + "world/clients.rs",
-     "(served != active).then_some((served, active))", "None"),
-    ("perf.clients_cohorts_history", M + "world/clients.rs",
-     " || ci.cohorts_seen[h] != seen", ""),
-    ("perf.clients_cohorts_stale", M + "world/clients.rs",
-     "            self.client_inputs.cohorts_stale[h] = true;\n", ""),
 ]
 
 

@@ -5,7 +5,7 @@
 use dialtone_engine::{Ctx, SimDuration, SimTime, StreamExt, StreamRng, TraceSink};
 
 use super::{Event, World, WorldConfig, config};
-use crate::clients::{Bucket, ClientKind, next_tick};
+use crate::clients::{Bucket, ClientKind, RefreshIndex, next_tick};
 use crate::database::{CopyHealth, Database};
 use crate::ids::{BucketId, CohortId, HomeId, ServerId, SiteId};
 
@@ -373,6 +373,27 @@ pub(super) fn start_buckets(config: &WorldConfig, rng: &mut StreamRng) -> Vec<Bu
         }
     }
     buckets
+}
+
+/// The buckets and cohorts of each of `groups` mailbox groups (all buckets loud), and
+/// how many buckets are not pinned and pinned.
+pub(super) fn refresh_index(
+    config: &WorldConfig,
+    buckets: &[Bucket],
+    groups: usize,
+) -> (RefreshIndex, [usize; 2]) {
+    let mut pinned = [0; 2];
+    for b in buckets {
+        pinned[usize::from(b.pinned)] += 1;
+    }
+    let index = RefreshIndex::new(
+        groups,
+        buckets
+            .iter()
+            .map(|b| config.cohorts[b.cohort.index()].home.index()),
+        config.cohorts.iter().map(|c| c.home.index()),
+    );
+    (index, pinned)
 }
 
 /// A uniform phase in `[0, period)` drawn from `rng`.

@@ -224,15 +224,7 @@ impl World {
         let ndb = dbs.len();
         let ncoh = config.cohorts.len();
         let nbuckets = buckets.len();
-        let buckets_home: Vec<usize> = buckets
-            .iter()
-            .map(|b| config.cohorts[b.cohort.index()].home.index())
-            .collect();
-        let mut pinned_buckets = [0; 2];
-        for b in &buckets {
-            pinned_buckets[usize::from(b.pinned)] += 1;
-        }
-        let cohorts_home: Vec<usize> = config.cohorts.iter().map(|c| c.home.index()).collect();
+        let (refresh_index, pinned_buckets) = clients::refresh_index(&config, &buckets, ngroups);
         let serving = (0..ndb)
             .map(|i| Some(config.databases[i].copies[0].server))
             .collect();
@@ -298,7 +290,7 @@ impl World {
             replication_clock: SimTime::ZERO,
             dbs_quiet: false,
             client_inputs: clients::ClientInputs::new(ngroups),
-            bucket_quiet: crate::clients::RefreshIndex::new(ngroups, buckets_home, cohorts_home),
+            bucket_quiet: refresh_index,
             pinned_buckets,
             exhaustive_refresh: false,
         };

@@ -2085,7 +2085,7 @@ fn a_refresh_that_skips_clients_matches_one_that_evaluates_them_all() {
             to: DbRef::Original,
         }),
     ));
-    let stories: Vec<(&str, bool, &str, Vec<(&str, Event)>)> = vec![
+    let stories = [
         ("switchover", true, "1d", dc1_dark_switchover()),
         ("split brain", false, "1d", wan_cut_events(false)),
         ("dial tone", true, "3d", same_server_dial_tone_db0()),
