@@ -454,9 +454,12 @@ MUTATIONS = [
      GOLDEN),
     # A refresh skips a client bucket only when its evaluation would change nothing.
     ("perf.clients_home_inputs", M + "world/clients.rs",
-     "(Some(Some(a)), Some(Some(b))) if a == b", "(Some(Some(_)), Some(Some(_)))", END_TO_END),
+     "if now_inputs.is_none() || old != now_inputs {", "if now_inputs.is_none() {", END_TO_END),
     ("perf.clients_reprofile_unquiet", M + "world/clients.rs",
-     "                    self.bucket_quiet[b] = false;\n", "", END_TO_END),
+     "                    self.bucket_quiet.unquiet(b);\n", "", END_TO_END),
+    # A refresh visits only loud buckets and the buckets of groups whose inputs changed.
+    ("perf.clients_dirty_groups", M + "world/clients.rs",
+     "            visit.extend_from_slice(self.bucket_quiet.group_buckets(h as usize));\n", ""),
 ]
 
 

@@ -188,6 +188,84 @@ impl Bucket {
     }
 }
 
+/// Which client buckets and cohorts a refresh of the clients must visit (issue 14): the
+/// buckets and cohorts of each mailbox group, and the *loud* buckets: those whose last
+/// evaluation changed something or that something changed since (a retry, the helpdesk,
+/// a move). A quiet bucket of a group whose inputs did not change is skipped; a loud one
+/// is always evaluated. The loud list holds each bucket at most once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefreshIndex {
+    quiet: Vec<bool>,
+    loud: Vec<u32>,
+    group_buckets: Vec<Vec<u32>>,
+    group_cohorts: Vec<Vec<u32>>,
+}
+
+impl RefreshIndex {
+    /// The index of `groups` groups, given the group of each bucket and of each cohort
+    /// (in their order); every bucket starts loud.
+    pub fn new(
+        groups: usize,
+        bucket_groups: impl IntoIterator<Item = usize>,
+        cohort_groups: impl IntoIterator<Item = usize>,
+    ) -> Self {
+        let mut group_buckets = vec![Vec::new(); groups];
+        let mut loud = Vec::new();
+        for (b, g) in bucket_groups.into_iter().enumerate() {
+            group_buckets[g].push(b as u32);
+            loud.push(b as u32);
+        }
+        let mut group_cohorts = vec![Vec::new(); groups];
+        for (c, g) in cohort_groups.into_iter().enumerate() {
+            group_cohorts[g].push(c as u32);
+        }
+        RefreshIndex {
+            quiet: vec![false; loud.len()],
+            loud,
+            group_buckets,
+            group_cohorts,
+        }
+    }
+
+    /// Whether bucket `b`'s last evaluation at a refresh changed nothing and nothing
+    /// changed it since.
+    pub fn is_quiet(&self, b: usize) -> bool {
+        self.quiet[b]
+    }
+
+    /// Something changed bucket `b`: the next refresh evaluates it.
+    pub fn unquiet(&mut self, b: usize) {
+        if std::mem::replace(&mut self.quiet[b], false) {
+            self.loud.push(b as u32);
+        }
+    }
+
+    /// Takes the loud buckets (in no particular order); the caller evaluates each and
+    /// records it with [`RefreshIndex::evaluated`].
+    pub fn take_loud(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.loud)
+    }
+
+    /// Bucket `b` was evaluated at a refresh (and is not in the loud list): `quiet` when
+    /// that changed nothing.
+    pub fn evaluated(&mut self, b: usize, quiet: bool) {
+        self.quiet[b] = quiet;
+        if !quiet {
+            self.loud.push(b as u32);
+        }
+    }
+
+    /// The buckets of group `g`, in index order.
+    pub fn group_buckets(&self, g: usize) -> &[u32] {
+        &self.group_buckets[g]
+    }
+
+    /// The cohorts of group `g`, in index order.
+    pub fn group_cohorts(&self, g: usize) -> &[u32] {
+        &self.group_cohorts[g]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +357,31 @@ mod tests {
         assert_eq!(b.profiled_for(ServerId(1)), 6);
         assert_eq!(b.reprofile(ServerId(2), 100), 6, "no more than there are");
         assert_eq!(b.profiles, vec![(ServerId(2), 10)]);
+    }
+
+    #[test]
+    fn a_bucket_is_loud_once_until_it_is_evaluated_quiet() {
+        // Buckets 0 and 2 in group 1, bucket 1 in group 0; cohorts 0 (group 1), 1 (group 0).
+        let mut ix = RefreshIndex::new(2, [1, 0, 1], [1, 0]);
+        assert_eq!(ix.group_buckets(1), &[0, 2]);
+        assert_eq!(ix.group_cohorts(0), &[1]);
+        let mut loud = ix.take_loud();
+        loud.sort_unstable();
+        assert_eq!(loud, vec![0, 1, 2], "every bucket starts loud");
+        ix.evaluated(0, true);
+        ix.evaluated(1, false);
+        ix.evaluated(2, true);
+        assert!(ix.is_quiet(0) && !ix.is_quiet(1));
+        ix.unquiet(0);
+        ix.unquiet(0);
+        ix.unquiet(1);
+        let mut loud = ix.take_loud();
+        loud.sort_unstable();
+        assert_eq!(
+            loud,
+            vec![0, 1],
+            "once each; the quiet bucket 2 is not listed"
+        );
+        assert!(!ix.is_quiet(0));
     }
 }

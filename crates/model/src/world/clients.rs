@@ -5,7 +5,7 @@
 use dialtone_engine::{Ctx, SimDuration, SimTime, StreamExt, StreamRng, TraceSink};
 
 use super::{Event, World, WorldConfig, config};
-use crate::clients::{Bucket, ClientKind, next_tick};
+use crate::clients::{Bucket, ClientKind, RefreshIndex, next_tick};
 use crate::database::{CopyHealth, Database};
 use crate::ids::{BucketId, CohortId, HomeId, ServerId, SiteId};
 
@@ -190,6 +190,11 @@ impl World {
         let c = c.index();
         let (conn, users) = (self.cohort_connected[c], self.cohort_users[c]);
         let home = &self.homes[h];
+        if self.client_inputs.cohorts_seen[h] != (home.users, home.history_ready) {
+            // Updated with other values than the last refresh saw: the next one updates
+            // the group's cohorts again.
+            self.client_inputs.cohorts_stale[h] = true;
+        }
         let with_history = if home.users == 0 {
             0
         } else {
@@ -231,26 +236,30 @@ impl World {
                 self.helpdesk.remove(0);
                 continue;
             }
-            for b in 0..self.buckets.len() {
+            for i in 0..self.bucket_quiet.group_buckets(h.index()).len() {
                 if budget == 0 {
                     break;
                 }
-                let c = self.cohorts[self.buckets[b].cohort.index()];
-                if c.home != h || c.kind.follows_moves() {
+                let b = self.bucket_quiet.group_buckets(h.index())[i] as usize;
+                if self.cohorts[self.buckets[b].cohort.index()]
+                    .kind
+                    .follows_moves()
+                {
                     continue;
                 }
                 let need = self.buckets[b].users - self.buckets[b].profiled_for(target);
                 if need > 0 {
                     let moved = self.buckets[b].reprofile(target, budget.min(need));
-                    self.bucket_quiet[b] = false;
+                    self.bucket_quiet.unquiet(b);
                     budget -= moved;
                     self.tallies.profile_changes += moved;
                     worked = true;
                 }
             }
-            let done = self.buckets.iter().all(|bk| {
-                let c = self.cohorts[bk.cohort.index()];
-                c.home != h || c.kind.follows_moves() || bk.profiled_for(target) == bk.users
+            let done = self.bucket_quiet.group_buckets(h.index()).iter().all(|&b| {
+                let bk = &self.buckets[b as usize];
+                self.cohorts[bk.cohort.index()].kind.follows_moves()
+                    || bk.profiled_for(target) == bk.users
             });
             if done {
                 self.helpdesk.remove(0);
@@ -366,55 +375,104 @@ pub(super) fn start_buckets(config: &WorldConfig, rng: &mut StreamRng) -> Vec<Bu
     buckets
 }
 
+/// The buckets and cohorts of each of `groups` mailbox groups (all buckets loud), and
+/// how many buckets are not pinned and pinned.
+pub(super) fn refresh_index(
+    config: &WorldConfig,
+    buckets: &[Bucket],
+    groups: usize,
+) -> (RefreshIndex, [usize; 2]) {
+    let mut pinned = [0; 2];
+    for b in buckets {
+        pinned[usize::from(b.pinned)] += 1;
+    }
+    let index = RefreshIndex::new(
+        groups,
+        buckets
+            .iter()
+            .map(|b| config.cohorts[b.cohort.index()].home.index()),
+        config.cohorts.iter().map(|c| c.home.index()),
+    );
+    (index, pinned)
+}
+
 /// A uniform phase in `[0, period)` drawn from `rng`.
 pub(super) fn phase(rng: &mut StreamRng, period: SimDuration) -> SimDuration {
     SimDuration::from_millis((rng.unit() * period.as_millis() as f64) as u64)
 }
 
 impl World {
-    /// Re-derives every bucket's connections (scheduling their wakes) and every cohort's
-    /// tallies.
+    /// Re-derives the connections of every bucket whose evaluation may change something
+    /// (scheduling their wakes) and the tallies of every cohort whose inputs changed.
     pub(super) fn refresh_clients<E: From<Event>, S: TraceSink>(
         &mut self,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
         self.precompute();
-        let inputs = self.client_inputs();
-        let same = inputs.same_world(&self.client_inputs);
-        let dns_settled = |period: SimDuration| {
-            same && self
-                .client_inputs
-                .at
-                .is_some_and(|last| self.client_access.last_change().saturating_add(period) <= last)
-        };
-        let settled = [
-            dns_settled(self.client_access.effective_ttl()),
-            dns_settled(self.config.dns.restart_period),
-        ];
-        for b in 0..self.buckets.len() {
-            let bk = &self.buckets[b];
-            let h = self.cohorts[bk.cohort.index()].home.index();
-            let skip = self.bucket_quiet[b]
-                && settled[usize::from(bk.pinned)]
-                && matches!(
-                    (inputs.homes.get(h), self.client_inputs.homes.get(h)),
-                    (Some(Some(a)), Some(Some(b))) if a == b
-                );
-            if !skip {
-                self.bucket_quiet[b] = self.evaluate_bucket(BucketId::from(b), now, ctx);
+        let settled = self.take_client_inputs(now);
+        for b in self.buckets_to_visit(settled) {
+            let b = b as usize;
+            let quiet = self.evaluate_bucket(BucketId::from(b), now, ctx);
+            self.bucket_quiet.evaluated(b, quiet);
+        }
+        for &h in &self.client_inputs.dirty {
+            self.client_inputs.home_dirty[h as usize] = false;
+        }
+        self.client_inputs.dirty.clear();
+        self.update_changed_cohorts(now);
+        self.track_group_outages(now);
+    }
+
+    /// The buckets a refresh evaluates, in index order: every bucket that is loud, whose
+    /// group's inputs changed, or whose DNS record may answer otherwise than at its last
+    /// evaluation (`settled`, per pinned flag: the world's inputs are the same and the
+    /// record has not changed within one cache period before the last refresh).
+    fn buckets_to_visit(&mut self, settled: [bool; 2]) -> Vec<u32> {
+        let loud = self.bucket_quiet.take_loud();
+        // Buckets whose DNS answers may differ: those of an unsettled pinned flag.
+        let unsettled = (0..2).any(|f| !settled[f] && self.pinned_buckets[f] > 0);
+        if self.exhaustive_refresh || unsettled {
+            return (0..self.buckets.len())
+                .filter(|&b| {
+                    let bk = &self.buckets[b];
+                    let h = self.cohorts[bk.cohort.index()].home.index();
+                    let skip = self.bucket_quiet.is_quiet(b)
+                        && settled[usize::from(bk.pinned)]
+                        && !self.client_inputs.home_dirty[h]
+                        && !self.exhaustive_refresh;
+                    !skip
+                })
+                .map(|b| b as u32)
+                .collect();
+        }
+        let mut visit = loud;
+        for &h in &self.client_inputs.dirty {
+            visit.extend_from_slice(self.bucket_quiet.group_buckets(h as usize));
+        }
+        visit.sort_unstable();
+        visit.dedup();
+        visit
+    }
+
+    /// Re-derives the tallies of the cohorts of every group whose users or history
+    /// changed since the last refresh, or whose cohorts were updated since with other
+    /// ones (a move back, a swap, a merge step change history without any connection
+    /// changing).
+    fn update_changed_cohorts(&mut self, now: SimTime) {
+        for h in 0..self.homes.len() {
+            let seen = (self.homes[h].users, self.homes[h].history_ready);
+            let ci = &mut self.client_inputs;
+            if !(ci.cohorts_stale[h] || ci.cohorts_seen[h] != seen || self.exhaustive_refresh) {
+                continue;
+            }
+            ci.cohorts_seen[h] = seen;
+            ci.cohorts_stale[h] = false;
+            for i in 0..self.bucket_quiet.group_cohorts(h).len() {
+                let c = self.bucket_quiet.group_cohorts(h)[i];
+                self.update_cohort(CohortId(c), now);
             }
         }
-        self.client_inputs = ClientInputs {
-            at: Some(now),
-            ..inputs
-        };
-        // History may have changed without any connection changing (a move back, a
-        // swap, a merge step).
-        for c in 0..self.cohorts.len() {
-            self.update_cohort(CohortId::from(c), now);
-        }
-        self.track_group_outages(now);
     }
 
     /// Bucket `b`'s retry or DNS refresh is due.
@@ -435,7 +493,7 @@ impl World {
         }
         self.evaluate_bucket(b, now, ctx);
         // Its state is no longer the one the last refresh saw quiet.
-        self.bucket_quiet[b.index()] = false;
+        self.bucket_quiet.unquiet(b.index());
     }
 }
 
@@ -444,7 +502,8 @@ impl World {
 /// has not changed for a cache period before the last refresh, and a bucket's
 /// evaluation then changed nothing, evaluating it again changes nothing either (its
 /// inputs and answer are the same; only an evaluation that changes something reads the
-/// time otherwise), so a refresh skips it.
+/// time otherwise), so a refresh skips it. Also what the cohorts' tallies read of their
+/// group at the last refresh.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ClientInputs {
     /// When the inputs were taken.
@@ -454,6 +513,13 @@ pub(crate) struct ClientInputs {
     dns_changes: usize,
     /// Per mailbox group, `None` when its inputs could not be summarised.
     homes: Vec<Option<HomeInputs>>,
+    /// Per group: its inputs changed at the current refresh (listed in `dirty`).
+    home_dirty: Vec<bool>,
+    dirty: Vec<u32>,
+    /// Per group: `(users, users with history)` when its cohorts were last updated at a
+    /// refresh, and whether a cohort was updated since with other values.
+    pub(crate) cohorts_seen: Vec<(u64, u64)>,
+    pub(crate) cohorts_stale: Vec<bool>,
 }
 
 /// What a bucket of one mailbox group reads of the world.
@@ -461,7 +527,9 @@ pub(crate) struct ClientInputs {
 struct HomeInputs {
     database: usize,
     server: Option<ServerId>,
-    load: u64,
+    /// Rule `server.capacity`: `(served, active)` mailboxes of its server when it serves
+    /// fewer than are active (else every located user may connect, whatever the load).
+    over_capacity: Option<(u64, u64)>,
     rogue: Option<ServerId>,
     /// A bit per server: it holds a copy of the database with its data (rule
     /// `clients.profile`).
@@ -469,47 +537,84 @@ struct HomeInputs {
 }
 
 impl ClientInputs {
-    /// Whether the inputs every group shares are the same.
-    fn same_world(&self, other: &ClientInputs) -> bool {
-        self.cas_site_up == other.cas_site_up
-            && self.components == other.components
-            && self.dns_changes == other.dns_changes
+    /// Inputs for `groups` mailbox groups that no refresh has read yet: every group's
+    /// cohorts are due.
+    pub(crate) fn new(groups: usize) -> Self {
+        ClientInputs {
+            homes: vec![None; groups],
+            home_dirty: vec![false; groups],
+            cohorts_seen: vec![(0, 0); groups],
+            cohorts_stale: vec![true; groups],
+            ..Default::default()
+        }
     }
 }
 
 impl World {
-    /// The client buckets' inputs now (after `precompute`).
-    fn client_inputs(&self) -> ClientInputs {
-        let homes = (0..self.homes.len())
-            .map(|h| {
-                let d = self.homes[h].current.index();
-                let server = self.serving[d];
-                let db = &self.dbs[d];
-                // The servers `holds_copy` says yes for, one pass over the copies.
-                let mut holds = 0u64;
-                for (i, c) in db.copies.iter().enumerate() {
-                    if i == db.active || c.health != CopyHealth::FailedAndSuspended {
-                        holds |= 1u64.checked_shl(c.config.server.0)?;
-                    }
-                }
-                Some(HomeInputs {
-                    database: d,
-                    server,
-                    load: server.map_or(0, |s| self.server_load[s.index()]),
-                    rogue: self.rogue_serving[d],
-                    holds,
-                })
-            })
+    /// Takes the client buckets' inputs now (after `precompute`): marks every group whose
+    /// inputs changed dirty, and returns per pinned flag whether the DNS answers are
+    /// settled (the world's inputs unchanged and the record stable for a cache period
+    /// before the last refresh).
+    fn take_client_inputs(&mut self, now: SimTime) -> [bool; 2] {
+        let components: Vec<Option<u32>> = (0..self.net.sites())
+            .map(|s| self.net.component(SiteId::from(s)))
             .collect();
-        ClientInputs {
-            at: None,
-            cas_site_up: self.cas_site_up.clone(),
-            components: (0..self.net.sites())
-                .map(|s| self.net.component(SiteId::from(s)))
-                .collect(),
-            dns_changes: self.client_access.change_count(),
-            homes,
+        let dns_changes = self.client_access.change_count();
+        let ci = &self.client_inputs;
+        let same = ci.cas_site_up == self.cas_site_up
+            && ci.components == components
+            && ci.dns_changes == dns_changes;
+        let last_change = self.client_access.last_change();
+        let dns_settled = |period: SimDuration| {
+            same && ci
+                .at
+                .is_some_and(|last| last_change.saturating_add(period) <= last)
+        };
+        let settled = [
+            dns_settled(self.client_access.effective_ttl()),
+            dns_settled(self.config.dns.restart_period),
+        ];
+        for h in 0..self.homes.len() {
+            let now_inputs = self.home_inputs(h);
+            let ci = &mut self.client_inputs;
+            let old = std::mem::replace(&mut ci.homes[h], now_inputs);
+            if now_inputs.is_none() || old != now_inputs {
+                ci.home_dirty[h] = true;
+                ci.dirty.push(h as u32);
+            }
         }
+        let ci = &mut self.client_inputs;
+        ci.at = Some(now);
+        ci.cas_site_up.clone_from(&self.cas_site_up);
+        ci.components = components;
+        ci.dns_changes = dns_changes;
+        settled
+    }
+
+    /// What the buckets of group `h` read now, `None` when it cannot be summarised.
+    fn home_inputs(&self, h: usize) -> Option<HomeInputs> {
+        let d = self.homes[h].current.index();
+        let server = self.serving[d];
+        let db = &self.dbs[d];
+        // The servers `holds_copy` says yes for, one pass over the copies.
+        let mut holds = 0u64;
+        for (i, c) in db.copies.iter().enumerate() {
+            if i == db.active || c.health != CopyHealth::FailedAndSuspended {
+                holds |= 1u64.checked_shl(c.config.server.0)?;
+            }
+        }
+        Some(HomeInputs {
+            database: d,
+            server,
+            over_capacity: server.and_then(|s| {
+                let active = self.server_load[s.index()];
+                let served =
+                    crate::server::served(active, self.servers[s.index()].capacity_mailboxes);
+                (served != active).then_some((served, active))
+            }),
+            rogue: self.rogue_serving[d],
+            holds,
+        })
     }
 }
 

@@ -169,8 +169,12 @@ pub struct World {
     /// What client buckets read, at the last refresh of the clients.
     pub(crate) client_inputs: clients::ClientInputs,
     /// Per bucket: its evaluation at the last refresh of the clients changed nothing, and
-    /// nothing changed the bucket since.
-    pub(crate) bucket_quiet: Vec<bool>,
+    /// nothing changed the bucket since; the buckets and cohorts of each group.
+    pub(crate) bucket_quiet: crate::clients::RefreshIndex,
+    /// How many client buckets are not pinned and pinned (rule `clients.pinned`).
+    pub(crate) pinned_buckets: [usize; 2],
+    /// Tests only: every refresh evaluates every bucket and updates every cohort.
+    pub(crate) exhaustive_refresh: bool,
 }
 
 impl World {
@@ -220,6 +224,7 @@ impl World {
         let ndb = dbs.len();
         let ncoh = config.cohorts.len();
         let nbuckets = buckets.len();
+        let (refresh_index, pinned_buckets) = clients::refresh_index(&config, &buckets, ngroups);
         let serving = (0..ndb)
             .map(|i| Some(config.databases[i].copies[0].server))
             .collect();
@@ -284,8 +289,10 @@ impl World {
             unsettled: Vec::new(),
             replication_clock: SimTime::ZERO,
             dbs_quiet: false,
-            client_inputs: clients::ClientInputs::default(),
-            bucket_quiet: vec![false; nbuckets],
+            client_inputs: clients::ClientInputs::new(ngroups),
+            bucket_quiet: refresh_index,
+            pinned_buckets,
+            exhaustive_refresh: false,
         };
         for b in &w.buckets {
             w.cohort_users[b.cohort.index()] += b.users;

@@ -26,7 +26,19 @@ fn run(spec: WorldConfig, horizon: &str, events: Vec<(&str, Event)>) -> World {
 
 /// [`run`] to an exact time.
 fn run_to(spec: WorldConfig, end: SimTime, events: Vec<(&str, Event)>) -> World {
-    let world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
+    run_with(spec, end, events, false)
+}
+
+/// [`run_to`], with every refresh evaluating every client bucket and cohort when
+/// `exhaustive`.
+fn run_with(
+    spec: WorldConfig,
+    end: SimTime,
+    events: Vec<(&str, Event)>,
+    exhaustive: bool,
+) -> World {
+    let mut world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
+    world.exhaustive_refresh = exhaustive;
     let initial = world.initial_events();
     let mut sim = Simulation::new(world);
     for (at, ev) in initial {
@@ -245,6 +257,12 @@ fn without_quorum_nothing_mounts_until_the_administrator_acts() {
 }
 
 fn primary_returns_during_wan_cut(dac: bool) -> World {
+    run(spec(dac, "5m"), "1d", wan_cut_events(dac))
+}
+
+/// dc1 dark at 10h, a switchover (with DAC) or a forced quorum (without), the WAN cut at
+/// 12h and dc1's power back at 13h.
+fn wan_cut_events(dac: bool) -> Vec<(&'static str, Event)> {
     let mut ev = vec![(
         "10h",
         fault(Fault::SitePower {
@@ -298,7 +316,7 @@ fn primary_returns_during_wan_cut(dac: bool) -> World {
             on: true,
         }),
     ));
-    run(spec(dac, "5m"), "1d", ev)
+    ev
 }
 
 #[test]
@@ -2033,5 +2051,58 @@ fn every_user_outage_is_counted_once_for_the_residual_outage() {
         assert_eq!(w.tallies.residual.user_ms(), integral);
         let r = w.tallies.residual.mean_residual_s().expect("outages");
         assert!(r > 60.0 && r < 3.0 * 86_400.0, "residual {r} s");
+    }
+}
+
+#[test]
+fn a_refresh_that_skips_clients_matches_one_that_evaluates_them_all() {
+    // Issue 14: a refresh evaluates only loud buckets and buckets of groups whose inputs
+    // changed, and updates only cohorts whose group changed; exactly what evaluating
+    // every bucket and cohort at every refresh gives. Stories: a site switchover (DNS
+    // change), a split brain (rogue copies), dial tone with a swap and a merge (history),
+    // the helpdesk (profiles) and a move back (Autodiscover), a mailbox move.
+    let mut helpdesk = lose_db0_everywhere("1d1h");
+    helpdesk.extend(dial_tone_for_db0(MBX3, "1d1h30m"));
+    helpdesk.push((
+        "1d1h30m",
+        act(Action::ReconfigureProfiles {
+            home: HomeId(0),
+            server: MBX3,
+        }),
+    ));
+    helpdesk.push(("1d2h", act(Action::RestoreInPlace { home: HomeId(0) })));
+    helpdesk.push((
+        "1d3h",
+        act(Action::Mount {
+            home: HomeId(0),
+            db: DbRef::Original,
+        }),
+    ));
+    helpdesk.push((
+        "1d3h5m",
+        act(Action::MoveMailboxes {
+            home: HomeId(0),
+            to: DbRef::Original,
+        }),
+    ));
+    let stories = [
+        ("switchover", true, "1d", dc1_dark_switchover()),
+        ("split brain", false, "1d", wan_cut_events(false)),
+        ("dial tone", true, "3d", same_server_dial_tone_db0()),
+        ("helpdesk", true, "1d8h", helpdesk),
+    ];
+    for (name, dac, horizon, ev) in stories {
+        let skipping = run_with(spec(dac, "5m"), t(horizon), ev.clone(), false);
+        let all = run_with(spec(dac, "5m"), t(horizon), ev, true);
+        assert!(
+            outage_user_minutes(&all) > 0.0,
+            "{name}: the story moves clients {:?}",
+            all.tallies.without_service_curve
+        );
+        assert_eq!(skipping.tallies, all.tallies, "{name}");
+        assert_eq!(skipping.buckets, all.buckets, "{name}");
+        assert_eq!(skipping.bucket_rogue, all.bucket_rogue, "{name}");
+        assert_eq!(skipping.fates(), all.fates(), "{name}");
+        assert_eq!(skipping.group_outages, all.group_outages, "{name}");
     }
 }

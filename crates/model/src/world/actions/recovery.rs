@@ -68,7 +68,7 @@ impl World {
                 let c = self.cohorts[self.buckets[b].cohort.index()];
                 if c.home == home && c.kind.follows_moves() {
                     self.buckets[b].knows_location = false;
-                    self.bucket_quiet[b] = false;
+                    self.bucket_quiet.unquiet(b);
                 }
             }
         }
