@@ -21,6 +21,6 @@ pub mod units;
 pub mod validate;
 
 pub use metrics::Summary;
-pub use runner::{RunError, RunOutput, run, run_with};
+pub use runner::{RunError, RunOutput, run, run_counted, run_with};
 pub use strategy::Strategy;
 pub use validate::{Issue, Scenario, ScenarioError, Warning, load, parse};
