@@ -381,8 +381,9 @@ impl World {
         self.boot_members(now);
         self.refresh_member_views();
         let mut split = 0u64;
+        let swapping = self.homes.iter().any(|h| h.swapping);
         for d in 0..self.dbs.len() {
-            split += u64::from(self.serve_database(d, now, ctx));
+            split += u64::from(self.serve_database(d, swapping, now, ctx));
         }
         self.tallies.split_brain.set(now, split);
         self.refresh_clients(now, ctx);

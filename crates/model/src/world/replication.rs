@@ -285,9 +285,12 @@ impl World {
     /// Where database `d` is served now, by the authoritative cluster and by a rogue one:
     /// records its outage times, traces the change and schedules Active Manager's
     /// failover (rule `world.failover`). Returns whether it is served twice (split brain).
+    /// `swapping`: some mailbox group is swapping (its databases are not served); the
+    /// caller asks once a refresh, not once a database.
     pub(super) fn serve_database<E: From<Event>, S: TraceSink>(
         &mut self,
         d: usize,
+        swapping: bool,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) -> bool {
@@ -297,10 +300,11 @@ impl World {
         let ok = db.state == DbState::Mounted
             && db.kind != DbKind::Recovery
             && self.may_mount_on(active_server)
-            && !self
-                .homes
-                .iter()
-                .any(|h| h.swapping && h.current.index() == d);
+            && !(swapping
+                && self
+                    .homes
+                    .iter()
+                    .any(|h| h.swapping && h.current.index() == d));
         self.serving[d] = ok.then_some(active_server);
         if self.outages.len() <= d {
             self.outages.resize(d + 1, (None, None));
