@@ -448,10 +448,28 @@ MUTATIONS = [
      " && !self.log_volume_full()", "", DB_TESTS),
     ("perf.settled_seeding", M + "database.rs",
      "CopyHealth::Seeding(_) => true,", "CopyHealth::Seeding(_) => false,", DB_TESTS),
-    # The world rechecks every database after any event but a client's retry.
+    # Rule perf.replication_dirty: a database found unsettled stays listed; every mutable
+    # access lists one; a server whose partition, DAG membership or DAC stopped flags
+    # changed lists the databases with a copy on it; a listed database forgets its
+    # connectivity. Debug builds assert that every unlisted database is settled.
     ("perf.replication_rescan", M + "world/replication.rs",
-     "        if !self.dbs_quiet {", "        if self.dbs.len() > self.unsettled.len() + 1_000_000 {",
-     GOLDEN),
+     "            let stays = !db.settled_when(connected);", "            let stays = false;"),
+    ("perf.replication_mark_on_write", M + "world/dbs.rs",
+     "    fn index_mut(&mut self, d: usize) -> &mut Database {\n        self.mark(d);",
+     "    fn index_mut(&mut self, d: usize) -> &mut Database {"),
+    ("perf.replication_partition", M + "world/replication.rs",
+     "let key = (self.partition_of(sid), self.runs_in_dag(sid));",
+     "let key = (None::<u32>, self.runs_in_dag(sid));"),
+    ("perf.replication_runs", M + "world/replication.rs",
+     "let key = (self.partition_of(sid), self.runs_in_dag(sid));",
+     "let key = (self.partition_of(sid), true);"),
+    ("perf.replication_stopped", M + "world/replication.rs",
+     "changed |= *was != now_stopped;", "changed |= false;"),
+    ("perf.replication_forget_shipping", M + "world/dbs.rs",
+     "        self.shipping[d] = None;\n", ""),
+    # Rule perf.playbook_ready: a step whose last `after` step finished is ready.
+    ("perf.playbook_ready", S + "runner.rs",
+     "                self.ready.push(j);\n", "", END_TO_END),
     # A refresh skips a client bucket only when its evaluation would change nothing.
     ("perf.clients_home_inputs", M + "world/clients.rs",
      "if now_inputs.is_none() || old != now_inputs {", "if now_inputs.is_none() {", END_TO_END),

@@ -119,6 +119,13 @@ pub struct Runner<'a> {
     crews: Crews,
     /// Each failure's repair time, drawn when it failed, while it waits for its crew.
     repair_work: Vec<SimDuration>,
+    /// The ready queue (rule `perf.playbook_ready`): per step, how many of its
+    /// `after` entries are not done; the steps that wait on each step; pending steps
+    /// none of whose `after` is left, not yet waiting; and the waiting steps, ascending.
+    missing: Vec<usize>,
+    dependents: Vec<Vec<usize>>,
+    ready: Vec<usize>,
+    waiting: Vec<usize>,
 }
 
 impl<'a> Runner<'a> {
@@ -130,7 +137,18 @@ impl<'a> Runner<'a> {
             .map(|i| streams.substream("failures", i as u64))
             .collect::<Result<Vec<_>, _>>()?;
         let n = scenario.playbook.len();
+        let missing: Vec<usize> = scenario.playbook.iter().map(|s| s.after.len()).collect();
+        let mut dependents = vec![Vec::new(); n];
+        for (i, s) in scenario.playbook.iter().enumerate() {
+            for &a in &s.after {
+                dependents[a].push(i);
+            }
+        }
         Ok(Runner {
+            ready: (0..n).filter(|&i| missing[i] == 0).collect(),
+            missing,
+            dependents,
+            waiting: Vec::with_capacity(n),
             world,
             ops: streams.stream("operators")?,
             fail_rng,
@@ -269,56 +287,73 @@ impl<'a> Runner<'a> {
         t.as_secs_f64()
     }
 
+    /// Pending steps whose `after` steps are all done start waiting, and waiting steps
+    /// whose condition holds start (or queue for an operator), in step order. Costs the
+    /// ready and waiting steps, not the playbook (rule `perf.playbook_ready`).
     fn start_ready<S: TraceSink>(&mut self, ctx: &mut Ctx<'_, RunEvent, S>) {
         if !self.started {
             return;
         }
-        loop {
-            let mut progressed = false;
-            for i in 0..self.state.len() {
-                if self.state[i] != StepState::Pending {
-                    continue;
-                }
-                let deps_done = self.scenario.playbook[i]
-                    .after
-                    .iter()
-                    .all(|&a| self.state[a] == StepState::Done);
-                if !deps_done {
-                    continue;
-                }
+        if !self.ready.is_empty() {
+            self.ready.sort_unstable();
+            for k in 0..self.ready.len() {
+                let i = self.ready[k];
                 self.state[i] = StepState::Waiting;
                 // Waits start now; operator work when an operator takes it (start_step).
                 if !Self::needs_operator(&self.scenario.playbook[i].kind) {
                     self.reports[i].started_s = Some(Self::secs(ctx.now()));
                 }
-                progressed = true;
+                self.waiting.push(i);
             }
-            // Waiting steps whose condition holds start their duration.
-            for i in 0..self.state.len() {
-                if self.state[i] != StepState::Waiting {
-                    continue;
-                }
-                let ready = match &self.scenario.playbook[i].kind {
-                    StepKind::Wait(c) => self.holds(c),
-                    _ => true,
-                };
-                if !ready {
-                    continue;
-                }
-                // Operator work takes a free operator or queues (crate::crews).
-                let operator = Self::needs_operator(&self.scenario.playbook[i].kind);
-                if !operator || self.crews.request(OPERATORS, ctx.now(), Work::Step(i)) {
-                    if !self.start_step(i, ctx) && operator {
-                        self.release(OPERATORS, ctx);
-                    }
-                } else {
-                    self.state[i] = StepState::Queued;
-                    let name = self.scenario.playbook[i].name.clone();
-                    ctx.trace_with("playbook", "step-queued", || name);
-                }
+            self.ready.clear();
+            self.waiting.sort_unstable();
+        }
+        // Waiting steps whose condition holds start their duration; starting one changes
+        // neither the world nor another waiting step.
+        let mut kept = 0;
+        for k in 0..self.waiting.len() {
+            let i = self.waiting[k];
+            if self.try_start(i, ctx) {
+                continue;
             }
-            if !progressed {
-                break;
+            self.waiting[kept] = i;
+            kept += 1;
+        }
+        self.waiting.truncate(kept);
+    }
+
+    /// Waiting step `i` starts, or queues for an operator, if its condition holds.
+    /// Returns whether it left the waiting steps.
+    fn try_start<S: TraceSink>(&mut self, i: usize, ctx: &mut Ctx<'_, RunEvent, S>) -> bool {
+        let ready = match &self.scenario.playbook[i].kind {
+            StepKind::Wait(c) => self.holds(c),
+            _ => true,
+        };
+        if !ready {
+            return false;
+        }
+        // Operator work takes a free operator or queues (crate::crews).
+        let operator = Self::needs_operator(&self.scenario.playbook[i].kind);
+        if !operator || self.crews.request(OPERATORS, ctx.now(), Work::Step(i)) {
+            if !self.start_step(i, ctx) && operator {
+                self.release(OPERATORS, ctx);
+            }
+        } else {
+            self.state[i] = StepState::Queued;
+            let sc = self.scenario;
+            ctx.trace_with("playbook", "step-queued", || sc.playbook[i].name.clone());
+        }
+        true
+    }
+
+    /// Step `i` is done: the steps waiting on it that wait on nothing else are ready.
+    fn done(&mut self, i: usize) {
+        self.state[i] = StepState::Done;
+        for k in 0..self.dependents[i].len() {
+            let j = self.dependents[i][k];
+            self.missing[j] -= 1;
+            if self.missing[j] == 0 {
+                self.ready.push(j);
             }
         }
     }
@@ -338,8 +373,8 @@ impl<'a> Runner<'a> {
             self.reports[i].started_s = Some(Self::secs(ctx.now()));
         }
         self.state[i] = StepState::Running;
-        let name = self.scenario.playbook[i].name.clone();
-        ctx.trace_with("playbook", "step-start", || name);
+        let sc = self.scenario;
+        ctx.trace_with("playbook", "step-start", || sc.playbook[i].name.clone());
         if ctx.schedule_in(d, RunEvent::StepDone(i)).is_err() {
             self.state[i] = StepState::Failed;
             self.reports[i].result = "refused: its duration overflows the clock".into();
@@ -429,8 +464,9 @@ impl<'a> Runner<'a> {
     }
 
     fn step_done<S: TraceSink>(&mut self, i: usize, ctx: &mut Ctx<'_, RunEvent, S>) {
-        let kind = self.scenario.playbook[i].kind.clone();
-        let res = match &kind {
+        let sc = self.scenario;
+        let kind = &sc.playbook[i].kind;
+        let res = match kind {
             StepKind::Act(a) => self.act(a, ctx),
             StepKind::IfUnserved(h, a) => {
                 if self.world.home_served(*h) {
@@ -452,7 +488,7 @@ impl<'a> Runner<'a> {
         self.reports[i].finished_s = Some(Self::secs(ctx.now()));
         match res {
             Ok(r) => {
-                self.state[i] = StepState::Done;
+                self.done(i);
                 self.reports[i].result = r;
             }
             Err(e) => {
@@ -461,7 +497,7 @@ impl<'a> Runner<'a> {
             }
         }
         // The operator takes queued work before the steps this one made ready.
-        if Self::needs_operator(&kind) {
+        if Self::needs_operator(kind) {
             self.release(OPERATORS, ctx);
         }
         self.start_ready(ctx);

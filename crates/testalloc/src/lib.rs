@@ -30,6 +30,20 @@ thread_local! {
     static PEAK: Cell<isize> = const { Cell::new(0) };
 }
 
+thread_local! {
+    // Allocations (and reallocations) made by this thread.
+    static CALLS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Allocations and reallocations this thread made since it started.
+pub fn allocations() -> u64 {
+    CALLS.with(Cell::get)
+}
+
+fn call() {
+    let _ = CALLS.try_with(|c| c.set(c.get() + 1));
+}
+
 fn count(delta: isize) {
     // `try_with` fails only while the thread is being torn down; nothing is measured then.
     let _ = IN_USE.try_with(|c| {
@@ -62,6 +76,7 @@ pub struct Counting;
 // SAFETY: forwards to the system allocator with the caller's arguments and only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        call();
         count(l.size() as isize);
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(l) }
@@ -72,6 +87,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new_size: usize) -> *mut u8 {
+        call();
         count(new_size as isize - l.size() as isize);
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(p, l, new_size) }

@@ -23,6 +23,7 @@ mod actions;
 mod clients;
 mod components;
 pub mod config;
+mod dbs;
 mod events;
 mod homes;
 mod mail;
@@ -78,7 +79,7 @@ pub struct World {
     pub(crate) was_up: Vec<bool>,
     pub(crate) booted_at: Vec<SimTime>,
     /// Databases; production ones first, then those created at run time.
-    pub(crate) dbs: Vec<Database>,
+    pub(crate) dbs: dbs::Dbs,
     /// Per member, per database: the copy it last saw active while it was in the running
     /// cluster. A rogue cluster mounts what its members believe.
     pub(crate) member_view: Vec<Vec<usize>>,
@@ -159,13 +160,10 @@ pub struct World {
     pub(crate) down_since: Vec<crate::residual::OpenOutages>,
     /// Counters for metrics.
     pub(crate) tallies: Tallies,
-    /// Databases found not settled at the last replication advance, in index order.
-    pub(crate) unsettled: Vec<usize>,
     /// When replication was last advanced.
     pub(crate) replication_clock: SimTime,
-    /// No database changed since replication was last advanced (set after an event
-    /// that touches none).
-    pub(crate) dbs_quiet: bool,
+    /// What each server's log shipping depended on at the last replication advance.
+    pub(crate) shipping_inputs: dbs::ShippingInputs,
     /// What client buckets read, at the last refresh of the clients.
     pub(crate) client_inputs: clients::ClientInputs,
     /// Per bucket: its evaluation at the last refresh of the clients changed nothing, and
@@ -222,6 +220,7 @@ impl World {
         let arrivals =
             mail::Arrivals::new(mail_rng, streams.stream("mail-split")?, config.mail, &users);
         let ndb = dbs.len();
+        let servers_n = servers.len();
         let ncoh = config.cohorts.len();
         let nbuckets = buckets.len();
         let (refresh_index, pinned_buckets) = clients::refresh_index(&config, &buckets, ngroups);
@@ -284,11 +283,10 @@ impl World {
             tallies: Tallies::new(ncoh),
             group_outages: vec![GroupOutage::default(); ngroups],
             down_since: vec![Default::default(); ncoh],
-            dbs,
+            shipping_inputs: dbs::ShippingInputs::new(servers_n, config.sites),
+            dbs: dbs::Dbs::new(dbs),
             config,
-            unsettled: Vec::new(),
             replication_clock: SimTime::ZERO,
-            dbs_quiet: false,
             client_inputs: clients::ClientInputs::new(ngroups),
             bucket_quiet: refresh_index,
             pinned_buckets,
@@ -315,7 +313,7 @@ impl World {
 
     /// The databases: production ones first, then those created at run time.
     pub fn databases(&self) -> &[Database] {
-        &self.dbs
+        self.dbs.as_slice()
     }
 
     /// The mailbox groups, one per original database.
@@ -390,8 +388,9 @@ impl World {
         self.boot_members(now);
         self.refresh_member_views();
         let mut split = 0u64;
+        let swapping = self.homes.iter().any(|h| h.swapping);
         for d in 0..self.dbs.len() {
-            split += u64::from(self.serve_database(d, now, ctx));
+            split += u64::from(self.serve_database(d, swapping, now, ctx));
         }
         self.tallies.split_brain.set(now, split);
         self.refresh_clients(now, ctx);
@@ -423,11 +422,7 @@ impl World {
                 self.failover(d.index(), now, ctx);
                 self.refresh(now, ctx);
             }
-            Event::BucketWake(b) => {
-                self.wake_bucket(b, now, ctx);
-                // A client's retry reads databases and changes none.
-                self.dbs_quiet = true;
-            }
+            Event::BucketWake(b) => self.wake_bucket(b, now, ctx),
             Event::HelpdeskTick => self.helpdesk_tick(now, ctx),
             Event::Backup => self.backup(ctx),
             Event::RestoreDone(rdb) => self.restore_done(rdb, now, ctx),

@@ -19,45 +19,118 @@ impl World {
     /// since the last update: only copies that [`World::receives_logs`] copy and replay.
     ///
     /// Exactly as advancing every database at every event, at a cost in the databases
-    /// that are not [`Database::settled`] (advancing a settled one changes nothing but
-    /// its clock, or only copies that receive no logs): `unsettled` lists those found
-    /// unsettled at the last call, and every database is checked again only when
-    /// something may have changed one, or a server or the network, since (`dbs_quiet` is
-    /// false). One that was skipped restarts its clock from the last call,
-    /// the moment the eager advance would have left it at.
+    /// that are listed (rule `perf.replication_dirty`): those found not settled
+    /// ([`Database::settled_when`]: advancing would change nothing but the clock) at the
+    /// last call, those changed since (any mutable access lists one, see [`super::dbs`])
+    /// and those with a copy on a server whose log shipping inputs changed since. A
+    /// database that was skipped restarts its clock from the last call, the moment the
+    /// eager advance would have left it at.
     pub(super) fn advance_replication(&mut self, now: SimTime) {
         let since = self.replication_clock;
-        if !self.dbs_quiet {
-            self.unsettled.clear();
-            self.unsettled
-                .extend((0..self.dbs.len()).filter(|&d| !self.dbs[d].settled()));
+        self.list_reconnected();
+        #[cfg(debug_assertions)]
+        self.check_unlisted_settled();
+        let mut kept = 0;
+        for k in 0..self.dbs.listed_len() {
+            let d = self.dbs.listed_at(k);
+            // Connectivity holds until something changes, which lists the database and
+            // forgets it.
+            let conn = match self.dbs.shipping(d) {
+                Some(conn) => conn,
+                None => {
+                    let conn = self.shipping(d);
+                    self.dbs.set_shipping(d, conn);
+                    conn
+                }
+            };
+            debug_assert_eq!(conn, self.shipping(d), "stale connectivity of database {d}");
+            let connected = |i: usize| i < 64 && conn & (1 << i) != 0;
+            let db = self.dbs.unlisted_mut(d);
+            db.catch_up_clock(since);
+            db.advance(now, connected);
+            let stays = !db.settled_when(connected);
+            kept = self.dbs.keep_listed(k, kept, stays);
         }
-        let mut keep = 0;
-        for k in 0..self.unsettled.len() {
-            let d = self.unsettled[k];
-            self.dbs[d].catch_up_clock(since);
-            let db = &self.dbs[d];
-            let active = db.copies[db.active].config.server;
-            // A bit a copy (a replicated database's copies sit on distinct DAG members,
-            // at most 16): no allocation per event.
-            let mut conn = 0u64;
-            for (i, c) in db.copies.iter().enumerate().take(64) {
-                if self.receives_logs(active, c.config.server) {
-                    conn |= 1 << i;
+        self.dbs.end_pass(kept);
+        self.replication_clock = now;
+    }
+
+    /// Which copies of database `d` receive logs now, a bit a copy (a replicated
+    /// database's copies sit on distinct DAG members, at most 16): no allocation.
+    fn shipping(&self, d: usize) -> u64 {
+        let db = &self.dbs[d];
+        let active = db.copies[db.active].config.server;
+        let mut conn = 0u64;
+        for (i, c) in db.copies.iter().enumerate().take(64) {
+            if self.receives_logs(active, c.config.server) {
+                conn |= 1 << i;
+            }
+        }
+        conn
+    }
+
+    /// Rule `perf.replication_dirty`: lists every database with a copy on a server
+    /// whose log shipping inputs ([`super::dbs::ShippingInputs`]) changed since the last
+    /// advance. Costs the servers (times the sites in DAC mode), and the databases only
+    /// when a server changed.
+    fn list_reconnected(&mut self) {
+        let sites = self.net.sites();
+        let mut any = false;
+        for s in 0..self.servers.len() {
+            let sid = ServerId::from(s);
+            let key = (self.partition_of(sid), self.runs_in_dag(sid));
+            let mut changed = self.shipping_inputs.seen[s] != Some(key);
+            self.shipping_inputs.seen[s] = Some(key);
+            if let (true, Some(m)) = (self.config.dag.dac_mode, self.member[s]) {
+                for site in 0..sites {
+                    let now_stopped = self.dac.stopped_in(site, m);
+                    let was = &mut self.shipping_inputs.stopped[s * sites + site];
+                    changed |= *was != now_stopped;
+                    *was = now_stopped;
                 }
             }
-            let connected = |i: usize| i < 64 && conn & (1 << i) != 0;
-            self.dbs[d].advance(now, connected);
-            // Connectivity holds until something changes (and `dbs_quiet` is false).
-            if !self.dbs[d].settled_when(connected) {
-                self.unsettled[keep] = d;
-                keep += 1;
+            self.shipping_inputs.changed[s] = changed;
+            any |= changed;
+        }
+        if any {
+            for d in 0..self.dbs.len() {
+                let db = &self.dbs[d];
+                let touched = db
+                    .copies
+                    .iter()
+                    .any(|c| self.shipping_inputs.changed[c.config.server.index()]);
+                if touched {
+                    self.dbs.mark(d);
+                }
             }
         }
-        self.unsettled.truncate(keep);
-        self.replication_clock = now;
-        // Whatever follows may change a database; `handle_event` says when nothing did.
-        self.dbs_quiet = false;
+    }
+
+    /// Whether a copy on server `s` may receive logs as far as the DAG goes: it is no
+    /// member, or a member whose cluster service runs in the cluster.
+    fn runs_in_dag(&self, s: ServerId) -> bool {
+        match self.member[s.index()] {
+            None => true,
+            Some(m) => self.cluster.is_member(m) && self.servers[s.index()].services.cluster,
+        }
+    }
+
+    /// Rule `perf.replication_dirty`'s invariant (debug builds): every database left
+    /// out of the list is settled under the connectivity it has now, so skipping it is
+    /// exact.
+    #[cfg(debug_assertions)]
+    fn check_unlisted_settled(&self) {
+        for d in 0..self.dbs.len() {
+            if self.dbs.is_listed(d) {
+                continue;
+            }
+            let conn = self.shipping(d);
+            let connected = |i: usize| i < 64 && conn & (1 << i) != 0;
+            assert!(
+                self.dbs[d].settled_when(connected),
+                "database {d} changed or reconnected without being listed for replication"
+            );
+        }
     }
 
     /// Rule `db.copy_queue`: a copy on `copy` receives logs from the active copy on
@@ -71,8 +144,7 @@ impl World {
         match self.member[copy.index()] {
             None => true,
             Some(m) => {
-                self.cluster.is_member(m)
-                    && self.servers[copy.index()].services.cluster
+                self.runs_in_dag(copy)
                     && !(self.config.dag.dac_mode
                         && self.dac.stopped_in(self.site_of(active).index(), m))
             }
@@ -213,9 +285,12 @@ impl World {
     /// Where database `d` is served now, by the authoritative cluster and by a rogue one:
     /// records its outage times, traces the change and schedules Active Manager's
     /// failover (rule `world.failover`). Returns whether it is served twice (split brain).
+    /// `swapping`: some mailbox group is swapping (its databases are not served); the
+    /// caller asks once a refresh, not once a database.
     pub(super) fn serve_database<E: From<Event>, S: TraceSink>(
         &mut self,
         d: usize,
+        swapping: bool,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) -> bool {
@@ -225,10 +300,11 @@ impl World {
         let ok = db.state == DbState::Mounted
             && db.kind != DbKind::Recovery
             && self.may_mount_on(active_server)
-            && !self
-                .homes
-                .iter()
-                .any(|h| h.swapping && h.current.index() == d);
+            && !(swapping
+                && self
+                    .homes
+                    .iter()
+                    .any(|h| h.swapping && h.current.index() == d));
         self.serving[d] = ok.then_some(active_server);
         if self.outages.len() <= d {
             self.outages.resize(d + 1, (None, None));
