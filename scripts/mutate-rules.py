@@ -457,6 +457,14 @@ MUTATIONS = [
      "(Some(Some(a)), Some(Some(b))) if a == b", "(Some(Some(_)), Some(Some(_)))", END_TO_END),
     ("perf.clients_reprofile_unquiet", M + "world/clients.rs",
      "                    self.bucket_quiet[b] = false;\n", "", END_TO_END),
+    # Mail held by senders is handled per offer instant and only when due (issue 14:
+    # a permanent outage of the MX endpoint scanned every queued batch at every step).
+    ("perf.sender_waves_due", M + "transport.rs",
+     "self.sender_queue.pop_front_if(|w| w.next <= now)", "self.sender_queue.pop_front()",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    ("perf.sender_waves_order", M + "transport.rs",
+     "due.sort_unstable_by_key(|w| w.seq);", "",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
 ]
 
 

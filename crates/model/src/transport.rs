@@ -92,6 +92,24 @@ struct Queued {
     server: ServerId,
 }
 
+/// Mail external senders offered at one instant and still hold (rule
+/// `transport.sender_retry`): its batches share their offer time, so they are retried,
+/// accepted or given up together, and one wave stands for all of them (a queue of waves
+/// costs per instant of offer, not per database and instant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SenderWave {
+    /// Offer order: waves due at once go to the hub queue in this order.
+    seq: u64,
+    /// When the senders first offered it.
+    offered: SimTime,
+    /// When it is next tried.
+    next: SimTime,
+    /// `(db, count)` in offer order.
+    batches: Vec<(DatabaseId, u64)>,
+    /// The sum of the counts.
+    count: u64,
+}
+
 /// A delivered batch (of the database whose list holds it), kept for Safety Net and for
 /// undoing lossy mounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +212,13 @@ impl LatencyHistogram {
 #[derive(Debug, Clone)]
 pub struct Transport {
     params: TransportParams,
-    sender_queue: VecDeque<Queued>,
+    /// Waves tried at least once, by `next` (a retried wave waits `sender_retry` from
+    /// the step that tried it, so appending keeps the order).
+    sender_queue: VecDeque<SenderWave>,
+    /// Waves offered since the last step (due at once).
+    fresh: Vec<SenderWave>,
+    /// Waves offered so far (the next wave's `seq`).
+    waves: u64,
     hub_queue: Vec<Queued>,
     /// Per database, oldest first: what was delivered to it (the Safety Net's contents).
     delivered: Vec<VecDeque<Delivered>>,
@@ -215,6 +239,9 @@ pub struct Transport {
     /// When waiting requests were last answered (`None`: a server changed since).
     answered_at: Option<SimTime>,
     fates: Fates,
+    /// Queue entries the steps have handled (sender waves due, hub batches looked at): a
+    /// deterministic measure of transport work.
+    visits: u64,
     /// Latency of delivered messages.
     pub latency: LatencyHistogram,
 }
@@ -237,6 +264,8 @@ impl Transport {
         Transport {
             params,
             sender_queue: VecDeque::new(),
+            fresh: Vec::new(),
+            waves: 0,
             hub_queue: Vec::new(),
             delivered: Vec::new(),
             archive: Vec::new(),
@@ -247,18 +276,30 @@ impl Transport {
             pruned_at: None,
             answered_at: None,
             fates: Fates::default(),
+            visits: 0,
             latency: LatencyHistogram::default(),
         }
     }
 
     /// Counts so far, with `queued` filled in.
     pub fn fates(&self) -> Fates {
-        let queued = self.sender_queue.iter().map(|q| q.count).sum::<u64>()
+        let queued = self
+            .sender_queue
+            .iter()
+            .chain(&self.fresh)
+            .map(|w| w.count)
+            .sum::<u64>()
             + self.hub_queue.iter().map(|q| q.count).sum::<u64>();
         Fates {
             queued,
             ..self.fates
         }
+    }
+
+    /// Queue entries the steps have handled so far (sender waves that were due, hub
+    /// batches looked at): what a step costs, counted deterministically.
+    pub fn visits(&self) -> u64 {
+        self.visits
     }
 
     /// Senders offer `count` messages for `db` at `now`. Returns the batches delivered at
@@ -284,15 +325,17 @@ impl Transport {
         batch: &[(DatabaseId, u64)],
         path: &impl Path,
     ) -> Vec<(DatabaseId, ServerId, u64)> {
-        for &(db, count) in batch.iter().filter(|b| b.1 > 0) {
+        let batches: Vec<(DatabaseId, u64)> = batch.iter().copied().filter(|b| b.1 > 0).collect();
+        if !batches.is_empty() {
+            let count = batches.iter().map(|b| b.1).sum();
             self.fates.offered += count;
-            self.sender_queue.push_back(Queued {
-                db,
-                count,
+            self.waves += 1;
+            self.fresh.push(SenderWave {
+                seq: self.waves,
                 offered: now,
                 next: now,
-                recovered: false,
-                server: ServerId(0),
+                batches,
+                count,
             });
         }
         self.step(now, path)
@@ -303,24 +346,7 @@ impl Transport {
     /// server ([`SHADOW`] for resubmitted mail), sorted.
     pub fn step(&mut self, now: SimTime, path: &impl Path) -> Vec<(DatabaseId, ServerId, u64)> {
         let p = self.params;
-        // Rule transport.sender_retry.
-        let mut keep = VecDeque::with_capacity(self.sender_queue.len());
-        while let Some(mut q) = self.sender_queue.pop_front() {
-            if q.next > now {
-                keep.push_back(q);
-                continue;
-            }
-            if let Some(server) = path.mx_accepts(now) {
-                q.server = server;
-                self.hub_queue.push(q);
-            } else if now.saturating_duration_since(q.offered) >= p.sender_expiry {
-                self.fates.bounced += q.count;
-            } else {
-                q.next = now.saturating_add(p.sender_retry);
-                keep.push_back(q);
-            }
-        }
-        self.sender_queue = keep;
+        self.senders(now, path);
         // Requests change only with time, a new request or a server's state.
         if self.answered_at != Some(now) {
             self.answer_requests(now, path);
@@ -328,6 +354,7 @@ impl Transport {
         // Rule transport.hub_queue.
         let mut out: Vec<(DatabaseId, ServerId, u64)> = Vec::new();
         let mut i = 0;
+        self.visits += self.hub_queue.len() as u64;
         while i < self.hub_queue.len() {
             let mut q = self.hub_queue[i];
             if q.next > now {
@@ -366,6 +393,45 @@ impl Transport {
         self.prune(now);
         out.sort_by_key(|&(d, s, _)| (d, s));
         out
+    }
+
+    /// Rule `transport.sender_retry`: every wave due at `now` moves to the hub queue of
+    /// the accepting MX endpoint in offer order (asked once: the answer is the same for
+    /// every wave), or is given up after `sender_expiry` (bounced), or waits
+    /// `sender_retry` more. Waves that are not due are not touched.
+    fn senders(&mut self, now: SimTime, path: &impl Path) {
+        let mut due = std::mem::take(&mut self.fresh);
+        while let Some(w) = self.sender_queue.pop_front_if(|w| w.next <= now) {
+            due.push(w);
+        }
+        if due.is_empty() {
+            return;
+        }
+        self.visits += due.len() as u64;
+        let p = self.params;
+        if let Some(server) = path.mx_accepts(now) {
+            due.sort_unstable_by_key(|w| w.seq);
+            for w in due {
+                self.hub_queue
+                    .extend(w.batches.iter().map(|&(db, count)| Queued {
+                        db,
+                        count,
+                        offered: w.offered,
+                        next: w.next,
+                        recovered: false,
+                        server,
+                    }));
+            }
+            return;
+        }
+        for mut w in due {
+            if now.saturating_duration_since(w.offered) >= p.sender_expiry {
+                self.fates.bounced += w.count;
+            } else {
+                w.next = now.saturating_add(p.sender_retry);
+                self.sender_queue.push_back(w);
+            }
+        }
     }
 
     /// Keeps delivered batches for the Safety Net hold (at least 2 days, to undo lossy
@@ -957,6 +1023,42 @@ mod tests {
                 assert_eq!(t.step(min(300), &w), vec![(DatabaseId(0), ServerId(1), 5)]);
             }
         }
+    }
+
+    #[test]
+    fn mail_held_by_senders_costs_per_retry_not_per_step() {
+        // Rule transport.sender_retry, cost: a permanent outage of the MX endpoint keeps
+        // 4 days of mail in the senders' queues; a step handles only the waves due (one
+        // per offer instant, retried every 30 min), not every queued batch.
+        let w = World::new(false, true, false);
+        let mut t = Transport::new(params(true, 48));
+        let ticks = 7 * 288;
+        for k in 0..ticks {
+            let batch: Vec<(DatabaseId, u64)> = (0..100).map(|d| (DatabaseId(d), 3)).collect();
+            let _ = t.offer_all(min(5 * k), &batch, &w);
+        }
+        let f = t.fates();
+        assert!(f.bounced > 0 && f.queued > 0 && f.conserved(), "{f:?}");
+        // Each wave is due once when offered and once per 30 min for 4 days.
+        let per_wave = 4 * 48 + 2;
+        assert!(t.visits() <= ticks * per_wave, "{} visits", t.visits());
+        assert!(t.visits() >= ticks * 4 * 48 / 2, "{} visits", t.visits());
+    }
+
+    #[test]
+    fn waves_due_together_reach_the_hub_queue_in_offer_order() {
+        // Rule transport.sender_retry: a wave tried earlier waits behind a later one in
+        // the senders' queue; when both are due, the hub still receives them in offer
+        // order (as one queue of messages would), so deliveries keep their order.
+        let w = World::new(false, false, false);
+        let mut t = Transport::new(params(true, 48));
+        let _ = t.offer(min(0), DatabaseId(0), 5, &w);
+        let _ = t.offer(min(1), DatabaseId(1), 7, &w);
+        let _ = t.step(min(30), &w); // retries the first only: it now waits till 60
+        w.mx.set(true);
+        let _ = t.step(min(65), &w);
+        let order: Vec<u64> = t.hub_queue.iter().map(|q| q.count).collect();
+        assert_eq!(order, vec![5, 7]);
     }
 
     #[test]
