@@ -465,6 +465,10 @@ MUTATIONS = [
     ("perf.sender_waves_order", M + "transport.rs",
      "due.sort_unstable_by_key(|w| w.seq);", "",
      ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    # Held mail is pruned in full hourly; a read database is pruned up to the last step.
+    ("perf.prune_catch_up", M + "transport.rs",
+     "until: SimTime) {\n        self.catch_up(db);\n", "until: SimTime) {\n",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
 ]
 
 

@@ -49,6 +49,10 @@ use dialtone_engine::{SimDuration, SimTime};
 
 use crate::ids::{DatabaseId, ServerId};
 
+/// How often held mail is pruned in full (rule `transport.safety_net`; a database read
+/// is pruned exactly first, so this bounds memory only).
+const PRUNE_EVERY: SimDuration = SimDuration::from_millis(3_600_000);
+
 /// The pseudo-server that holds resubmitted mail (a shadow copy or Safety Net): it
 /// delivers from wherever the database is reachable.
 pub const SHADOW: ServerId = ServerId(u32::MAX);
@@ -234,8 +238,10 @@ pub struct Transport {
     down_since: Vec<Option<SimTime>>,
     /// Per server: when its queue and primary Safety Net were last destroyed.
     destroyed_at: Vec<Option<SimTime>>,
-    /// When held mail was last pruned.
+    /// When held mail was last pruned in full.
     pruned_at: Option<SimTime>,
+    /// When the last step ran.
+    stepped_at: Option<SimTime>,
     /// When waiting requests were last answered (`None`: a server changed since).
     answered_at: Option<SimTime>,
     fates: Fates,
@@ -274,6 +280,7 @@ impl Transport {
             down_since: Vec::new(),
             destroyed_at: Vec::new(),
             pruned_at: None,
+            stepped_at: None,
             answered_at: None,
             fates: Fates::default(),
             visits: 0,
@@ -375,13 +382,7 @@ impl Transport {
             if path.deliverable(q.db, q.server, now) {
                 self.hub_queue.swap_remove(i);
                 self.record_delivery(now, q);
-                match out
-                    .iter_mut()
-                    .find(|(d, s, _)| *d == q.db && *s == q.server)
-                {
-                    Some((_, _, c)) => *c += q.count,
-                    None => out.push((q.db, q.server, q.count)),
-                }
+                out.push((q.db, q.server, q.count));
             } else if now.saturating_duration_since(q.offered) >= p.message_expiry {
                 self.hub_queue.swap_remove(i);
                 self.fates.bounced += q.count;
@@ -391,8 +392,7 @@ impl Transport {
             }
         }
         self.prune(now);
-        out.sort_by_key(|&(d, s, _)| (d, s));
-        out
+        merge_deliveries(out)
     }
 
     /// Rule `transport.sender_retry`: every wave due at `now` moves to the hub queue of
@@ -436,42 +436,65 @@ impl Transport {
 
     /// Keeps delivered batches for the Safety Net hold (at least 2 days, to undo lossy
     /// mounts exactly even with Safety Net off); lost messages leave Safety Net at the end
-    /// of the hold.
+    /// of the hold. A full pass runs at most every [`PRUNE_EVERY`] (only memory depends on
+    /// it); a database is brought up to the last step before its deliveries are read
+    /// ([`Transport::catch_up`]), so what a take-back sees is as if every step pruned.
     fn prune(&mut self, now: SimTime) {
-        // Once an instant: every offer steps the ledger, and pruning visits each database.
-        if self.pruned_at == Some(now) {
+        self.stepped_at = Some(now);
+        if self
+            .pruned_at
+            .is_some_and(|t| now < t.saturating_add(PRUNE_EVERY))
+        {
             return;
         }
         self.pruned_at = Some(now);
-        let p = self.params;
-        let keep_for = p.safety_net_hold.max(SimDuration::from_millis(172_800_000));
         for db in 0..self.delivered.len() {
-            while let Some(d) = self.delivered[db]
-                .front()
-                .copied()
-                .filter(|d| now.saturating_duration_since(d.at) > keep_for)
-            {
-                self.delivered[db].pop_front();
-                if self.archive.len() <= db {
-                    self.archive.resize(db + 1, (0, 0, 0));
-                }
-                let a = &mut self.archive[db];
-                if d.on_time {
-                    a.0 += d.count;
-                } else {
-                    a.1 += d.count;
-                }
-                if d.recovered {
-                    a.2 += d.count;
-                }
-            }
+            self.prune_db(db, now);
         }
+        let hold = self.params.safety_net_hold;
         for held in &mut self.lost_held {
             while held
                 .front()
-                .is_some_and(|d| now.saturating_duration_since(d.at) > p.safety_net_hold)
+                .is_some_and(|d| now.saturating_duration_since(d.at) > hold)
             {
                 held.pop_front();
+            }
+        }
+    }
+
+    /// Prunes the deliveries of `db` as a step at the last step's time did.
+    fn catch_up(&mut self, db: DatabaseId) {
+        if let Some(t) = self.stepped_at
+            && db.index() < self.delivered.len()
+        {
+            self.prune_db(db.index(), t);
+        }
+    }
+
+    /// Moves the deliveries of `db` older than the hold (at least 2 days) at `now` into
+    /// its archive counts.
+    fn prune_db(&mut self, db: usize, now: SimTime) {
+        let keep_for = self
+            .params
+            .safety_net_hold
+            .max(SimDuration::from_millis(172_800_000));
+        while let Some(d) = self.delivered[db]
+            .front()
+            .copied()
+            .filter(|d| now.saturating_duration_since(d.at) > keep_for)
+        {
+            self.delivered[db].pop_front();
+            if self.archive.len() <= db {
+                self.archive.resize(db + 1, (0, 0, 0));
+            }
+            let a = &mut self.archive[db];
+            if d.on_time {
+                a.0 += d.count;
+            } else {
+                a.1 += d.count;
+            }
+            if d.recovered {
+                a.2 += d.count;
             }
         }
     }
@@ -644,6 +667,7 @@ impl Transport {
     /// The `count` messages just delivered for `db` went to a copy that will be
     /// discarded (the losing side of a split brain): lost silently.
     pub fn discard(&mut self, db: DatabaseId, count: u64) {
+        self.catch_up(db);
         let now = self
             .delivered
             .get(db.index())
@@ -655,6 +679,7 @@ impl Transport {
     /// Takes the `lost` most recent deliveries of `db` made at or before `until` back:
     /// lost silently; with `held`, those Safety Net holds wait for a resubmit request.
     fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, held: bool, until: SimTime) {
+        self.catch_up(db);
         let p = self.params;
         let mut left = lost;
         let held = held && !p.safety_net_hold.is_zero();
@@ -716,6 +741,20 @@ impl Transport {
             self.fates.lost_silently += on_time + late;
         }
     }
+}
+
+/// The deliveries of a step, one per database and delivering server with their counts
+/// summed, sorted.
+fn merge_deliveries(mut out: Vec<(DatabaseId, ServerId, u64)>) -> Vec<(DatabaseId, ServerId, u64)> {
+    out.sort_unstable_by_key(|&(d, s, _)| (d, s));
+    out.dedup_by(|next, kept| {
+        let same = (next.0, next.1) == (kept.0, kept.1);
+        if same {
+            kept.2 += next.2;
+        }
+        same
+    });
+    out
 }
 
 #[cfg(test)]
@@ -1059,6 +1098,25 @@ mod tests {
         let _ = t.step(min(65), &w);
         let order: Vec<u64> = t.hub_queue.iter().map(|q| q.count).collect();
         assert_eq!(order, vec![5, 7]);
+    }
+
+    #[test]
+    fn a_take_back_sees_deliveries_pruned_as_of_the_last_step() {
+        // Rule transport.safety_net: mail older than the hold at the last step is counted
+        // without its latency (archived); the full pass runs hourly, so a take-back first
+        // prunes its database up to the last step, exactly as a per-step prune would.
+        let w = World::new(true, true, false);
+        let mut t = Transport::new(params(true, 48));
+        deliver(&mut t, &w, 0, 0, 5);
+        let end = 48 * 60 + 10;
+        for m in (5..=end).step_by(5) {
+            let _ = t.step(min(m), &w);
+        }
+        let _ = t.lossy_mount(min(end), DatabaseId(0), 5);
+        let f = t.fates();
+        assert_eq!((f.lost_silently, f.delivered_on_time), (5, 0), "{f:?}");
+        // Archived at 48 h 5 min: its latency stays in the histogram.
+        assert_eq!(t.latency.quantile_upper_s(0.5), Some(1));
     }
 
     #[test]
