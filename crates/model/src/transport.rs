@@ -681,8 +681,7 @@ impl Transport {
     fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, held: bool, until: SimTime) {
         self.catch_up(db);
         let p = self.params;
-        let mut left = lost;
-        let held = held && !p.safety_net_hold.is_zero();
+        let (mut left, held) = (lost, held && !p.safety_net_hold.is_zero());
         let mut taken: Vec<Delivered> = Vec::new();
         if let Some(list) = self.delivered.get_mut(db.index()) {
             // Deliveries are in time order: skip those after `until`.
