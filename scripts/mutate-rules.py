@@ -478,6 +478,18 @@ MUTATIONS = [
     # A refresh visits only loud buckets and the buckets of groups whose inputs changed.
     ("perf.clients_dirty_groups", M + "world/clients.rs",
      "            visit.extend_from_slice(self.bucket_quiet.group_buckets(h as usize));\n", ""),
+    # Mail held by senders is handled per offer instant and only when due (issue 14:
+    # a permanent outage of the MX endpoint scanned every queued batch at every step).
+    ("perf.sender_waves_due", M + "transport.rs",
+     "self.sender_queue.pop_front_if(|w| w.next <= now)", "self.sender_queue.pop_front()",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    ("perf.sender_waves_order", M + "transport.rs",
+     "due.sort_unstable_by_key(|w| w.seq);", "",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    # Held mail is pruned in full hourly; a read database is pruned up to the last step.
+    ("perf.prune_catch_up", M + "transport.rs",
+     "until: SimTime) {\n        self.catch_up(db);\n", "until: SimTime) {\n",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
 ]
 
 

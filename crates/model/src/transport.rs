@@ -49,6 +49,10 @@ use dialtone_engine::{SimDuration, SimTime};
 
 use crate::ids::{DatabaseId, ServerId};
 
+/// How often held mail is pruned in full (rule `transport.safety_net`; a database read
+/// is pruned exactly first, so this bounds memory only).
+const PRUNE_EVERY: SimDuration = SimDuration::from_millis(3_600_000);
+
 /// The pseudo-server that holds resubmitted mail (a shadow copy or Safety Net): it
 /// delivers from wherever the database is reachable.
 pub const SHADOW: ServerId = ServerId(u32::MAX);
@@ -90,6 +94,24 @@ struct Queued {
     recovered: bool,
     /// The transport server holding it (hub queue only).
     server: ServerId,
+}
+
+/// Mail external senders offered at one instant and still hold (rule
+/// `transport.sender_retry`): its batches share their offer time, so they are retried,
+/// accepted or given up together, and one wave stands for all of them (a queue of waves
+/// costs per instant of offer, not per database and instant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SenderWave {
+    /// Offer order: waves due at once go to the hub queue in this order.
+    seq: u64,
+    /// When the senders first offered it.
+    offered: SimTime,
+    /// When it is next tried.
+    next: SimTime,
+    /// `(db, count)` in offer order.
+    batches: Vec<(DatabaseId, u64)>,
+    /// The sum of the counts.
+    count: u64,
 }
 
 /// A delivered batch (of the database whose list holds it), kept for Safety Net and for
@@ -194,7 +216,13 @@ impl LatencyHistogram {
 #[derive(Debug, Clone)]
 pub struct Transport {
     params: TransportParams,
-    sender_queue: VecDeque<Queued>,
+    /// Waves tried at least once, by `next` (a retried wave waits `sender_retry` from
+    /// the step that tried it, so appending keeps the order).
+    sender_queue: VecDeque<SenderWave>,
+    /// Waves offered since the last step (due at once).
+    fresh: Vec<SenderWave>,
+    /// Waves offered so far (the next wave's `seq`).
+    waves: u64,
     hub_queue: Vec<Queued>,
     /// Per database, oldest first: what was delivered to it (the Safety Net's contents).
     delivered: Vec<VecDeque<Delivered>>,
@@ -210,11 +238,16 @@ pub struct Transport {
     down_since: Vec<Option<SimTime>>,
     /// Per server: when its queue and primary Safety Net were last destroyed.
     destroyed_at: Vec<Option<SimTime>>,
-    /// When held mail was last pruned.
+    /// When held mail was last pruned in full.
     pruned_at: Option<SimTime>,
+    /// When the last step ran.
+    stepped_at: Option<SimTime>,
     /// When waiting requests were last answered (`None`: a server changed since).
     answered_at: Option<SimTime>,
     fates: Fates,
+    /// Queue entries the steps have handled (sender waves due, hub batches looked at): a
+    /// deterministic measure of transport work.
+    visits: u64,
     /// Latency of delivered messages.
     pub latency: LatencyHistogram,
 }
@@ -237,6 +270,8 @@ impl Transport {
         Transport {
             params,
             sender_queue: VecDeque::new(),
+            fresh: Vec::new(),
+            waves: 0,
             hub_queue: Vec::new(),
             delivered: Vec::new(),
             archive: Vec::new(),
@@ -245,20 +280,33 @@ impl Transport {
             down_since: Vec::new(),
             destroyed_at: Vec::new(),
             pruned_at: None,
+            stepped_at: None,
             answered_at: None,
             fates: Fates::default(),
+            visits: 0,
             latency: LatencyHistogram::default(),
         }
     }
 
     /// Counts so far, with `queued` filled in.
     pub fn fates(&self) -> Fates {
-        let queued = self.sender_queue.iter().map(|q| q.count).sum::<u64>()
+        let queued = self
+            .sender_queue
+            .iter()
+            .chain(&self.fresh)
+            .map(|w| w.count)
+            .sum::<u64>()
             + self.hub_queue.iter().map(|q| q.count).sum::<u64>();
         Fates {
             queued,
             ..self.fates
         }
+    }
+
+    /// Queue entries the steps have handled so far (sender waves that were due, hub
+    /// batches looked at): what a step costs, counted deterministically.
+    pub fn visits(&self) -> u64 {
+        self.visits
     }
 
     /// Senders offer `count` messages for `db` at `now`. Returns the batches delivered at
@@ -284,15 +332,17 @@ impl Transport {
         batch: &[(DatabaseId, u64)],
         path: &impl Path,
     ) -> Vec<(DatabaseId, ServerId, u64)> {
-        for &(db, count) in batch.iter().filter(|b| b.1 > 0) {
+        let batches: Vec<(DatabaseId, u64)> = batch.iter().copied().filter(|b| b.1 > 0).collect();
+        if !batches.is_empty() {
+            let count = batches.iter().map(|b| b.1).sum();
             self.fates.offered += count;
-            self.sender_queue.push_back(Queued {
-                db,
-                count,
+            self.waves += 1;
+            self.fresh.push(SenderWave {
+                seq: self.waves,
                 offered: now,
                 next: now,
-                recovered: false,
-                server: ServerId(0),
+                batches,
+                count,
             });
         }
         self.step(now, path)
@@ -303,24 +353,7 @@ impl Transport {
     /// server ([`SHADOW`] for resubmitted mail), sorted.
     pub fn step(&mut self, now: SimTime, path: &impl Path) -> Vec<(DatabaseId, ServerId, u64)> {
         let p = self.params;
-        // Rule transport.sender_retry.
-        let mut keep = VecDeque::with_capacity(self.sender_queue.len());
-        while let Some(mut q) = self.sender_queue.pop_front() {
-            if q.next > now {
-                keep.push_back(q);
-                continue;
-            }
-            if let Some(server) = path.mx_accepts(now) {
-                q.server = server;
-                self.hub_queue.push(q);
-            } else if now.saturating_duration_since(q.offered) >= p.sender_expiry {
-                self.fates.bounced += q.count;
-            } else {
-                q.next = now.saturating_add(p.sender_retry);
-                keep.push_back(q);
-            }
-        }
-        self.sender_queue = keep;
+        self.senders(now, path);
         // Requests change only with time, a new request or a server's state.
         if self.answered_at != Some(now) {
             self.answer_requests(now, path);
@@ -328,6 +361,7 @@ impl Transport {
         // Rule transport.hub_queue.
         let mut out: Vec<(DatabaseId, ServerId, u64)> = Vec::new();
         let mut i = 0;
+        self.visits += self.hub_queue.len() as u64;
         while i < self.hub_queue.len() {
             let mut q = self.hub_queue[i];
             if q.next > now {
@@ -348,13 +382,7 @@ impl Transport {
             if path.deliverable(q.db, q.server, now) {
                 self.hub_queue.swap_remove(i);
                 self.record_delivery(now, q);
-                match out
-                    .iter_mut()
-                    .find(|(d, s, _)| *d == q.db && *s == q.server)
-                {
-                    Some((_, _, c)) => *c += q.count,
-                    None => out.push((q.db, q.server, q.count)),
-                }
+                out.push((q.db, q.server, q.count));
             } else if now.saturating_duration_since(q.offered) >= p.message_expiry {
                 self.hub_queue.swap_remove(i);
                 self.fates.bounced += q.count;
@@ -364,48 +392,109 @@ impl Transport {
             }
         }
         self.prune(now);
-        out.sort_by_key(|&(d, s, _)| (d, s));
-        out
+        merge_deliveries(out)
+    }
+
+    /// Rule `transport.sender_retry`: every wave due at `now` moves to the hub queue of
+    /// the accepting MX endpoint in offer order (asked once: the answer is the same for
+    /// every wave), or is given up after `sender_expiry` (bounced), or waits
+    /// `sender_retry` more. Waves that are not due are not touched.
+    fn senders(&mut self, now: SimTime, path: &impl Path) {
+        let mut due = std::mem::take(&mut self.fresh);
+        while let Some(w) = self.sender_queue.pop_front_if(|w| w.next <= now) {
+            due.push(w);
+        }
+        if due.is_empty() {
+            return;
+        }
+        self.visits += due.len() as u64;
+        let p = self.params;
+        if let Some(server) = path.mx_accepts(now) {
+            due.sort_unstable_by_key(|w| w.seq);
+            for w in due {
+                self.hub_queue
+                    .extend(w.batches.iter().map(|&(db, count)| Queued {
+                        db,
+                        count,
+                        offered: w.offered,
+                        next: w.next,
+                        recovered: false,
+                        server,
+                    }));
+            }
+            return;
+        }
+        for mut w in due {
+            if now.saturating_duration_since(w.offered) >= p.sender_expiry {
+                self.fates.bounced += w.count;
+            } else {
+                w.next = now.saturating_add(p.sender_retry);
+                self.sender_queue.push_back(w);
+            }
+        }
     }
 
     /// Keeps delivered batches for the Safety Net hold (at least 2 days, to undo lossy
     /// mounts exactly even with Safety Net off); lost messages leave Safety Net at the end
-    /// of the hold.
+    /// of the hold. A full pass runs at most every [`PRUNE_EVERY`] (only memory depends on
+    /// it); a database is brought up to the last step before its deliveries are read
+    /// ([`Transport::catch_up`]), so what a take-back sees is as if every step pruned.
     fn prune(&mut self, now: SimTime) {
-        // Once an instant: every offer steps the ledger, and pruning visits each database.
-        if self.pruned_at == Some(now) {
+        self.stepped_at = Some(now);
+        if self
+            .pruned_at
+            .is_some_and(|t| now < t.saturating_add(PRUNE_EVERY))
+        {
             return;
         }
         self.pruned_at = Some(now);
-        let p = self.params;
-        let keep_for = p.safety_net_hold.max(SimDuration::from_millis(172_800_000));
         for db in 0..self.delivered.len() {
-            while let Some(d) = self.delivered[db]
-                .front()
-                .copied()
-                .filter(|d| now.saturating_duration_since(d.at) > keep_for)
-            {
-                self.delivered[db].pop_front();
-                if self.archive.len() <= db {
-                    self.archive.resize(db + 1, (0, 0, 0));
-                }
-                let a = &mut self.archive[db];
-                if d.on_time {
-                    a.0 += d.count;
-                } else {
-                    a.1 += d.count;
-                }
-                if d.recovered {
-                    a.2 += d.count;
-                }
-            }
+            self.prune_db(db, now);
         }
+        let hold = self.params.safety_net_hold;
         for held in &mut self.lost_held {
             while held
                 .front()
-                .is_some_and(|d| now.saturating_duration_since(d.at) > p.safety_net_hold)
+                .is_some_and(|d| now.saturating_duration_since(d.at) > hold)
             {
                 held.pop_front();
+            }
+        }
+    }
+
+    /// Prunes the deliveries of `db` as a step at the last step's time did.
+    fn catch_up(&mut self, db: DatabaseId) {
+        if let Some(t) = self.stepped_at
+            && db.index() < self.delivered.len()
+        {
+            self.prune_db(db.index(), t);
+        }
+    }
+
+    /// Moves the deliveries of `db` older than the hold (at least 2 days) at `now` into
+    /// its archive counts.
+    fn prune_db(&mut self, db: usize, now: SimTime) {
+        let keep_for = self
+            .params
+            .safety_net_hold
+            .max(SimDuration::from_millis(172_800_000));
+        while let Some(d) = self.delivered[db]
+            .front()
+            .copied()
+            .filter(|d| now.saturating_duration_since(d.at) > keep_for)
+        {
+            self.delivered[db].pop_front();
+            if self.archive.len() <= db {
+                self.archive.resize(db + 1, (0, 0, 0));
+            }
+            let a = &mut self.archive[db];
+            if d.on_time {
+                a.0 += d.count;
+            } else {
+                a.1 += d.count;
+            }
+            if d.recovered {
+                a.2 += d.count;
             }
         }
     }
@@ -578,6 +667,7 @@ impl Transport {
     /// The `count` messages just delivered for `db` went to a copy that will be
     /// discarded (the losing side of a split brain): lost silently.
     pub fn discard(&mut self, db: DatabaseId, count: u64) {
+        self.catch_up(db);
         let now = self
             .delivered
             .get(db.index())
@@ -589,9 +679,9 @@ impl Transport {
     /// Takes the `lost` most recent deliveries of `db` made at or before `until` back:
     /// lost silently; with `held`, those Safety Net holds wait for a resubmit request.
     fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, held: bool, until: SimTime) {
+        self.catch_up(db);
         let p = self.params;
-        let mut left = lost;
-        let held = held && !p.safety_net_hold.is_zero();
+        let (mut left, held) = (lost, held && !p.safety_net_hold.is_zero());
         let mut taken: Vec<Delivered> = Vec::new();
         if let Some(list) = self.delivered.get_mut(db.index()) {
             // Deliveries are in time order: skip those after `until`.
@@ -650,6 +740,20 @@ impl Transport {
             self.fates.lost_silently += on_time + late;
         }
     }
+}
+
+/// The deliveries of a step, one per database and delivering server with their counts
+/// summed, sorted.
+fn merge_deliveries(mut out: Vec<(DatabaseId, ServerId, u64)>) -> Vec<(DatabaseId, ServerId, u64)> {
+    out.sort_unstable_by_key(|&(d, s, _)| (d, s));
+    out.dedup_by(|next, kept| {
+        let same = (next.0, next.1) == (kept.0, kept.1);
+        if same {
+            kept.2 += next.2;
+        }
+        same
+    });
+    out
 }
 
 #[cfg(test)]
@@ -957,6 +1061,61 @@ mod tests {
                 assert_eq!(t.step(min(300), &w), vec![(DatabaseId(0), ServerId(1), 5)]);
             }
         }
+    }
+
+    #[test]
+    fn mail_held_by_senders_costs_per_retry_not_per_step() {
+        // Rule transport.sender_retry, cost: a permanent outage of the MX endpoint keeps
+        // 4 days of mail in the senders' queues; a step handles only the waves due (one
+        // per offer instant, retried every 30 min), not every queued batch.
+        let w = World::new(false, true, false);
+        let mut t = Transport::new(params(true, 48));
+        let ticks = 7 * 288;
+        for k in 0..ticks {
+            let batch: Vec<(DatabaseId, u64)> = (0..100).map(|d| (DatabaseId(d), 3)).collect();
+            let _ = t.offer_all(min(5 * k), &batch, &w);
+        }
+        let f = t.fates();
+        assert!(f.bounced > 0 && f.queued > 0 && f.conserved(), "{f:?}");
+        // Each wave is due once when offered and once per 30 min for 4 days.
+        let per_wave = 4 * 48 + 2;
+        assert!(t.visits() <= ticks * per_wave, "{} visits", t.visits());
+        assert!(t.visits() >= ticks * 4 * 48 / 2, "{} visits", t.visits());
+    }
+
+    #[test]
+    fn waves_due_together_reach_the_hub_queue_in_offer_order() {
+        // Rule transport.sender_retry: a wave tried earlier waits behind a later one in
+        // the senders' queue; when both are due, the hub still receives them in offer
+        // order (as one queue of messages would), so deliveries keep their order.
+        let w = World::new(false, false, false);
+        let mut t = Transport::new(params(true, 48));
+        let _ = t.offer(min(0), DatabaseId(0), 5, &w);
+        let _ = t.offer(min(1), DatabaseId(1), 7, &w);
+        let _ = t.step(min(30), &w); // retries the first only: it now waits till 60
+        w.mx.set(true);
+        let _ = t.step(min(65), &w);
+        let order: Vec<u64> = t.hub_queue.iter().map(|q| q.count).collect();
+        assert_eq!(order, vec![5, 7]);
+    }
+
+    #[test]
+    fn a_take_back_sees_deliveries_pruned_as_of_the_last_step() {
+        // Rule transport.safety_net: mail older than the hold at the last step is counted
+        // without its latency (archived); the full pass runs hourly, so a take-back first
+        // prunes its database up to the last step, exactly as a per-step prune would.
+        let w = World::new(true, true, false);
+        let mut t = Transport::new(params(true, 48));
+        deliver(&mut t, &w, 0, 0, 5);
+        let end = 48 * 60 + 10;
+        for m in (5..=end).step_by(5) {
+            let _ = t.step(min(m), &w);
+        }
+        let _ = t.lossy_mount(min(end), DatabaseId(0), 5);
+        let f = t.fates();
+        assert_eq!((f.lost_silently, f.delivered_on_time), (5, 0), "{f:?}");
+        // Archived at 48 h 5 min: its latency stays in the histogram.
+        assert_eq!(t.latency.quantile_upper_s(0.5), Some(1));
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub(crate) struct Arrivals {
     pending: Vec<u64>,
     /// Per group: its users (constant over a run).
     users: Vec<u64>,
+    /// Per group: the Poisson samplers of the means drawn so far (a mean takes one value
+    /// per profile factor, so at most two; building a sampler costs as much as a draw).
+    samplers: Vec<Vec<(f64, rand_distr::Poisson<f64>)>>,
     /// Arrivals up to here were offered.
     from: SimTime,
     /// End of the current interval: the next mail tick.
@@ -46,6 +49,7 @@ impl Arrivals {
         let mut a = Arrivals {
             pending: vec![0; counts.len()],
             users: users.to_vec(),
+            samplers: vec![Vec::new(); counts.len()],
             counts,
             split,
             from: SimTime::ZERO,
@@ -72,7 +76,7 @@ impl Arrivals {
         };
         for (h, rng) in self.counts.iter_mut().enumerate() {
             let mean = self.users[h] as f64 * m.messages_per_user_per_day * share * factor;
-            self.pending[h] += poisson(rng, mean);
+            self.pending[h] += poisson_cached(&mut self.samplers[h], rng, mean);
         }
     }
 
@@ -255,6 +259,31 @@ fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
         Ok(b) => rand_distr::Distribution::sample(&b, rng),
         Err(_) => 0,
     }
+}
+
+/// [`poisson`] with the sampler of `mean` kept in `cache` (the same draw, as the sampler
+/// is a function of the mean; at most 4 means are kept).
+fn poisson_cached(
+    cache: &mut Vec<(f64, rand_distr::Poisson<f64>)>,
+    rng: &mut StreamRng,
+    mean: f64,
+) -> u64 {
+    if mean.is_nan() || mean <= 0.0 {
+        return 0;
+    }
+    let found = cache.iter().position(|c| c.0.to_bits() == mean.to_bits());
+    let i = match found {
+        Some(i) => i,
+        None => match rand_distr::Poisson::new(mean) {
+            Ok(p) if cache.len() < 4 => {
+                cache.push((mean, p));
+                cache.len() - 1
+            }
+            _ => return poisson(rng, mean),
+        },
+    };
+    let x: f64 = rand_distr::Distribution::sample(&cache[i].1, rng);
+    x as u64
 }
 
 /// A Poisson draw (rand_distr's exact sampler), as a whole count.
