@@ -1,18 +1,18 @@
 //! The hold model (brief section 11): N pending events, each popped event schedules one at
-//! now + Exp(1 s). One group per N; in each, the full engine, the engine's queue alone,
-//! and the bare `BinaryHeap<(Reverse<u64>, u64)>` baseline, so the ratios come from one
-//! run. `cargo bench -p dialtone-benches --bench hold`.
+//! now + Exp(1 s), in nanoseconds. One group per N; in each, the full engine, the engine's
+//! queue alone, the bare `BinaryHeap<(Reverse<u64>, u64)>` baseline and the `radix-heap`
+//! crate, so the ratios come from one run. `cargo bench -p dialtone-benches --bench hold`.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use dialtone_benches::{BareHeapHold, EngineHold, RadixHold};
+use dialtone_benches::{BareHeapHold, CrateRadixHold, EngineHold, RadixHold};
 
 /// Events handled per criterion iteration.
 const BATCH: u64 = 10_000;
 
 fn hold(c: &mut Criterion) {
-    for n in [1_000usize, 100_000] {
+    for n in [1_000usize, 100_000, 1_000_000] {
         let mut g = c.benchmark_group(format!("hold/n={n}"));
         g.throughput(Throughput::Elements(BATCH));
         // Each structure is warmed up with 10 N events so it is in steady state, then
@@ -30,6 +30,11 @@ fn hold(c: &mut Criterion) {
         heap.run(warm);
         g.bench_function("bare_binary_heap", |b| {
             b.iter(|| black_box(heap.run(BATCH)))
+        });
+        let mut krate = CrateRadixHold::new(n, 1);
+        krate.run(warm);
+        g.bench_function("radix_heap_crate", |b| {
+            b.iter(|| black_box(krate.run(BATCH)))
         });
         g.finish();
     }

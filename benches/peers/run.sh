@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Hold-model comparison in one run on this machine: dialtone's engine, its queue alone,
-# a bare BinaryHeap, and SimPy. Prints events per second and the ratios the engine
-# issue sets targets for.
+# Hold-model comparison in one run on this machine (nanosecond keys): dialtone's engine,
+# its queue alone, a bare BinaryHeap, the radix-heap crate, and SimPy, at N = 1,000,
+# 100,000 and 1,000,000. Prints events per second and the ratios the engine issue sets
+# targets for.
 #
 # usage: benches/peers/run.sh [RUST_EVENTS] [SIMPY_EVENTS] [REPEATS]
 # SimPy is installed into benches/peers/.venv (git-ignored) if it is not importable.
@@ -33,10 +34,11 @@ echo
 awk -F, '
   /^hold,/ { eps[$2 "," $3] = $4 }
   END {
-    printf "%-8s %14s %14s %14s %14s   %10s %10s\n", "N", "engine", "queue only", "bare heap", "SimPy", "eng/heap", "eng/SimPy"
-    for (i = 1; i <= 2; i++) {
-      n = (i == 1) ? 1000 : 100000
-      e = eps["engine," n]; q = eps["engine_queue_only," n]; h = eps["bare_binary_heap," n]; s = eps["simpy," n]
-      printf "%-8d %14.0f %14.0f %14.0f %14.0f   %10.2f %10.1f\n", n, e, q, h, s, e / h, e / s
+    printf "%-8s %12s %12s %12s %12s %12s   %9s %9s %9s\n", "N", "engine", "queue only", "bare heap", "radix crate", "SimPy", "eng/heap", "eng/crate", "eng/SimPy"
+    for (i = 1; i <= 3; i++) {
+      n = (i == 1) ? 1000 : (i == 2) ? 100000 : 1000000
+      e = eps["engine," n]; q = eps["engine_queue_only," n]; h = eps["bare_binary_heap," n]
+      c = eps["radix_heap_crate," n]; s = eps["simpy," n]
+      printf "%-8d %12.0f %12.0f %12.0f %12.0f %12.0f   %9.2f %9.2f %9.1f\n", n, e, q, h, c, s, e / h, e / c, e / s
     }
   }' "$out"

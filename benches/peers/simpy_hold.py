@@ -3,8 +3,9 @@
 
 N processes each loop forever on `yield env.timeout(Exp(1))`, so N events are always
 pending and each popped event schedules one at now + Exp(1): the same model as
-benches/src/lib.rs. Prints `hold,simpy,<n>,<events_per_s>` (median of REPEATS runs) for
-N = 1,000 and 100,000.
+benches/src/lib.rs (float times in seconds; the Rust variants' keys are nanoseconds).
+Prints `hold,simpy,<n>,<events_per_s>` (median of REPEATS runs) for N = 1,000, 100,000
+and 1,000,000.
 
 usage: simpy_hold.py [EVENTS] [REPEATS]
 """
@@ -52,7 +53,7 @@ def main():
     except ValueError:
         sys.exit("usage: simpy_hold.py [EVENTS] [REPEATS]")
     print(f"# simpy {simpy.__version__}, python {sys.version.split()[0]}: median of {repeats} runs of {events} events")
-    for n in (1_000, 100_000):
+    for n in (1_000, 100_000, 1_000_000):
         rates = [run(n, events, seed) for seed in range(repeats)]
         print(f"hold,simpy,{n},{statistics.median(rates):.0f}")
 

@@ -1,15 +1,26 @@
-//! The classic hold model, three ways, for `benches/hold.rs` and the `hold` driver
+//! The classic hold model, four ways, for `benches/hold.rs` and the `hold` driver
 //! (`benches/peers/run.sh`).
 //!
-//! N events are pending; each popped event schedules one at `now + Exp(mean 1 s)`, drawn
-//! with the ziggurat `Exp1` from one ChaCha8 stream and rounded to the millisecond. All
-//! three variants draw the same numbers from the same stream, so they do the same work
-//! and differ only in the queue and the driver:
+//! N events are pending; each popped event schedules one at `now + Exp(mean 1 s)` in
+//! **nanoseconds** (the draw rounded to the nearest nanosecond), drawn with the ziggurat
+//! `Exp1` from one ChaCha8 stream: the same workload as the SimPy peer, whose times are
+//! floats. All variants draw the same numbers from the same stream, so they do the same
+//! work and differ only in the queue and the driver:
 //!
 //! - [`EngineHold`]: the full engine (`Simulation` + `Model` + `Ctx`), as a model sees it.
 //! - [`RadixHold`]: the engine's `EventQueue` alone, without the driver.
 //! - [`BareHeapHold`]: `std::collections::BinaryHeap<(Reverse<u64>, u64)>` with an
 //!   insertion counter: the baseline the targets are stated against.
+//! - [`CrateRadixHold`]: the `radix-heap` crate's `RadixHeapMap<Reverse<u64>, ()>`, a
+//!   radix heap with neither FIFO ties nor cancellation nor payload slots: the floor an
+//!   engine queue with those guarantees is compared with.
+//!
+//! # Nanosecond keys in an engine of milliseconds
+//!
+//! The engine's unit is the millisecond ([`SimTime`]), which every scenario depends on.
+//! The queue and the driver never read the unit: they compare and add `u64` ticks. So
+//! the engine variants count one tick per nanosecond ([`tick`]); the keys the queue sees
+//! are exactly the `u64` nanoseconds the other variants see.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -17,12 +28,13 @@ use std::collections::BinaryHeap;
 use dialtone_engine::{
     Ctx, EventQueue, Model, RngStreams, SimDuration, SimTime, Simulation, TraceSink,
 };
+use radix_heap::RadixHeapMap;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::Exp1;
 
-/// Mean hold time in engine ticks (milliseconds): Exp(1) in seconds.
-pub const MEAN_TICKS: f64 = 1000.0;
+/// Mean hold time in nanoseconds: Exp(1) in seconds.
+pub const MEAN_NS: f64 = 1e9;
 
 fn rng(seed: u64) -> ChaCha8Rng {
     // The bench names its stream like any model; a valid constant name cannot fail.
@@ -35,7 +47,14 @@ fn rng(seed: u64) -> ChaCha8Rng {
 fn draw(rng: &mut ChaCha8Rng) -> u64 {
     let x: f64 = rng.sample(Exp1);
     // Round half up; x >= 0, and unlike f64::round this inlines (no libm call).
-    (x * MEAN_TICKS + 0.5) as u64
+    (x * MEAN_NS + 0.5) as u64
+}
+
+/// The engine's tick for `ns` nanoseconds: the engine variants count one tick per
+/// nanosecond (see the module documentation).
+#[inline(always)]
+pub fn tick(ns: u64) -> SimTime {
+    SimTime::from_millis(ns)
 }
 
 /// The hold model as an engine [`Model`].
@@ -51,6 +70,7 @@ impl Model for HoldModel {
     #[inline]
     fn handle<S: TraceSink>(&mut self, _: (), ctx: &mut Ctx<'_, (), S>) {
         self.checksum = self.checksum.wrapping_add(ctx.now().as_millis());
+        // One tick per nanosecond (see `tick`).
         let d = SimDuration::from_millis(draw(&mut self.rng));
         if ctx.schedule_in(d, ()).is_err() {
             ctx.stop();
@@ -74,7 +94,7 @@ impl EngineHold {
         let first: Vec<u64> = (0..n).map(|_| draw(&mut model.rng)).collect();
         let mut sim = Simulation::new(model);
         for t in first {
-            let _ = sim.schedule(SimTime::from_millis(t), ());
+            let _ = sim.schedule(tick(t), ());
         }
         EngineHold { sim }
     }
@@ -107,7 +127,7 @@ impl RadixHold {
         let mut rng = rng(seed);
         let mut q = EventQueue::new();
         for _ in 0..n {
-            let _ = q.push(SimTime::from_millis(draw(&mut rng)), ());
+            let _ = q.push(tick(draw(&mut rng)), ());
         }
         RadixHold {
             q,
@@ -121,7 +141,7 @@ impl RadixHold {
             let Some((t, ())) = self.q.pop() else { break };
             self.checksum = self.checksum.wrapping_add(t.as_millis());
             let at = t.as_millis() + draw(&mut self.rng);
-            let _ = self.q.push(SimTime::from_millis(at), ());
+            let _ = self.q.push(tick(at), ());
         }
         self.checksum
     }
@@ -165,22 +185,64 @@ impl BareHeapHold {
     }
 }
 
+/// The `radix-heap` crate's max-heap, made a min-heap by `Reverse` keys.
+#[derive(Debug)]
+pub struct CrateRadixHold {
+    heap: RadixHeapMap<Reverse<u64>, ()>,
+    rng: ChaCha8Rng,
+    checksum: u64,
+}
+
+impl CrateRadixHold {
+    /// `n` pending events, seeded.
+    pub fn new(n: usize, seed: u64) -> Self {
+        let mut rng = rng(seed);
+        // Keys may not pass the top (the last popped key, here time 0), as in the engine.
+        let mut heap = RadixHeapMap::new_at(Reverse(0));
+        for _ in 0..n {
+            heap.push(Reverse(draw(&mut rng)), ());
+        }
+        CrateRadixHold {
+            heap,
+            rng,
+            checksum: 0,
+        }
+    }
+    /// Handles `events` events; returns the checksum.
+    pub fn run(&mut self, events: u64) -> u64 {
+        for _ in 0..events {
+            let Some((Reverse(t), ())) = self.heap.pop() else {
+                break;
+            };
+            self.checksum = self.checksum.wrapping_add(t);
+            self.heap.push(Reverse(t + draw(&mut self.rng)), ());
+        }
+        self.checksum
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn all_three_do_the_same_work() {
-        // Same stream, same draws: the engine and the radix queue fire the same times.
-        // The bare heap breaks ties in the other order but sees the same multiset.
-        let (mut e, mut r, mut b) = (
+    fn all_four_do_the_same_work() {
+        // Same stream, same draws: every variant fires the same times, so the same sum of
+        // them (the bare heap and the crate break ties in other orders, but ties are
+        // the same time). One wrong pop would change every later time and the sum.
+        let (mut e, mut r, mut b, mut c) = (
             EngineHold::new(1000, 1),
             RadixHold::new(1000, 1),
             BareHeapHold::new(1000, 1),
+            CrateRadixHold::new(1000, 1),
         );
-        let (ce, cr, cb) = (e.run(50_000), r.run(50_000), b.run(50_000));
+        let (ce, cr, cb, cc) = (e.run(50_000), r.run(50_000), b.run(50_000), c.run(50_000));
         assert_eq!(ce, cr);
         assert_eq!(cr, cb);
+        assert_eq!(cb, cc);
         assert_eq!(e.pending(), 1000);
+        // Nanosecond keys: 50,000 events at 1,000 pending advance the clock ~50 s.
+        let now = e.sim.now().as_millis();
+        assert!((40e9..60e9).contains(&(now as f64)), "clock at {now} ns");
     }
 }

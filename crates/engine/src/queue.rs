@@ -70,6 +70,40 @@ fn live<E>(slots: &[Slot<E>], e: &Entry) -> bool {
     s.generation == e.generation && s.event.is_some()
 }
 
+/// Puts `entry` in the bucket its time belongs to relative to `last`: `front` if due at
+/// `last`, else `buckets[bit_length(time ^ last)]`, marking that bucket non-empty.
+#[inline(always)]
+fn place(
+    front: &mut VecDeque<Entry>,
+    buckets: &mut Buckets,
+    nonempty: &mut u64,
+    last: u64,
+    entry: Entry,
+) {
+    match (u64::BITS - (entry.time ^ last).leading_zeros()) as usize {
+        0 => front.push_back(entry),
+        b => {
+            buckets[b].push(entry);
+            *nonempty |= 1 << (b - 1);
+        }
+    }
+}
+
+/// [`place`] for each of `entries`, in order; returns the bits to set in `nonempty`.
+#[inline(always)]
+fn place_all(
+    front: &mut VecDeque<Entry>,
+    buckets: &mut Buckets,
+    last: u64,
+    entries: &[Entry],
+) -> u64 {
+    let mut bits = 0;
+    for &e in entries {
+        place(front, buckets, &mut bits, last, e);
+    }
+    bits
+}
+
 /// A drained bucket keeps its allocation if it is at most this many entries...
 const KEEP_CAPACITY: usize = 256;
 /// ...or at most 1/KEEP_FRACTION of the pending events.
@@ -77,6 +111,10 @@ const KEEP_FRACTION: usize = 16;
 
 /// Number of buckets: bucket 0 (due at `last`) plus one per bit position of a `u64`.
 const BUCKETS: usize = 65;
+
+/// The buckets, an array so that a bucket number (at most 64 by construction) needs no
+/// bounds check. `[0]` is unused: bucket 0 is `front`.
+type Buckets = [Vec<Entry>; BUCKETS];
 
 /// A priority queue of events keyed by [`SimTime`], popped in `(time, insertion)` order.
 ///
@@ -87,7 +125,7 @@ pub struct EventQueue<E> {
     /// Entries due at exactly `last`, in insertion order.
     front: VecDeque<Entry>,
     /// `buckets[i]` (i >= 1) holds entries whose time differs from `last` first at bit i-1.
-    buckets: Vec<Vec<Entry>>,
+    buckets: Box<Buckets>,
     /// Bit `b - 1` is set iff `buckets[b]` is non-empty, so finding the lowest
     /// non-empty bucket is one `trailing_zeros`.
     nonempty: u64,
@@ -112,7 +150,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             front: VecDeque::new(),
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            buckets: Box::new(std::array::from_fn(|_| Vec::new())),
             nonempty: 0,
             last: 0,
             stale: 0,
@@ -137,21 +175,16 @@ impl<E> EventQueue<E> {
         SimTime::from_millis(self.last)
     }
 
-    #[inline]
-    fn bucket_of(&self, time: u64) -> usize {
-        (u64::BITS - (time ^ self.last).leading_zeros()) as usize
-    }
-
     /// Puts an entry in the bucket its time belongs to, relative to `last`.
     #[inline]
     fn place(&mut self, entry: Entry) {
-        match self.bucket_of(entry.time) {
-            0 => self.front.push_back(entry),
-            b => {
-                self.buckets[b].push(entry);
-                self.nonempty |= 1 << (b - 1);
-            }
-        }
+        place(
+            &mut self.front,
+            &mut self.buckets,
+            &mut self.nonempty,
+            self.last,
+            entry,
+        );
     }
 
     /// Schedules `event` at `at`. Fails if `at` is before [`EventQueue::floor`].
@@ -222,13 +255,28 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Refills `front` from the lowest non-empty bucket. Returns false if none is left.
-    fn refill(&mut self) -> bool {
-        if self.nonempty == 0 {
-            return false;
+    /// Empties the lowest non-empty bucket: `last` becomes its minimum, the first entry
+    /// with that time is returned, and the others move to lower buckets (those due at
+    /// the new `last` to `front`, behind the returned one in insertion order). Called
+    /// only when `front` is empty. Returns `None` if no entry is left.
+    fn refill(&mut self) -> Option<Entry> {
+        loop {
+            if self.nonempty == 0 {
+                return None;
+            }
+            if let Some(min) = self.drain_lowest() {
+                return Some(min);
+            }
+            // Every entry of that bucket was cancelled: try the next one.
         }
+    }
+
+    /// [`EventQueue::refill`] for the lowest non-empty bucket (`nonempty != 0`); `None` if
+    /// all its entries had been cancelled.
+    fn drain_lowest(&mut self) -> Option<Entry> {
         let b = self.nonempty.trailing_zeros() as usize + 1;
         self.nonempty &= !(1 << (b - 1));
+        // Taken out while its entries move to lower buckets, then put back empty.
         let mut bucket = std::mem::take(&mut self.buckets[b]);
         if self.stale > 0 {
             // Cancelled entries are dropped here rather than moved again; they cannot
@@ -238,44 +286,65 @@ impl<E> EventQueue<E> {
             bucket.retain(|e| live(slots, e));
             self.stale -= before - bucket.len();
         }
-        if let Some(min) = bucket.iter().map(|e| e.time).min() {
-            self.last = min;
-            for e in bucket.drain(..) {
-                self.place(e);
+        let min = bucket.first().map(|head| {
+            // The first entry with the smallest time: strict `<` keeps the earliest
+            // inserted of equal times.
+            let (mut first, mut min) = (0, head.time);
+            for (i, e) in bucket.iter().enumerate().skip(1) {
+                if e.time < min {
+                    (first, min) = (i, e.time);
+                }
             }
-        }
+            self.last = min;
+            // Entries before `first` are later than it; after it, equal or later.
+            let (before, after) = bucket.split_at(first);
+            let bits = place_all(&mut self.front, &mut self.buckets, min, before)
+                | place_all(&mut self.front, &mut self.buckets, min, &after[1..]);
+            self.nonempty |= bits;
+            after[0]
+        });
         // Keep the drained allocation for reuse unless it is large compared with what is
         // pending. When `last` crosses a power of two, almost every entry lands in one
         // high bucket; keeping every such peak would hold several times N entries of
         // capacity (measured: 168 bytes per pending event at N = 100,000 instead of ~30).
         if bucket.capacity() <= KEEP_CAPACITY.max(self.live / KEEP_FRACTION) {
+            bucket.clear();
             self.buckets[b] = bucket;
         }
-        true
+        min
+    }
+
+    /// The next entry, live or cancelled, taken out of the queue: the front of `front`,
+    /// or the minimum of the lowest non-empty bucket.
+    #[inline]
+    fn next_entry(&mut self) -> Option<Entry> {
+        match self.front.pop_front() {
+            Some(e) => Some(e),
+            None => self.refill(),
+        }
     }
 
     /// Pops the next event if its time is `<= limit`.
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
         loop {
-            let Some(&entry) = self.front.front() else {
-                if !self.refill() {
-                    return None;
-                }
-                continue;
-            };
-            if !live(&self.slots, &entry) {
+            let entry = self.next_entry()?;
+            let slot = &mut self.slots[entry.slot as usize];
+            if slot.generation != entry.generation {
                 // Cancelled after it was queued: discard and look further.
-                self.front.pop_front();
                 self.stale -= 1;
                 continue;
             }
             if entry.time > limit.as_millis() {
+                // Not yet: it goes back first in line (everything in `front` was queued
+                // after it).
+                self.front.push_front(entry);
                 return None;
             }
-            self.front.pop_front();
-            let Some(event) = self.slots[entry.slot as usize].event.take() else {
-                continue; // unreachable: `live` checked the payload
+            let Some(event) = slot.event.take() else {
+                // A retired slot keeps its generation but has no payload: cancelled.
+                self.stale -= 1;
+                continue;
             };
             self.release(entry.slot);
             self.live -= 1;
@@ -292,17 +361,12 @@ impl<E> EventQueue<E> {
     /// The time of the next live event, discarding cancelled entries on the way.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         loop {
-            let Some(&entry) = self.front.front() else {
-                if !self.refill() {
-                    return None;
-                }
-                continue;
-            };
+            let entry = self.next_entry()?;
             if !live(&self.slots, &entry) {
-                self.front.pop_front();
                 self.stale -= 1;
                 continue;
             }
+            self.front.push_front(entry);
             return Some(SimTime::from_millis(entry.time));
         }
     }
@@ -312,7 +376,7 @@ impl<E> EventQueue<E> {
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         self.front.capacity() * size_of::<Entry>()
-            + self.buckets.capacity() * size_of::<Vec<Entry>>()
+            + size_of::<Buckets>()
             + self
                 .buckets
                 .iter()
@@ -408,6 +472,9 @@ mod tests {
     enum Op {
         Push(u64),
         Pop,
+        /// `pop_until(now + delta)`.
+        PopUntil(u64),
+        Peek,
         Cancel(usize),
     }
 
@@ -416,13 +483,16 @@ mod tests {
             4 => (0u64..50).prop_map(Op::Push),
             1 => (0u64..1 << 40).prop_map(Op::Push),
             3 => Just(Op::Pop),
+            1 => (0u64..60).prop_map(Op::PopUntil),
+            1 => Just(Op::Peek),
             1 => any::<usize>().prop_map(Op::Cancel),
         ]
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
-        /// The radix queue behaves exactly like a binary heap keyed by (time, seq).
+        /// The radix queue behaves exactly like a binary heap keyed by (time, seq), through
+        /// pushes, pops, pops up to a limit, peeks and cancels.
         #[test]
         fn matches_a_reference_heap(ops in prop::collection::vec(op(), 1..400)) {
             let mut q = EventQueue::new();
@@ -434,23 +504,37 @@ mod tests {
             for op in ops {
                 match op {
                     Op::Push(delta) => {
-                        let at = now.saturating_add(delta);
+                        // A peek moves the floor to the next event's time.
+                        let at = q.floor().as_millis().max(now).saturating_add(delta);
                         let id = q.push(t(at), seq).expect("push at or after now");
                         reference.push((Reverse(at), Reverse(seq)));
                         ids.push((id, seq));
                         seq += 1;
                     }
-                    Op::Pop => {
-                        let want = loop {
-                            match reference.pop() {
-                                Some((_, Reverse(s))) if cancelled.contains(&s) => continue,
-                                other => break other,
-                            }
+                    Op::Pop | Op::PopUntil(_) => {
+                        let limit = match op {
+                            Op::PopUntil(delta) => now.saturating_add(delta),
+                            _ => u64::MAX,
                         };
-                        let got = q.pop();
+                        while reference.peek().is_some_and(|(_, Reverse(s))| cancelled.contains(s)) {
+                            reference.pop();
+                        }
+                        let want = match reference.peek() {
+                            Some(&(Reverse(tm), _)) if tm <= limit => reference.pop(),
+                            _ => None,
+                        };
+                        let got = q.pop_until(t(limit));
                         prop_assert_eq!(got.map(|(tm, s)| (tm.as_millis(), s)),
                                         want.map(|(Reverse(tm), Reverse(s))| (tm, s)));
                         if let Some((tm, _)) = got { now = tm.as_millis(); }
+                    }
+                    Op::Peek => {
+                        let want = reference
+                            .iter()
+                            .filter(|(_, Reverse(s))| !cancelled.contains(s))
+                            .map(|(Reverse(tm), _)| *tm)
+                            .min();
+                        prop_assert_eq!(q.peek_time().map(SimTime::as_millis), want);
                     }
                     Op::Cancel(i) => {
                         if ids.is_empty() { continue; }
