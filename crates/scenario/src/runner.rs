@@ -519,6 +519,12 @@ impl<'a> Runner<'a> {
                 "step {:?} was refused ({}); the steps after it did not run",
                 self.reports[i].name, self.reports[i].result
             ))
+        } else if !self.started && self.detecting {
+            Some(
+                "the playbook never started: its failure happened, but the administrators' \
+                 detection and decision delays (strategy.operators) ran past the horizon"
+                    .into(),
+            )
         } else if !self.started {
             Some("the playbook never started (no failure was detected before the horizon)".into())
         } else if let Some(i) = self.state.iter().position(|s| *s == StepState::Waiting) {
@@ -604,6 +610,26 @@ pub fn run_with<S: TraceSink>(
     replication: u64,
     sink: S,
 ) -> Result<(Summary, S), RunError> {
+    run_counted_with(scenario, seed, replication, sink).map(|(s, sink, _)| (s, sink))
+}
+
+/// Runs one replication without tracing; also returns the events it processed, its cost
+/// as a deterministic number (the same on every machine, unlike its wall time).
+pub fn run_counted(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u64,
+) -> Result<(Summary, u64), RunError> {
+    run_counted_with(scenario, seed, replication, NoTrace).map(|(s, _, events)| (s, events))
+}
+
+/// [`run_with`], also returning the events processed.
+fn run_counted_with<S: TraceSink>(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u64,
+    sink: S,
+) -> Result<(Summary, S, u64), RunError> {
     let mut runner = Runner::new(scenario, seed, replication)?;
     let initial = runner.initial();
     let mut sim = Simulation::with_trace(runner, sink);
@@ -616,6 +642,7 @@ pub fn run_with<S: TraceSink>(
         return Err(RunError::EventBudget(budget));
     }
     let end = scenario.horizon;
+    let events = sim.events_processed();
     let (mut runner, sink) = sim.into_parts();
     runner.world.finish(end);
     let summary = metrics::summarize(scenario, seed, replication, &runner, end);
@@ -625,7 +652,7 @@ pub fn run_with<S: TraceSink>(
             runner.world.fates()
         )));
     }
-    Ok((summary, sink))
+    Ok((summary, sink, events))
 }
 
 /// Runs one replication without tracing.
