@@ -109,7 +109,7 @@ pub(crate) fn run(a: Authoring) -> Result<(), Failure> {
         Authoring::Man { out: Some(dir) } => {
             std::fs::create_dir_all(&dir)
                 .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
-                .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+                .map_err(|e| crate::io_failure(&dir.display().to_string(), &e))?;
             eprintln!("man pages: {}", dir.display());
             Ok(())
         }
@@ -169,7 +169,7 @@ fn schema_beside(scenario: &std::path::Path) -> Result<(), Failure> {
         return Ok(());
     }
     if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).map_err(|e| Failure::Input(format!("{}: {e}", d.display())))?;
+        std::fs::create_dir_all(d).map_err(|e| crate::io_failure(&d.display().to_string(), &e))?;
     }
     dialtone_study::io::write_atomic(&path, text.as_bytes())?;
     eprintln!("schema: {} (named by its \"$schema\")", path.display());

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod args;
 mod authoring;
 mod bench;
 mod study;
@@ -43,8 +44,8 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Replay replication R of a study (its random streams are (seed, R)); a study
-        /// whose replication fails prints this command.
-        #[arg(long, default_value_t = 0)]
+        /// whose replication fails prints this command. 0 to 9,999,999.
+        #[arg(long, default_value_t = 0, value_parser = args::replication)]
         replication: u64,
         /// Write summary.json and timeline.csv (and trace.jsonl with --trace) here.
         #[arg(long)]
@@ -205,11 +206,12 @@ enum Command {
 /// Options every study-like command takes.
 #[derive(Debug, clap::Args)]
 struct RunOpts {
-    /// Replications (default: the file's run.replications).
-    #[arg(long)]
+    /// Replications, 1 to 10,000,000 (default: the file's run.replications, which has
+    /// the same limit).
+    #[arg(long, value_parser = args::replications)]
     replications: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, at most 256 (default 0: one a core). Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = args::threads)]
     threads: usize,
     /// Master seed (default: the file's).
     #[arg(long)]
@@ -278,8 +280,27 @@ pub(crate) enum Failure {
 
 impl From<WriteError> for Failure {
     fn from(e: WriteError) -> Self {
-        Failure::Run(e.to_string())
+        io_failure(&e.path.display().to_string(), &e.source)
     }
+}
+
+/// A path the user gave that cannot be read or written is bad input (exit 2): the
+/// message names the path, the cause and what to do.
+pub(crate) fn io_failure(path: &str, e: &std::io::Error) -> Failure {
+    use std::io::ErrorKind as K;
+    let fix = match e.kind() {
+        K::PermissionDenied | K::ReadOnlyFilesystem => {
+            "make it writable, or choose another --out folder"
+        }
+        K::NotADirectory | K::AlreadyExists => {
+            "a file is in the way where a folder should be: choose another path, or move the file"
+        }
+        K::IsADirectory => "a folder is in the way where a file should be: choose another path",
+        K::NotFound => "check that the path exists and can hold files, or choose another one",
+        K::StorageFull | K::QuotaExceeded => "free some space, or choose another --out folder",
+        _ => "check the path and its permissions",
+    };
+    Failure::Input(format!("{path}: {e}; {fix}"))
 }
 
 impl From<ScenarioError> for Failure {
@@ -405,9 +426,7 @@ fn run(path: &Path, what: &RunWhat<'_>, out: Option<&Path>, trace: bool) -> Resu
     let (summary, files) = match out {
         Some(dir) => {
             let existed = dir.exists();
-            let files = dialtone_study::io::RunTrace::create(dir, trace).map_err(|e| {
-                Failure::Input(format!("{}: cannot create the folder: {e}", dir.display()))
-            })?;
+            let files = dialtone_study::io::RunTrace::create(dir, trace)?;
             match dialtone_scenario::run_with(&sc, seed, r, files) {
                 Ok((s, f)) => (s, Some(f)),
                 Err(e) => {
@@ -571,7 +590,7 @@ fn list(what: ListWhat, dir: &Path) -> Result<(), Failure> {
             for f in files {
                 let desc = std::fs::read_to_string(&f)
                     .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .and_then(|t| dialtone_scenario::validate::parse_json("", &t).ok())
                     .and_then(|v| {
                         v.get("description")
                             .and_then(|d| d.as_str())

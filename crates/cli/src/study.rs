@@ -7,10 +7,13 @@ use dialtone_scenario::Strategy;
 use dialtone_scenario::metrics::Kind;
 use dialtone_study::arms::{self, ArmJournal, ArmsMeta};
 use dialtone_study::compare::{self, Comparison, parse_variant};
+use dialtone_study::cost::{self, CostLog};
 use dialtone_study::io::{Journal, ReadError, read_journal, to_json, write_study};
 use dialtone_study::stats::Stat;
 use dialtone_study::sweep::{self, SweepPoint, SweepSummary, parse_set};
-use dialtone_study::{Row, Shard, StudyError, StudySummary, meta, run_replications, summarize};
+use dialtone_study::{
+    Row, Shard, StudyError, StudySummary, meta, run_replications_with, summarize,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use dialtone_study::human::{human_count, human_duration};
@@ -23,6 +26,7 @@ impl From<StudyError> for Failure {
         match e {
             StudyError::Input(m) => Failure::Input(m),
             StudyError::Read(e) => Failure::Input(e.to_string()),
+            StudyError::Io { path, source } => crate::io_failure(&path, &source),
             other => Failure::Run(other.to_string()),
         }
     }
@@ -143,7 +147,7 @@ pub(crate) fn study(
                     .collect();
             }
             std::fs::create_dir_all(dir)
-                .map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+                .map_err(|e| crate::io_failure(&dir.display().to_string(), &e))?;
             // study.json first, so an interrupted folder says what it is a study of.
             dialtone_study::io::write_json(&dir.join("study.json"), &m)?;
             Some(Journal::open(dir)?)
@@ -160,14 +164,24 @@ pub(crate) fn study(
         .collect();
     let bar = progress(range.end - range.start, o.quiet);
     bar.set_position(range.end - range.start - todo.len() as u64);
-    let on_done = |row: &Row| {
+    let costs = CostLog::default();
+    let on_done = |row: &Row, events: u64, micros: u64| {
         if let Some(j) = &journal {
             j.append(row);
         }
+        costs.push(0, row.replication, events, micros);
         bar.inc(1);
     };
-    let mut rows = run_replications(&sc, seed, &todo, o.threads, &on_done)?;
+    let mut rows = run_replications_with(&sc, seed, &todo, o.threads, &on_done)?;
     bar.finish_and_clear();
+    if let Some(s) = cost::slow(&costs.into_sorted()) {
+        let replay = dialtone_study::replay_command(&sc, seed, s.worst.replication);
+        eprintln!(
+            "{}: warning: {}",
+            scenario.display(),
+            s.message("", &replay)
+        );
+    }
     rows.extend(done_rows);
     rows.sort_by_key(|r| r.replication);
     let summary = summarize(&m, &rows);
@@ -332,7 +346,7 @@ fn json_of(path: &Path) -> Result<serde_json::Value, Failure> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| Failure::Input(format!("{file}: {e}")))
+    Ok(dialtone_scenario::validate::parse_json(&file, &text)?)
 }
 
 /// Runs the arms of a compare or sweep (`runs[k]`: scenario and seed) under `meta`: its
@@ -365,14 +379,17 @@ fn run_arms_out(
     let total = (meta.range().end - meta.range().start) * runs.len() as u64;
     let bar = progress(total, o.quiet);
     bar.set_position(total - todo.iter().map(|t| t.len() as u64).sum::<u64>());
-    let on_done = |k: usize, row: &Row| {
+    let costs = CostLog::default();
+    let on_done = |k: usize, row: &Row, events: u64, micros: u64| {
         if let Some(j) = &journal {
             j.append(k, row);
         }
+        costs.push(k, row.replication, events, micros);
         bar.inc(1);
     };
-    let new = arms::run_arms(runs, &todo, o.threads, &on_done)?;
+    let new = arms::run_arms_with(runs, &todo, o.threads, &on_done)?;
     bar.finish_and_clear();
+    warn_slow(runs, meta, costs);
     Ok(done
         .into_iter()
         .zip(new)
@@ -382,6 +399,18 @@ fn run_arms_out(
             d
         })
         .collect())
+}
+
+/// Warns on stderr when a replication of a compare or sweep cost far more than the first
+/// ones (`dialtone_study::cost`).
+fn warn_slow(runs: &[(&dialtone_scenario::Scenario, u64)], meta: &ArmsMeta, costs: CostLog) {
+    if let Some(s) = cost::slow(&costs.into_sorted()) {
+        let k = s.worst.arm;
+        let (sc, seed) = runs[k];
+        let replay = dialtone_study::replay_command(sc, seed, s.worst.replication);
+        let arm = meta.arms.get(k).map_or("", |a| a.label.as_str());
+        eprintln!("{}: warning: {}", sc.file, s.message(arm, &replay));
+    }
 }
 
 fn replications(o: &Opts<'_>, default: u64) -> Result<u64, Failure> {

@@ -555,6 +555,12 @@ impl<'a> Runner<'a> {
                 "step {:?} was refused ({}); the steps after it did not run",
                 self.reports[i].name, self.reports[i].result
             ))
+        } else if !self.started && self.detecting {
+            Some(
+                "the playbook never started: its failure happened, but the administrators' \
+                 detection and decision delays (strategy.operators) ran past the horizon"
+                    .into(),
+            )
         } else if !self.started {
             Some("the playbook never started (no failure was detected before the horizon)".into())
         } else if let Some(i) = self.state.iter().position(|s| *s == StepState::Waiting) {

@@ -18,7 +18,7 @@ use dialtone_scenario::metrics::{Kind, SCHEMA_VERSION, nullable};
 use serde::{Deserialize, Serialize};
 
 use crate::io::{ReadError, csv, io_err, parse_csv, read_json, write_json};
-use crate::{COLUMNS, Row, Shard, StudyError, StudyMeta, run_replications};
+use crate::{COLUMNS, Row, Shard, StudyError, StudyMeta, run_replications_with};
 
 /// One arm of a study folder's [`ArmsMeta`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,10 +201,23 @@ pub fn run_arms(
     threads: usize,
     done: &(dyn Fn(usize, &Row) + Sync),
 ) -> Result<Vec<Vec<Row>>, StudyError> {
+    run_arms_with(arms, todo, threads, &|k, r, _, _| done(k, r))
+}
+
+/// [`run_arms`] whose `done(k, row, events, micros)` also receives the replication's
+/// cost (see [`crate::run_replications_with`]).
+pub fn run_arms_with(
+    arms: &[(&Scenario, u64)],
+    todo: &[Vec<u64>],
+    threads: usize,
+    done: &(dyn Fn(usize, &Row, u64, u64) + Sync),
+) -> Result<Vec<Vec<Row>>, StudyError> {
     arms.iter()
         .zip(todo)
         .enumerate()
-        .map(|(k, ((sc, seed), idx))| run_replications(sc, *seed, idx, threads, &|r| done(k, r)))
+        .map(|(k, ((sc, seed), idx))| {
+            run_replications_with(sc, *seed, idx, threads, &|r, e, t| done(k, r, e, t))
+        })
         .collect()
 }
 

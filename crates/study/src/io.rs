@@ -135,11 +135,14 @@ pub enum Output {
     ArmsMeta(Box<crate::arms::ArmsMeta>),
 }
 
+/// A file's text; a leading UTF-8 byte-order mark is dropped, as scenario files read it.
 fn read_text(path: &Path) -> Result<String, ReadError> {
-    std::fs::read_to_string(path).map_err(|source| ReadError::Io {
-        file: path.to_path_buf(),
-        source,
-    })
+    std::fs::read_to_string(path)
+        .map(|t| dialtone_scenario::validate::json_text(&t).to_owned())
+        .map_err(|source| ReadError::Io {
+            file: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Checks `kind` and `schema_version` of a JSON file's text and returns its kind.

@@ -19,6 +19,7 @@ pub mod arms;
 pub mod axis;
 pub mod bench;
 pub mod compare;
+pub mod cost;
 pub mod human;
 pub mod io;
 pub mod results;
@@ -27,9 +28,11 @@ pub mod stats;
 pub mod sweep;
 pub mod verdict;
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dialtone_scenario::metrics::{DatabaseMetrics, Kind, SCHEMA_VERSION, nullable};
+use dialtone_scenario::validate::limits;
 use dialtone_scenario::{RunError, Scenario, Summary};
 use rayon::prelude::*;
 use serde::de::{Error as _, MapAccess, Visitor};
@@ -179,11 +182,13 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Parses `"i/n"` with 1 <= i <= n.
+    /// Parses `"i/n"` with 1 <= i <= n <= the replication limit (a shard holds at least
+    /// one replication of the largest study).
     pub fn parse(s: &str) -> Result<Shard, StudyError> {
         let bad = || {
             StudyError::Input(format!(
-                "--shard {s:?}: write it as i/n with 1 <= i <= n, e.g. 2/3"
+                "--shard {s:?}: write it as i/n with 1 <= i <= n <= {}, e.g. 2/3",
+                crate::human::human_count(limits::REPLICATIONS as f64)
             ))
         };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
@@ -191,7 +196,7 @@ impl Shard {
             i.trim().parse().map_err(|_| bad())?,
             n.trim().parse().map_err(|_| bad())?,
         );
-        if index == 0 || count == 0 || index > count {
+        if index == 0 || count == 0 || index > count || count > limits::REPLICATIONS {
             return Err(bad());
         }
         Ok(Shard { index, count })
@@ -215,6 +220,20 @@ pub fn run_replications(
     threads: usize,
     done: &(dyn Fn(&Row) + Sync),
 ) -> Result<Vec<Row>, StudyError> {
+    run_replications_with(scenario, seed, indices, threads, &|row, _, _| done(row))
+}
+
+/// [`run_replications`] whose `done(row, events, micros)` also receives the events the
+/// replication processed and its wall time in microseconds (its cost, for
+/// [`cost::slow`]; never in an output file). Memory grows with the rows finished, never reserved
+/// for all of `indices` before they run.
+pub fn run_replications_with(
+    scenario: &Scenario,
+    seed: u64,
+    indices: &[u64],
+    threads: usize,
+    done: &(dyn Fn(&Row, u64, u64) + Sync),
+) -> Result<Vec<Row>, StudyError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -223,52 +242,55 @@ pub fn run_replications(
     // before it still run, so the failure reported is the lowest failing index whatever
     // the thread count: the same error message every time.
     let lowest_failed = AtomicU64::new(u64::MAX);
-    let results: Vec<Option<Result<Row, StudyError>>> = pool.install(|| {
+    let first_error: Mutex<Option<StudyError>> = Mutex::new(None);
+    // `filter_map` is not an indexed iterator: `collect` grows as rows arrive instead of
+    // reserving one slot per index up front (10 GB for a huge --replications).
+    let mut rows: Vec<Row> = pool.install(|| {
         indices
             .par_iter()
-            .map(|&r| {
+            .filter_map(|&r| {
                 if r > lowest_failed.load(Ordering::Relaxed) {
                     return None;
                 }
-                Some(match dialtone_scenario::run(scenario, seed, r) {
-                    Ok(s) => {
+                let start = std::time::Instant::now();
+                match dialtone_scenario::runner::run_counted(scenario, seed, r, dialtone_engine::NoTrace) {
+                    Ok((s, _, events)) => {
                         let row = Row::of(&s);
-                        done(&row);
-                        Ok(row)
+                        let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        done(&row, events, micros);
+                        Some(row)
                     }
                     Err(source) => {
                         lowest_failed.fetch_min(r, Ordering::Relaxed);
-                        Err(StudyError::Run {
+                        let e = StudyError::Run {
                             replication: r,
                             replay: replay_command(scenario, seed, r),
                             source,
-                        })
+                        };
+                        keep_lowest(&first_error, e);
+                        None
                     }
-                })
+                }
             })
             .collect()
     });
-    let mut rows = Vec::with_capacity(results.len());
-    let mut first_error: Option<(u64, StudyError)> = None;
-    for res in results.into_iter().flatten() {
-        match res {
-            Ok(row) => rows.push(row),
-            Err(e) => {
-                let r = match &e {
-                    StudyError::Run { replication, .. } => *replication,
-                    _ => u64::MAX,
-                };
-                if first_error.as_ref().is_none_or(|(f, _)| r < *f) {
-                    first_error = Some((r, e));
-                }
-            }
-        }
-    }
-    if let Some((_, e)) = first_error {
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
     rows.sort_by_key(|r| r.replication);
     Ok(rows)
+}
+
+/// Keeps in `slot` the failure of the lowest replication index.
+fn keep_lowest(slot: &Mutex<Option<StudyError>>, e: StudyError) {
+    let index = |e: &StudyError| match e {
+        StudyError::Run { replication, .. } => *replication,
+        _ => u64::MAX,
+    };
+    let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if g.as_ref().is_none_or(|f| index(&e) < index(f)) {
+        *g = Some(e);
+    }
 }
 
 /// The command that replays replication `r` of a study of `scenario` with master seed
@@ -494,6 +516,8 @@ mod tests {
         assert!(Shard::parse("0/3").is_err());
         assert!(Shard::parse("4/3").is_err());
         assert!(Shard::parse("x").is_err());
+        assert!(Shard::parse("1/10000001").is_err());
+        assert!(Shard::parse("1/10000000").is_ok());
         assert_eq!(Shard::parse("2/3").ok(), Some(Shard { index: 2, count: 3 }));
     }
 }

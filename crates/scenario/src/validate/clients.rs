@@ -47,6 +47,13 @@ impl Validator {
         ] {
             self.positive(&format!("client_behaviour.{p}"), d);
         }
+        self.count_in(
+            "client_behaviour.helpdesk_per_hour",
+            cb.helpdesk_per_hour,
+            0,
+            limits::PER_HOUR,
+            "profiles the helpdesk reconfigures an hour",
+        );
         if !(0.0..=1.0).contains(&cb.cached_online_share) {
             self.err(
                 "client_behaviour.cached_online_share",

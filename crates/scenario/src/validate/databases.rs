@@ -135,6 +135,18 @@ impl Validator {
                 replay_lag: lag,
             });
         }
+        if copies
+            .iter()
+            .any(|c| c.preference as usize > limits::DAG_MEMBERS)
+        {
+            self.err(
+                format!("{path}.copies"),
+                format!(
+                    "activation preference between 1 and {} (one a DAG member)",
+                    limits::DAG_MEMBERS
+                ),
+            );
+        }
         let mut prefs: Vec<u32> = copies.iter().map(|c| c.preference).collect();
         prefs.sort_unstable();
         if prefs.windows(2).any(|w| w[0] == w[1]) || prefs.first().is_some_and(|&p| p == 0) {

@@ -54,8 +54,20 @@ pub mod limits {
     pub const BUCKETS: u32 = 64;
     /// Horizon: 10 years.
     pub const HORIZON_DAYS: u64 = 3650;
-    /// Replications in one run file.
+    /// Replications of a study, compare arm or sweep point (`run.replications` and
+    /// `--replications`).
     pub const REPLICATIONS: u64 = 10_000_000;
+    /// Event budget of one replication (`run.max_events`).
+    pub const MAX_EVENTS: u64 = 100_000_000_000;
+    /// Worker threads of a study, compare or sweep (`--threads`): more threads than
+    /// cores only cost memory (each has its own stack) and a start-up wait.
+    pub const THREADS: usize = 256;
+    /// Mailboxes one server can hold (`topology.servers[].capacity_mailboxes`): every
+    /// database's mailboxes at the most.
+    pub const SERVER_CAPACITY: u64 = DATABASES as u64 * MAILBOXES_PER_DB;
+    /// Profiles the helpdesk reconfigures an hour, mailboxes a merge handles an hour
+    /// (`client_behaviour.helpdesk_per_hour`, `timing.merge_mailboxes_per_hour`).
+    pub const PER_HOUR: u64 = MAILBOXES_PER_DB;
     /// Failures.
     pub const FAILURES: usize = 1_000;
     /// Playbook steps.
@@ -316,9 +328,60 @@ pub fn parse(file: &str, name: &str, text: &str) -> Result<Scenario, ScenarioErr
     validate(file, name, spec, None)
 }
 
-/// Parses scenario text into the raw spec.
+/// A UTF-8 byte-order mark, which some Windows editors put at the start of a file.
+const BOM: char = '\u{feff}';
+
+/// The JSON text of a file: without a leading UTF-8 byte-order mark.
+pub fn json_text(text: &str) -> &str {
+    text.strip_prefix(BOM).unwrap_or(text)
+}
+
+/// The error for text after the end of the JSON document (`{...}{...}`, `} garbage`):
+/// it names the line and column, and what to do.
+fn trailing(file: &str, e: &serde_json::Error) -> ScenarioError {
+    ScenarioError::Invalid {
+        file: file.to_owned(),
+        issues: vec![Issue {
+            path: String::new(),
+            message: format!(
+                "text after the end of the JSON document at line {} column {}: a file holds \
+                 one JSON object; delete what follows its closing `}}` (or merge the two \
+                 objects into one)",
+                e.line(),
+                e.column()
+            ),
+        }],
+    }
+}
+
+/// Parses a whole file's text as one JSON value, as [`parse_spec`] reads it: a leading
+/// byte-order mark is skipped and text after the document is refused.
+pub fn parse_json(file: &str, text: &str) -> Result<serde_json::Value, ScenarioError> {
+    let mut de = serde_json::Deserializer::from_str(json_text(text));
+    let v = serde::Deserialize::deserialize(&mut de).map_err(|e| ScenarioError::Invalid {
+        file: file.to_owned(),
+        issues: vec![Issue {
+            path: String::new(),
+            message: e.to_string(),
+        }],
+    })?;
+    de.end().map_err(|e| trailing(file, &e))?;
+    Ok(v)
+}
+
+/// Parses scenario text into the raw spec. A leading UTF-8 byte-order mark is skipped;
+/// text after the JSON document is refused.
 pub fn parse_spec(file: &str, text: &str) -> Result<ScenarioSpec, ScenarioError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
+    let mut de = serde_json::Deserializer::from_str(json_text(text));
+    let spec = deserialize_spec(file, &mut de)?;
+    de.end().map_err(|e| trailing(file, &e))?;
+    Ok(spec)
+}
+
+fn deserialize_spec(
+    file: &str,
+    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
+) -> Result<ScenarioSpec, ScenarioError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let mut path = e.path().to_string();
         let mut message = e.into_inner().to_string();
@@ -434,6 +497,21 @@ impl Validator {
         }
     }
 
+    /// A count outside `lo..=hi`: "between LO and HI (got N)".
+    fn count_in(&mut self, path: &str, n: u64, lo: u64, hi: u64, what: &str) {
+        if n < lo || n > hi {
+            self.err(
+                path,
+                format!(
+                    "{what}: between {} and {} (got {})",
+                    show(lo),
+                    show(hi),
+                    show(n)
+                ),
+            );
+        }
+    }
+
     fn positive(&mut self, path: &str, d: SimDuration) {
         if d.is_zero() {
             self.err(path, "must be longer than zero");
@@ -533,7 +611,7 @@ impl Validator {
         if r.horizon > SimDuration::from_days(limits::HORIZON_DAYS).unwrap_or(SimDuration::MAX) {
             self.err("run.horizon", "at most 3650d (10 years)");
         }
-        if r.max_events == 0 || r.max_events > 100_000_000_000 {
+        if r.max_events == 0 || r.max_events > limits::MAX_EVENTS {
             self.err("run.max_events", "between 1 and 100,000,000,000");
         }
         if r.replications == 0 || r.replications > limits::REPLICATIONS {
@@ -543,7 +621,56 @@ impl Validator {
             );
         }
         self.positive("metrics.on_time_within", s.metrics.on_time_within);
+        self.operator_delays(s);
     }
+
+    /// Detection and decision delays longer than the horizon: the playbook would start
+    /// after the run ends, and every run would report it never started.
+    fn operator_delays(&mut self, s: &ScenarioSpec) {
+        let o = &s.strategy.operators;
+        let horizon = s.run.horizon.as_secs_f64();
+        for (field, d) in [("detection", &o.detection.0), ("decision", &o.decision.0)] {
+            let mean = d.mean_secs();
+            if mean > horizon {
+                self.err(
+                    format!("strategy.operators.{field}"),
+                    format!(
+                        "the {field} delay averages {}, longer than run.horizon ({}): the \
+                         administrators would act after the run ends, so the playbook would \
+                         never start; give minutes or hours (default: {}) or a longer horizon",
+                        show_secs(mean),
+                        show_secs(horizon),
+                        if field == "detection" {
+                            "10m"
+                        } else {
+                            "lognormal(20m, 10m)"
+                        }
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Seconds as a duration for people ("3d4h"); "more than 10 years" beyond what a
+/// duration holds.
+fn show_secs(s: f64) -> String {
+    SimDuration::from_secs_f64(s)
+        .filter(|d| d.as_secs_f64() <= 3650.0 * 86_400.0)
+        .map_or("more than 10 years".into(), |d| d.to_string())
+}
+
+/// A count with thousands separators: "10,000,000".
+fn show(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn list(names: &[String]) -> String {

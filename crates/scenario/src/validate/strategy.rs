@@ -514,6 +514,12 @@ fn custom_steps(specs: &[StepSpec], org: Org<'_>) -> Result<Vec<Step>, Vec<Issue
     }
     let mut ids = BTreeMap::new();
     for (i, s) in specs.iter().enumerate() {
+        if s.id.trim().is_empty() {
+            err(
+                format!("strategy.steps[{i}].id"),
+                "step id is empty: give the step a name other steps can list in `after`".into(),
+            );
+        }
         if ids.insert(s.id.as_str(), i).is_some() {
             err(
                 format!("strategy.steps[{i}].id"),

@@ -59,10 +59,13 @@ impl Validator {
         let mut servers = Vec::new();
         for (i, sv) in t.servers.iter().enumerate() {
             let site = self.site(&format!("topology.servers[{i}].site"), &sites, &sv.site);
-            if sv.capacity_mailboxes == Some(0) {
-                self.err(
-                    format!("topology.servers[{i}].capacity_mailboxes"),
-                    "capacity must be at least 1 mailbox (omit it for no limit)",
+            if let Some(c) = sv.capacity_mailboxes {
+                self.count_in(
+                    &format!("topology.servers[{i}].capacity_mailboxes"),
+                    c,
+                    1,
+                    limits::SERVER_CAPACITY,
+                    "mailboxes a server can hold (omit it for no limit)",
                 );
             }
             servers.push(ServerConfig {
@@ -122,6 +125,13 @@ impl Validator {
                     "a link joins two different sites",
                 );
             }
+            if l.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+                self.err(
+                    format!("topology.links[{i}].name"),
+                    "link name is empty: name it, or leave `name` out (the link is then \
+                     called SITE-SITE)",
+                );
+            }
             link_names.push(
                 l.name
                     .clone()
@@ -171,7 +181,13 @@ impl Validator {
         {
             let Some(w) = w else { continue };
             let path = format!("topology.dag.{field}");
-            if dag.members.contains(&w.server) {
+            if w.server.trim().is_empty() {
+                self.err(
+                    format!("{path}.server"),
+                    "the witness server name is empty: name the server that holds the \
+                     witness share (e.g. \"fsw1\"), or remove the witness",
+                );
+            } else if dag.members.contains(&w.server) {
                 self.err(
                     format!("{path}.server"),
                     format!(
@@ -252,6 +268,30 @@ impl Validator {
 
     /// DNS (the client access and MX sites default to the first database's site),
     /// transport, backup and timing.
+    /// `timing.mount_concurrency`: 1 to one a database.
+    fn mount_concurrency(&mut self, n: u32) -> u32 {
+        self.count_in(
+            "topology.timing.mount_concurrency",
+            u64::from(n),
+            1,
+            limits::DATABASES as u64,
+            "databases Active Manager mounts at once",
+        );
+        n.clamp(1, limits::DATABASES as u32)
+    }
+
+    /// `timing.merge_mailboxes_per_hour`: 1 to [`limits::PER_HOUR`].
+    fn merge_per_hour(&mut self, n: u64) -> u64 {
+        self.count_in(
+            "topology.timing.merge_mailboxes_per_hour",
+            n,
+            1,
+            limits::PER_HOUR,
+            "mailboxes a merge handles an hour",
+        );
+        n.clamp(1, limits::PER_HOUR)
+    }
+
     /// `backup.restore_streams` (rule `restore.streams`): between 1 and the limit.
     fn restore_streams(&mut self, streams: u32) -> usize {
         if streams == 0 || streams > limits::RESTORE_STREAMS {
@@ -347,7 +387,7 @@ impl Validator {
             timing: Timing {
                 heartbeat_detect: t.timing.heartbeat,
                 failover: t.timing.failover,
-                mount_concurrency: t.timing.mount_concurrency.max(1),
+                mount_concurrency: self.mount_concurrency(t.timing.mount_concurrency),
                 seed_mb_per_s: t.replication.seed_rate.mb_per_s(),
                 restore: RestoreRates {
                     stream: t.backup.restore_rate.bytes_per_s(),
@@ -355,7 +395,7 @@ impl Validator {
                     replay: t.backup.replay_rate.bytes_per_s(),
                     streams: self.restore_streams(t.backup.restore_streams),
                 },
-                merge_mailboxes_per_hour: t.timing.merge_mailboxes_per_hour.max(1),
+                merge_mailboxes_per_hour: self.merge_per_hour(t.timing.merge_mailboxes_per_hour),
                 merge_bytes_per_s: t.timing.merge_data_rate.bytes_per_s(),
                 swap_outage: t.timing.swap_outage,
                 backup_every: t.backup.every,

@@ -9,6 +9,7 @@ mod fuzz_replay;
 mod golden;
 mod init;
 mod layout;
+mod limits;
 mod matrix;
 mod random;
 mod restores;
