@@ -286,9 +286,9 @@ fn lock_out(c: &Command) -> Result<Option<dialtone_study::folder::FolderLock>, F
         Command::Run { out, .. } => out.as_deref(),
         // Nothing to lock (nor to create) when the folder is not there.
         Command::Report { dir } => Some(dir.as_path()).filter(|d| d.is_dir()),
-        Command::Study { opts, .. } | Command::Compare { opts, .. } | Command::Sweep { opts, .. } => {
-            opts.out.as_deref()
-        }
+        Command::Study { opts, .. }
+        | Command::Compare { opts, .. }
+        | Command::Sweep { opts, .. } => opts.out.as_deref(),
         Command::Merge { out, .. } => Some(out.as_path()),
         _ => None,
     };

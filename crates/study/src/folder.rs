@@ -127,11 +127,7 @@ impl FolderLock {
             created,
             removed_temporaries: 0,
         };
-        let me = format!(
-            "pid {} on {}: {command}\n",
-            std::process::id(),
-            hostname()
-        );
+        let me = format!("pid {} on {}: {command}\n", std::process::id(), hostname());
         lock.file.set_len(0).map_err(io(&lock.path))?;
         lock.file.write_all(me.as_bytes()).map_err(io(&lock.path))?;
         lock.removed_temporaries = clean_temporaries(dir);
@@ -332,7 +328,10 @@ mod tests {
             "{msg}"
         );
         drop(first);
-        assert!(!d.join(LOCK_FILE).exists(), "the lock file goes with its holder");
+        assert!(
+            !d.join(LOCK_FILE).exists(),
+            "the lock file goes with its holder"
+        );
         let again = FolderLock::acquire(&d, "dialtone report d").expect("free again");
         drop(again);
         let _ = std::fs::remove_dir_all(&d);
@@ -394,7 +393,10 @@ mod tests {
         write_manifest(&d).expect("manifest");
         std::fs::write(d.join("replications-a.csv"), "x\n").expect("write");
         let e = check(&d).expect_err("unlisted");
-        assert!(e.to_string().contains("replications-a.csv is not in"), "{e}");
+        assert!(
+            e.to_string().contains("replications-a.csv is not in"),
+            "{e}"
+        );
         begin(&d).expect("begin");
         assert!(!d.join(MANIFEST).exists());
         let _ = std::fs::remove_dir_all(&d);

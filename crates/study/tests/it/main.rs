@@ -118,7 +118,9 @@ fn a_resumed_study_equals_an_uninterrupted_one() {
         .lines()
         .map(|l| {
             if l.starts_with("{\"replication\":3,") {
-                let at = l.find(|c: char| c.is_ascii_digit() && c != '3').expect("a digit");
+                let at = l
+                    .find(|c: char| c.is_ascii_digit() && c != '3')
+                    .expect("a digit");
                 let d = l.as_bytes()[at];
                 let other = if d == b'9' { '8' } else { char::from(d + 1) };
                 format!("{}{other}{}\n", &l[..at], &l[at + 1..])
@@ -152,7 +154,10 @@ fn a_resumed_study_equals_an_uninterrupted_one() {
     let again = run_replications(&sc, sc.seed, &[1], 1, &|r| journal.append(r)).expect("runs");
     drop(journal);
     let (back, dropped) = read_journal(&dir).expect("read");
-    assert!(back.contains(&again[0]), "the row after a torn line is kept");
+    assert!(
+        back.contains(&again[0]),
+        "the row after a torn line is kept"
+    );
     assert_eq!(dropped, 3);
     let rest: Vec<u64> = (0..n).filter(|r| !first.contains(r)).collect();
     let mut rows = run_replications(&sc, sc.seed, &rest, 2, &nothing).expect("runs");
