@@ -309,9 +309,55 @@ impl From<ScenarioError> for Failure {
     }
 }
 
+/// The output folder `c` writes, locked for the whole command (docs/METRICS.md, "Output
+/// folders"): a second writer exits 2 naming the holder.
+fn lock_out(c: &Command) -> Result<Option<dialtone_study::folder::FolderLock>, Failure> {
+    let dir = match c {
+        Command::Run { out, .. } => out.as_deref(),
+        // Nothing to lock (nor to create) when the folder is not there.
+        Command::Report { dir } => Some(dir.as_path()).filter(|d| d.is_dir()),
+        Command::Study { opts, .. }
+        | Command::Compare { opts, .. }
+        | Command::Sweep { opts, .. } => opts.out.as_deref(),
+        Command::Merge { out, .. } => Some(out.as_path()),
+        _ => None,
+    };
+    let Some(dir) = dir else { return Ok(None) };
+    let line = std::env::args().collect::<Vec<_>>().join(" ");
+    let lock = dialtone_study::folder::FolderLock::acquire(dir, &line)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    if lock.removed_temporaries > 0 {
+        eprintln!(
+            "{}: removed {} temporary file(s) left by an interrupted writer",
+            dir.display(),
+            lock.removed_temporaries
+        );
+    }
+    Ok(Some(lock))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let res = match cli.command {
+    let res = lock_out(&cli.command).and_then(|lock| {
+        let res = dispatch(cli.command);
+        drop(lock);
+        res
+    });
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(m)) => {
+            eprintln!("dialtone: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(m)) => {
+            eprintln!("dialtone: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
         Command::Run {
             scenario,
             strategy,
@@ -379,17 +425,6 @@ fn main() -> ExitCode {
         Command::Duration { values } => duration(&values),
         Command::Bench(b) => bench::run(&b),
         Command::Authoring(a) => authoring::run(a),
-    };
-    match res {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(m)) => {
-            eprintln!("dialtone: {m}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Run(m)) => {
-            eprintln!("dialtone: {m}");
-            ExitCode::from(1)
-        }
     }
 }
 
@@ -467,7 +502,12 @@ fn check_run_out(out: Option<&Path>, force: bool) -> Result<(), Failure> {
             "{} already holds results; use --force to overwrite them",
             d.display()
         ))),
-        _ => Ok(()),
+        Some(d) => {
+            // A trace of an earlier run must not be listed in this run's manifest.
+            let _ = std::fs::remove_file(d.join("trace.jsonl"));
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 

@@ -27,6 +27,7 @@ impl From<StudyError> for Failure {
             StudyError::Input(m) => Failure::Input(m),
             StudyError::Read(e) => Failure::Input(e.to_string()),
             StudyError::Io { path, source } => crate::io_failure(&path, &source),
+            StudyError::Folder(e) => Failure::Input(e.to_string()),
             other => Failure::Run(other.to_string()),
         }
     }
@@ -68,6 +69,9 @@ fn check_out(dir: &Path, force: bool, resume: bool) -> Result<(), Failure> {
             "journal.jsonl",
             "study.json",
             "results.csv",
+            "timeline.csv",
+            "trace.jsonl",
+            dialtone_study::folder::MANIFEST,
         ] {
             let _ = std::fs::remove_file(dir.join(f));
         }
@@ -130,6 +134,9 @@ pub(crate) fn study(
                     }
                     Err(e) => return Err(e.into()),
                 };
+                if old.is_none() {
+                    arms::check_unknown(dir)?;
+                }
                 if let Some(old) = old
                     && (old.scenario_digest != m.scenario_digest
                         || old.seed != m.seed
@@ -141,13 +148,16 @@ pub(crate) fn study(
                         dir.display()
                     )));
                 }
-                done_rows = read_journal(dir)?
+                let (rows, dropped) = read_journal(dir)?;
+                say_dropped(dir, dropped);
+                done_rows = rows
                     .into_iter()
                     .filter(|r| range.contains(&r.replication))
                     .collect();
             }
             std::fs::create_dir_all(dir)
                 .map_err(|e| crate::io_failure(&dir.display().to_string(), &e))?;
+            dialtone_study::folder::begin(dir).map_err(StudyError::from)?;
             // study.json first, so an interrupted folder says what it is a study of.
             dialtone_study::io::write_json(&dir.join("study.json"), &m)?;
             Some(Journal::open(dir)?)
@@ -193,6 +203,23 @@ pub(crate) fn study(
         write_study(dir, &m, &rows, &summary)?;
     }
     maybe_report(o)
+}
+
+/// Says on stderr how many damaged journal lines `--resume` dropped (their replications
+/// run again).
+fn say_dropped(dir: &Path, dropped: usize) {
+    if dropped > 0 {
+        eprintln!(
+            "{}: --resume dropped {dropped} damaged journal line{} (a bad or missing checksum, a torn or unreadable line); {} again",
+            dir.join("journal.jsonl").display(),
+            if dropped == 1 { "" } else { "s" },
+            if dropped == 1 {
+                "its replication runs"
+            } else {
+                "their replications run"
+            }
+        );
+    }
 }
 
 /// A value of metric `name` for people: durations as "1h51m" (signed for a difference),
@@ -368,7 +395,9 @@ fn run_arms_out(
         Some(dir) => {
             check_out(dir, o.force, resume)?;
             if resume {
-                done = arms::resume(dir, meta)?;
+                let dropped;
+                (done, dropped) = arms::resume(dir, meta)?;
+                say_dropped(dir, dropped);
             }
             arms::write_meta(dir, meta)?;
             Some(ArmJournal::open(dir)?)

@@ -896,3 +896,165 @@ fn a_sweep_with_ranges_and_linked_paths_shards_and_merges() {
         "{help}"
     );
 }
+
+#[test]
+fn a_second_writer_of_a_folder_exits_2_naming_the_holder() {
+    let d = tmp("locked");
+    let ds = d.to_str().expect("utf8");
+    let held =
+        dialtone_study::folder::FolderLock::acquire(&d, "the test holding the lock").expect("lock");
+    for args in [
+        &["run", "scenarios/site-failure-dac.json", "--out", ds][..],
+        &[
+            "study",
+            "scenarios/site-failure-dac.json",
+            "--replications",
+            "2",
+            "--out",
+            ds,
+            "--resume",
+        ],
+        &["merge", ds, "--out", ds],
+    ] {
+        let out = dialtone(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("pid {}", std::process::id()))
+                && stderr.contains("the test holding the lock"),
+            "{stderr}"
+        );
+    }
+    drop(held);
+    ok(&["run", "scenarios/site-failure-dac.json", "--out", ds]);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn resume_without_study_json_refuses_a_folder_with_a_journal() {
+    let d = tmp("resume-nometa");
+    let ds = d.to_str().expect("utf8");
+    let args = [
+        "study",
+        "scenarios/site-failure-dac.json",
+        "--replications",
+        "3",
+        "--quiet",
+        "--out",
+        ds,
+    ];
+    ok(&args);
+    std::fs::remove_file(d.join("study.json")).expect("rm");
+    let out = dialtone(&[&args[..], &["--resume"]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--resume without study.json"), "{stderr}");
+    // A new folder with --resume starts afresh (a scheduler's first attempt).
+    let fresh = tmp("resume-fresh");
+    ok(&[
+        "study",
+        "scenarios/site-failure-dac.json",
+        "--replications",
+        "3",
+        "--quiet",
+        "--resume",
+        "--out",
+        fresh.to_str().expect("utf8"),
+    ]);
+    let _ = (std::fs::remove_dir_all(&d), std::fs::remove_dir_all(&fresh));
+}
+
+#[test]
+fn a_damaged_journal_line_is_recomputed_and_said_on_stderr() {
+    let (whole, d) = (tmp("journal-whole"), tmp("journal-damaged"));
+    let args = |o: &Path| {
+        [
+            "study",
+            "scenarios/site-failure-dac.json",
+            "--replications",
+            "6",
+            "--quiet",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([o.to_str().expect("utf8").to_owned()])
+        .collect::<Vec<String>>()
+    };
+    let run = |a: &[String]| dialtone(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run(&args(&whole)).status.success());
+    assert!(run(&args(&d)).status.success());
+    // An interrupted study: no results yet, a journal with one line damaged.
+    for f in [
+        "summary.json",
+        "replications.csv",
+        "results.csv",
+        "manifest.sha256",
+    ] {
+        std::fs::remove_file(d.join(f)).expect(f);
+    }
+    let p = d.join("journal.jsonl");
+    let text = std::fs::read_to_string(&p).expect("journal");
+    let first = text.lines().next().expect("a line");
+    let broken = first.replacen("\"values\":[", "\"values\":[1", 1);
+    std::fs::write(&p, text.replacen(first, &broken, 1)).expect("write");
+    let mut resume = args(&d);
+    resume.push("--resume".into());
+    let out = run(&resume);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("dropped 1 damaged journal line"),
+        "{stderr}"
+    );
+    assert_eq!(folder(&d), folder(&whole), "recomputed, not trusted");
+    let _ = (std::fs::remove_dir_all(&d), std::fs::remove_dir_all(&whole));
+}
+
+#[test]
+fn an_unfinished_folder_is_refused_by_report_and_merge() {
+    let d = tmp("unfinished");
+    let ds = d.to_str().expect("utf8");
+    ok(&["run", "scenarios/site-failure-dac.json", "--out", ds]);
+    // Killed between files: summary.json written, timeline.csv and the manifest not.
+    std::fs::remove_file(d.join("timeline.csv")).expect("rm");
+    std::fs::remove_file(d.join("manifest.sha256")).expect("rm");
+    std::fs::write(d.join(".timeline.csv.tmp.99999.0"), "torn").expect("tmp");
+    let out = dialtone(&["report", ds]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no manifest.sha256") && stderr.contains("re-run"),
+        "{stderr}"
+    );
+    assert!(!d.join("report.html").exists());
+    assert!(
+        !d.join(".timeline.csv.tmp.99999.0").exists(),
+        "the temporary is cleaned"
+    );
+    // A shard whose file changed after it was written is not merged.
+    let s = tmp("unfinished-shard");
+    let ss = s.to_str().expect("utf8");
+    ok(&[
+        "study",
+        "scenarios/site-failure-dac.json",
+        "--replications",
+        "2",
+        "--quiet",
+        "--out",
+        ss,
+    ]);
+    let csv = s.join("replications.csv");
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    std::fs::write(&csv, text.replacen(",", ",9", 2)).expect("write");
+    let m = tmp("unfinished-merged");
+    let out = dialtone(&["merge", ss, "--out", m.to_str().expect("utf8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("replications.csv changed"), "{stderr}");
+    let _ = (
+        std::fs::remove_dir_all(&d),
+        std::fs::remove_dir_all(&s),
+        std::fs::remove_dir_all(&m),
+    );
+}

@@ -276,6 +276,17 @@ fn a_report_of_a_renamed_key_exits_2_naming_the_file_and_the_key() {
         text.replacen("\"operator_hours\"", "\"operator_hrs\"", 1),
     )
     .expect("write");
+    // Edited by hand, the folder is refused as damaged; as if another version had
+    // written it (its manifest matching), the key is named.
+    let out = Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(["report", d.to_str().expect("utf8")])
+        .current_dir(root())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("summary.json changed"), "{stderr}");
+    dialtone_study::folder::write_manifest(&d).expect("manifest");
     let out = Command::new(env!("CARGO_BIN_EXE_dialtone"))
         .args(["report", d.to_str().expect("utf8")])
         .current_dir(root())

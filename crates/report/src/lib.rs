@@ -3,7 +3,8 @@
 //! a phone and on paper.
 //!
 //! The report reads only the folder's files (summary.json, timeline.csv,
-//! replications.csv), never runs a simulation, and writes well-formed XHTML so it can be
+//! replications.csv), and only from a folder its writer finished (its manifest is there and
+//! matches: `dialtone_study::folder`), never runs a simulation, and writes well-formed XHTML so it can be
 //! checked with an XML parser. Charts are hand-written SVG ([`svg`]): exact, small, and
 //! free of font or rendering dependencies.
 //!
@@ -47,6 +48,10 @@ pub enum ReportError {
     /// names the file and the key.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The folder is locked by a writer, or was not finished (no manifest, a file missing
+    /// or changed since): names the fix.
+    #[error(transparent)]
+    Folder(#[from] dialtone_study::folder::FolderError),
     /// report.html could not be written.
     #[error(transparent)]
     Write(#[from] dialtone_study::io::WriteError),
@@ -55,8 +60,10 @@ pub enum ReportError {
     Input(String),
 }
 
-/// Builds the report of an output folder: summary.json's `kind` says which page.
+/// Builds the report of an output folder: summary.json's `kind` says which page. A folder
+/// its writer did not finish (`dialtone_study::folder::check`) is refused.
 pub fn build(dir: &Path) -> Result<String, ReportError> {
+    dialtone_study::folder::check(dir)?;
     let file = dir.join("summary.json");
     match io::kind_of(&file)? {
         Kind::Run => Ok(run_page(

@@ -9,8 +9,6 @@
 //! per finished replication, for `--resume`). A shard runs the same slice of
 //! replications ([`Shard::range`]) of every arm; [`merge`] puts the shards back together.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use dialtone_scenario::Scenario;
@@ -221,8 +219,9 @@ pub fn run_arms_with(
         .collect()
 }
 
-/// One journal line.
+/// One journal line (sealed with its checksum: [`crate::io::seal`]).
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Line {
     arm: usize,
     replication: u64,
@@ -251,28 +250,24 @@ impl ArmJournal {
 }
 
 /// The rows per arm already in `dir/journal.jsonl` (none without a journal), sorted and
-/// without duplicates. A torn or unreadable line is skipped: it runs again.
-pub fn read_journal(dir: &Path, arms: usize) -> Vec<Vec<Row>> {
+/// without duplicates, and how many lines were dropped as damaged (a bad or missing
+/// checksum, a torn or unreadable line, an arm out of range): those run again.
+pub fn read_journal(dir: &Path, arms: usize) -> (Vec<Vec<Row>>, usize) {
     let mut rows: Vec<Vec<Row>> = vec![Vec::new(); arms];
-    if let Ok(f) = File::open(dir.join("journal.jsonl")) {
-        for line in BufReader::new(f).lines() {
-            let Ok(line) = line else { break };
-            if let Ok(l) = serde_json::from_str::<Line>(&line)
-                && l.values.len() == COLUMNS.len()
-                && l.arm < arms
-            {
-                rows[l.arm].push(Row {
-                    replication: l.replication,
-                    values: l.values,
-                });
-            }
-        }
+    let (lines, dropped) = crate::io::journal_lines(dir, |l: &Line| {
+        l.values.len() == COLUMNS.len() && l.arm < arms
+    });
+    for l in lines {
+        rows[l.arm].push(Row {
+            replication: l.replication,
+            values: l.values,
+        });
     }
     for r in &mut rows {
         r.sort_by_key(|r| r.replication);
         r.dedup_by_key(|r| r.replication);
     }
-    rows
+    (rows, dropped)
 }
 
 /// Reads a folder's study.json as [`ArmsMeta`].
@@ -280,10 +275,11 @@ pub fn read_meta(dir: &Path) -> Result<ArmsMeta, StudyError> {
     Ok(read_json(&dir.join("study.json"), Kind::ArmsMeta)?)
 }
 
-/// `--resume` in `dir` for `meta`: the rows per arm already done in its slice. A folder
-/// without study.json has nothing done; one of another study (scenarios, arms, seeds,
-/// size or shard) is refused.
-pub fn resume(dir: &Path, meta: &ArmsMeta) -> Result<Vec<Vec<Row>>, StudyError> {
+/// `--resume` in `dir` for `meta`: the rows per arm already done in its slice, and how
+/// many damaged journal lines were dropped (see [`read_journal`]). A folder without
+/// study.json has nothing done if it holds nothing ([`check_unknown`]); one of another
+/// study (scenarios, arms, seeds, size or shard) is refused.
+pub fn resume(dir: &Path, meta: &ArmsMeta) -> Result<(Vec<Vec<Row>>, usize), StudyError> {
     match read_meta(dir) {
         Ok(old) if old.same_study(meta) && old.shard == meta.shard => {}
         Ok(old) => {
@@ -296,18 +292,45 @@ pub fn resume(dir: &Path, meta: &ArmsMeta) -> Result<Vec<Vec<Row>>, StudyError> 
             )));
         }
         Err(StudyError::Read(ReadError::Io { source, .. }))
-            if source.kind() == std::io::ErrorKind::NotFound => {}
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            check_unknown(dir)?;
+        }
         Err(e) => return Err(e),
     }
     let range = meta.range();
-    Ok(read_journal(dir, meta.arms.len())
+    let (rows, dropped) = read_journal(dir, meta.arms.len());
+    let rows = rows
         .into_iter()
         .map(|rows| {
             rows.into_iter()
                 .filter(|r| range.contains(&r.replication))
                 .collect()
         })
-        .collect())
+        .collect();
+    Ok((rows, dropped))
+}
+
+/// `--resume` in a folder without study.json: nothing says what its journal or results
+/// are a study of, so a folder holding any is refused (an empty or new folder starts
+/// afresh: a scheduler may start every job with `--resume`).
+pub fn check_unknown(dir: &Path) -> Result<(), StudyError> {
+    let journal = std::fs::metadata(dir.join("journal.jsonl")).is_ok_and(|m| m.len() > 0);
+    let outputs = std::fs::read_dir(dir).is_ok_and(|d| {
+        d.filter_map(Result::ok).any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(crate::folder::is_output_file)
+        })
+    });
+    if journal || outputs {
+        return Err(StudyError::Input(format!(
+            "{}: --resume without study.json: nothing says which study its {} belong to (another seed or scenario would mix in); use --force to start over, or another --out",
+            dir.display(),
+            if journal { "journal rows" } else { "files" }
+        )));
+    }
+    Ok(())
 }
 
 /// What is left to run per arm: the slice's replications not in `done`.
@@ -324,6 +347,7 @@ pub fn todo(meta: &ArmsMeta, done: &[Vec<Row>]) -> Vec<Vec<u64>> {
 /// Writes study.json (first, so an interrupted folder says what it holds).
 pub fn write_meta(dir: &Path, meta: &ArmsMeta) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    crate::folder::begin(dir)?;
     write_json(&dir.join("study.json"), meta)
 }
 
@@ -343,9 +367,11 @@ pub fn merge(dirs: &[&Path]) -> Result<(ArmsMeta, Vec<Vec<Row>>), StudyError> {
     let first_dir = dirs
         .first()
         .ok_or_else(|| StudyError::Input("merge needs at least one folder".into()))?;
+    crate::folder::check(first_dir)?;
     let first = read_meta(first_dir)?;
     let mut rows: Vec<Vec<Row>> = vec![Vec::new(); first.arms.len()];
     for d in dirs {
+        crate::folder::check(d)?;
         let m = read_meta(d)?;
         if !m.same_study(&first) {
             return Err(StudyError::Input(format!(

@@ -468,9 +468,10 @@ impl TraceSink for RunTrace {
 /// if asked for, trace.jsonl.
 pub fn write_run(dir: &Path, summary: &Summary, trace: RunTrace) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    crate::folder::begin(dir)?;
     write_json(&dir.join("summary.json"), summary)?;
     trace.commit()?;
-    Ok(())
+    Ok(crate::folder::write_manifest(dir)?)
 }
 
 /// Reads a run folder's timeline.csv, checking its header.
@@ -490,6 +491,7 @@ pub fn read_timeline(dir: &Path) -> Result<String, ReadError> {
 /// Writes a comparison's folder: summary.json and replications-ARM.csv per arm.
 pub fn write_compare(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    crate::folder::begin(dir)?;
     write_json(&dir.join("summary.json"), c)?;
     for s in &c.strategies {
         write_atomic(
@@ -497,14 +499,17 @@ pub fn write_compare(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
             csv(&s.rows).as_bytes(),
         )?;
     }
-    write_compare_results(dir, c)
+    write_compare_results(dir, c)?;
+    Ok(crate::folder::write_manifest(dir)?)
 }
 
 /// Writes a sweep's folder: summary.json and results.csv.
 pub fn write_sweep(dir: &Path, s: &SweepSummary) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    crate::folder::begin(dir)?;
     write_sweep_results(dir, s)?;
-    write_json(&dir.join("summary.json"), s)
+    write_json(&dir.join("summary.json"), s)?;
+    Ok(crate::folder::write_manifest(dir)?)
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StudyError + '_ {
@@ -740,10 +745,12 @@ pub fn write_study(
     summary: &StudySummary,
 ) -> Result<(), StudyError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    crate::folder::begin(dir)?;
     write_atomic(&dir.join("replications.csv"), csv(rows).as_bytes())?;
     write_study_results(dir, meta, rows)?;
     write_json(&dir.join("summary.json"), summary)?;
-    write_json(&dir.join("study.json"), meta)
+    write_json(&dir.join("study.json"), meta)?;
+    Ok(crate::folder::write_manifest(dir)?)
 }
 
 /// results.csv of a study: one arm, no swept path.
@@ -800,21 +807,32 @@ pub fn read_meta(dir: &Path) -> Result<StudyMeta, StudyError> {
 }
 
 /// The resume journal of a study folder.
+///
+/// One JSON object a line, each ending with its own checksum: `"crc32":"XXXXXXXX"`, the
+/// CRC-32 (IEEE) in hex of the line's text without that key (the object as written, up to
+/// and including its closing brace); see [`seal`]. A line whose checksum is missing or
+/// wrong, or which is not one JSON object of the expected shape, is dropped when read
+/// ([`read_journal`]) and its replication runs again.
 #[derive(Debug)]
 pub struct Journal {
     file: std::sync::Mutex<File>,
 }
 
 impl Journal {
-    /// Opens (creating) `dir/journal.jsonl` for appending.
+    /// Opens (creating) `dir/journal.jsonl` for appending. A torn last line (a kill
+    /// mid-write) is ended first, so the next line is not glued to it.
     pub fn open(dir: &Path) -> Result<Journal, StudyError> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let p = dir.join("journal.jsonl");
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .open(&p)
             .map_err(io_err(&p))?;
+        if ends_torn(&mut file).map_err(io_err(&p))? {
+            writeln!(file).map_err(io_err(&p))?;
+        }
         Ok(Journal {
             file: std::sync::Mutex::new(file),
         })
@@ -825,46 +843,104 @@ impl Journal {
         self.append_line(row);
     }
 
-    /// Appends one JSON line and flushes it to disk (a compare's or sweep's journal
-    /// writes its arm-tagged lines through this too).
+    /// Appends one JSON line, sealed with its checksum, and flushes it to disk (a
+    /// compare's or sweep's journal writes its arm-tagged lines through this too).
     pub(crate) fn append_line<T: Serialize>(&self, line: &T) {
         let Ok(text) = serde_json::to_string(line) else {
             return;
         };
         if let Ok(mut f) = self.file.lock() {
             // A failed write loses only resumability of this row, never results.
-            let _ = writeln!(f, "{text}").and_then(|()| f.sync_data());
+            let _ = writeln!(f, "{}", seal(&text)).and_then(|()| f.sync_data());
         }
     }
 }
 
-/// Rows already in `dir/journal.jsonl` for `meta` (none if there is no journal). A torn
-/// or unreadable line is skipped: that replication runs again.
-pub fn read_journal(dir: &Path) -> Result<Vec<Row>, StudyError> {
-    let p = dir.join("journal.jsonl");
-    let Ok(f) = File::open(&p) else {
-        return Ok(Vec::new());
+/// Whether a non-empty file does not end with a newline.
+fn ends_torn(file: &mut File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// The key that ends a journal line.
+const CRC_KEY: &str = ",\"crc32\":\"";
+
+/// A journal line: the JSON object `text` with `"crc32":"XXXXXXXX"` (the CRC-32 of
+/// `text`) added as its last key.
+pub fn seal(text: &str) -> String {
+    let crc = crc32fast::hash(text.as_bytes());
+    let body = text.strip_suffix('}').unwrap_or(text);
+    format!("{body}{CRC_KEY}{crc:08x}\"}}")
+}
+
+/// The object a journal line sealed (see [`seal`]), if its checksum is there and right.
+pub fn unseal(line: &str) -> Option<String> {
+    let rest = line.strip_suffix("\"}")?;
+    let at = rest.rfind(CRC_KEY)?;
+    let hex = &rest[at + CRC_KEY.len()..];
+    if hex.len() != 8 {
+        return None;
+    }
+    let crc = u32::from_str_radix(hex, 16).ok()?;
+    let text = format!("{}}}", &rest[..at]);
+    (crc32fast::hash(text.as_bytes()) == crc).then_some(text)
+}
+
+/// The lines of `dir/journal.jsonl` that unseal and parse as `T` and pass `keep`, and how
+/// many lines were dropped (damaged, torn, or written before lines carried a checksum).
+pub(crate) fn journal_lines<T: DeserializeOwned>(
+    dir: &Path,
+    keep: impl Fn(&T) -> bool,
+) -> (Vec<T>, usize) {
+    let Ok(f) = File::open(dir.join("journal.jsonl")) else {
+        return (Vec::new(), 0);
     };
-    let mut rows: Vec<Row> = Vec::new();
-    for line in BufReader::new(f).lines() {
+    let mut good = Vec::new();
+    let mut dropped = 0;
+    for line in BufReader::new(f).split(b'\n') {
         let Ok(line) = line else { break };
-        #[derive(serde::Deserialize)]
-        struct R {
-            replication: u64,
-            values: Vec<Option<f64>>,
+        if line.is_empty() {
+            continue;
         }
-        if let Ok(r) = serde_json::from_str::<R>(&line)
-            && r.values.len() == COLUMNS.len()
-        {
-            rows.push(Row {
-                replication: r.replication,
-                values: r.values,
-            });
+        let parsed = std::str::from_utf8(&line)
+            .ok()
+            .and_then(unseal)
+            .and_then(|t| serde_json::from_str::<T>(&t).ok())
+            .filter(&keep);
+        match parsed {
+            Some(v) => good.push(v),
+            None => dropped += 1,
         }
     }
+    (good, dropped)
+}
+
+/// Rows already in `dir/journal.jsonl` (none if there is no journal), sorted, and how many
+/// lines were dropped as damaged (their replications run again, never trusted).
+pub fn read_journal(dir: &Path) -> Result<(Vec<Row>, usize), StudyError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct R {
+        replication: u64,
+        values: Vec<Option<f64>>,
+    }
+    let (lines, dropped) = journal_lines(dir, |r: &R| r.values.len() == COLUMNS.len());
+    let mut rows: Vec<Row> = lines
+        .into_iter()
+        .map(|r| Row {
+            replication: r.replication,
+            values: r.values,
+        })
+        .collect();
     rows.sort_by_key(|r| r.replication);
     rows.dedup_by_key(|r| r.replication);
-    Ok(rows)
+    Ok((rows, dropped))
 }
 
 /// Merges shard folders into the rows and metadata of the whole study, checking that
@@ -873,6 +949,7 @@ pub fn merge(dirs: &[&Path]) -> Result<(StudyMeta, Vec<Row>), StudyError> {
     let mut metas = Vec::new();
     let mut rows = Vec::new();
     for d in dirs {
+        crate::folder::check(d)?;
         let m = read_meta(d)?;
         rows.extend(parse_csv(&d.join("replications.csv"))?);
         metas.push(m);

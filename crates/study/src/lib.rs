@@ -12,7 +12,8 @@
 //!   comparison's, a sweep's), written atomically and read back typed; [`compare`] and
 //!   [`sweep`] the two derived studies, both made of arms ([`arms`]: several studies on
 //!   common random numbers, sharded, resumed and merged like a study); [`axis`] and
-//!   [`setpath`] the grammar of `--set` and `--variant`.
+//!   [`setpath`] the grammar of `--set` and `--variant`; [`folder`] the contract every
+//!   output folder keeps (one writer at a time, a manifest written last).
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod arms;
@@ -20,6 +21,7 @@ pub mod axis;
 pub mod bench;
 pub mod compare;
 pub mod cost;
+pub mod folder;
 pub mod human;
 pub mod io;
 pub mod results;
@@ -161,6 +163,9 @@ pub enum StudyError {
     /// the key.
     #[error(transparent)]
     Read(#[from] io::ReadError),
+    /// An output folder is locked by another writer, or incomplete.
+    #[error(transparent)]
+    Folder(#[from] folder::FolderError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

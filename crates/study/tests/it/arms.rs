@@ -176,8 +176,8 @@ fn merged_compare_shards_equal_the_whole_compare_byte_for_byte() {
     let want = files(&whole);
     assert_eq!(
         want.len(),
-        3 + arms.len(),
-        "summary, study, results.csv and one CSV per arm"
+        4 + arms.len(),
+        "summary, study, results.csv, the manifest and one CSV per arm"
     );
     for count in [1u64, 3] {
         let dirs: Vec<PathBuf> = (1..=count)
@@ -238,8 +238,8 @@ fn merged_sweep_shards_equal_the_whole_sweep_byte_for_byte() {
     let want = files(&whole);
     assert_eq!(
         want.len(),
-        3 + 6,
-        "summary, study, results.csv and one CSV per point"
+        4 + 6,
+        "summary, study, results.csv, the manifest and one CSV per point"
     );
     for count in [1u64, 3] {
         let dirs: Vec<PathBuf> = (1..=count)
@@ -314,7 +314,8 @@ fn a_resumed_compare_equals_an_uninterrupted_one_and_refuses_other_arms() {
             .expect("open");
         write!(f, "{{\"arm\":1,\"replication\":3,\"values\":[1.0,").expect("torn");
     }
-    let done = arms::resume(&dir, &meta).expect("resume");
+    let (done, dropped) = arms::resume(&dir, &meta).expect("resume");
+    assert_eq!(dropped, 1, "the torn line");
     let got: Vec<Vec<u64>> = done
         .iter()
         .map(|d| d.iter().map(|r| r.replication).collect())

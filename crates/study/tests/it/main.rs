@@ -110,21 +110,55 @@ fn a_resumed_study_equals_an_uninterrupted_one() {
     let first: Vec<u64> = vec![0, 3, 4, 9, 15];
     run_replications(&sc, sc.seed, &first, 2, &|r| journal.append(r)).expect("runs");
     drop(journal);
-    {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(dir.join("journal.jsonl"))
-            .expect("open");
-        write!(f, "{{\"replication\":7,\"values\":[1.0,").expect("torn");
-    }
-    // Resume: read what finished, run the rest.
-    let done = read_journal(&dir).expect("read");
+    // Damage: one digit of replication 3's line changed (still valid JSON), a line in
+    // the format before checksums, then a torn line.
+    let p = dir.join("journal.jsonl");
+    let text = std::fs::read_to_string(&p).expect("journal");
+    let damaged: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("{\"replication\":3,") {
+                let at = l
+                    .find(|c: char| c.is_ascii_digit() && c != '3')
+                    .expect("a digit");
+                let d = l.as_bytes()[at];
+                let other = if d == b'9' { '8' } else { char::from(d + 1) };
+                format!("{}{other}{}\n", &l[..at], &l[at + 1..])
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert_ne!(damaged, text);
+    let unsealed = serde_json::to_string(&Row {
+        replication: 7,
+        values: vec![Some(1.0); dialtone_study::COLUMNS.len()],
+    })
+    .expect("json");
+    std::fs::write(
+        &p,
+        format!("{damaged}{unsealed}\n{{\"replication\":8,\"values\":[1.0,"),
+    )
+    .expect("write");
+    // Resume: read what finished, run the rest; the three damaged lines are not trusted.
+    let (done, dropped) = read_journal(&dir).expect("read");
+    let first: Vec<u64> = vec![0, 4, 9, 15];
     assert_eq!(
         done.iter().map(|r| r.replication).collect::<Vec<_>>(),
         first,
-        "the torn line is ignored"
+        "the damaged, unsealed and torn lines are dropped"
     );
+    assert_eq!(dropped, 3);
+    // Appending after the torn line starts a new line: the new row is read back.
+    let journal = Journal::open(&dir).expect("journal");
+    let again = run_replications(&sc, sc.seed, &[1], 1, &|r| journal.append(r)).expect("runs");
+    drop(journal);
+    let (back, dropped) = read_journal(&dir).expect("read");
+    assert!(
+        back.contains(&again[0]),
+        "the row after a torn line is kept"
+    );
+    assert_eq!(dropped, 3);
     let rest: Vec<u64> = (0..n).filter(|r| !first.contains(r)).collect();
     let mut rows = run_replications(&sc, sc.seed, &rest, 2, &nothing).expect("runs");
     rows.extend(done);
