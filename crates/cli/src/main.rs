@@ -286,6 +286,16 @@ impl From<WriteError> for Failure {
 
 /// A path the user gave that cannot be read or written is bad input (exit 2): the
 /// message names the path, the cause and what to do.
+/// A folder refusal is bad input (exit 2); an I/O error names its fix as [`io_failure`].
+pub(crate) fn folder_failure(e: dialtone_study::folder::FolderError) -> Failure {
+    match e {
+        dialtone_study::folder::FolderError::Io { path, source } => {
+            io_failure(&path.display().to_string(), &source)
+        }
+        other => Failure::Input(other.to_string()),
+    }
+}
+
 pub(crate) fn io_failure(path: &str, e: &std::io::Error) -> Failure {
     use std::io::ErrorKind as K;
     let fix = match e.kind() {
@@ -324,8 +334,7 @@ fn lock_out(c: &Command) -> Result<Option<dialtone_study::folder::FolderLock>, F
     };
     let Some(dir) = dir else { return Ok(None) };
     let line = std::env::args().collect::<Vec<_>>().join(" ");
-    let lock = dialtone_study::folder::FolderLock::acquire(dir, &line)
-        .map_err(|e| Failure::Input(e.to_string()))?;
+    let lock = dialtone_study::folder::FolderLock::acquire(dir, &line).map_err(folder_failure)?;
     if lock.removed_temporaries > 0 {
         eprintln!(
             "{}: removed {} temporary file(s) left by an interrupted writer",

@@ -27,7 +27,7 @@ impl From<StudyError> for Failure {
             StudyError::Input(m) => Failure::Input(m),
             StudyError::Read(e) => Failure::Input(e.to_string()),
             StudyError::Io { path, source } => crate::io_failure(&path, &source),
-            StudyError::Folder(e) => Failure::Input(e.to_string()),
+            StudyError::Folder(e) => crate::folder_failure(e),
             other => Failure::Run(other.to_string()),
         }
     }
