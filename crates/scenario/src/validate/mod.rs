@@ -66,8 +66,10 @@ pub mod limits {
     /// database's mailboxes at the most.
     pub const SERVER_CAPACITY: u64 = DATABASES as u64 * MAILBOXES_PER_DB;
     /// Profiles the helpdesk reconfigures an hour, mailboxes a merge handles an hour
-    /// (`client_behaviour.helpdesk_per_hour`, `timing.merge_mailboxes_per_hour`).
-    pub const PER_HOUR: u64 = MAILBOXES_PER_DB;
+    /// (`client_behaviour.helpdesk_per_hour`, `timing.merge_mailboxes_per_hour`): high
+    /// enough to model "instant" (a thousand largest databases an hour), low enough that a
+    /// ten-year count of them cannot overflow.
+    pub const PER_HOUR: u64 = 1_000 * MAILBOXES_PER_DB;
     /// Failures.
     pub const FAILURES: usize = 1_000;
     /// Playbook steps.
