@@ -258,7 +258,12 @@ pub fn run_replications_with(
                     return None;
                 }
                 let start = std::time::Instant::now();
-                match dialtone_scenario::runner::run_counted(scenario, seed, r, dialtone_engine::NoTrace) {
+                match dialtone_scenario::runner::run_counted(
+                    scenario,
+                    seed,
+                    r,
+                    dialtone_engine::NoTrace,
+                ) {
                     Ok((s, _, events)) => {
                         let row = Row::of(&s);
                         let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
