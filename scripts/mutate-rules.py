@@ -272,7 +272,7 @@ MUTATIONS = [
     ("transport.shadow", M + "transport.rs",
      "if p.shadow_redundancy {", "if false {"),
     ("transport.safety_net", M + "transport.rs",
-     "let held = held && !p.safety_net_hold.is_zero();", "let held = false;"),
+     "(lost, held && !p.safety_net_hold.is_zero());", "(lost, false);"),
     # Safety Net has a place (issue 11 §3) and a power loss keeps the queue (§7).
     ("transport.safety_net_place", M + "transport.rs",
      "let from = if primary && reachable {", "let from = if primary {"),
@@ -388,7 +388,7 @@ MUTATIONS = [
     ("resync.stopped_member", M + "world/replication.rs",
      "&& self.dac.stopped_in(self.site_of(active).index(), m))", "&& false)"),
     ("resync.cluster_service", M + "world/replication.rs",
-     "&& self.servers[copy.index()].services.cluster", "", GOLDEN),
+     "&& self.servers[s.index()].services.cluster", "", GOLDEN),
     ("resync.copy_rate", M + "database.rs",
      "let budget = dt + c.carry_ms;", "let budget = 2 * dt + c.carry_ms;"),
     ("resync.replay_rate", M + "database.rs",
@@ -411,8 +411,8 @@ MUTATIONS = [
     # Studies of several arms (compare, sweep): every arm on the same seed (common random
     # numbers across variants and strategies).
     ("study.arms_share_the_seed", "crates/study/src/arms.rs",
-     "run_replications(sc, *seed, idx, threads, &|r| done(k, r))",
-     "run_replications(sc, seed.wrapping_add(k as u64), idx, threads, &|r| done(k, r))",
+     "run_replications_with(sc, *seed, idx, threads, &|r, e, t| done(k, r, e, t))",
+     "run_replications_with(sc, seed.wrapping_add(k as u64), idx, threads, &|r, e, t| done(k, r, e, t))",
      ["-p", "dialtone-study", "--test", "it", "arms::"]),
     # A shard of a compare or sweep runs only its slice of every arm.
     ("study.arms_shard_slice", "crates/study/src/arms.rs",
