@@ -214,20 +214,26 @@ fn a_study_interrupted_with_sigint_resumes_to_the_uninterrupted_result() {
     killed_study_resumes("INT");
 }
 
-/// Runs a 400-replication study whole; runs it again, sends `signal` once at least 10
-/// replications are in the journal, checks nothing looks complete, resumes it and
+/// Runs a study of [`KILLED_REPLICATIONS`] whole; runs it again, sends `signal` once at
+/// least 10 replications are in the journal, checks nothing looks complete, resumes it and
 /// compares the outputs byte for byte.
+/// Replications of the interrupted study: enough that, on a loaded 2-core machine, the
+/// study cannot finish between the 10th journal line and the signal (400 could: about
+/// 1 s of work, and the test failed once while seven builds shared the machine).
+const KILLED_REPLICATIONS: usize = 1_000;
+
 fn killed_study_resumes(signal: &str) {
     let (whole, killed) = (
         tmp(&format!("whole-{signal}")),
         tmp(&format!("killed-{signal}")),
     );
+    let n = KILLED_REPLICATIONS.to_string();
     let args = |d: &Path| -> Vec<String> {
         [
             "study",
             "scenarios/site-failure-dac.json",
             "--replications",
-            "400",
+            &n,
             "--threads",
             "1",
             "--quiet",
@@ -275,8 +281,8 @@ fn killed_study_resumes(signal: &str) {
         .map(|t| t.lines().count())
         .unwrap_or(0);
     assert!(
-        (10..400).contains(&finished),
-        "killed mid-way: {finished} of 400 in the journal"
+        (10..KILLED_REPLICATIONS).contains(&finished),
+        "killed mid-way: {finished} of {KILLED_REPLICATIONS} in the journal"
     );
     assert!(
         !killed.join("summary.json").exists(),
