@@ -2,14 +2,13 @@
 //! thread count; a changed one exits 1 naming it; `--update` records it; JSON parses.
 //! One small scenario (`--only`) keeps these fast.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const SCENARIO: &str = "site-failure-dac";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn bench(extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dialtone"))

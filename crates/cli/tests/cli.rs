@@ -1,19 +1,10 @@
 //! Runs the real `dialtone` binary.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn dialtone(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dialtone"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("dialtone-cli-{}-{name}", std::process::id()));

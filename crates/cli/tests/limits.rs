@@ -2,20 +2,11 @@
 //! one document, paths that cannot be used are bad input (exit 2), and a replication
 //! that costs far more than the first ones is announced on stderr.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::*;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn dialtone(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dialtone"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("dialtone-limits-{}-{name}", std::process::id()));
