@@ -808,7 +808,7 @@ pub fn read_meta(dir: &Path) -> Result<StudyMeta, StudyError> {
 
 /// The resume journal of a study folder.
 ///
-/// One JSON object a line, each ending with its own checksum: `"crc32":"XXXXXXXX"`, the
+/// One JSON object a line, each ending with its own checksum (for example `"crc32":"1c291ca3"`), the
 /// CRC-32 (IEEE) in hex of the line's text without that key (the object as written, up to
 /// and including its closing brace); see [`seal`]. A line whose checksum is missing or
 /// wrong, or which is not one JSON object of the expected shape, is dropped when read
@@ -871,7 +871,7 @@ fn ends_torn(file: &mut File) -> std::io::Result<bool> {
 /// The key that ends a journal line.
 const CRC_KEY: &str = ",\"crc32\":\"";
 
-/// A journal line: the JSON object `text` with `"crc32":"XXXXXXXX"` (the CRC-32 of
+/// A journal line: the JSON object `text` with `"crc32":` and eight hex digits (the CRC-32 of
 /// `text`) added as its last key.
 pub fn seal(text: &str) -> String {
     let crc = crc32fast::hash(text.as_bytes());
