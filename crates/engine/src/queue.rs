@@ -17,7 +17,15 @@
 //! `last` becomes its minimum and its entries are redistributed into strictly lower
 //! buckets. Each entry moves at most 64 times in its life and usually a few times, so a
 //! push is O(1) and a pop amortised O(log(Δt)), independent of the number of pending
-//! events. Measured against `std::collections::BinaryHeap` in `benches/` (see
+//! events.
+//!
+//! A drained bucket of at most 32 entries (`SORT_MAX`) is not redistributed: it is sorted
+//! by time (stably) and becomes `front`, a short sorted line popped in order. Every entry
+//! of a higher bucket is later than all of it, so the line is a valid prefix; a push
+//! earlier than the line's last entry takes its place in the line (after equal times),
+//! any other push goes to the buckets as before. At 1,000 pending events with nanosecond
+//! keys this saves a third of the moves (548 instructions an event become 464; see
+//! docs/PERFORMANCE.md). Measured against `std::collections::BinaryHeap` in `benches/` (see
 //! docs/PERFORMANCE.md): it wins clearly at 100,000 pending events, where a binary heap's
 //! sift-down misses cache on every level.
 //!
@@ -27,7 +35,8 @@
 //! *lowest* non-empty bucket into buckets below it, which are all empty at that moment;
 //! it preserves the drained bucket's order. So, by induction, every bucket is in
 //! insertion order, and bucket 0 (a `VecDeque`, popped from the front) yields ties in
-//! insertion order.
+//! insertion order. A sorted short bucket keeps it too: the insertion sort moves an entry
+//! only past strictly later ones, and a push joins the line behind its equal times.
 //!
 //! # Cancellation
 //!
@@ -104,6 +113,31 @@ fn place_all(
     bits
 }
 
+/// A drained bucket of at most this many entries is sorted into `front` instead of
+/// being redistributed (see the module documentation).
+const SORT_MAX: usize = 32;
+
+/// Sorts `bucket` by time, keeping insertion order among equal times (an insertion sort:
+/// the bucket is short), appends all but its first entry to the empty `front`, empties
+/// `bucket` and returns that first entry.
+#[inline]
+fn take_sorted(front: &mut VecDeque<Entry>, bucket: &mut Vec<Entry>) -> Option<Entry> {
+    for i in 1..bucket.len() {
+        let e = bucket[i];
+        let mut j = i;
+        // Strict `>`: an equal time stays behind the earlier inserted one.
+        while j > 0 && bucket[j - 1].time > e.time {
+            bucket[j] = bucket[j - 1];
+            j -= 1;
+        }
+        bucket[j] = e;
+    }
+    let first = bucket.first().copied();
+    front.extend(bucket.iter().skip(1));
+    bucket.clear();
+    first
+}
+
 /// A drained bucket keeps its allocation if it is at most this many entries...
 const KEEP_CAPACITY: usize = 256;
 /// ...or at most 1/KEEP_FRACTION of the pending events.
@@ -122,15 +156,19 @@ type Buckets = [Vec<Entry>; BUCKETS];
 /// [`ScheduleError::InThePast`].
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// Entries due at exactly `last`, in insertion order.
+    /// The next entries in line, in `(time, insertion)` order: those due at `last`, or a
+    /// sorted short bucket (see the module documentation).
     front: VecDeque<Entry>,
     /// `buckets[i]` (i >= 1) holds entries whose time differs from `last` first at bit i-1.
     buckets: Box<Buckets>,
     /// Bit `b - 1` is set iff `buckets[b]` is non-empty, so finding the lowest
     /// non-empty bucket is one `trailing_zeros`.
     nonempty: u64,
-    /// The smallest key that may still be pushed (the last popped key).
+    /// The key the buckets are relative to: the minimum of the last drained bucket.
     last: u64,
+    /// The last popped key: with [`EventQueue::last`], the smallest key that may still be
+    /// pushed.
+    popped: u64,
     /// Cancelled entries still sitting in `front` or `buckets`.
     stale: usize,
     /// Live (not cancelled, not popped) events.
@@ -153,6 +191,7 @@ impl<E> EventQueue<E> {
             buckets: Box::new(std::array::from_fn(|_| Vec::new())),
             nonempty: 0,
             last: 0,
+            popped: 0,
             stale: 0,
             live: 0,
             slots: Vec::new(),
@@ -172,7 +211,13 @@ impl<E> EventQueue<E> {
 
     /// The earliest time that may still be pushed: the time of the last popped event.
     pub fn floor(&self) -> SimTime {
-        SimTime::from_millis(self.last)
+        SimTime::from_millis(self.floor_key())
+    }
+
+    /// [`EventQueue::floor`] as a key.
+    #[inline]
+    fn floor_key(&self) -> u64 {
+        self.last.max(self.popped)
     }
 
     /// Puts an entry in the bucket its time belongs to, relative to `last`.
@@ -191,7 +236,7 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, at: SimTime, event: E) -> Result<EventId, ScheduleError> {
         let time = at.as_millis();
-        if time < self.last {
+        if time < self.floor_key() {
             return Err(ScheduleError::InThePast {
                 at,
                 now: self.floor(),
@@ -218,7 +263,14 @@ impl<E> EventQueue<E> {
             slot,
             generation,
         };
-        self.place(entry);
+        match self.front.back() {
+            // Earlier than the latest of a sorted `front`: its place in line.
+            Some(back) if time < back.time => {
+                let at = self.front.partition_point(|e| e.time <= time);
+                self.front.insert(at, entry);
+            }
+            _ => self.place(entry),
+        }
         self.live += 1;
         Ok(EventId { slot, generation })
     }
@@ -286,6 +338,14 @@ impl<E> EventQueue<E> {
             bucket.retain(|e| live(slots, e));
             self.stale -= before - bucket.len();
         }
+        if bucket.len() <= SORT_MAX {
+            let min = take_sorted(&mut self.front, &mut bucket);
+            if let Some(m) = min {
+                self.last = m.time;
+            }
+            self.buckets[b] = bucket;
+            return min;
+        }
         let min = bucket.first().map(|head| {
             // The first entry with the smallest time: strict `<` keeps the earliest
             // inserted of equal times.
@@ -348,6 +408,7 @@ impl<E> EventQueue<E> {
             };
             self.release(entry.slot);
             self.live -= 1;
+            self.popped = entry.time;
             return Some((SimTime::from_millis(entry.time), event));
         }
     }
@@ -421,6 +482,29 @@ mod tests {
             })
         );
         assert!(q.push(t(10), ()).is_ok(), "the present is allowed");
+    }
+
+    #[test]
+    fn a_sorted_bucket_keeps_the_floor_at_the_last_pop() {
+        let mut q = EventQueue::new();
+        // 17, 20 and 30 share bucket 5 relative to 0: one drain sorts them into line.
+        for time in [30, 17, 20] {
+            q.push(t(time), time).expect("push");
+        }
+        assert_eq!(q.pop(), Some((t(17), 17)));
+        assert_eq!(q.pop(), Some((t(20), 20)));
+        assert_eq!(q.floor(), t(20));
+        assert_eq!(
+            q.push(t(18), 18),
+            Err(ScheduleError::InThePast {
+                at: t(18),
+                now: t(20)
+            })
+        );
+        q.push(t(25), 25).expect("between two queued events");
+        q.push(t(30), 31).expect("a tie behind the queued one");
+        let rest: Vec<u64> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(rest, [25, 30, 31]);
     }
 
     #[test]
