@@ -478,6 +478,16 @@ MUTATIONS = [
     # A refresh visits only loud buckets and the buckets of groups whose inputs changed.
     ("perf.clients_dirty_groups", M + "world/clients.rs",
      "            visit.extend_from_slice(self.bucket_quiet.group_buckets(h as usize));\n", ""),
+    # Rule perf.clients_waiting: a bucket waits (is skipped) only when its evaluation
+    # changed nothing but a wake, and only until that wake.
+    ("perf.clients_waiting_due", M + "clients.rs",
+     "            if w <= now {", "            if w < now {"),
+    # Rule perf.serve_tables: a member leaving the running partition keeps the view it
+    # shared (the tables themselves are shared by both sides of the exhaustive test).
+    ("perf.serve_views_freeze", M + "world/serving.rs",
+     "                views.follows[m] = false;\n", ""),
+    ("perf.serve_views_copy", M + "world/serving.rs",
+     "                views.own[m].clone_from(&views.current);\n", ""),
     # Mail held by senders is handled per offer instant and only when due (issue 14:
     # a permanent outage of the MX endpoint scanned every queued batch at every step).
     ("perf.sender_waves_due", M + "transport.rs",

@@ -192,11 +192,18 @@ impl Bucket {
 /// buckets and cohorts of each mailbox group, and the *loud* buckets: those whose last
 /// evaluation changed something or that something changed since (a retry, the helpdesk,
 /// a move). A quiet bucket of a group whose inputs did not change is skipped; a loud one
-/// is always evaluated. The loud list holds each bucket at most once.
+/// is always evaluated. The loud list holds each bucket at most once. A *waiting* bucket
+/// (rule `perf.clients_waiting`) is one whose last evaluation changed nothing but left a
+/// wake pending at a time `W`: it is skipped like a quiet one at refreshes before `W`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RefreshIndex {
     quiet: Vec<bool>,
     loud: Vec<u32>,
+    /// Per bucket: it is waiting until this time (and listed in `waiting`).
+    waits: Vec<Option<SimTime>>,
+    /// Waiting buckets and their times; an entry whose bucket no longer waits until its
+    /// time is dropped when met.
+    waiting: Vec<(u32, SimTime)>,
     group_buckets: Vec<Vec<u32>>,
     group_cohorts: Vec<Vec<u32>>,
 }
@@ -221,6 +228,8 @@ impl RefreshIndex {
         }
         RefreshIndex {
             quiet: vec![false; loud.len()],
+            waits: vec![None; loud.len()],
+            waiting: Vec::new(),
             loud,
             group_buckets,
             group_cohorts,
@@ -235,9 +244,27 @@ impl RefreshIndex {
 
     /// Something changed bucket `b`: the next refresh evaluates it.
     pub fn unquiet(&mut self, b: usize) {
-        if std::mem::replace(&mut self.quiet[b], false) {
+        let waited = self.waits[b].take().is_some();
+        if std::mem::replace(&mut self.quiet[b], false) || waited {
             self.loud.push(b as u32);
         }
+    }
+
+    /// Takes the waiting buckets whose time has come (`now` or earlier) and appends
+    /// them to `visit`; the caller evaluates each and records it.
+    pub fn take_due(&mut self, now: SimTime, visit: &mut Vec<u32>) {
+        let waits = &mut self.waits;
+        self.waiting.retain(|&(b, w)| {
+            if waits[b as usize] != Some(w) {
+                return false; // stale
+            }
+            if w <= now {
+                waits[b as usize] = None;
+                visit.push(b);
+                return false;
+            }
+            true
+        });
     }
 
     /// Takes the loud buckets (in no particular order); the caller evaluates each and
@@ -250,8 +277,19 @@ impl RefreshIndex {
     /// that changed nothing.
     pub fn evaluated(&mut self, b: usize, quiet: bool) {
         self.quiet[b] = quiet;
+        self.waits[b] = None;
         if !quiet {
             self.loud.push(b as u32);
+        }
+    }
+
+    /// Bucket `b` was evaluated at a refresh (and is not in the loud list): that changed
+    /// nothing but left its wake pending at `until`, so it waits until then.
+    pub fn evaluated_waiting(&mut self, b: usize, until: SimTime) {
+        self.quiet[b] = false;
+        if self.waits[b] != Some(until) {
+            self.waits[b] = Some(until);
+            self.waiting.push((b as u32, until));
         }
     }
 
@@ -383,5 +421,31 @@ mod tests {
             "once each; the quiet bucket 2 is not listed"
         );
         assert!(!ix.is_quiet(0));
+    }
+
+    #[test]
+    fn a_waiting_bucket_is_due_at_its_time_or_when_touched() {
+        let t = SimTime::from_millis;
+        let mut ix = RefreshIndex::new(1, [0, 0, 0], [0]);
+        let _ = ix.take_loud();
+        ix.evaluated_waiting(0, t(100));
+        ix.evaluated_waiting(1, t(200));
+        ix.evaluated_waiting(1, t(200));
+        ix.evaluated_waiting(2, t(300));
+        assert!(!ix.is_quiet(0), "a waiting bucket is not quiet");
+        let mut due = Vec::new();
+        ix.take_due(t(99), &mut due);
+        assert!(due.is_empty(), "not before its time");
+        ix.take_due(t(100), &mut due);
+        assert_eq!(due, vec![0], "at its time");
+        ix.unquiet(2);
+        assert_eq!(ix.take_loud(), vec![2], "touched: loud at once");
+        let mut due = Vec::new();
+        ix.take_due(t(1_000), &mut due);
+        assert_eq!(
+            due,
+            vec![1],
+            "once, and the touched one is no longer waiting"
+        );
     }
 }

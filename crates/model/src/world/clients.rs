@@ -95,20 +95,22 @@ impl World {
         (allowed, None)
     }
 
-    /// Rules `clients.*`: re-derives bucket `b`'s connections now. Returns whether that
-    /// changed nothing (no connection, no wake, no user on a rogue copy).
+    /// Rules `clients.*`: re-derives bucket `b`'s connections now. Returns what that
+    /// changed (see [`Evaluated`]).
     fn evaluate_bucket<E: From<Event>, S: TraceSink>(
         &mut self,
         b: BucketId,
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
-    ) -> bool {
+    ) -> Evaluated {
         let (allowed, wake) = self.bucket_allowed(b, now);
         let bk = &self.buckets[b.index()];
         let cohort = self.cohorts[bk.cohort.index()];
         let retry = retry_of(&self.config.clients, cohort.kind);
         let mut wake_at = wake;
         let mut quiet = allowed == bk.connected && wake.is_none();
+        // Nothing changes but a wake (rule perf.clients_waiting).
+        let mut unchanged = allowed == bk.connected;
         if allowed < bk.connected {
             self.set_connected(b, allowed, now);
         } else if allowed > bk.connected {
@@ -117,6 +119,7 @@ impl World {
             if t == now {
                 self.set_connected(b, allowed, now);
             } else {
+                unchanged = true;
                 wake_at = Some(wake_at.map_or(t, |w| w.min(t)));
             }
         }
@@ -130,7 +133,13 @@ impl World {
             self.on_rogue_total = self.on_rogue_total - old + on;
             self.tallies.on_rogue.set(now, self.on_rogue_total);
         }
-        quiet
+        match self.bucket_wake[b.index()] {
+            _ if quiet => Evaluated::Quiet,
+            Some((w, _)) if unchanged && on == old && wake_at.is_some() && w > now => {
+                Evaluated::Waiting(w)
+            }
+            _ => Evaluated::Loud,
+        }
     }
 
     /// Rule `world.split_brain_sent`: the users of bucket `b` without the authoritative
@@ -316,6 +325,21 @@ impl World {
     }
 }
 
+/// What a bucket's evaluation changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Evaluated {
+    /// Nothing: no connection, no wake, no user on a rogue copy.
+    Quiet,
+    /// Nothing but a wake, pending at this time (after now). Rule `perf.clients_waiting`:
+    /// evaluated again before then with the same inputs (its group's, the world's, the DNS
+    /// answers'), it finds the same connections allowed, asks for a wake at the same
+    /// retry or DNS tick (the first at or after a time before `W`, which the last
+    /// evaluation asked for too), keeps the pending one, and changes nothing again.
+    Waiting(SimTime),
+    /// A connection, a user on a rogue copy, or a wake that could not be kept.
+    Loud,
+}
+
 /// Split `total` into `parts` counts, exactly.
 fn split_even(total: u64, parts: u64) -> Vec<u64> {
     (0..parts)
@@ -411,10 +435,12 @@ impl World {
     ) {
         self.precompute();
         let settled = self.take_client_inputs(now);
-        for b in self.buckets_to_visit(settled) {
+        for b in self.buckets_to_visit(settled, now) {
             let b = b as usize;
-            let quiet = self.evaluate_bucket(BucketId::from(b), now, ctx);
-            self.bucket_quiet.evaluated(b, quiet);
+            match self.evaluate_bucket(BucketId::from(b), now, ctx) {
+                Evaluated::Waiting(w) => self.bucket_quiet.evaluated_waiting(b, w),
+                e => self.bucket_quiet.evaluated(b, e == Evaluated::Quiet),
+            }
         }
         for &h in &self.client_inputs.dirty {
             self.client_inputs.home_dirty[h as usize] = false;
@@ -428,7 +454,7 @@ impl World {
     /// group's inputs changed, or whose DNS record may answer otherwise than at its last
     /// evaluation (`settled`, per pinned flag: the world's inputs are the same and the
     /// record has not changed within one cache period before the last refresh).
-    fn buckets_to_visit(&mut self, settled: [bool; 2]) -> Vec<u32> {
+    fn buckets_to_visit(&mut self, settled: [bool; 2], now: SimTime) -> Vec<u32> {
         let loud = self.bucket_quiet.take_loud();
         // Buckets whose DNS answers may differ: those of an unsettled pinned flag.
         let unsettled = (0..2).any(|f| !settled[f] && self.pinned_buckets[f] > 0);
@@ -447,6 +473,8 @@ impl World {
                 .collect();
         }
         let mut visit = loud;
+        // Rule perf.clients_waiting: a waiting bucket is skipped before its wake.
+        self.bucket_quiet.take_due(now, &mut visit);
         for &h in &self.client_inputs.dirty {
             visit.extend_from_slice(self.bucket_quiet.group_buckets(h as usize));
         }

@@ -29,6 +29,7 @@ mod homes;
 mod mail;
 mod quorum;
 mod replication;
+mod serving;
 mod tallies;
 
 use std::sync::Arc;
@@ -82,7 +83,7 @@ pub struct World {
     pub(crate) dbs: dbs::Dbs,
     /// Per member, per database: the copy it last saw active while it was in the running
     /// cluster. A rogue cluster mounts what its members believe.
-    pub(crate) member_view: Vec<Vec<usize>>,
+    pub(crate) member_views: serving::MemberViews,
     /// Mailbox groups, one per original database.
     pub(crate) homes: Vec<Home>,
     pub(crate) client_access: Record,
@@ -171,6 +172,8 @@ pub struct World {
     pub(crate) bucket_quiet: crate::clients::RefreshIndex,
     /// How many client buckets are not pinned and pinned (rule `clients.pinned`).
     pub(crate) pinned_buckets: [usize; 2],
+    /// What serving reads of the servers and the cluster at a refresh (reused).
+    pub(crate) serve_tables: serving::ServeTables,
     /// Tests only: every refresh evaluates every bucket and updates every cohort.
     pub(crate) exhaustive_refresh: bool,
 }
@@ -237,7 +240,7 @@ impl World {
             was_up: vec![true; servers.len()],
             booted_at: vec![SimTime::ZERO; servers.len()],
             servers,
-            member_view: vec![vec![0; ndb]; n],
+            member_views: serving::MemberViews::new(n, ndb),
             homes,
             client_access: Record::new(
                 RecordKind::ClientAccess,
@@ -290,6 +293,7 @@ impl World {
             client_inputs: clients::ClientInputs::new(ngroups),
             bucket_quiet: refresh_index,
             pinned_buckets,
+            serve_tables: serving::ServeTables::default(),
             exhaustive_refresh: false,
         };
         for b in &w.buckets {
@@ -387,11 +391,13 @@ impl World {
         self.settle_seeds(now);
         self.boot_members(now);
         self.refresh_member_views();
+        let mut tables = std::mem::take(&mut self.serve_tables);
+        self.take_serve_tables(&mut tables);
         let mut split = 0u64;
-        let swapping = self.homes.iter().any(|h| h.swapping);
         for d in 0..self.dbs.len() {
-            split += u64::from(self.serve_database(d, swapping, now, ctx));
+            split += u64::from(self.serve_database(d, &tables, now, ctx));
         }
+        self.serve_tables = tables;
         self.tallies.split_brain.set(now, split);
         self.refresh_clients(now, ctx);
     }

@@ -7,7 +7,6 @@ use dialtone_engine::{Ctx, SimTime, TraceSink};
 
 use super::{Event, World};
 use crate::dac::StartView;
-use crate::database::DbKind;
 use crate::ids::{ServerId, SiteId};
 use crate::quorum::Presence;
 
@@ -188,30 +187,6 @@ impl World {
         let at = now.saturating_add(self.config.timing.heartbeat_detect);
         self.heartbeat_pending = ctx.schedule(at, Event::Heartbeat.into()).ok();
     }
-
-    /// Where a rogue cluster serves database `d`: the copy its members last saw active,
-    /// if that copy's server is in the rogue partition and its DAC gate is open.
-    pub(super) fn rogue_server(&self, d: usize) -> Option<ServerId> {
-        if self.dbs[d].kind != DbKind::Production {
-            return None;
-        }
-        for r in self.rogue() {
-            let Some(m) = (0..self.config.dag.members.len())
-                .find(|&m| self.partition_of(self.config.dag.members[m]) == Some(r))
-            else {
-                continue;
-            };
-            let copy = self.member_view[m].get(d).copied().unwrap_or(0);
-            let s = self.dbs[d].copies.get(copy)?.config.server;
-            let mounts = self.partition_of(s) == Some(r)
-                && self.member[s.index()]
-                    .is_some_and(|ms| self.dac.may_mount(ms, self.site_of(s).index(), true));
-            if mounts {
-                return Some(s);
-            }
-        }
-        None
-    }
 }
 
 /// A [`StartView`] that owns its reachability list.
@@ -242,21 +217,6 @@ impl World {
         ctx.trace_with("cluster", "evaluated", || {
             format!("quorum in {:?}, rogue {:?}", self.quorum(), self.rogue())
         });
-    }
-
-    /// Members in the running partition see the current active copies.
-    pub(super) fn refresh_member_views(&mut self) {
-        if let Some(q) = self.quorum() {
-            for (m, &s) in self.config.dag.members.iter().enumerate() {
-                if self.partition_of(s) == Some(q) {
-                    let view = &mut self.member_view[m];
-                    view.resize(self.dbs.len(), 0);
-                    for (d, db) in self.dbs.iter().enumerate() {
-                        view[d] = db.active;
-                    }
-                }
-            }
-        }
     }
 
     /// The cluster's heartbeat timeout: quorum is evaluated.

@@ -7,7 +7,7 @@ use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 
 use super::{Event, World};
 use crate::active_manager::{Candidate, Choice, choose};
-use crate::database::{CopyHealth, DbKind, DbState, FailReason};
+use crate::database::{CopyHealth, DbState};
 use crate::ids::{DatabaseId, HomeId, ServerId};
 
 /// The longest Active Manager waits before retrying a database no copy of which could
@@ -253,7 +253,7 @@ impl World {
 
     /// Rule `world.mount_concurrency`: a failover scheduled now mounts in Active
     /// Manager's earliest free mount slot, `failover` after it frees, and holds it.
-    fn reserve_mount_slot(&mut self, now: SimTime) -> SimTime {
+    pub(super) fn reserve_mount_slot(&mut self, now: SimTime) -> SimTime {
         let failover = self.config.timing.failover;
         let slot = (0..self.mount_slots.len())
             .min_by_key(|&i| (self.mount_slots[i], i))
@@ -266,7 +266,7 @@ impl World {
         at
     }
 
-    fn db_name(&self, d: usize) -> &str {
+    pub(super) fn db_name(&self, d: usize) -> &str {
         self.config
             .databases
             .get(d)
@@ -278,81 +278,5 @@ impl World {
             .iter()
             .position(|h| h.current.index() == d)
             .map(HomeId::from)
-    }
-}
-
-impl World {
-    /// Where database `d` is served now, by the authoritative cluster and by a rogue one:
-    /// records its outage times, traces the change and schedules Active Manager's
-    /// failover (rule `world.failover`). Returns whether it is served twice (split brain).
-    /// `swapping`: some mailbox group is swapping (its databases are not served); the
-    /// caller asks once a refresh, not once a database.
-    pub(super) fn serve_database<E: From<Event>, S: TraceSink>(
-        &mut self,
-        d: usize,
-        swapping: bool,
-        now: SimTime,
-        ctx: &mut Ctx<'_, E, S>,
-    ) -> bool {
-        let db = &self.dbs[d];
-        let active_server = db.copies[db.active].config.server;
-        let prev = self.serving[d];
-        let ok = db.state == DbState::Mounted
-            && db.kind != DbKind::Recovery
-            && self.may_mount_on(active_server)
-            && !(swapping
-                && self
-                    .homes
-                    .iter()
-                    .any(|h| h.swapping && h.current.index() == d));
-        self.serving[d] = ok.then_some(active_server);
-        if self.outages.len() <= d {
-            self.outages.resize(d + 1, (None, None));
-        }
-        // The database's own outage: down at the first, back at the last restoration, so
-        // one down at the end never came back (model tests read it; the metrics' RTO is
-        // per mailbox group, rule `metrics.rto` in homes.rs).
-        if prev.is_some() && self.serving[d].is_none() {
-            self.outages[d].0.get_or_insert(now);
-            self.outages[d].1 = None;
-        }
-        if prev.is_none() && self.serving[d].is_some() {
-            self.outages[d].1 = Some(now);
-        }
-        if prev.is_some() && self.serving[d].is_none() {
-            ctx.trace_with("db", "unavailable", || self.db_name(d).to_string());
-        }
-        if prev.is_none() && self.serving[d].is_some() {
-            ctx.trace_with("db", "serving", || self.db_name(d).to_string());
-        }
-        // Rule am.retry: a database that could not mount is retried at once when
-        // something changed since, not before; a served one is done.
-        if let Some((epoch, _)) = self.no_mount[d]
-            && (epoch != self.am_epoch || self.serving[d].is_some())
-        {
-            self.no_mount[d] = None;
-            if let Some(id) = self.failover_pending[d].take() {
-                ctx.cancel(id);
-            }
-        }
-        // Active Manager steps in for a replicated database whose active copy is
-        // lost while the DAG has quorum.
-        let wants_failover = self.serving[d].is_none()
-            && self.quorum().is_some()
-            && self.dbs[d].copies.len() > 1
-            && matches!(
-                self.dbs[d].state,
-                DbState::Mounted | DbState::Failed(FailReason::DiskLost)
-            )
-            && self.failover_pending[d].is_none();
-        if wants_failover {
-            let at = self.reserve_mount_slot(now);
-            if let Ok(id) = ctx.schedule(at, Event::Failover(DatabaseId::from(d)).into()) {
-                self.failover_pending[d] = Some(id);
-            }
-        }
-        // Rule quorum.stale_config + dac.mount_gate on the rogue side.
-        self.rogue_serving[d] = self.rogue_server(d);
-        self.serving[d].is_some() && self.rogue_serving[d].is_some()
     }
 }

@@ -2104,5 +2104,46 @@ fn a_refresh_that_skips_clients_matches_one_that_evaluates_them_all() {
         assert_eq!(skipping.bucket_rogue, all.bucket_rogue, "{name}");
         assert_eq!(skipping.fates(), all.fates(), "{name}");
         assert_eq!(skipping.group_outages, all.group_outages, "{name}");
+        // Rule perf.serve_tables: serving read from tables taken once a refresh, and
+        // members of the running partition sharing one view, serve as before.
+        assert_eq!(skipping.serving, all.serving, "{name}");
+        assert_eq!(skipping.rogue_serving, all.rogue_serving, "{name}");
+        assert_eq!(skipping.outages, all.outages, "{name}");
+    }
+}
+
+#[test]
+fn a_rogue_cluster_serves_what_its_members_saw_whatever_the_views_share() {
+    // Rule perf.serve_tables: members of the running partition share one view of the
+    // active copies; one that leaves keeps what it saw. A rogue cluster after a WAN cut
+    // and a forced quorum on the other side mounts the copies it last saw active (split
+    // brain), exactly as when every member keeps its own view.
+    let mut ev = wan_cut_events(false);
+    // Before: database 0's active copy moves to dc2, so views differ from the start's.
+    ev.push((
+        "5h",
+        act(Action::MoveActive {
+            home: HomeId(0),
+            to: MBX3,
+            skip_checks: false,
+        }),
+    ));
+    let shared = run_with(spec(false, "5m"), t("1d"), ev.clone(), false);
+    let own = run_with(spec(false, "5m"), t("1d"), ev, true);
+    assert!(
+        own.tallies.split_brain.integral_ms() > 0,
+        "the story has a split brain: {:?}",
+        own.rogue_serving
+    );
+    assert_eq!(own.serving[0], Some(MBX3), "database 0 stays moved");
+    assert_eq!(shared.tallies.split_brain, own.tallies.split_brain);
+    assert_eq!(shared.rogue_serving, own.rogue_serving);
+    assert_eq!(shared.outages, own.outages);
+    for m in 0..shared.config.dag.members.len() {
+        assert_eq!(
+            shared.member_views.view(m),
+            own.member_views.view(m),
+            "member {m}"
+        );
     }
 }
