@@ -72,7 +72,10 @@ fn a_stopped_study_starts_no_further_replication() {
     assert!((3..=5).contains(&some.len()), "{} rows", some.len());
     // The rows that ran are those an unstopped study gives for the same replications.
     let ran: Vec<u64> = some.iter().map(|r| r.replication).collect();
-    assert_eq!(some, run_replications(&sc, 1, &ran, 2, &nothing).expect("runs"));
+    assert_eq!(
+        some,
+        run_replications(&sc, 1, &ran, 2, &nothing).expect("runs")
+    );
 }
 
 #[test]
