@@ -755,24 +755,33 @@ pub fn write_study(
 
 /// results.csv of a study: one arm, no swept path.
 fn write_study_results(dir: &Path, meta: &StudyMeta, rows: &[Row]) -> Result<(), StudyError> {
-    let arm = Arm {
-        strategy: &meta.strategy,
-        variant: "",
-        values: &[],
-        rows,
-    };
-    write_results(dir, &[], &[arm])
+    write_results(dir, &study_results_csv(&meta.strategy, rows))
 }
 
 /// Writes results.csv ([`crate::results`]).
-fn write_results(dir: &Path, paths: &[String], arms: &[Arm<'_>]) -> Result<(), StudyError> {
-    let text = results_csv(paths, arms);
+fn write_results(dir: &Path, text: &str) -> Result<(), StudyError> {
     write_atomic(&dir.join("results.csv"), text.as_bytes())?;
     Ok(())
 }
 
+/// The text of a study's results.csv: one arm (`strategy`), no swept path.
+pub fn study_results_csv(strategy: &str, rows: &[Row]) -> String {
+    let arm = Arm {
+        strategy,
+        variant: "",
+        values: &[],
+        rows,
+    };
+    results_csv(&[], &[arm])
+}
+
 /// results.csv of a comparison: one arm per strategy.
 fn write_compare_results(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
+    write_results(dir, &compare_results_csv(c))
+}
+
+/// The text of a comparison's results.csv: one arm per strategy (or variant).
+pub fn compare_results_csv(c: &Comparison) -> String {
     let arms: Vec<Arm<'_>> = c
         .strategies
         .iter()
@@ -783,11 +792,16 @@ fn write_compare_results(dir: &Path, c: &Comparison) -> Result<(), StudyError> {
             rows: &s.rows,
         })
         .collect();
-    write_results(dir, &[], &arms)
+    results_csv(&[], &arms)
 }
 
 /// results.csv of a sweep: one arm per grid point, a column per swept path.
 fn write_sweep_results(dir: &Path, s: &SweepSummary) -> Result<(), StudyError> {
+    write_results(dir, &sweep_results_csv(s))
+}
+
+/// The text of a sweep's results.csv: one arm per grid point, a column per swept path.
+pub fn sweep_results_csv(s: &SweepSummary) -> String {
     let arms: Vec<Arm<'_>> = s
         .points
         .iter()
@@ -798,7 +812,7 @@ fn write_sweep_results(dir: &Path, s: &SweepSummary) -> Result<(), StudyError> {
             rows: &p.rows,
         })
         .collect();
-    write_results(dir, &s.axes, &arms)
+    results_csv(&s.axes, &arms)
 }
 
 /// Reads study.json.

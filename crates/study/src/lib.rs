@@ -31,7 +31,7 @@ pub mod sweep;
 pub mod verdict;
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use dialtone_scenario::metrics::{DatabaseMetrics, Kind, SCHEMA_VERSION, nullable};
 use dialtone_scenario::validate::limits;
@@ -239,6 +239,27 @@ pub fn run_replications_with(
     threads: usize,
     done: &(dyn Fn(&Row, u64, u64) + Sync),
 ) -> Result<Vec<Row>, StudyError> {
+    run_replications_until(
+        scenario,
+        seed,
+        indices,
+        threads,
+        done,
+        &AtomicBool::new(false),
+    )
+}
+
+/// [`run_replications_with`] that starts no replication once `stop` is set (by another
+/// thread: an interrupt): those running finish, the rest are skipped, and the rows
+/// finished so far come back. Whoever set `stop` knows the rows are incomplete.
+pub fn run_replications_until(
+    scenario: &Scenario,
+    seed: u64,
+    indices: &[u64],
+    threads: usize,
+    done: &(dyn Fn(&Row, u64, u64) + Sync),
+    stop: &AtomicBool,
+) -> Result<Vec<Row>, StudyError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -254,7 +275,7 @@ pub fn run_replications_with(
         indices
             .par_iter()
             .filter_map(|&r| {
-                if r > lowest_failed.load(Ordering::Relaxed) {
+                if r > lowest_failed.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
                     return None;
                 }
                 let start = std::time::Instant::now();

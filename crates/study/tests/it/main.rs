@@ -52,6 +52,33 @@ fn results_do_not_depend_on_the_thread_count() {
 }
 
 #[test]
+fn a_stopped_study_starts_no_further_replication() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sc = scenario("site-failure-dac");
+    let idx: Vec<u64> = (0..200).collect();
+    let stop = AtomicBool::new(true);
+    let none = dialtone_study::run_replications_until(&sc, 1, &idx, 2, &|_, _, _| {}, &stop)
+        .expect("runs");
+    assert!(none.is_empty());
+    // Stopped after the third finished row: the two workers finish what they started.
+    let stop = AtomicBool::new(false);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let tick = |_: &Row, _: u64, _: u64| {
+        if done.fetch_add(1, Ordering::SeqCst) + 1 == 3 {
+            stop.store(true, Ordering::SeqCst);
+        }
+    };
+    let some = dialtone_study::run_replications_until(&sc, 1, &idx, 2, &tick, &stop).expect("runs");
+    assert!((3..=5).contains(&some.len()), "{} rows", some.len());
+    // The rows that ran are those an unstopped study gives for the same replications.
+    let ran: Vec<u64> = some.iter().map(|r| r.replication).collect();
+    assert_eq!(
+        some,
+        run_replications(&sc, 1, &ran, 2, &nothing).expect("runs")
+    );
+}
+
+#[test]
 fn merged_shards_equal_the_whole_study_byte_for_byte() {
     let sc = scenario("db-corruption-dial-tone-same-server");
     let n = 21;
