@@ -500,6 +500,18 @@ MUTATIONS = [
     ("perf.prune_catch_up", M + "transport.rs",
      "until: SimTime) {\n        self.catch_up(db);\n", "until: SimTime) {\n",
      ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    # A step scans the hub queue only when a batch is due, and asks the world once per
+    # database and server.
+    ("perf.hub_due_earliest", M + "transport.rs",
+     "                let next = now.saturating_add(p.delivery_retry);\n                self.hub_queue[i].next = next;\n                earliest = earliest.min(next);\n",
+     "                let next = now.saturating_add(p.delivery_retry);\n                self.hub_queue[i].next = next;\n",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    ("perf.hub_due_pushed", M + "transport.rs",
+     "                self.hub_earliest = self.hub_earliest.min(now);\n", "",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    ("perf.hub_due_asked", M + "transport.rs",
+     "if step == self.steps && server == from {", "if step == self.steps {",
+     ["-p", "dialtone-model", "--lib", "transport::tests"]),
 ]
 
 

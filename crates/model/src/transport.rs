@@ -223,7 +223,16 @@ pub struct Transport {
     fresh: Vec<SenderWave>,
     /// Waves offered so far (the next wave's `seq`).
     waves: u64,
+    /// Mail accepted by transport servers.
     hub_queue: Vec<Queued>,
+    /// No batch of `hub_queue` is due before this (rule `perf.hub_due`: a step with
+    /// nothing due does not scan).
+    hub_earliest: SimTime,
+    /// Per database: `(step, server, deliverable)` asked last (rule `perf.hub_due`:
+    /// the world does not change during a step, so one answer serves its batches).
+    asked: Vec<(u64, ServerId, bool)>,
+    /// Steps so far (stamps `asked`).
+    steps: u64,
     /// Per database, oldest first: what was delivered to it (the Safety Net's contents).
     delivered: Vec<VecDeque<Delivered>>,
     /// Per database: deliveries pruned from `delivered`, as counts
@@ -245,8 +254,9 @@ pub struct Transport {
     /// When waiting requests were last answered (`None`: a server changed since).
     answered_at: Option<SimTime>,
     fates: Fates,
-    /// Queue entries the steps have handled (sender waves due, hub batches looked at): a
-    /// deterministic measure of transport work.
+    /// Queue entries the steps have handled (sender waves due, hub batches looked at: the
+    /// due ones, or all of them when a step scans): a deterministic measure of transport
+    /// work.
     visits: u64,
     /// Latency of delivered messages.
     pub latency: LatencyHistogram,
@@ -273,6 +283,9 @@ impl Transport {
             fresh: Vec::new(),
             waves: 0,
             hub_queue: Vec::new(),
+            hub_earliest: SimTime::MAX,
+            asked: Vec::new(),
+            steps: 0,
             delivered: Vec::new(),
             archive: Vec::new(),
             lost_held: Vec::new(),
@@ -352,33 +365,102 @@ impl Transport {
     /// expiries, Safety Net pruning. Returns what was delivered, per database and delivering
     /// server ([`SHADOW`] for resubmitted mail), sorted.
     pub fn step(&mut self, now: SimTime, path: &impl Path) -> Vec<(DatabaseId, ServerId, u64)> {
-        let p = self.params;
         self.senders(now, path);
         // Requests change only with time, a new request or a server's state.
         if self.answered_at != Some(now) {
             self.answer_requests(now, path);
         }
-        // Rule transport.hub_queue.
+        let out = self.deliver_due(now, path);
+        self.prune(now);
+        merge_deliveries(out)
+    }
+
+    /// Rule `transport.hub_queue`: every batch due at `now` is delivered, given up after
+    /// `message_expiry` (bounced) or retried after `delivery_retry`. A step with no batch
+    /// due does not scan, and the world is asked once per database and server (rule
+    /// `perf.hub_due`; `deliver_due_scan` in the tests is the plain scan).
+    fn deliver_due(&mut self, now: SimTime, path: &impl Path) -> Vec<(DatabaseId, ServerId, u64)> {
+        let p = self.params;
         let mut out: Vec<(DatabaseId, ServerId, u64)> = Vec::new();
-        let mut i = 0;
+        if self.hub_earliest > now {
+            return out;
+        }
+        self.steps += 1;
         self.visits += self.hub_queue.len() as u64;
+        let mut earliest = SimTime::MAX;
+        let mut i = 0;
         while i < self.hub_queue.len() {
-            let mut q = self.hub_queue[i];
-            if q.next > now {
+            if self.hub_queue[i].next > now {
+                earliest = earliest.min(self.hub_queue[i].next);
                 i += 1;
                 continue;
             }
-            // Rule transport.power_cycle: the shadow takes over from a server down too long.
-            if p.shadow_redundancy
-                && q.server != SHADOW
-                && self
-                    .down_since(q.server)
-                    .is_some_and(|t| now.saturating_duration_since(t) >= p.shadow_resubmit)
-            {
-                q.server = SHADOW;
-                q.recovered = true;
-                self.hub_queue[i] = q;
+            let q = self.take_over(i, now);
+            if self.deliverable(q.db, q.server, now, path) {
+                self.hub_queue.swap_remove(i);
+                self.record_delivery(now, q);
+                out.push((q.db, q.server, q.count));
+            } else if now.saturating_duration_since(q.offered) >= p.message_expiry {
+                self.hub_queue.swap_remove(i);
+                self.fates.bounced += q.count;
+            } else {
+                let next = now.saturating_add(p.delivery_retry);
+                self.hub_queue[i].next = next;
+                earliest = earliest.min(next);
+                i += 1;
             }
+        }
+        self.hub_earliest = earliest;
+        out
+    }
+
+    /// Rule `transport.power_cycle`: the shadow takes the due batch at `i` over from a
+    /// server down for `shadow_resubmit`. Returns the batch.
+    fn take_over(&mut self, i: usize, now: SimTime) -> Queued {
+        let p = self.params;
+        let mut q = self.hub_queue[i];
+        if p.shadow_redundancy
+            && q.server != SHADOW
+            && self
+                .down_since(q.server)
+                .is_some_and(|t| now.saturating_duration_since(t) >= p.shadow_resubmit)
+        {
+            q.server = SHADOW;
+            q.recovered = true;
+            self.hub_queue[i] = q;
+        }
+        q
+    }
+
+    /// [`Transport::step`] with the hub queue scanned in full and the world asked for
+    /// every batch, as before rule `perf.hub_due` (tests: the shortcut's reference).
+    #[cfg(test)]
+    fn step_scan(&mut self, now: SimTime, path: &impl Path) -> Vec<(DatabaseId, ServerId, u64)> {
+        self.senders(now, path);
+        if self.answered_at != Some(now) {
+            self.answer_requests(now, path);
+        }
+        let out = self.deliver_due_scan(now, path);
+        self.prune(now);
+        merge_deliveries(out)
+    }
+
+    /// The hub queue's full scan (tests: the reference of [`Transport::deliver_due`]).
+    #[cfg(test)]
+    fn deliver_due_scan(
+        &mut self,
+        now: SimTime,
+        path: &impl Path,
+    ) -> Vec<(DatabaseId, ServerId, u64)> {
+        let p = self.params;
+        let mut out: Vec<(DatabaseId, ServerId, u64)> = Vec::new();
+        let mut i = 0;
+        while i < self.hub_queue.len() {
+            if self.hub_queue[i].next > now {
+                i += 1;
+                continue;
+            }
+            let q = self.take_over(i, now);
             if path.deliverable(q.db, q.server, now) {
                 self.hub_queue.swap_remove(i);
                 self.record_delivery(now, q);
@@ -391,8 +473,8 @@ impl Transport {
                 i += 1;
             }
         }
-        self.prune(now);
-        merge_deliveries(out)
+        self.hub_earliest = SimTime::ZERO;
+        out
     }
 
     /// Rule `transport.sender_retry`: every wave due at `now` moves to the hub queue of
@@ -412,15 +494,17 @@ impl Transport {
         if let Some(server) = path.mx_accepts(now) {
             due.sort_unstable_by_key(|w| w.seq);
             for w in due {
-                self.hub_queue
-                    .extend(w.batches.iter().map(|&(db, count)| Queued {
+                self.hub_earliest = self.hub_earliest.min(w.next);
+                for &(db, count) in &w.batches {
+                    self.hub_queue.push(Queued {
                         db,
                         count,
                         offered: w.offered,
                         next: w.next,
                         recovered: false,
                         server,
-                    }));
+                    });
+                }
             }
             return;
         }
@@ -499,6 +583,28 @@ impl Transport {
         }
     }
 
+    /// Whether `path` delivers to `db` from `from` now, asked once per step, database and
+    /// server (rule `perf.hub_due`).
+    fn deliverable(
+        &mut self,
+        db: DatabaseId,
+        from: ServerId,
+        now: SimTime,
+        path: &impl Path,
+    ) -> bool {
+        let d = db.index();
+        if self.asked.len() <= d {
+            self.asked.resize(d + 1, (0, SHADOW, false));
+        }
+        let (step, server, answer) = self.asked[d];
+        if step == self.steps && server == from {
+            return answer;
+        }
+        let answer = path.deliverable(db, from, now);
+        self.asked[d] = (self.steps, from, answer);
+        answer
+    }
+
     fn down_since(&self, server: ServerId) -> Option<SimTime> {
         self.down_since.get(server.index()).copied().flatten()
     }
@@ -541,6 +647,7 @@ impl Transport {
             if let Some(server) = from {
                 self.requests.swap_remove(i);
                 self.fates.lost_silently -= r.batch.count;
+                self.hub_earliest = self.hub_earliest.min(now);
                 self.hub_queue.push(Queued {
                     db: r.db,
                     count: r.batch.count,
@@ -609,18 +716,20 @@ impl Transport {
         self.answered_at = None;
         let mut i = 0;
         while i < self.hub_queue.len() {
-            if self.hub_queue[i].server != server {
+            let mut q = self.hub_queue[i];
+            if q.server != server {
                 i += 1;
                 continue;
             }
             if p.shadow_redundancy {
-                let q = &mut self.hub_queue[i];
                 q.recovered = true;
                 q.next = now.saturating_add(p.shadow_resubmit);
                 q.server = SHADOW;
+                self.hub_queue[i] = q;
+                self.hub_earliest = self.hub_earliest.min(q.next);
                 i += 1;
             } else {
-                let q = self.hub_queue.swap_remove(i);
+                self.hub_queue.swap_remove(i);
                 self.fates.lost_silently += q.count;
             }
         }
@@ -1154,6 +1263,122 @@ mod tests {
             1 => (0u32..3).prop_map(Op::Resubmit),
         ]
     }
+
+    /// A world where each database is up or down by flag (the MX always accepts, from
+    /// server 1); server 1's queue delivers nothing while `cut`.
+    struct Dbs {
+        up: std::cell::RefCell<Vec<bool>>,
+        cut: Cell<bool>,
+    }
+    impl Path for Dbs {
+        fn mx_accepts(&self, _: SimTime) -> Option<ServerId> {
+            Some(ServerId(1))
+        }
+        fn deliverable(&self, db: DatabaseId, from: ServerId, _: SimTime) -> bool {
+            self.up.borrow()[db.index()] && (from == SHADOW || !self.cut.get())
+        }
+        fn reaches_authoritative(&self, db: DatabaseId, _: ServerId) -> bool {
+            self.up.borrow()[db.index()]
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum HubOp {
+        Offer(u32, u64),
+        Advance(u64),
+        Flip(u32),
+        Cut(bool),
+        Power(bool),
+        Lost,
+        Take(u32, u64),
+    }
+
+    fn hub_op() -> impl Strategy<Value = HubOp> {
+        prop_oneof![
+            6 => (0u32..6, 1u64..50).prop_map(|(d, c)| HubOp::Offer(d, c)),
+            5 => (0u64..120).prop_map(HubOp::Advance),
+            1 => (0u64..3_000).prop_map(HubOp::Advance),
+            2 => (0u32..6).prop_map(HubOp::Flip),
+            1 => any::<bool>().prop_map(HubOp::Cut),
+            1 => any::<bool>().prop_map(HubOp::Power),
+            1 => Just(HubOp::Lost),
+            1 => (0u32..6, 1u64..200).prop_map(|(d, c)| HubOp::Take(d, c)),
+        ]
+    }
+
+    /// Everything a later operation can observe of a transport.
+    fn observed(t: &Transport) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?}",
+            t.fates(),
+            t.hub_queue.iter().collect::<Vec<_>>(),
+            t.delivered,
+            t.lost_held,
+            t.latency
+        )
+    }
+
+    proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            /// Rule perf.hub_due: a step that skips the scan when no batch is due (and asks
+            /// the world once per database and server) leaves exactly what a scan of every
+            /// batch at every step leaves: the same deliveries in the same order, the same
+            /// queue order, the same fates; no batch is due before `hub_earliest`.
+            #[test]
+            fn a_step_visiting_due_batches_equals_a_full_scan(
+                ops in prop::collection::vec(hub_op(), 1..300),
+                shadow in any::<bool>(),
+            ) {
+                let w = Dbs { up: std::cell::RefCell::new(vec![false; 6]), cut: Cell::new(false) };
+                let mut fast = Transport::new(params(shadow, 48));
+                let mut scan = fast.clone();
+                // Steps seconds apart: most fall between a batch's retries.
+                let at = |s: u64| SimTime::from_millis(s * 1000);
+                let mut now = 0u64;
+                for op in ops {
+                    match op {
+                        HubOp::Offer(d, c) => {
+                            let batch = [(DatabaseId(d), c), (DatabaseId((d + 1) % 6), c + 1)];
+                            let a = fast.offer_all(at(now), &batch, &w);
+                            scan.fates.offered += batch.iter().map(|b| b.1).sum::<u64>();
+                            scan.waves += 1;
+                            scan.fresh.push(SenderWave {
+                                seq: scan.waves,
+                                offered: at(now),
+                                next: at(now),
+                                batches: batch.to_vec(),
+                                count: batch.iter().map(|b| b.1).sum(),
+                            });
+                            prop_assert_eq!(a, scan.step_scan(at(now), &w));
+                        }
+                        HubOp::Advance(s) => {
+                            now += s;
+                            prop_assert_eq!(fast.step(at(now), &w), scan.step_scan(at(now), &w));
+                        }
+                        HubOp::Flip(d) => {
+                            let mut up = w.up.borrow_mut();
+                            up[d as usize] = !up[d as usize];
+                        }
+                        HubOp::Cut(c) => w.cut.set(c),
+                        HubOp::Power(up) => {
+                            fast.server_power(at(now), ServerId(1), up);
+                            scan.server_power(at(now), ServerId(1), up);
+                        }
+                        HubOp::Lost => {
+                            fast.server_lost(at(now), ServerId(1));
+                            scan.server_lost(at(now), ServerId(1));
+                        }
+                        HubOp::Take(d, c) => {
+                            fast.discard(DatabaseId(d), c);
+                            scan.discard(DatabaseId(d), c);
+                        }
+                    }
+                    prop_assert_eq!(observed(&fast), observed(&scan));
+    let first = fast.hub_queue.iter().map(|q| q.next).min();
+                    prop_assert!(first.is_none_or(|t| fast.hub_earliest <= t));
+                }
+            }
+        }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]

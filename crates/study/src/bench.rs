@@ -3,7 +3,8 @@
 //! The set: every scenario file of a folder (`scenarios/`), [`SHIPPED_REPLICATIONS`]
 //! replications each, and two scaled copies of `enterprise-two-sites` made in memory by
 //! [`scale`] (as `benches/scale/scale-scenario.py` writes them): ten times the databases,
-//! and a 365-day horizon, [`SCALED_REPLICATIONS`] each.
+//! and a 365-day horizon (a steady year: the failure, then the switchback; and the
+//! shipped playbook's year, which never switches back), [`SCALED_REPLICATIONS`] each.
 //!
 //! A fingerprint digests what replications `0..R` of a scenario did, as OMNeT++'s
 //! fingerprints do: each replication's trace (the engine's `HashTrace`: every record's
@@ -42,6 +43,9 @@ pub enum Source {
         databases_factor: usize,
         /// The horizon in days, if changed.
         days: Option<u32>,
+        /// The strategy replaced by `switchback` (the DAC switchover followed by the
+        /// switchback, `switchback_after` 1 d): a year that returns to steady operation.
+        switchback: bool,
     },
 }
 
@@ -82,9 +86,15 @@ pub fn standard_set(dir: &Path) -> Result<Vec<BenchCase>, StudyError> {
         .collect();
     let base = dir.join(format!("{SCALE_BASE}.json"));
     if base.is_file() {
-        for (suffix, databases_factor, days) in
-            [("x10-databases", 10, None), ("365-days", 1, Some(365))]
-        {
+        // The steady year: the same failure, then the switchback, so the other 363 days
+        // are ordinary mail. The shipped playbook's year (no switchback: dc1's copies
+        // stay stopped, every log volume fills at ~230 days and no mail is delivered
+        // after that) is kept, named for what it measures.
+        for (suffix, databases_factor, days, switchback) in [
+            ("x10-databases", 10, None, false),
+            ("365-days-switchback", 1, Some(365), true),
+            ("365-days-no-switchback", 1, Some(365), false),
+        ] {
             set.push(BenchCase {
                 name: format!("{SCALE_BASE}-{suffix}"),
                 replications: SCALED_REPLICATIONS,
@@ -93,6 +103,7 @@ pub fn standard_set(dir: &Path) -> Result<Vec<BenchCase>, StudyError> {
                     base: base.clone(),
                     databases_factor,
                     days,
+                    switchback,
                 },
             });
         }
@@ -115,6 +126,7 @@ impl BenchCase {
                 base,
                 databases_factor,
                 days,
+                switchback,
             } => {
                 let file = base.display().to_string();
                 let text = std::fs::read_to_string(base).map_err(|source| StudyError::Io {
@@ -125,6 +137,10 @@ impl BenchCase {
                     .map_err(|e| StudyError::Input(format!("{file}: {e}")))?;
                 scale(&mut doc, *databases_factor, *days)
                     .map_err(|e| StudyError::Input(format!("{file}: {e}")))?;
+                if *switchback {
+                    doc["strategy"] =
+                        serde_json::json!({"name": "switchback", "switchback_after": "1d"});
+                }
                 let label = format!("{file} scaled as {}", self.name);
                 dialtone_scenario::parse(&label, &self.name, &doc.to_string()).map_err(bad)
             }
