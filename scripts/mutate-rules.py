@@ -490,6 +490,16 @@ MUTATIONS = [
     ("perf.prune_catch_up", M + "transport.rs",
      "until: SimTime) {\n        self.catch_up(db);\n", "until: SimTime) {\n",
      ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    # Quiet stretches: mail before the last tick is written as shipped, and a stretch
+    # runs only while nothing waits.
+    ("world.quiet_stretches_shipped", M + "world/quiet.rs",
+     "self.dbs[d].write_shipped(g, old, |i| i < 64 && conn & (1 << i) != 0);",
+     "let _ = conn;\n                self.dbs[d].write(g, old);",
+     ["-p", "dialtone-model", "--lib", "world::quiet::tests"]),
+    ("world.quiet_stretches_keep_up", M + "database.rs",
+     "                    if tick_logs * per_log > tick_ms as f64 / 2.0 {\n                        return None;\n                    }\n",
+     "",
+     ["-p", "dialtone-model", "--lib", "quiet"]),
 ]
 
 

@@ -818,6 +818,38 @@ mod tests {
     }
 
     #[test]
+    fn quiet_room_needs_copies_that_keep_up_and_counts_the_log_volume_left() {
+        // Rule world.quiet_stretches: 100 ms a log; a 300 s tick allows 1,500 logs a tick.
+        let all = |_: usize| true;
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0)]);
+        db.write(at_s(1), 160);
+        assert_eq!(db.quiet_room(all, 10.0, 300_000), None, "not settled yet");
+        db.advance(at_s(60), all);
+        assert_eq!(db.quiet_room(all, 1_000.0, 300_000), Some(u64::MAX));
+        assert_eq!(
+            db.quiet_room(all, 2_000.0, 300_000),
+            None,
+            "too slow a copy"
+        );
+        // A copy that receives no logs blocks truncation: the room is what is left.
+        let none = |i: usize| i == 0;
+        assert_eq!(db.quiet_room(none, 2_000.0, 300_000), Some(10_000));
+        db.write_shipped(at_s(120), 1_600, none);
+        assert_eq!(
+            db.copies[1].copied, 10,
+            "not shipped to a disconnected copy"
+        );
+        assert_eq!(db.quiet_room(none, 2_000.0, 300_000), Some(10_000 - 100));
+        db.write_shipped(at_s(180), 1_600, all);
+        assert_eq!(db.copies[1].copied, 210);
+        assert_eq!(db.copies[1].replayed, 210);
+        assert!(db.settled(), "written as shipped: nothing left to advance");
+        // A lagged copy needs every tick's closing time.
+        let lagged = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 1)]);
+        assert_eq!(lagged.quiet_room(all, 1.0, 300_000), None);
+    }
+
+    #[test]
     fn messages_make_logs() {
         let mut db = Database::new(params(), &[copy(0, 1, 0)]);
         assert_eq!(db.write(at_s(1), 15), 0, "15 x 64 KB is under one log");
