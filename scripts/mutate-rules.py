@@ -512,6 +512,16 @@ MUTATIONS = [
     ("perf.hub_due_asked", M + "transport.rs",
      "if step == self.steps && server == from {", "if step == self.steps {",
      ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    # Quiet stretches: mail before the last tick is written as shipped, and a stretch
+    # runs only while nothing waits.
+    ("world.quiet_stretches_shipped", M + "world/quiet.rs",
+     "self.dbs[d].write_shipped(g, old, |i| i < 64 && conn & (1 << i) != 0);",
+     "let _ = conn;\n                self.dbs[d].write(g, old);",
+     ["-p", "dialtone-model", "--lib", "world::quiet::tests"]),
+    ("world.quiet_stretches_keep_up", M + "database.rs",
+     "                    if tick_logs * per_log > tick_ms as f64 / 2.0 {\n                        return None;\n                    }\n",
+     "",
+     ["-p", "dialtone-model", "--lib", "quiet"]),
 ]
 
 

@@ -286,6 +286,86 @@ impl Database {
     /// Rule `db.log_generation`: `count` messages are delivered at `now`. Call
     /// [`Database::advance`] first. Returns logs closed.
     pub fn write(&mut self, now: SimTime, count: u64) -> u64 {
+        let closed = self.append(now, count);
+        self.check_log_volume();
+        closed
+    }
+
+    /// Rule `world.quiet_stretches`: `count` messages delivered at `now` whose logs every
+    /// passive copy that is healthy and receives logs (`connected(i)`) has already copied
+    /// and replayed, as the tick-by-tick writes and advances before `now` would have left
+    /// them; then truncation, and the log volume checked. Valid only where
+    /// [`Database::quiet_room`] allowed it: the copies keep up with a tick's logs and the
+    /// log volume cannot fill. Returns logs closed.
+    pub fn write_shipped(
+        &mut self,
+        now: SimTime,
+        count: u64,
+        connected: impl Fn(usize) -> bool,
+    ) -> u64 {
+        let closed = self.append(now, count);
+        let head = self.log_gen;
+        for (i, c) in self.copies.iter_mut().enumerate() {
+            if i != self.active && c.health == CopyHealth::Healthy && connected(i) {
+                c.copied = head;
+                c.replayed = head;
+                c.carry_ms = 0;
+                c.replay_carry_ms = 0;
+            }
+        }
+        self.advanced_gen = head;
+        // Brought up to date at `now`, as the tick's advance would have.
+        self.catch_up_clock(now);
+        self.truncate();
+        closed
+    }
+
+    /// Rule `world.quiet_stretches`: whether mail may be written to this database a
+    /// stretch at a time ([`Database::write_shipped`]), with at most `tick_logs` logs a
+    /// tick of `tick_ms`. `None`: it must be written tick by tick (not mounted, not
+    /// settled, a lagged copy whose closed-log history needs each tick's time, a copy
+    /// seeding, or a copy that receives logs and copies or replays a tick's logs in more
+    /// than half a tick). Otherwise how many logs it can take before its log volume fills
+    /// (`u64::MAX` when truncation keeps up: circular logging and every passive copy that
+    /// counts for truncation receives logs).
+    pub fn quiet_room(
+        &self,
+        connected: impl Fn(usize) -> bool,
+        tick_logs: f64,
+        tick_ms: u64,
+    ) -> Option<u64> {
+        if self.state != DbState::Mounted
+            || self.max_lag() != SimDuration::ZERO
+            || !self.settled_when(&connected)
+        {
+            return None;
+        }
+        let per_log = self.params.ms_per_log.max(self.params.ms_per_replay_log) as f64;
+        let mut blocks_truncation = !self.params.circular_logging;
+        for (i, c) in self.copies.iter().enumerate() {
+            if i == self.active {
+                continue;
+            }
+            match c.health {
+                CopyHealth::Seeding(_) => return None,
+                CopyHealth::Healthy if connected(i) => {
+                    if tick_logs * per_log > tick_ms as f64 / 2.0 {
+                        return None;
+                    }
+                }
+                CopyHealth::FailedAndSuspended => {}
+                _ => blocks_truncation = true,
+            }
+        }
+        if !blocks_truncation {
+            return Some(u64::MAX);
+        }
+        let used = self.log_gen - self.truncated_below;
+        Some(self.params.log_volume_logs.saturating_sub(used))
+    }
+
+    /// The write itself: counters, the active copy's head, the closed-log history.
+    fn append(&mut self, now: SimTime, count: u64) -> u64 {
         self.messages += count;
         self.last_written = now;
         self.kb_written += count * self.params.message_kb;
@@ -299,7 +379,6 @@ impl Database {
         if closed > 0 && !self.max_lag().is_zero() {
             self.closed_at.push((now, head));
         }
-        self.check_log_volume();
         closed
     }
 
@@ -736,6 +815,38 @@ mod tests {
 
     fn at_s(s: u64) -> SimTime {
         SimTime::from_millis(s * 1000)
+    }
+
+    #[test]
+    fn quiet_room_needs_copies_that_keep_up_and_counts_the_log_volume_left() {
+        // Rule world.quiet_stretches: 100 ms a log; a 300 s tick allows 1,500 logs a tick.
+        let all = |_: usize| true;
+        let mut db = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 0)]);
+        db.write(at_s(1), 160);
+        assert_eq!(db.quiet_room(all, 10.0, 300_000), None, "not settled yet");
+        db.advance(at_s(60), all);
+        assert_eq!(db.quiet_room(all, 1_000.0, 300_000), Some(u64::MAX));
+        assert_eq!(
+            db.quiet_room(all, 2_000.0, 300_000),
+            None,
+            "too slow a copy"
+        );
+        // A copy that receives no logs blocks truncation: the room is what is left.
+        let none = |i: usize| i == 0;
+        assert_eq!(db.quiet_room(none, 2_000.0, 300_000), Some(10_000));
+        db.write_shipped(at_s(120), 1_600, none);
+        assert_eq!(
+            db.copies[1].copied, 10,
+            "not shipped to a disconnected copy"
+        );
+        assert_eq!(db.quiet_room(none, 2_000.0, 300_000), Some(10_000 - 100));
+        db.write_shipped(at_s(180), 1_600, all);
+        assert_eq!(db.copies[1].copied, 210);
+        assert_eq!(db.copies[1].replayed, 210);
+        assert!(db.settled(), "written as shipped: nothing left to advance");
+        // A lagged copy needs every tick's closing time.
+        let lagged = Database::new(params(), &[copy(0, 1, 0), copy(1, 2, 1)]);
+        assert_eq!(lagged.quiet_room(all, 1.0, 300_000), None);
     }
 
     #[test]

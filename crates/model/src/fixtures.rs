@@ -145,6 +145,8 @@ pub fn two_sites(dac: bool, ttl: &str) -> WorldConfig {
             tick: d("5m"),
             office_hours: false,
             edge_active_active: false,
+            quiet_stretches: true,
+            horizon: None,
         },
         timing: Timing {
             heartbeat_detect: d("10s"),

@@ -690,6 +690,37 @@ impl Transport {
         });
     }
 
+    /// Rule `world.quiet_stretches`: nothing waits anywhere (no sender wave, no hub batch,
+    /// no resubmit request), so what mail does next depends on no clock of its own.
+    pub fn idle(&self) -> bool {
+        self.sender_queue.is_empty()
+            && self.fresh.is_empty()
+            && self.hub_queue.is_empty()
+            && self.requests.is_empty()
+    }
+
+    /// Rule `world.quiet_stretches`: `count` messages for `db` offered at `at` and
+    /// delivered at once by `server`, as [`Transport::offer`] then a step at `at` would
+    /// record them when every queue is empty, the MX endpoint accepts and the database is
+    /// deliverable (the caller checks). Calls for one database come in time order.
+    pub fn deliver_quiet(&mut self, at: SimTime, db: DatabaseId, server: ServerId, count: u64) {
+        if count == 0 {
+            return;
+        }
+        self.fates.offered += count;
+        self.record_delivery(
+            at,
+            Queued {
+                db,
+                count,
+                offered: at,
+                next: at,
+                recovered: false,
+                server,
+            },
+        );
+    }
+
     /// Rule `transport.power_cycle`: transport server `server` lost power (`up = false`)
     /// or is back. Its queue stays on it; a repeated call changes nothing.
     pub fn server_power(&mut self, now: SimTime, server: ServerId, up: bool) {

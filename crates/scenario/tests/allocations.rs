@@ -15,13 +15,17 @@ use dialtone_engine::{NoTrace, SimTime};
 #[global_allocator]
 static A: dialtone_testalloc::Counting = dialtone_testalloc::Counting;
 
-/// `(allocations, events)` of replication 0 of `file` run to `horizon`.
-fn measure(file: &str, horizon: SimTime) -> (u64, u64) {
+/// `(allocations, events)` of replication 0 of `file` run to `horizon`, with quiet mail
+/// stretches (rule `world.quiet_stretches`) or every mail tick.
+fn measure(file: &str, horizon: SimTime, stretches: bool) -> (u64, u64) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scenarios")
         .join(file);
     let mut sc = dialtone_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     sc.horizon = horizon;
+    let mail = &mut std::sync::Arc::make_mut(&mut sc.world).mail;
+    mail.quiet_stretches = stretches;
+    mail.horizon = Some(horizon);
     let before = dialtone_testalloc::allocations();
     let (_, _, events) = dialtone_scenario::run_counted(&sc, sc.seed, 0, NoTrace).expect("runs");
     (dialtone_testalloc::allocations() - before, events)
@@ -32,8 +36,10 @@ fn the_events_of_a_replication_allocate_at_most_30_times_each() {
     let t = |s: &str| s.parse::<SimTime>().expect("time");
     // The outage (dc1 dark from 1d10h for 12 h) and the switchover lie in both runs; the
     // longer one adds days of mail, client retries and replication.
-    let (a1, e1) = measure("enterprise-two-sites.json", t("3d"));
-    let (a2, e2) = measure("enterprise-two-sites.json", t("7d"));
+    // Every mail tick runs (no quiet stretches), so the extra days are thousands of
+    // ordinary events.
+    let (a1, e1) = measure("enterprise-two-sites.json", t("3d"), false);
+    let (a2, e2) = measure("enterprise-two-sites.json", t("7d"), false);
     assert!(
         e2 > e1 + 1_000,
         "the longer run handles more events: {e1} then {e2}"
@@ -44,4 +50,15 @@ fn the_events_of_a_replication_allocate_at_most_30_times_each() {
         "{extra_allocs} allocations for {extra_events} more events ({a1} allocations for \
          {e1} events, {a2} for {e2})"
     );
+}
+
+#[test]
+fn quiet_days_take_a_few_events_with_quiet_stretches() {
+    // Rule world.quiet_stretches: days 4-7 of the enterprise scenario are quiet (dc1's
+    // copies stay stopped, everything else settled), so they take a few stretches a day
+    // instead of 288 mail ticks and their client events.
+    let t = |s: &str| s.parse::<SimTime>().expect("time");
+    let (_, e1) = measure("enterprise-two-sites.json", t("3d"), true);
+    let (_, e2) = measure("enterprise-two-sites.json", t("7d"), true);
+    assert!(e2 - e1 < 100, "{e1} events to 3d, {e2} to 7d");
 }

@@ -115,6 +115,13 @@ pub struct MailConfig {
     /// Edge/MX in every site accepts mail at all times (active/active); otherwise only the
     /// site the MX record names (active/passive: a switchover changes the record).
     pub edge_active_active: bool,
+    /// Rule `world.quiet_stretches`: while nothing waits, mail is handled a stretch at a
+    /// time (between change points) instead of every tick; off: every tick.
+    pub quiet_stretches: bool,
+    /// The end of the run, when known: no quiet stretch runs past it (the mail ticks up
+    /// to it run, as without stretches). Unknown: a stretch past the end is offered up to
+    /// its last grid point by [`super::World::finish`].
+    pub horizon: Option<dialtone_engine::SimTime>,
 }
 
 /// Timing of automatic behaviour.

@@ -1,9 +1,10 @@
 //! Mail in the world: inbound arrivals (Poisson, office-hours profile) offered at every
-//! tick and at every change point in between (rule `world.arrivals`), the transport ledger
-//! seen through [`PathView`], and where deliveries are written (rules `world.mx`,
+//! tick and at every change point in between (rule `world.arrivals`), a quiet stretch at
+//! a time while nothing waits (rule `world.quiet_stretches`), the transport ledger seen
+//! through [`PathView`], and where deliveries are written (rules `world.mx`,
 //! `world.split_brain`).
 
-use dialtone_engine::{Ctx, SimTime, StreamRng, TraceSink};
+use dialtone_engine::{Ctx, EventId, SimTime, StreamRng, TraceSink};
 
 use super::config::MailConfig;
 use super::{Event, World};
@@ -34,8 +35,16 @@ pub(crate) struct Arrivals {
     samplers: Vec<Vec<(f64, rand_distr::Poisson<f64>)>>,
     /// Arrivals up to here were offered.
     from: SimTime,
-    /// End of the current interval: the next mail tick.
+    /// End of the current interval: a tick, or with quiet stretches a block (rule
+    /// `world.quiet_stretches`).
     until: SimTime,
+    /// The next mail tick: `until`, or a grid point before it.
+    next: SimTime,
+    /// Arrivals are written a stretch at a time (rule `world.quiet_stretches`): the world
+    /// was quiet at the last mail tick and no change point since made it otherwise.
+    pub(super) quiet: bool,
+    /// The pending mail tick, when [`World::mail_tick`] scheduled it.
+    pub(super) tick_event: Option<EventId>,
 }
 
 impl Arrivals {
@@ -54,21 +63,55 @@ impl Arrivals {
             split,
             from: SimTime::ZERO,
             until: SimTime::ZERO,
+            next: SimTime::ZERO,
+            quiet: false,
+            tick_event: None,
         };
         a.draw_next(m);
+        a.next = SimTime::ZERO.saturating_add(m.tick);
         a
     }
 
-    /// When the current interval ends: the next mail tick.
+    /// The next mail tick.
     pub(super) fn next_tick(&self) -> SimTime {
+        self.next
+    }
+
+    /// Moves the next mail tick to `at` (a grid point, at most `until`).
+    pub(super) fn set_next(&mut self, at: SimTime) {
+        self.next = at.min(self.until);
+    }
+
+    /// End of the current interval (block).
+    pub(super) fn until(&self) -> SimTime {
         self.until
     }
 
-    /// Starts the interval after `until`: draws each group's arrivals in it.
+    /// Arrivals up to here were offered.
+    pub(super) fn from(&self) -> SimTime {
+        self.from
+    }
+
+    /// The stream that splits intervals at change points.
+    pub(super) fn split_rng(&mut self) -> &mut StreamRng {
+        &mut self.split
+    }
+
+    /// Starts the interval after `until`: draws each group's arrivals in it. Without
+    /// quiet stretches the interval is a tick; with them a block of ticks of one profile
+    /// factor (rule `world.quiet_stretches`, [`super::quiet::block_end`]), whose count is
+    /// a Poisson draw with the sum of its ticks' means: the same for every strategy, as
+    /// blocks depend only on the clock.
     fn draw_next(&mut self, m: MailConfig) {
         self.from = self.until;
-        self.until = self.until.saturating_add(m.tick);
-        let share = m.tick.as_millis() as f64 / 86_400_000.0;
+        let one_tick = self.from.saturating_add(m.tick);
+        self.until = if m.quiet_stretches {
+            super::quiet::block_end(self.from, m)
+        } else {
+            one_tick
+        };
+        let share =
+            self.until.saturating_duration_since(self.from).as_millis() as f64 / 86_400_000.0;
         let factor = if m.office_hours {
             office_factor(self.until)
         } else {
@@ -76,13 +119,17 @@ impl Arrivals {
         };
         for (h, rng) in self.counts.iter_mut().enumerate() {
             let mean = self.users[h] as f64 * m.messages_per_user_per_day * share * factor;
-            self.pending[h] += poisson_cached(&mut self.samplers[h], rng, mean);
+            self.pending[h] += if self.until == one_tick {
+                poisson_cached(&mut self.samplers[h], rng, mean)
+            } else {
+                poisson(rng, mean)
+            };
         }
     }
 
     /// Takes each group's arrivals up to `now` out of the pending ones: all of them at the
     /// end of the interval, a binomial share before it.
-    fn take_until(&mut self, now: SimTime) -> Vec<(DatabaseId, u64)> {
+    pub(super) fn take_until(&mut self, now: SimTime) -> Vec<(DatabaseId, u64)> {
         if now <= self.from || self.pending.iter().all(|&n| n == 0) {
             self.from = self.from.max(now);
             return Vec::new();
@@ -120,8 +167,14 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         self.offer_arrivals(now, &[], ctx);
-        self.arrivals.draw_next(self.config.mail);
-        let _ = ctx.schedule(self.arrivals.next_tick(), Event::MailTick.into());
+        if now >= self.arrivals.until {
+            self.arrivals.draw_next(self.config.mail);
+        }
+        let next = self.next_mail_tick(now);
+        self.arrivals.set_next(next);
+        self.arrivals.tick_event = ctx
+            .schedule(self.arrivals.next_tick(), Event::MailTick.into())
+            .ok();
     }
 
     /// Rule `world.arrivals`: before a change point at `now`, the mail that arrived since
@@ -131,8 +184,14 @@ impl World {
         now: SimTime,
         ctx: &mut Ctx<'_, E, S>,
     ) {
+        let (from, quiet) = (self.arrivals.from(), self.arrivals.quiet);
         let batch = self.arrivals.take_until(now);
-        if !batch.is_empty() {
+        if batch.is_empty() {
+            return;
+        }
+        if quiet {
+            self.offer_quiet(from, now, &batch, ctx);
+        } else {
             self.offer_arrivals(now, &batch, ctx);
         }
     }
@@ -180,7 +239,10 @@ impl World {
     }
 
     /// Runs `f` on the mail ledger with a read-only view of the rest of the world.
-    fn with_transport<R>(&mut self, f: impl FnOnce(&mut Transport, &PathView<'_>) -> R) -> R {
+    pub(super) fn with_transport<R>(
+        &mut self,
+        f: impl FnOnce(&mut Transport, &PathView<'_>) -> R,
+    ) -> R {
         // Empty queues do not allocate, so moving the ledger out is free.
         let mut t = std::mem::replace(&mut self.transport, Transport::new(self.config.transport));
         let r = f(&mut t, &PathView { w: self });
@@ -190,8 +252,8 @@ impl World {
 }
 
 /// The world as transport sees it.
-struct PathView<'a> {
-    w: &'a World,
+pub(super) struct PathView<'a> {
+    pub(super) w: &'a World,
 }
 
 impl Path for PathView<'_> {
@@ -237,7 +299,7 @@ impl Path for PathView<'_> {
 
 /// Office-hours profile: 08:00-18:00 on weekdays (days 0-4 of each week) carry 80% of a
 /// week's mail; the factor averages to 1 over a week.
-fn office_factor(now: SimTime) -> f64 {
+pub(super) fn office_factor(now: SimTime) -> f64 {
     let ms = now.as_millis();
     let day = (ms / 86_400_000) % 7;
     let hour = (ms % 86_400_000) / 3_600_000;
@@ -251,7 +313,7 @@ fn office_factor(now: SimTime) -> f64 {
 }
 
 /// A binomial draw: how many of `n` fall in a share `p` (rand_distr's sampler).
-fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
+pub(super) fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
     if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
@@ -317,6 +379,8 @@ mod tests {
             tick: SimDuration::from_mins(5).expect("5 min"),
             office_hours: false,
             edge_active_active: false,
+            quiet_stretches: false,
+            horizon: None,
         };
         Arrivals::new(
             counts,

@@ -27,6 +27,7 @@ mod dbs;
 mod events;
 mod homes;
 mod mail;
+mod quiet;
 mod quorum;
 mod replication;
 mod serving;
@@ -417,6 +418,10 @@ impl World {
             self.arrivals_until(now, ctx);
         }
         self.advance_replication(now);
+        let change = !matches!(
+            ev,
+            Event::MailTick | Event::BucketWake(_) | Event::HelpdeskTick
+        );
         if matches!(ev, Event::Heartbeat | Event::Fault(..) | Event::Action(_)) {
             // Rule am.retry: a server, a copy or quorum may have changed.
             self.am_epoch += 1;
@@ -451,6 +456,10 @@ impl World {
                 let _ = self.act_now(&a, now, ctx);
             }
         }
+        if change {
+            // Rule world.quiet_stretches: a change may end a quiet stretch.
+            self.recheck_stretch(now, ctx);
+        }
     }
 
     /// Applies an administrator action now and reports whether it was accepted (a
@@ -464,7 +473,9 @@ impl World {
         self.arrivals_until(now, ctx);
         self.advance_replication(now);
         self.am_epoch += 1;
-        self.act_now(a, now, ctx)
+        let res = self.act_now(a, now, ctx);
+        self.recheck_stretch(now, ctx);
+        res
     }
 
     fn act_now<E: From<Event>, S: TraceSink>(

@@ -57,7 +57,7 @@ impl World {
 
     /// Which copies of database `d` receive logs now, a bit a copy (a replicated
     /// database's copies sit on distinct DAG members, at most 16): no allocation.
-    fn shipping(&self, d: usize) -> u64 {
+    pub(super) fn shipping(&self, d: usize) -> u64 {
         let db = &self.dbs[d];
         let active = db.copies[db.active].config.server;
         let mut conn = 0u64;

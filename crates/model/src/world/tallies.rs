@@ -133,6 +133,7 @@ impl Tallies {
 impl World {
     /// Closes every time integral at `now` (call at the end of a run).
     pub fn finish(&mut self, now: SimTime) {
+        self.finish_stretch(now);
         for t in self
             .tallies
             .without_service

@@ -37,6 +37,8 @@ fn run_with(
     events: Vec<(&str, Event)>,
     exhaustive: bool,
 ) -> World {
+    let mut spec = spec;
+    spec.mail.horizon = Some(end);
     let mut world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
     world.exhaustive_refresh = exhaustive;
     let initial = world.initial_events();

@@ -1,7 +1,7 @@
 //! `clients`, `client_behaviour` and `workload`: client kinds and shares, retry
 //! intervals, the mail rate; the cohorts (database x client kind) they make.
 
-use dialtone_engine::SimDuration;
+use dialtone_engine::{SimDuration, SimTime};
 use dialtone_model::HomeId;
 use dialtone_model::clients::ClientKind;
 use dialtone_model::server::apportion;
@@ -99,6 +99,8 @@ impl Validator {
             tick: w.tick,
             office_hours: w.profile == ProfileSpec::OfficeHours,
             edge_active_active: s.topology.transport.edge == EdgeSpec::ActiveActive,
+            quiet_stretches: true,
+            horizon: Some(SimTime::ZERO.saturating_add(s.run.horizon)),
         }
     }
 }
