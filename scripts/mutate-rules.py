@@ -295,8 +295,8 @@ MUTATIONS = [
     ("transport.safety_net_index", M + "transport.rs",
      "let d = &mut list[i - 1];", "let d = &mut list[0];"),
     ("transport.hub_queue", M + "transport.rs",
-     "} else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);\n                self.fates.bounced += q.count;",
-     "} else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);"),
+     "if self.deliverable(q.db, q.server, now, path) {\n                self.hub_queue.swap_remove(i);\n                self.record_delivery(now, q);\n                out.push((q.db, q.server, q.count));\n            } else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);\n                self.fates.bounced += q.count;",
+     "if self.deliverable(q.db, q.server, now, path) {\n                self.hub_queue.swap_remove(i);\n                self.record_delivery(now, q);\n                out.push((q.db, q.server, q.count));\n            } else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);"),
     ("clients.autodiscover", M + "world/actions/recovery.rs",
      "self.buckets[b].knows_location = false;", "self.buckets[b].knows_location = true;"),
     # Issue 12 §5: nobody is pinned unless the scenario says so.
@@ -330,7 +330,7 @@ MUTATIONS = [
      ".filter(|(s, _)| holds_copy(db, *s))", ".filter(|_| true)"),
     ("world.quorum_loss", M + "world/quorum.rs",
      "&& self.quorum().is_some()\n                    && self.partition_of(s) == self.quorum()", ""),
-    ("world.failover", M + "world/replication.rs",
+    ("world.failover", M + "world/serving.rs",
      "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
     # Merges move data (issue 11 §5): a per-mailbox overhead plus the data at a throughput.
     ("world.merge_data", M + "world/actions/recovery.rs",
@@ -348,7 +348,7 @@ MUTATIONS = [
     # Active Manager retries an unmountable database on a change or after a backoff.
     ("am.retry_backoff", M + "world/replication.rs",
      "                self.retry_later(d, now, ctx);\n                return;\n", ""),
-    ("am.retry_on_change", M + "world/replication.rs",
+    ("am.retry_on_change", M + "world/serving.rs",
      "&& (epoch != self.am_epoch || self.serving[d].is_some())", "&& self.serving[d].is_some()"),
     # A disk loss leaves a row in the timeline (issue 11 §7).
     ("timeline.disk_loss", M + "world/events.rs",
