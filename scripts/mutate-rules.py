@@ -525,9 +525,25 @@ MUTATIONS = [
 ]
 
 
+def regressions():
+    """The proptest regression files and their contents: a mutant's failures are saved
+    there by proptest, and must not outlive the mutant."""
+    return {f: f.read_text() for f in pathlib.Path("crates").glob("*/proptest-regressions/*.txt")}
+
+
+def restore_regressions(saved):
+    for f in pathlib.Path("crates").glob("*/proptest-regressions/*.txt"):
+        if f not in saved:
+            f.unlink()
+    for f, text in saved.items():
+        if f.read_text() != text:
+            f.write_text(text)
+
+
 def main():
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     survived = []
+    saved = regressions()
     for name, path, old, new, *args in MUTATIONS:
         args = args[0] if args else ["-p", "dialtone-model"]
         if only not in name:
@@ -544,6 +560,7 @@ def main():
                                capture_output=True, text=True)
         finally:
             p.write_text(text)
+            restore_regressions(saved)
         if r.returncode == 0:
             print(f"SURVIVED  {name}")
             survived.append(name)
