@@ -347,7 +347,7 @@ fn clients(mix: Option<&str>) -> Result<Vec<Obj>, InitError> {
         out.push(Obj(fields));
     }
     if (total - 1.0).abs() > 1e-6 {
-        return refuse("clients", format!("shares add up to {total}, not 1"));
+        return refuse("clients", crate::validate::shares_sum_message(total));
     }
     Ok(out)
 }

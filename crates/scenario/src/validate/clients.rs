@@ -31,7 +31,7 @@ impl Validator {
             }
         }
         if !s.clients.is_empty() && (total - 1.0).abs() > 1e-6 {
-            self.err("clients", format!("shares add up to {total}, not 1"));
+            self.err("clients", shares_sum_message(total));
         }
         let cb = &s.client_behaviour;
         if cb.buckets == 0 || cb.buckets > limits::BUCKETS {
@@ -144,4 +144,37 @@ pub(super) fn cohorts(s: &ScenarioSpec, dbs: &[DbConfig]) -> Vec<CohortConfig> {
         }
     }
     cohorts
+}
+
+/// The refusal of client shares that do not add up to 1: the sum to six decimals (or in
+/// scientific notation when huge), and the fix.
+pub(crate) fn shares_sum_message(total: f64) -> String {
+    let sum = if total.is_finite() && total.abs() < 1e6 {
+        let fixed = format!("{total:.6}");
+        fixed
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        format!("{total:.3e}")
+    };
+    format!("shares add up to {sum}, not 1: make the clients' shares sum to 1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shares_sum_message;
+
+    #[test]
+    fn a_wrong_sum_of_shares_is_printed_readably() {
+        assert_eq!(
+            shares_sum_message(0.1 + 0.2 + 0.3),
+            "shares add up to 0.6, not 1: make the clients' shares sum to 1"
+        );
+        assert!(shares_sum_message(1.25).starts_with("shares add up to 1.25,"));
+        // A huge share is not printed as 300 digits.
+        let huge = shares_sum_message(1e300);
+        assert!(huge.starts_with("shares add up to 1.000e300,"), "{huge}");
+        assert!(huge.len() < 80, "{huge}");
+    }
 }

@@ -10,6 +10,7 @@
 //! is valid but probably a mistake; they never fail validation.
 
 mod clients;
+pub(crate) use clients::shares_sum_message;
 mod databases;
 mod failures;
 mod layout;
