@@ -10,7 +10,7 @@ use dialtone_study::compare::{self, Comparison, parse_variant};
 use dialtone_study::cost::{self, CostLog};
 use dialtone_study::io::{Journal, ReadError, read_journal, to_json, write_study};
 use dialtone_study::stats::Stat;
-use dialtone_study::sweep::{self, SweepPoint, SweepSummary, parse_set};
+use dialtone_study::sweep::{self, SweepSummary, parse_set};
 use dialtone_study::{
     Row, Shard, StudyError, StudySummary, meta, run_replications_with, summarize,
 };
@@ -597,17 +597,7 @@ pub(crate) fn sweep(
     );
     let runs: Vec<_> = seeded.iter().map(|(_, sc, s)| (*sc, *s)).collect();
     let rows = run_arms_out(&runs, &meta, resume, o)?;
-    let points = pts
-        .iter()
-        .enumerate()
-        .map(|(k, (label, values, _))| SweepPoint {
-            point: label.clone(),
-            values: values.clone(),
-            summary: summarize(&meta.study_meta(k), &[]),
-            rows: Vec::new(),
-        })
-        .collect();
-    let s = SweepSummary::new(&name, &axes, points).with_rows(&meta, &rows);
+    let s = SweepSummary::of_points(&name, &axes, &pts, &meta, &rows);
     match o.format {
         Format::Text => print_sweep(&s),
         Format::Json => print_json(&to_json(&s)?)?,

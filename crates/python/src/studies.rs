@@ -12,7 +12,7 @@ use dialtone_study::compare::{self as cmp, Comparison, Variant};
 use dialtone_study::io::{
     compare_results_csv, study_results_csv, sweep_results_csv, timeline_csv, to_json,
 };
-use dialtone_study::sweep::{self as sw, SweepPoint, SweepSummary};
+use dialtone_study::sweep::{self as sw, SweepSummary};
 use dialtone_study::{Row, StudyError, meta, run_replications_until, summarize};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -247,16 +247,6 @@ pub fn sweep(
         run_arms(&runs, n, threads, ctl)
     })?
     .map_err(from_study)?;
-    let points = pts
-        .iter()
-        .enumerate()
-        .map(|(k, (label, values, _))| SweepPoint {
-            point: label.clone(),
-            values: values.clone(),
-            summary: summarize(&meta.study_meta(k), &[]),
-            rows: Vec::new(),
-        })
-        .collect();
-    let s = SweepSummary::new(name, &axes, points).with_rows(&meta, &rows);
+    let s = SweepSummary::of_points(name, &axes, &pts, &meta, &rows);
     Ok((to_json(&s).map_err(from_study)?, sweep_results_csv(&s)))
 }

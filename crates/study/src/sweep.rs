@@ -64,6 +64,28 @@ impl SweepSummary {
         }
     }
 
+    /// The summary of a sweep over `points` (as [`points`] made them) whose arms ran
+    /// `rows` under `meta`: one point per grid point, with its rows and statistics.
+    pub fn of_points(
+        scenario: &str,
+        axes: &[Axis],
+        points: &[(String, Vec<Value>, Scenario)],
+        meta: &ArmsMeta,
+        rows: &[Vec<Row>],
+    ) -> SweepSummary {
+        let points = points
+            .iter()
+            .enumerate()
+            .map(|(k, (label, values, _))| SweepPoint {
+                point: label.clone(),
+                values: values.clone(),
+                summary: summarize(&meta.study_meta(k), &[]),
+                rows: Vec::new(),
+            })
+            .collect();
+        SweepSummary::new(scenario, axes, points).with_rows(meta, rows)
+    }
+
     /// The same sweep with each point's study recomputed from `rows` (per point) under
     /// `meta`: how a run and a merge of its shards give the same summary.json.
     pub fn with_rows(mut self, meta: &ArmsMeta, rows: &[Vec<Row>]) -> SweepSummary {
