@@ -438,12 +438,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
 }
 
 pub(crate) fn load(path: &Path, strategy: Option<&str>) -> Result<Scenario, Failure> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;
-    let name = path
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let dialtone_scenario::validate::Source { file, name, text } =
+        dialtone_scenario::validate::read(path)?;
     let spec = dialtone_scenario::validate::parse_spec(&file, &text)?;
     let sc = dialtone_scenario::validate::validate(&file, &name, spec, strategy)?;
     for w in &sc.warnings {

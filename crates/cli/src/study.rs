@@ -370,10 +370,10 @@ pub(crate) struct CompareArgs<'a> {
 
 /// The scenario file's JSON (variants and sweep points are set in it).
 fn json_of(path: &Path) -> Result<serde_json::Value, Failure> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Input(format!("{file}: cannot read the file: {e}")))?;
-    Ok(dialtone_scenario::validate::parse_json(&file, &text)?)
+    let src = dialtone_scenario::validate::read(path)?;
+    Ok(dialtone_scenario::validate::parse_json(
+        &src.file, &src.text,
+    )?)
 }
 
 /// Runs the arms of a compare or sweep (`runs[k]`: scenario and seed) under `meta`: its
@@ -570,9 +570,7 @@ pub(crate) fn sweep(
 ) -> Result<(), Failure> {
     let file = path.display().to_string();
     let base = json_of(path)?;
-    let name = path
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let name = dialtone_scenario::validate::stem(path);
     let axes = sets
         .iter()
         .map(|s| parse_set(s))

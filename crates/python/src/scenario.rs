@@ -116,17 +116,8 @@ impl PyScenario {
     /// Loads and validates a scenario file (`dialtone.load`).
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<PyScenario> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|source| {
-            from_scenario(&ScenarioError::Io {
-                file: file.clone(),
-                source,
-            })
-        })?;
-        let name = path
-            .file_stem()
-            .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-        Self::new(file, name, &text)
+        let src = dialtone_scenario::validate::read(&path).map_err(|e| from_scenario(&e))?;
+        Self::new(src.file, src.name, &src.text)
     }
 
     /// Validates a scenario given as JSON text (`Scenario.from_json`).

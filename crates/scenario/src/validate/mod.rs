@@ -312,17 +312,43 @@ pub fn digest(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+/// A scenario file's text with the two names it goes by: `file` (the path as given,
+/// used in every message) and `name` (the file's stem, used in results; `scenario` when
+/// the path has none).
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The path as given, for messages.
+    pub file: String,
+    /// The file's stem.
+    pub name: String,
+    /// The whole text, byte-order mark included.
+    pub text: String,
+}
+
+/// Reads a scenario file without parsing it: the one place a path becomes text.
+pub fn read(path: &Path) -> Result<Source, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
         file: file.clone(),
         source,
     })?;
-    let name = path
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-    parse(&file, &name, &text)
+    Ok(Source {
+        file,
+        name: stem(path),
+        text,
+    })
+}
+
+/// The name a scenario at `path` goes by in results: the file's stem.
+pub fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let src = read(path)?;
+    parse(&src.file, &src.name, &src.text)
 }
 
 /// Parses and validates scenario text; `file` names it in errors.
