@@ -631,6 +631,11 @@ pub struct WorkloadSpec {
     /// Length of a mail batch (default 5m).
     #[serde(default = "five_min")]
     pub tick: SimDuration,
+    /// Draw mail a stretch at a time while nothing waits (default true; docs/MODEL.md
+    /// `world.quiet_stretches`). `false` ticks every `tick` all run long: the same
+    /// distributions from different draws, many times the cost of a long quiet horizon.
+    #[serde(default = "yes")]
+    pub quiet_stretches: bool,
 }
 
 fn msgs() -> f64 {
@@ -648,6 +653,7 @@ impl Default for WorkloadSpec {
             profile: ProfileSpec::default(),
             message_size: msg_size(),
             tick: five_min(),
+            quiet_stretches: true,
         }
     }
 }

@@ -99,7 +99,7 @@ impl Validator {
             tick: w.tick,
             office_hours: w.profile == ProfileSpec::OfficeHours,
             edge_active_active: s.topology.transport.edge == EdgeSpec::ActiveActive,
-            quiet_stretches: true,
+            quiet_stretches: w.quiet_stretches,
             horizon: Some(SimTime::ZERO.saturating_add(s.run.horizon)),
         }
     }

@@ -592,6 +592,29 @@ fn a_run_over_its_event_budget_stops_with_an_error_naming_it() {
 }
 
 #[test]
+fn the_file_can_turn_quiet_stretches_off_and_every_tick_runs() {
+    // Rule world.quiet_stretches, option workload.quiet_stretches: off, every 5-minute
+    // tick of site-failure-dac's quiet days runs, so the run handles many more events;
+    // the same failure happens either way.
+    let on = variant("site-failure-dac", &[]);
+    let off = variant(
+        "site-failure-dac",
+        &[("/workload/quiet_stretches", json!(false))],
+    );
+    assert!(on.world.mail.quiet_stretches && !off.world.mail.quiet_stretches);
+    let events = |sc: &dialtone_scenario::Scenario| {
+        dialtone_scenario::run_counted(sc, sc.seed, 0, dialtone_engine::NoTrace)
+            .expect("runs")
+            .2
+    };
+    let (e_on, e_off) = (events(&on), events(&off));
+    assert!(
+        e_off > 3 * e_on,
+        "{e_on} events with stretches, {e_off} without"
+    );
+}
+
+#[test]
 fn every_playbook_finishes_or_says_why_not() {
     // Every built-in strategy against every shipped scenario's failures: the run never
     // panics, conserves mail (run() fails otherwise), and a playbook that does not finish
