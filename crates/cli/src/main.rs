@@ -43,6 +43,11 @@ enum Command {
         /// Use this master seed instead of the file's.
         #[arg(long)]
         seed: Option<u64>,
+        /// Set a value in the file before validation (repeatable): PATH=VALUE with PATH as
+        /// in `sweep --set` (topology.dns.ttl, clients[1].share, strategy) and VALUE JSON
+        /// or text (1h). Replays a compare variant or a sweep point.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
         /// Replay replication R of a study (its random streams are (seed, R)); a study
         /// whose replication fails prints this command. 0 to 9,999,999.
         #[arg(long, default_value_t = 0, value_parser = args::replication)]
@@ -370,6 +375,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Run {
             scenario,
             strategy,
+            sets,
             seed,
             replication,
             out,
@@ -381,6 +387,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             .and_then(|()| {
                 let what = RunWhat {
                     strategy: strategy.as_deref(),
+                    sets: &sets,
                     seed,
                     replication,
                     format,
@@ -451,13 +458,46 @@ pub(crate) fn load(path: &Path, strategy: Option<&str>) -> Result<Scenario, Fail
 /// Which replication `dialtone run` runs.
 struct RunWhat<'a> {
     strategy: Option<&'a str>,
+    sets: &'a [String],
     seed: Option<u64>,
     replication: u64,
     format: Format,
 }
 
+/// The scenario of `dialtone run`: the file, with `--set` values when there are any.
+fn run_scenario(path: &Path, what: &RunWhat<'_>) -> Result<Scenario, Failure> {
+    if what.sets.is_empty() {
+        return load(path, what.strategy);
+    }
+    let mut sets = what
+        .sets
+        .iter()
+        .map(|s| {
+            dialtone_study::compare::setting(s).map_err(|why| {
+                Failure::Input(format!(
+                    "--set {s:?}: {why}; write PATH=VALUE (e.g. topology.dns.ttl=1h)"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(s) = what.strategy {
+        sets.push((
+            dialtone_study::sweep::STRATEGY.to_owned(),
+            serde_json::Value::String(s.to_owned()),
+        ));
+    }
+    let json = study::json_of(path)?;
+    let file = path.display().to_string();
+    let name = dialtone_scenario::validate::stem(path);
+    let sc = dialtone_study::sweep::scenario_at(&file, &name, &json, &sets, "--set")?;
+    for w in &sc.warnings {
+        eprintln!("{file}: warning: {w}");
+    }
+    Ok(sc)
+}
+
 fn run(path: &Path, what: &RunWhat<'_>, out: Option<&Path>, trace: bool) -> Result<(), Failure> {
-    let sc = load(path, what.strategy)?;
+    let sc = run_scenario(path, what)?;
     let seed = what.seed.unwrap_or(sc.seed);
     let r = what.replication;
     let failed = |e| Failure::Run(format!("{}: {e}", path.display()));

@@ -369,7 +369,7 @@ pub(crate) struct CompareArgs<'a> {
 }
 
 /// The scenario file's JSON (variants and sweep points are set in it).
-fn json_of(path: &Path) -> Result<serde_json::Value, Failure> {
+pub(crate) fn json_of(path: &Path) -> Result<serde_json::Value, Failure> {
     let src = dialtone_scenario::validate::read(path)?;
     Ok(dialtone_scenario::validate::parse_json(
         &src.file, &src.text,

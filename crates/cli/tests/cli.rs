@@ -542,6 +542,139 @@ fn a_failed_replication_names_the_command_that_replays_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The words of a command line as a POSIX shell splits them (plain words and
+/// single-quoted ones, which is all a replay command uses).
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut cur, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => (quoted, any) = (!quoted, true),
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => (cur, any) = (cur + &c.to_string(), true),
+        }
+    }
+    if any {
+        words.push(cur);
+    }
+    words
+}
+
+#[test]
+fn a_failed_variant_names_a_replay_command_that_runs_it() {
+    // A compare variant's replication fails: the command printed sets the variant's
+    // values with run --set (quoted for the shell where needed) and fails the same way.
+    let dir = tmp("replay-variant");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let text =
+        std::fs::read_to_string(root().join("scenarios/site-failure-dac.json")).expect("scenario");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["run"]["max_events"] = serde_json::json!(10_000_000);
+    let file = dir.join("big-budget.json");
+    std::fs::write(&file, v.to_string()).expect("write");
+    let out = dialtone(&[
+        "compare",
+        file.to_str().expect("utf8"),
+        "--variant",
+        "tiny:run.max_events=100,clients[0].share=0.7",
+        "--replications",
+        "2",
+        "--seed",
+        "5",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find_map(|l| l.split_once("replay it alone: ").map(|(_, c)| c))
+        .unwrap_or_else(|| panic!("no replay command: {stderr}"));
+    assert!(
+        line.contains("--set run.max_events=100 --set 'clients[0].share=0.7'"),
+        "{line}"
+    );
+    let words = shell_words(line);
+    assert_eq!(words[0], "dialtone");
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    let again = dialtone(&args);
+    assert_eq!(again.status.code(), Some(1), "{args:?}");
+    let e = String::from_utf8_lossy(&again.stderr);
+    assert!(e.contains("budget of 100 events"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_set_replays_a_compare_variant_row_exactly() {
+    let d = tmp("set-variant");
+    let s = d.to_str().expect("utf8");
+    let out = dialtone(&[
+        "compare",
+        "scenarios/site-failure-dac.json",
+        "--variant",
+        "ttl:topology.dns.ttl=2h",
+        "--replications",
+        "2",
+        "--seed",
+        "5",
+        "--quiet",
+        "--out",
+        s,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(d.join("results.csv")).expect("csv");
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let row = |variant: &str| -> Vec<String> {
+        csv.lines()
+            .map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>())
+            .find(|c| c[1] == variant && c[2] == "1")
+            .unwrap_or_else(|| panic!("no {variant} row 1"))
+    };
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut a = vec![
+            "run",
+            "scenarios/site-failure-dac.json",
+            "--seed",
+            "5",
+            "--replication",
+            "1",
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        let out = dialtone(&a);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let with = run(&["--set", "topology.dns.ttl=2h"]);
+    let without = run(&[]);
+    let (ttl, base) = (row("ttl"), row("base"));
+    let mut compared = 0;
+    for (k, (t, b)) in header.iter().zip(ttl.iter().zip(&base)) {
+        if let Some(x) = with["metrics"].get(*k).and_then(serde_json::Value::as_f64) {
+            assert_eq!(x, t.parse::<f64>().expect("number"), "{k} with --set");
+            let y = without["metrics"][*k].as_f64().expect("number");
+            assert_eq!(y, b.parse::<f64>().expect("number"), "{k} without");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 5, "compared only {compared} columns");
+    // The TTL matters here, so --set really changed the run.
+    assert_ne!(with["metrics"], without["metrics"]);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[test]
 fn resume_refuses_a_study_json_it_cannot_read() {
     let d = tmp("resume-schema");

@@ -140,7 +140,8 @@ impl PyScenario {
         }
         let mut json = self.json.clone();
         let mut strategy = self.strategy.clone();
-        for (path, v) in json_values(pairs)? {
+        let values = json_values(pairs)?;
+        for (path, v) in values.iter().cloned() {
             if path == STRATEGY {
                 let s = dialtone_study::axis::strategy_of(&v).map_err(|e| {
                     let m = format!("{}: {STRATEGY}: {e}", self.file);
@@ -153,7 +154,8 @@ impl PyScenario {
                 })?;
             }
         }
-        let scenario = self.revalidated(&json, strategy.as_deref())?;
+        let mut scenario = self.revalidated(&json, strategy.as_deref())?;
+        scenario.origin.sets = [self.scenario.origin.sets.as_slice(), &values].concat();
         Ok(PyScenario {
             json,
             strategy,

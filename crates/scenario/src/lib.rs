@@ -23,4 +23,4 @@ pub mod validate;
 pub use metrics::Summary;
 pub use runner::{RunError, RunOutput, run, run_counted, run_with};
 pub use strategy::Strategy;
-pub use validate::{Issue, Scenario, ScenarioError, Warning, load, parse};
+pub use validate::{Issue, Origin, Scenario, ScenarioError, Warning, load, parse};

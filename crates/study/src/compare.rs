@@ -39,6 +39,25 @@ pub struct Variant {
     pub settings: Vec<(String, Value)>,
 }
 
+/// Parses one `PATH=VALUE` setting (`run --set`, each of a variant's): VALUE is JSON
+/// when it parses as JSON, else a string (`1h`); PATH is as in `sweep --set`
+/// (`topology.dns.ttl`, `clients.1.share`, `clients[1].share`, or `strategy`). The error
+/// says what is wrong with the item.
+pub fn setting(item: &str) -> Result<(String, Value), String> {
+    let (path, value) = item
+        .split_once('=')
+        .ok_or_else(|| format!("{item:?} is not PATH=VALUE"))?;
+    let (path, value) = (path.trim(), value.trim());
+    if path.is_empty() || value.is_empty() {
+        return Err(format!("{item:?}: empty path or value"));
+    }
+    if path != STRATEGY {
+        crate::setpath::parse_path(path).map_err(|e| e.to_string())?;
+    }
+    let v = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+    Ok((path.to_owned(), v))
+}
+
 /// Parses `--variant NAME:PATH=VALUE[,PATH=VALUE...]` or `--variant NAME=FILE`. A VALUE
 /// is JSON when it parses as JSON, else a string (`1h`); PATH is as in `sweep --set`
 /// (`topology.dns.ttl`, `clients.1.share`, `clients[1].share`, or `strategy`).
@@ -80,21 +99,10 @@ pub fn parse_variant(s: &str) -> Result<Variant, StudyError> {
             settings: Vec::new(),
         });
     }
-    let mut settings = Vec::new();
-    for item in rest.split(',') {
-        let (path, value) = item
-            .split_once('=')
-            .ok_or_else(|| bad(format!("{item:?} is not PATH=VALUE")))?;
-        let (path, value) = (path.trim(), value.trim());
-        if path.is_empty() || value.is_empty() {
-            return Err(bad(format!("{item:?}: empty path or value")));
-        }
-        if path != STRATEGY {
-            crate::setpath::parse_path(path).map_err(|e| bad(e.to_string()))?;
-        }
-        let v = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
-        settings.push((path.to_owned(), v));
-    }
+    let settings = rest
+        .split(',')
+        .map(|item| setting(item).map_err(&bad))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Variant {
         name: name.to_owned(),
         file: None,
@@ -156,13 +164,21 @@ fn variant_scenario(base: &Base<'_>, v: &Variant) -> Result<Scenario, StudyError
     match &v.file {
         Some(f) => dialtone_scenario::load(std::path::Path::new(f))
             .map_err(|e| StudyError::Input(format!("{what}: {e}"))),
-        None => scenario_at(
-            &base.scenario.file,
-            &base.scenario.name,
-            base.json,
-            &v.settings,
-            &what,
-        ),
+        None => {
+            let mut sc = scenario_at(
+                &base.scenario.file,
+                &base.scenario.name,
+                base.json,
+                &v.settings,
+                &what,
+            )?;
+            // The base may itself carry settings (Python's with_values): a replay
+            // applies them first.
+            let from = &base.scenario.origin;
+            sc.origin.file.clone_from(&from.file);
+            sc.origin.sets = [from.sets.as_slice(), &v.settings].concat();
+            Ok(sc)
+        }
     }
 }
 

@@ -326,11 +326,41 @@ fn keep_lowest(slot: &Mutex<Option<StudyError>>, e: StudyError) {
 
 /// The command that replays replication `r` of a study of `scenario` with master seed
 /// `seed` on its own (`dialtone run --replication`).
+/// A scenario built from settings (a compare variant, a sweep point) replays with
+/// `run --set` for each, the strategy aside (`--strategy` names it).
 pub fn replay_command(scenario: &Scenario, seed: u64, r: u64) -> String {
-    format!(
-        "dialtone run {} --strategy {} --seed {seed} --replication {r}",
-        scenario.file, scenario.strategy
-    )
+    let o = &scenario.origin;
+    let mut cmd = format!("dialtone run {}", shell_word(&o.file));
+    for (path, v) in o.sets.iter().filter(|(p, _)| p != sweep::STRATEGY) {
+        // A string that would parse as JSON (`"5"`) keeps its quotes, so --set reads
+        // it back as the same value.
+        let text = match v {
+            serde_json::Value::String(t)
+                if serde_json::from_str::<serde_json::Value>(t).is_err() =>
+            {
+                t.clone()
+            }
+            other => other.to_string(),
+        };
+        cmd.push_str(" --set ");
+        cmd.push_str(&shell_word(&format!("{path}={text}")));
+    }
+    cmd.push_str(&format!(
+        " --strategy {} --seed {seed} --replication {r}",
+        scenario.strategy
+    ));
+    cmd
+}
+
+/// `w` as one word of a POSIX shell: as it is when it holds only characters no shell
+/// treats specially, else in single quotes.
+fn shell_word(w: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c);
+    if !w.is_empty() && w.chars().all(plain) {
+        w.to_owned()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
 }
 
 /// study.json (`kind` `study-meta`): what identifies a study, enough to merge shards and
@@ -528,6 +558,7 @@ pub fn meta(scenario: &Scenario, seed: u64, replications: u64, shard: Option<Sha
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn shards_cover_every_replication_once() {
@@ -550,5 +581,29 @@ mod tests {
         assert!(Shard::parse("1/10000001").is_err());
         assert!(Shard::parse("1/10000000").is_ok());
         assert_eq!(Shard::parse("2/3").ok(), Some(Shard { index: 2, count: 3 }));
+    }
+
+    #[test]
+    fn a_replay_command_sets_values_so_run_reads_them_back() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scenarios/site-failure-dac.json");
+        let mut sc = dialtone_scenario::load(&path).expect("scenario");
+        sc.origin.file = "my dir/x.json".into();
+        sc.origin.sets = vec![
+            ("topology.dns.ttl".into(), Value::String("1h".into())),
+            ("strategy".into(), Value::String("none".into())),
+            ("clients[0].share".into(), serde_json::json!(0.7)),
+            ("description".into(), Value::String("5".into())),
+            ("description".into(), Value::String("it's".into())),
+        ];
+        assert_eq!(
+            replay_command(&sc, 3, 4),
+            format!(
+                "dialtone run 'my dir/x.json' --set topology.dns.ttl=1h \
+                 --set 'clients[0].share=0.7' --set 'description=\"5\"' \
+                 --set 'description=it'\\''s' --strategy {} --seed 3 --replication 4",
+                sc.strategy
+            )
+        );
     }
 }

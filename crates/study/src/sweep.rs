@@ -132,6 +132,7 @@ pub fn scenario_at(
                 .map_err(|e| StudyError::Input(format!("{what}: {e}")))?;
         }
     }
+    let origin = file;
     let file = format!("{file} ({what})");
     // Positions in the generated JSON mean nothing to the reader: the field path does.
     let bad = |e: dialtone_scenario::ScenarioError| {
@@ -144,8 +145,14 @@ pub fn scenario_at(
     let spec = dialtone_scenario::validate::parse_spec(&file, &v.to_string()).map_err(bad)?;
     // The strategy is validated with the settings (DAC off and a non-DAC switchover
     // together), as `Scenario::with_strategy` would plan it: same streams, same playbook.
-    dialtone_scenario::validate::validate(&file, name, spec, strategy.map(|s| s.name()))
-        .map_err(bad)
+    let mut sc =
+        dialtone_scenario::validate::validate(&file, name, spec, strategy.map(|s| s.name()))
+            .map_err(bad)?;
+    sc.origin = dialtone_scenario::Origin {
+        file: origin.to_owned(),
+        sets: sets.to_vec(),
+    };
+    Ok(sc)
 }
 
 /// Every point of the grid of `axes` over `base`, validated before any runs: its label,

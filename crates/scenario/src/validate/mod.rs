@@ -247,8 +247,21 @@ pub struct Scenario {
     pub seed: u64,
     /// Replications.
     pub replications: u64,
+    /// How to rebuild it from its file (a replay command names it).
+    pub origin: Origin,
     /// Digest of the file's content apart from the strategy name.
     content_digest: String,
+}
+
+/// Where a scenario came from: the file as given and the settings applied to its JSON
+/// before validation (`run --set`, a compare variant, a sweep point, Python's
+/// `with_values`), in order. A `(strategy, name)` setting is the strategy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Origin {
+    /// The file as given.
+    pub file: String,
+    /// `(path, value)` settings, in the order applied.
+    pub sets: Vec<(String, serde_json::Value)>,
 }
 
 impl Scenario {
@@ -629,6 +642,10 @@ impl Validator {
             rto_target: s.metrics.rto_target,
             seed: s.run.seed,
             replications: s.run.replications,
+            origin: Origin {
+                file: file.to_owned(),
+                sets: Vec::new(),
+            },
             content_digest: digest(&serde_json::to_string(&content).unwrap_or_default()),
         })
     }
