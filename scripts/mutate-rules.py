@@ -123,6 +123,14 @@ MUTATIONS = [
     ("strategy.inbound_mail_warning", S + "validate/warnings.rs",
      "*s == mx && services.contains(&ServiceKind::Transport)", "*s == mx",
      ["-p", "dialtone-scenario", "--test", "it", "matrix"]),
+    # Start-DAG (the switchback) undoes Stop-DAG: its copies truncate again.
+    ("strategy.stopped_copies_fill", S + "validate/warnings.rs",
+     "                        *x = on;\n", "                        *x = true;\n",
+     ["-p", "dialtone-scenario", "--test", "it", "stopped"]),
+    # Only a volume that fills before the horizon is worth a warning.
+    ("strategy.stopped_copies_fill_horizon", S + "validate/warnings.rs",
+     "(days < days_left).then_some((d, days))", "Some((d, days))",
+     ["-p", "dialtone-scenario", "--test", "it", "stopped"]),
     # A playbook that moves the MX record lets mail in.
     ("strategy.inbound_mail_mx_moved", S + "validate/warnings.rs",
      "    if moves_mx {\n", "    if false {\n",

@@ -291,7 +291,13 @@ impl Scenario {
             })?;
         Ok(Scenario {
             strategy,
-            warnings: warnings::warnings(&self.world, &self.names, &self.failures, &playbook),
+            warnings: warnings::warnings(
+                &self.world,
+                &self.names,
+                &self.failures,
+                &playbook,
+                self.horizon,
+            ),
             playbook,
             trigger,
             ..self.clone()
@@ -619,7 +625,8 @@ impl Validator {
             self.issues.push(issue);
             return None;
         }
-        let warnings = warnings::warnings(&world, &names, &failures, &playbook);
+        let horizon = SimTime::ZERO.saturating_add(s.run.horizon);
+        let warnings = warnings::warnings(&world, &names, &failures, &playbook, horizon);
         let mut content = s.clone();
         content.strategy.name.clear();
         Some(Scenario {

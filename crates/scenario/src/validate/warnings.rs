@@ -51,6 +51,20 @@ pub enum Warning {
         /// Index of the failure in `failures`.
         failure: usize,
     },
+    /// The playbook marks servers stopped (Stop-DatabaseAvailabilityGroup) and never
+    /// starts them again nor removes their copies: a stopped copy receives no logs, so
+    /// it blocks log truncation and the database's log volume fills before the horizon
+    /// (rules `db.truncation`, `strategy.stopped_copies_fill`).
+    StoppedCopiesFillLogVolume {
+        /// Index of the database in `topology.databases` that fills first.
+        index: usize,
+        /// Its name.
+        database: String,
+        /// Whole days from the first failure until its log volume is full.
+        days: u64,
+        /// How many databases fill before the horizon.
+        count: usize,
+    },
 }
 
 impl Warning {
@@ -63,6 +77,7 @@ impl Warning {
             Warning::InboundMailStopped { .. } => "topology.transport.edge".into(),
             Warning::FailureBeforeFirstBackup { .. } => "topology.backup.first".into(),
             Warning::SafetyNetShorterThanLag { .. } => "topology.transport.safety_net_hold".into(),
+            Warning::StoppedCopiesFillLogVolume { .. } => "topology.replication.log_volume".into(),
         }
     }
 }
@@ -102,6 +117,22 @@ impl fmt::Display for Warning {
                  until then (move backup.first earlier or the failure later)",
                 self.path()
             ),
+            Warning::StoppedCopiesFillLogVolume {
+                database,
+                days,
+                count,
+                ..
+            } => write!(
+                f,
+                "{}: the strategy marks servers stopped and never starts them again or \
+                 removes their copies, so those copies block log truncation: the log \
+                 volume of {database:?} fills about {days} days after the first failure \
+                 ({count} database(s) fill before run.horizon) and the database dismounts \
+                 (add the switchback, Start-DatabaseAvailabilityGroup, or \
+                 Remove-MailboxDatabaseCopy for the stopped copies, enlarge log_volume, or \
+                 shorten run.horizon)",
+                self.path()
+            ),
         }
     }
 }
@@ -113,12 +144,96 @@ pub(crate) fn warnings(
     names: &Names,
     failures: &[Failure],
     playbook: &[Step],
+    horizon: SimTime,
 ) -> Vec<Warning> {
     let mut out = circular_logging(world, names, playbook);
     out.extend(inbound_mail(world, names, failures, playbook));
     out.extend(before_first_backup(world, failures, playbook));
     out.extend(safety_net_lag(world, names));
+    out.extend(stopped_copies(world, names, failures, playbook, horizon));
     out
+}
+
+/// Per database of `world`: whether one of its copies is on a server the playbook marks
+/// stopped (Stop-DAG) and never starts (Start-DAG) nor removes the copy of.
+fn left_stopped(world: &WorldConfig, playbook: &[Step]) -> Vec<bool> {
+    let mut stopped = vec![false; world.servers.len()];
+    let mut removed = Vec::new();
+    for a in playbook.iter().filter_map(action) {
+        match a {
+            Action::StopDag { servers, .. } | Action::StartDag { servers, .. } => {
+                let on = matches!(a, Action::StopDag { .. });
+                for s in servers {
+                    if let Some(x) = stopped.get_mut(s.index()) {
+                        *x = on;
+                    }
+                }
+            }
+            Action::RemoveCopy { home, server } => removed.push((home.index(), *server)),
+            _ => {}
+        }
+    }
+    world
+        .databases
+        .iter()
+        .enumerate()
+        .map(|(d, db)| {
+            db.copies.iter().any(|c| {
+                stopped.get(c.server.index()) == Some(&true) && !removed.contains(&(d, c.server))
+            })
+        })
+        .collect()
+}
+
+/// Rule `strategy.stopped_copies_fill`: databases whose log volume fills before the
+/// horizon because a copy is left stopped. Logs a day: the database's users x messages
+/// a day x message size / 1 MB (`db.log_generation`); the clock starts at the first
+/// failure at a fixed time (at 0 when every failure is random).
+fn stopped_copies(
+    world: &WorldConfig,
+    names: &Names,
+    failures: &[Failure],
+    playbook: &[Step],
+    horizon: SimTime,
+) -> Vec<Warning> {
+    let start = failures
+        .iter()
+        .filter_map(|f| match f.when {
+            When::At { at, .. } => Some(at),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(SimTime::ZERO);
+    let days_left = (horizon.as_secs_f64() - start.as_secs_f64()) / 86_400.0;
+    let mut users = vec![0u64; world.databases.len()];
+    for c in &world.cohorts {
+        if let Some(u) = users.get_mut(c.home.index()) {
+            *u += c.users;
+        }
+    }
+    let fills: Vec<(usize, f64)> = left_stopped(world, playbook)
+        .iter()
+        .enumerate()
+        .filter(|&(_, &s)| s)
+        .filter_map(|(d, _)| {
+            let p = &world.databases[d].params;
+            let logs_a_day =
+                users[d] as f64 * world.mail.messages_per_user_per_day * p.message_kb as f64
+                    / 1024.0;
+            let days = p.log_volume_logs as f64 / logs_a_day;
+            (days < days_left).then_some((d, days))
+        })
+        .collect();
+    let first = fills.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    first
+        .map(|&(index, days)| Warning::StoppedCopiesFillLogVolume {
+            index,
+            database: names.databases.get(index).cloned().unwrap_or_default(),
+            days: days as u64,
+            count: fills.len(),
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Rule `transport.safety_net_lag`: databases with a copy lagged longer than the hold.

@@ -246,3 +246,47 @@ fn a_move_back_to_a_server_that_is_down_says_so() {
         "{moves:?}"
     );
 }
+
+#[test]
+fn a_plan_that_leaves_copies_stopped_warns_before_their_log_volume_fills() {
+    // Rule strategy.stopped_copies_fill: the DAC switchover marks dc1's servers stopped
+    // and, without the switchback, never starts them, so dc1's copies block truncation.
+    // 500 users x 60 messages x 75 KB is 2,197 logs a day: 500 GB holds 233 days.
+    let fills = |sc: &Scenario| {
+        sc.warnings.iter().find_map(|w| match w {
+            dialtone_scenario::Warning::StoppedCopiesFillLogVolume { days, count, .. } => {
+                Some((*days, *count))
+            }
+            _ => None,
+        })
+    };
+    let year = |extra: &[(&str, serde_json::Value)]| {
+        let mut changes = vec![("/run/horizon", json!("365d"))];
+        changes.extend_from_slice(extra);
+        variant("enterprise-two-sites", &changes)
+    };
+    assert_eq!(fills(&year(&[])), Some((233, 100)));
+    // The horizon ends first.
+    assert_eq!(fills(&variant("enterprise-two-sites", &[])), None);
+    // A bigger log volume outlasts the year.
+    let big = year(&[("/topology/replication", json!({"log_volume": "2TB"}))]);
+    assert_eq!(fills(&big), None);
+    // The switchback starts dc1's servers again.
+    let back = year(&[("/strategy/name", json!("switchback"))]);
+    assert_eq!(fills(&back), None);
+    // A small volume fills inside the week, and the run agrees: dc1's copies hold every
+    // log, the active copies dismount on a full volume and users lose their service again.
+    let small = variant(
+        "enterprise-two-sites",
+        &[("/topology/replication", json!({"log_volume": "10GB"}))],
+    );
+    assert_eq!(fills(&small), Some((4, 100)));
+    let (full, ok) = (run(&small), run(&variant("enterprise-two-sites", &[])));
+    assert!(
+        full.metrics.user_minutes_without_send_receive
+            > 10.0 * ok.metrics.user_minutes_without_send_receive,
+        "{} vs {}",
+        full.metrics.user_minutes_without_send_receive,
+        ok.metrics.user_minutes_without_send_receive
+    );
+}
