@@ -2270,3 +2270,27 @@ fn mean_se(x: &[f64]) -> (f64, f64) {
     let var = x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0);
     (m, (var / n).sqrt())
 }
+
+#[test]
+fn only_a_database_whose_copies_all_need_quorum_waits_for_it() {
+    // Rule am.retry_quorum: a copy on a server outside the DAG (fsw2) may mount without
+    // quorum, so its database keeps its timer retries; one whose copies are all on
+    // members waits. With quorum nobody waits.
+    let mut s = spec(true, "5m");
+    let mut outside = s.databases[0].copies[2].clone();
+    outside.server = FSW2;
+    outside.preference = 4;
+    s.databases[0].copies.push(outside);
+    let mut w = World::new(s, &RngStreams::new(7, 0)).expect("valid streams");
+    assert!(w.quorum().is_some());
+    assert!(
+        !w.waits_for_quorum(0) && !w.waits_for_quorum(1),
+        "quorum at start"
+    );
+    w.quorum_members.clear();
+    assert_eq!(w.quorum(), None);
+    assert!(!w.waits_for_quorum(0), "db0 has a copy outside the DAG");
+    assert!(w.waits_for_quorum(1));
+    w.retry_without_quorum = true;
+    assert!(!w.waits_for_quorum(1));
+}
