@@ -2277,7 +2277,7 @@ fn only_a_database_whose_copies_all_need_quorum_waits_for_it() {
     // quorum, so its database keeps its timer retries; one whose copies are all on
     // members waits. With quorum nobody waits.
     let mut s = spec(true, "5m");
-    let mut outside = s.databases[0].copies[2].clone();
+    let mut outside = s.databases[0].copies[2];
     outside.server = FSW2;
     outside.preference = 4;
     s.databases[0].copies.push(outside);
