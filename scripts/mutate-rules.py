@@ -358,6 +358,11 @@ MUTATIONS = [
      "                self.retry_later(d, now, ctx);\n                return;\n", ""),
     ("am.retry_on_change", M + "world/serving.rs",
      "&& (epoch != self.am_epoch || self.serving[d].is_some())", "&& self.serving[d].is_some()"),
+    # Without quorum Active Manager waits for the change that restores it, not a timer.
+    ("am.retry_quorum", M + "world/quorum.rs",
+     "            && self.quorum().is_none()\n", ""),
+    ("am.retry_quorum_members", M + "world/quorum.rs",
+     ".all(|c| self.member[c.config.server.index()].is_some())", ".all(|_| true)"),
     # A disk loss leaves a row in the timeline (issue 11 §7).
     ("timeline.disk_loss", M + "world/events.rs",
      'ctx.trace_with("disk", if up { "replaced" } else { "lost" }, || {',

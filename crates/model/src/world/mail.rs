@@ -142,7 +142,7 @@ impl Arrivals {
             1.0
         };
         self.from = now;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.pending.len());
         for (h, n) in self.pending.iter_mut().enumerate() {
             let k = if p >= 1.0 {
                 *n

@@ -177,6 +177,9 @@ pub struct World {
     pub(crate) serve_tables: serving::ServeTables,
     /// Tests only: every refresh evaluates every bucket and updates every cohort.
     pub(crate) exhaustive_refresh: bool,
+    /// Tests only: a failed failover retries on a timer even while the DAG lacks quorum,
+    /// as before rule `am.retry_quorum`.
+    pub(crate) retry_without_quorum: bool,
 }
 
 impl World {
@@ -296,6 +299,7 @@ impl World {
             pinned_buckets,
             serve_tables: serving::ServeTables::default(),
             exhaustive_refresh: false,
+            retry_without_quorum: false,
         };
         for b in &w.buckets {
             w.cohort_users[b.cohort.index()] += b.users;

@@ -30,6 +30,21 @@ impl World {
         }
     }
 
+    /// Rule `am.retry_quorum`: no copy of database `d` can mount until the DAG has
+    /// quorum again (every copy is on a member and no partition has quorum, so
+    /// [`World::may_mount_on`] refuses them all), and quorum changes only when a heartbeat
+    /// or an administrator's action evaluates it or a fault takes its members down or up:
+    /// each bumps `am_epoch`, which retries the database at once (rule `am.retry`). A
+    /// timer retry before then could not mount, so Active Manager waits for the change.
+    pub(super) fn waits_for_quorum(&self, d: usize) -> bool {
+        !self.retry_without_quorum
+            && self.quorum().is_none()
+            && self.dbs[d]
+                .copies
+                .iter()
+                .all(|c| self.member[c.config.server.index()].is_some())
+    }
+
     pub(super) fn presence(&self, witness: Option<ServerId>) -> (Vec<Option<u32>>, Option<u32>) {
         let parts = self
             .config

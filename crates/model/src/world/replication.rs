@@ -241,6 +241,9 @@ impl World {
     ) {
         let tries = self.no_mount[d].map_or(0, |(_, n)| n).saturating_add(1);
         self.no_mount[d] = Some((self.am_epoch, tries));
+        if self.waits_for_quorum(d) {
+            return;
+        }
         let base = self.config.timing.failover.as_millis().max(1);
         let backoff = base
             .saturating_mul(1u64 << tries.min(40))
