@@ -10,15 +10,9 @@ use crate::database::{CopyHealth, Database};
 use crate::ids::{BucketId, CohortId, HomeId, ServerId, SiteId};
 
 impl World {
-    /// Per-refresh tables every bucket evaluation reads: server load and CAS sites.
+    /// The per-refresh table every bucket evaluation reads besides the server load
+    /// (kept by [`World::update_load`]): the sites with client access.
     pub(super) fn precompute(&mut self) {
-        self.server_load.clear();
-        self.server_load.resize(self.servers.len(), 0);
-        for h in 0..self.homes.len() {
-            if let Some(s) = self.home_server(HomeId::from(h)) {
-                self.server_load[s.index()] += self.homes[h].users;
-            }
-        }
         self.cas_site_up.clear();
         self.cas_site_up.resize(self.net.sites(), false);
         for i in 0..self.servers.len() {
@@ -199,10 +193,13 @@ impl World {
         let c = c.index();
         let (conn, users) = (self.cohort_connected[c], self.cohort_users[c]);
         let home = &self.homes[h];
-        if self.client_inputs.cohorts_seen[h] != (home.users, home.history_ready) {
+        if self.client_inputs.cohorts_seen[h] != (home.users, home.history_ready)
+            && !self.client_inputs.cohorts_stale[h]
+        {
             // Updated with other values than the last refresh saw: the next one updates
             // the group's cohorts again.
             self.client_inputs.cohorts_stale[h] = true;
+            self.client_inputs.stale.push(h as u32);
         }
         let with_history = if home.users == 0 {
             0
@@ -434,7 +431,14 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         self.precompute();
-        let settled = self.take_client_inputs(now);
+        let mut groups = std::mem::take(&mut self.changes.scratch_groups);
+        self.changes.groups.take_sorted(&mut groups);
+        if self.exhaustive_refresh {
+            groups.clear();
+            groups.extend(0..self.homes.len() as u32);
+        }
+        self.update_load(&mut groups);
+        let settled = self.take_client_inputs(now, &groups);
         for b in self.buckets_to_visit(settled, now) {
             let b = b as usize;
             match self.evaluate_bucket(BucketId::from(b), now, ctx) {
@@ -446,8 +450,9 @@ impl World {
             self.client_inputs.home_dirty[h as usize] = false;
         }
         self.client_inputs.dirty.clear();
-        self.update_changed_cohorts(now);
-        self.track_group_outages(now);
+        self.update_changed_cohorts(now, &groups);
+        self.track_group_outages(now, &groups);
+        self.changes.scratch_groups = groups;
     }
 
     /// The buckets a refresh evaluates, in index order: every bucket that is loud, whose
@@ -486,9 +491,18 @@ impl World {
     /// Re-derives the tallies of the cohorts of every group whose users or history
     /// changed since the last refresh, or whose cohorts were updated since with other
     /// ones (a move back, a swap, a merge step change history without any connection
-    /// changing).
-    fn update_changed_cohorts(&mut self, now: SimTime) {
-        for h in 0..self.homes.len() {
+    /// changing): among `groups` (those checked at this refresh, rule
+    /// `perf.refresh_changes`) and those whose cohorts went stale.
+    fn update_changed_cohorts(&mut self, now: SimTime, groups: &[u32]) {
+        let mut list = std::mem::take(&mut self.client_inputs.stale);
+        if !list.is_empty() {
+            list.extend_from_slice(groups);
+            list.sort_unstable();
+            list.dedup();
+        }
+        let visit = if list.is_empty() { groups } else { &list };
+        for &h in visit {
+            let h = h as usize;
             let seen = (self.homes[h].users, self.homes[h].history_ready);
             let ci = &mut self.client_inputs;
             if !(ci.cohorts_stale[h] || ci.cohorts_seen[h] != seen || self.exhaustive_refresh) {
@@ -501,6 +515,8 @@ impl World {
                 self.update_cohort(CohortId(c), now);
             }
         }
+        list.clear();
+        self.client_inputs.stale = list;
     }
 
     /// Bucket `b`'s retry or DNS refresh is due.
@@ -548,6 +564,8 @@ pub(crate) struct ClientInputs {
     /// refresh, and whether a cohort was updated since with other values.
     pub(crate) cohorts_seen: Vec<(u64, u64)>,
     pub(crate) cohorts_stale: Vec<bool>,
+    /// The groups whose cohorts went stale since the last refresh.
+    stale: Vec<u32>,
 }
 
 /// What a bucket of one mailbox group reads of the world.
@@ -573,17 +591,19 @@ impl ClientInputs {
             home_dirty: vec![false; groups],
             cohorts_seen: vec![(0, 0); groups],
             cohorts_stale: vec![true; groups],
+            stale: (0..groups as u32).collect(),
             ..Default::default()
         }
     }
 }
 
 impl World {
-    /// Takes the client buckets' inputs now (after `precompute`): marks every group whose
-    /// inputs changed dirty, and returns per pinned flag whether the DNS answers are
-    /// settled (the world's inputs unchanged and the record stable for a cache period
+    /// Takes the client buckets' inputs now (after `precompute` and `update_load`): marks
+    /// every group of `groups` whose inputs changed dirty (rule `perf.refresh_changes`:
+    /// the others' did not change), and returns per pinned flag whether the DNS answers
+    /// are settled (the world's inputs unchanged and the record stable for a cache period
     /// before the last refresh).
-    fn take_client_inputs(&mut self, now: SimTime) -> [bool; 2] {
+    fn take_client_inputs(&mut self, now: SimTime, groups: &[u32]) -> [bool; 2] {
         let components: Vec<Option<u32>> = (0..self.net.sites())
             .map(|s| self.net.component(SiteId::from(s)))
             .collect();
@@ -602,13 +622,18 @@ impl World {
             dns_settled(self.client_access.effective_ttl()),
             dns_settled(self.config.dns.restart_period),
         ];
-        for h in 0..self.homes.len() {
+        for &h in groups {
+            let h = h as usize;
             let now_inputs = self.home_inputs(h);
             let ci = &mut self.client_inputs;
             let old = std::mem::replace(&mut ci.homes[h], now_inputs);
             if now_inputs.is_none() || old != now_inputs {
                 ci.home_dirty[h] = true;
                 ci.dirty.push(h as u32);
+            }
+            if now_inputs.is_none() {
+                // Not summarised: checked again at every refresh.
+                self.changes.groups.mark(h);
             }
         }
         let ci = &mut self.client_inputs;
@@ -634,15 +659,34 @@ impl World {
         Some(HomeInputs {
             database: d,
             server,
-            over_capacity: server.and_then(|s| {
-                let active = self.server_load[s.index()];
-                let served =
-                    crate::server::served(active, self.servers[s.index()].capacity_mailboxes);
-                (served != active).then_some((served, active))
-            }),
+            over_capacity: server.and_then(|s| self.over_capacity(s)),
             rogue: self.rogue_serving[d],
             holds,
         })
+    }
+}
+
+#[cfg(debug_assertions)]
+impl World {
+    /// Rule `perf.refresh_changes`'s invariant for group `h` (debug builds, after a
+    /// refresh): its clients' inputs, its cohorts' tallies and its outage are what
+    /// checking it again would find.
+    pub(super) fn check_group_exact(&self, h: usize) {
+        let ci = &self.client_inputs;
+        match self.home_inputs(h) {
+            Some(inputs) => assert_eq!(ci.homes[h], Some(inputs), "group {h}'s inputs unseen"),
+            None => assert!(self.changes.groups.is_marked(h), "group {h} not marked"),
+        }
+        let home = &self.homes[h];
+        assert!(
+            !ci.cohorts_stale[h] && ci.cohorts_seen[h] == (home.users, home.history_ready),
+            "group {h}'s cohorts not updated"
+        );
+        let (served, whole, _) = self.group_state(h);
+        assert!(
+            self.group_outages[h].observed(served, whole),
+            "group {h}'s outage not observed"
+        );
     }
 }
 

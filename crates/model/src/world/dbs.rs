@@ -10,6 +10,7 @@
 
 use std::ops::{Index, IndexMut};
 
+use super::changes::Marks;
 use crate::database::Database;
 
 /// The databases, production ones first, then those created at run time.
@@ -23,6 +24,9 @@ pub(crate) struct Dbs {
     /// Per database: which copies received logs at its last advance, a bit a copy,
     /// while nothing listed it since (`None` once something did).
     shipping: Vec<Option<u64>>,
+    /// Databases listed or advanced since the last refresh took them (rule
+    /// `perf.refresh_changes`).
+    touched: Marks,
 }
 
 impl Dbs {
@@ -34,6 +38,7 @@ impl Dbs {
             listed: vec![true; n],
             list: (0..n).collect(),
             shipping: vec![None; n],
+            touched: Marks::all(n),
         }
     }
 
@@ -80,6 +85,7 @@ impl Dbs {
 
     /// Lists database `d` for the next replication advance.
     pub(crate) fn mark(&mut self, d: usize) {
+        self.touched.mark(d);
         self.shipping[d] = None;
         if !self.listed[d] {
             self.listed[d] = true;
@@ -116,7 +122,14 @@ impl Dbs {
 
     /// Database `d` for replication, which lists it itself when it stays unsettled.
     pub(crate) fn unlisted_mut(&mut self, d: usize) -> &mut Database {
+        self.touched.mark(d);
         &mut self.v[d]
+    }
+
+    /// Takes the databases listed or advanced since the last call into `out`, in
+    /// increasing order (rule `perf.refresh_changes`).
+    pub(crate) fn take_touched(&mut self, out: &mut Vec<u32>) {
+        self.touched.take_sorted(out);
     }
 
     /// After replication looked at the `k`-th listed database (`k` in increasing order,

@@ -165,6 +165,8 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         self.failover_pending[d] = None;
+        // Rule perf.refresh_changes: no failover is pending any more.
+        self.changes.serve.mark(d);
         let db = &self.dbs[d];
         let old = db.copies[db.active].config.server;
         if db.state == DbState::Mounted && self.may_mount_on(old) {
