@@ -331,7 +331,7 @@ MUTATIONS = [
     ("world.quorum_loss", M + "world/quorum.rs",
      "&& self.quorum().is_some()\n                    && self.partition_of(s) == self.quorum()", ""),
     ("world.failover", M + "world/serving.rs",
-     "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
+     "        self.serving[d].is_none()\n            && has_quorum", "        false && self.serving[d].is_none()\n            && has_quorum"),
     # Merges move data (issue 11 §5): a per-mailbox overhead plus the data at a throughput.
     ("world.merge_data", M + "world/actions/recovery.rs",
      "u128::from(bytes) * 1000 / u128::from(self.config.timing.merge_bytes_per_s.max(1));", "0;"),

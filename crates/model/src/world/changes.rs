@@ -17,7 +17,7 @@
 
 use super::World;
 use super::serving::ServeTables;
-use crate::database::{CopyHealth, Database, DbKind, DbState, FailReason};
+use crate::database::{CopyHealth, Database, DbKind, DbState};
 use crate::ids::{HomeId, ServerId};
 
 /// A set of indices marked since it was last taken, listed in marking order.
@@ -330,20 +330,6 @@ impl World {
         let active = self.server_load[s.index()];
         let served = crate::server::served(active, self.servers[s.index()].capacity_mailboxes);
         (served != active).then_some((served, active))
-    }
-
-    /// Rule `world.failover`: whether Active Manager should fail database `d` over now
-    /// (not served, the DAG has quorum, it has another copy, its active copy failed or is
-    /// lost, and no failover is pending).
-    pub(super) fn wants_failover(&self, d: usize, has_quorum: bool) -> bool {
-        self.serving[d].is_none()
-            && has_quorum
-            && self.dbs[d].copies.len() > 1
-            && matches!(
-                self.dbs[d].state,
-                DbState::Mounted | DbState::Failed(FailReason::DiskLost)
-            )
-            && self.failover_pending[d].is_none()
     }
 }
 

@@ -396,25 +396,19 @@ pub(super) fn start_buckets(config: &WorldConfig, rng: &mut StreamRng) -> Vec<Bu
     buckets
 }
 
-/// The buckets and cohorts of each of `groups` mailbox groups (all buckets loud), and
-/// how many buckets are not pinned and pinned.
+/// The buckets and cohorts of each of `groups` mailbox groups (all buckets loud).
 pub(super) fn refresh_index(
     config: &WorldConfig,
     buckets: &[Bucket],
     groups: usize,
-) -> (RefreshIndex, [usize; 2]) {
-    let mut pinned = [0; 2];
-    for b in buckets {
-        pinned[usize::from(b.pinned)] += 1;
-    }
-    let index = RefreshIndex::new(
+) -> RefreshIndex {
+    RefreshIndex::new(
         groups,
         buckets
             .iter()
             .map(|b| config.cohorts[b.cohort.index()].home.index()),
         config.cohorts.iter().map(|c| c.home.index()),
-    );
-    (index, pinned)
+    )
 }
 
 /// A uniform phase in `[0, period)` drawn from `rng`.
@@ -438,13 +432,11 @@ impl World {
             groups.extend(0..self.homes.len() as u32);
         }
         self.update_load(&mut groups);
-        let settled = self.take_client_inputs(now, &groups);
-        for b in self.buckets_to_visit(settled, now) {
+        let (same, settled) = self.take_client_inputs(now, &groups);
+        for b in self.buckets_to_visit(same, now) {
             let b = b as usize;
-            match self.evaluate_bucket(BucketId::from(b), now, ctx) {
-                Evaluated::Waiting(w) => self.bucket_quiet.evaluated_waiting(b, w),
-                e => self.bucket_quiet.evaluated(b, e == Evaluated::Quiet),
-            }
+            let e = self.evaluate_bucket(BucketId::from(b), now, ctx);
+            self.record_evaluation(b, e, settled, now);
         }
         for &h in &self.client_inputs.dirty {
             self.client_inputs.home_dirty[h as usize] = false;
@@ -455,27 +447,43 @@ impl World {
         self.changes.scratch_groups = groups;
     }
 
-    /// The buckets a refresh evaluates, in index order: every bucket that is loud, whose
-    /// group's inputs changed, or whose DNS record may answer otherwise than at its last
-    /// evaluation (`settled`, per pinned flag: the world's inputs are the same and the
-    /// record has not changed within one cache period before the last refresh).
-    fn buckets_to_visit(&mut self, settled: [bool; 2], now: SimTime) -> Vec<u32> {
+    /// Records bucket `b`'s evaluation `e` at a refresh at `now`. Rule
+    /// `perf.clients_dns_due`: while its DNS answers are not `settled` (the record changed
+    /// less than a cache period before the last refresh), a bucket whose evaluation
+    /// changed nothing waits for its next DNS refresh after `now`, when its cached answer
+    /// may change, rather than being evaluated at every refresh.
+    fn record_evaluation(&mut self, b: usize, e: Evaluated, settled: [bool; 2], now: SimTime) {
+        let bk = &self.buckets[b];
+        let dns_due = (!settled[usize::from(bk.pinned)]).then(|| {
+            let period = if bk.pinned {
+                self.config.dns.restart_period
+            } else {
+                self.client_access.effective_ttl()
+            };
+            next_tick(
+                now.saturating_add(SimDuration::from_millis(1)),
+                period,
+                bk.dns_phase,
+            )
+        });
+        match (e, dns_due) {
+            (Evaluated::Waiting(w), due) => {
+                let until = due.map_or(w, |t| t.min(w));
+                self.bucket_quiet.evaluated_waiting(b, until);
+            }
+            (Evaluated::Quiet, Some(t)) => self.bucket_quiet.evaluated_waiting(b, t),
+            (e, _) => self.bucket_quiet.evaluated(b, e == Evaluated::Quiet),
+        }
+    }
+
+    /// The buckets a refresh evaluates, in index order: every bucket when the world's
+    /// inputs changed (`same` false), else those that are loud, whose group's inputs
+    /// changed, or whose wait is over (rules `perf.clients_waiting`,
+    /// `perf.clients_dns_due`).
+    fn buckets_to_visit(&mut self, same: bool, now: SimTime) -> Vec<u32> {
         let loud = self.bucket_quiet.take_loud();
-        // Buckets whose DNS answers may differ: those of an unsettled pinned flag.
-        let unsettled = (0..2).any(|f| !settled[f] && self.pinned_buckets[f] > 0);
-        if self.exhaustive_refresh || unsettled {
-            return (0..self.buckets.len())
-                .filter(|&b| {
-                    let bk = &self.buckets[b];
-                    let h = self.cohorts[bk.cohort.index()].home.index();
-                    let skip = self.bucket_quiet.is_quiet(b)
-                        && settled[usize::from(bk.pinned)]
-                        && !self.client_inputs.home_dirty[h]
-                        && !self.exhaustive_refresh;
-                    !skip
-                })
-                .map(|b| b as u32)
-                .collect();
+        if self.exhaustive_refresh || !same {
+            return (0..self.buckets.len() as u32).collect();
         }
         let mut visit = loud;
         // Rule perf.clients_waiting: a waiting bucket is skipped before its wake.
@@ -600,10 +608,11 @@ impl ClientInputs {
 impl World {
     /// Takes the client buckets' inputs now (after `precompute` and `update_load`): marks
     /// every group of `groups` whose inputs changed dirty (rule `perf.refresh_changes`:
-    /// the others' did not change), and returns per pinned flag whether the DNS answers
-    /// are settled (the world's inputs unchanged and the record stable for a cache period
-    /// before the last refresh).
-    fn take_client_inputs(&mut self, now: SimTime, groups: &[u32]) -> [bool; 2] {
+    /// the others' did not change), and returns whether the world's inputs are the same
+    /// as at the last refresh and, per pinned flag, whether the DNS answers are settled
+    /// (the world's inputs the same and the record stable for a cache period before the
+    /// last refresh).
+    fn take_client_inputs(&mut self, now: SimTime, groups: &[u32]) -> (bool, [bool; 2]) {
         let components: Vec<Option<u32>> = (0..self.net.sites())
             .map(|s| self.net.component(SiteId::from(s)))
             .collect();
@@ -641,7 +650,7 @@ impl World {
         ci.cas_site_up.clone_from(&self.cas_site_up);
         ci.components = components;
         ci.dns_changes = dns_changes;
-        settled
+        (same, settled)
     }
 
     /// What the buckets of group `h` read now, `None` when it cannot be summarised.
@@ -687,6 +696,46 @@ impl World {
             self.group_outages[h].observed(served, whole),
             "group {h}'s outage not observed"
         );
+    }
+
+    /// Rules `perf.clients_waiting`, `perf.clients_dns_due`, `perf.clients_dirty_groups`
+    /// (debug builds, after a refresh at `now`): evaluating a bucket that the next
+    /// refresh skips (quiet, or waiting until after `now`) would change nothing: no
+    /// connection, no user on a rogue copy, and no wake before the one pending (none
+    /// for a quiet bucket).
+    pub(super) fn check_buckets_exact(&self, now: SimTime) {
+        for b in 0..self.buckets.len() {
+            let waits = self.bucket_quiet.waits(b);
+            if !self.bucket_quiet.is_quiet(b) && waits.is_none() {
+                continue; // loud: the next refresh evaluates it
+            }
+            assert!(waits.is_none_or(|w| w > now), "bucket {b} is due");
+            let (allowed, wake) = self.bucket_allowed(BucketId::from(b), now);
+            let bk = &self.buckets[b];
+            let retry = retry_of(&self.config.clients, self.cohorts[bk.cohort.index()].kind);
+            let retry_at = next_tick(now, retry, bk.retry_phase);
+            assert!(
+                allowed == bk.connected || (allowed > bk.connected && retry_at != now),
+                "bucket {b} would connect or disconnect"
+            );
+            let asked = if allowed > bk.connected {
+                Some(wake.map_or(retry_at, |w| w.min(retry_at)))
+            } else {
+                wake
+            };
+            if let Some(t) = asked {
+                let pending = self.bucket_wake[b].map(|(p, _)| p);
+                assert!(
+                    waits.is_some() && pending.is_some_and(|p| p <= t),
+                    "bucket {b} would ask for a wake at {t:?} (pending {pending:?})"
+                );
+            }
+            assert_eq!(
+                self.bucket_on_rogue(BucketId::from(b), now),
+                self.bucket_rogue[b],
+                "bucket {b}'s users on a rogue copy"
+            );
+        }
     }
 }
 

@@ -172,8 +172,6 @@ pub struct World {
     /// Per bucket: its evaluation at the last refresh of the clients changed nothing, and
     /// nothing changed the bucket since; the buckets and cohorts of each group.
     pub(crate) bucket_quiet: crate::clients::RefreshIndex,
-    /// How many client buckets are not pinned and pinned (rule `clients.pinned`).
-    pub(crate) pinned_buckets: [usize; 2],
     /// What serving read of the servers and the cluster at the last refresh.
     pub(crate) serve_tables: serving::ServeTables,
     /// What changed since the last refresh: the databases to serve and the groups to
@@ -232,7 +230,7 @@ impl World {
         let servers_n = servers.len();
         let ncoh = config.cohorts.len();
         let nbuckets = buckets.len();
-        let (refresh_index, pinned_buckets) = clients::refresh_index(&config, &buckets, ngroups);
+        let refresh_index = clients::refresh_index(&config, &buckets, ngroups);
         let serving = (0..ndb)
             .map(|i| Some(config.databases[i].copies[0].server))
             .collect();
@@ -298,7 +296,6 @@ impl World {
             replication_clock: SimTime::ZERO,
             client_inputs: clients::ClientInputs::new(ngroups),
             bucket_quiet: refresh_index,
-            pinned_buckets,
             serve_tables: serving::ServeTables::default(),
             changes: changes::Changes::new(ndb, ngroups, servers_n),
             exhaustive_refresh: false,
@@ -416,7 +413,10 @@ impl World {
         self.tallies.split_brain.set(now, self.changes.split);
         self.refresh_clients(now, ctx);
         #[cfg(debug_assertions)]
-        self.check_refresh_exact(&tables);
+        {
+            self.check_refresh_exact(&tables);
+            self.check_buckets_exact(now);
+        }
         self.changes.next_tables = std::mem::replace(&mut self.serve_tables, tables);
     }
 

@@ -7,7 +7,7 @@
 use dialtone_engine::{Ctx, SimTime, TraceSink};
 
 use super::{Event, World};
-use crate::database::{DbKind, DbState};
+use crate::database::{DbKind, DbState, FailReason};
 use crate::ids::{DatabaseId, ServerId};
 
 /// What serving a database reads of the servers and the cluster, taken once a refresh
@@ -219,6 +219,20 @@ impl World {
                 self.failover_pending[d] = Some(id);
             }
         }
+    }
+
+    /// Rule `world.failover`: whether Active Manager should fail database `d` over now
+    /// (not served, the DAG has quorum, it has another copy, its active copy failed or is
+    /// lost, and no failover is pending).
+    pub(super) fn wants_failover(&self, d: usize, has_quorum: bool) -> bool {
+        self.serving[d].is_none()
+            && has_quorum
+            && self.dbs[d].copies.len() > 1
+            && matches!(
+                self.dbs[d].state,
+                DbState::Mounted | DbState::Failed(FailReason::DiskLost)
+            )
+            && self.failover_pending[d].is_none()
     }
 
     /// Where a rogue cluster serves database `d`: the copy its members last saw active,
