@@ -455,7 +455,7 @@ MUTATIONS = [
     ("perf.replication_rescan", M + "world/replication.rs",
      "            let stays = !db.settled_when(connected);", "            let stays = false;"),
     ("perf.replication_mark_on_write", M + "world/dbs.rs",
-     "    fn index_mut(&mut self, d: usize) -> &mut Database {\n        self.mark(d);",
+     "    fn index_mut(&mut self, d: usize) -> &mut Database {\n        self.touch(d);",
      "    fn index_mut(&mut self, d: usize) -> &mut Database {"),
     ("perf.replication_partition", M + "world/replication.rs",
      "let key = (self.partition_of(sid), self.runs_in_dag(sid));",
@@ -467,6 +467,9 @@ MUTATIONS = [
      "changed |= *was != now_stopped;", "changed |= false;"),
     ("perf.replication_forget_shipping", M + "world/dbs.rs",
      "        self.shipping[d] = None;\n", ""),
+    # A database's log shipping is kept across changes to it while its active copy stays.
+    ("perf.replication_shipping_active", M + "world/dbs.rs",
+     ".filter(|&(active, _)| active == self.v[d].active)", ".filter(|_| true)"),
     # Rule perf.playbook_ready: a step whose last `after` step finished is ready.
     ("perf.playbook_ready", S + "runner.rs",
      "                self.ready.push(j);\n", "", END_TO_END),

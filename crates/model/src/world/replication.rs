@@ -33,8 +33,8 @@ impl World {
         let mut kept = 0;
         for k in 0..self.dbs.listed_len() {
             let d = self.dbs.listed_at(k);
-            // Connectivity holds until something changes, which lists the database and
-            // forgets it.
+            // Connectivity holds until a server it has a copy on changes or its active
+            // copy moves (see `Dbs::shipping`).
             let conn = match self.dbs.shipping(d) {
                 Some(conn) => conn,
                 None => {
