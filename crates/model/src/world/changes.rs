@@ -37,6 +37,7 @@ impl Marks {
     }
 
     /// Marks `i`.
+    #[inline]
     pub(crate) fn mark(&mut self, i: usize) {
         if i >= self.on.len() {
             self.on.resize(i + 1, false);
@@ -52,13 +53,18 @@ impl Marks {
         self.on.get(i).copied().unwrap_or(false)
     }
 
-    /// Takes the marked indices into `out`, in increasing order, and unmarks them.
-    pub(crate) fn take_sorted(&mut self, out: &mut Vec<u32>) {
+    /// Takes the marked indices into `out`, in marking order, and unmarks them.
+    pub(crate) fn take(&mut self, out: &mut Vec<u32>) {
         out.clear();
         out.append(&mut self.list);
         for &i in out.iter() {
             self.on[i as usize] = false;
         }
+    }
+
+    /// Takes the marked indices into `out`, in increasing order, and unmarks them.
+    pub(crate) fn take_sorted(&mut self, out: &mut Vec<u32>) {
+        self.take(out);
         out.sort_unstable();
     }
 }
@@ -205,7 +211,7 @@ impl World {
         if self.am_epoch != self.changes.epoch_seen {
             self.changes.epoch_seen = self.am_epoch;
             let ch = &mut self.changes;
-            ch.no_mount.take_sorted(&mut touched);
+            ch.no_mount.take(&mut touched);
             for &d in &touched {
                 ch.serve.mark(d as usize);
             }

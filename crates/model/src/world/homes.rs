@@ -95,10 +95,10 @@ impl Homes {
         self.v.get(h)
     }
 
-    /// Takes the groups accessed mutably since the last call into `out`, in increasing
-    /// order.
+    /// Takes the groups accessed mutably since the last call into `out`, in no
+    /// particular order.
     pub(crate) fn take_touched(&mut self, out: &mut Vec<u32>) {
-        self.touched.take_sorted(out);
+        self.touched.take(out);
     }
 }
 
@@ -323,6 +323,28 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Rule `perf.refresh_changes`: a refresh observes only the groups that may have
+        /// changed, which is exact because observing a group's served and whole flags
+        /// again, at any later time and however planned, changes nothing.
+        #[test]
+        fn observing_the_same_flags_again_changes_nothing(
+            steps in proptest::collection::vec((any::<bool>(), any::<bool>(), any::<bool>()), 1..40),
+            planned_again in any::<bool>(),
+        ) {
+            let mut o = GroupOutage::default();
+            for (i, &(served, whole, planned)) in steps.iter().enumerate() {
+                o.observe(t(i as u64 * 10), served, whole, planned);
+                prop_assert!(o.observed(served, whole));
+                let before = o;
+                o.observe(t(i as u64 * 10 + 5), served, whole, planned_again);
+                prop_assert_eq!(o, before);
+                prop_assert!(!o.observed(!served, whole) && (!served || !o.observed(served, !whole)));
+            }
+        }
+    }
 
     fn t(s: u64) -> SimTime {
         SimTime::from_millis(s * 1000)

@@ -2060,7 +2060,11 @@ fn every_user_outage_is_counted_once_for_the_residual_outage() {
 fn a_refresh_that_skips_clients_matches_one_that_evaluates_them_all() {
     // Issue 14: a refresh evaluates only loud buckets and buckets of groups whose inputs
     // changed, and updates only cohorts whose group changed; exactly what evaluating
-    // every bucket and cohort at every refresh gives. Stories: a site switchover (DNS
+    // every bucket and cohort at every refresh gives. Rules perf.refresh_changes and
+    // perf.clients_dns_due: it serves only the databases and checks only the groups
+    // something changed, and a quiet bucket waits for its next DNS refresh while the
+    // answers settle; exactly what serving every database, checking every group and
+    // evaluating every bucket gives (debug builds also assert it after every refresh). Stories: a site switchover (DNS
     // change), a split brain (rogue copies), dial tone with a swap and a merge (history),
     // the helpdesk (profiles) and a move back (Autodiscover), a mailbox move.
     let mut helpdesk = lose_db0_everywhere("1d1h");
