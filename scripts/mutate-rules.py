@@ -491,6 +491,30 @@ MUTATIONS = [
      "                views.follows[m] = false;\n", ""),
     ("perf.serve_views_copy", M + "world/serving.rs",
      "                views.own[m].clone_from(&views.current);\n", ""),
+    # Rule perf.refresh_changes: a refresh serves the databases and checks the groups
+    # something changed, found from marks set by every mutable access; debug builds
+    # assert after every refresh that serving or checking anything else changes nothing.
+    ("perf.refresh_touch_db", M + "world/dbs.rs",
+     "    fn touch(&mut self, d: usize) {\n        self.touched.mark(d);\n",
+     "    fn touch(&mut self, d: usize) {\n"),
+    ("perf.refresh_touch_home", M + "world/homes.rs", "        self.touched.mark(h);\n", ""),
+    ("perf.refresh_db_key_failed", M + "world/changes.rs",
+     "failed |= 1 << i;", "failed |= 0;"),
+    ("perf.refresh_db_groups", M + "world/changes.rs",
+     "                ch.serve.mark(d);\n                for &h in &ch.db_groups[d] {\n                    ch.groups.mark(h as usize);\n                }\n",
+     "                ch.serve.mark(d);\n"),
+    ("perf.refresh_serving_groups", M + "world/changes.rs",
+     "        if before != after {\n            for &h in &ch.db_groups[d] {",
+     "        if false {\n            for &h in &ch.db_groups[d] {"),
+    ("perf.refresh_home_serves", M + "world/changes.rs", "        ch.serve.mark(key.current);\n", ""),
+    ("perf.refresh_no_mount", M + "world/changes.rs", "            ch.no_mount.mark(d);\n", ""),
+    ("perf.refresh_failover", M + "world/replication.rs", "        self.changes.serve.mark(d);\n", ""),
+    ("perf.refresh_over_capacity", M + "world/changes.rs", "                    groups.push(h as u32);\n", ""),
+    # Rule perf.clients_dns_due: while DNS answers settle, a quiet bucket waits only until
+    # its next DNS refresh.
+    ("perf.clients_dns_due", M + "world/clients.rs",
+     "(Evaluated::Quiet, Some(t)) => self.bucket_quiet.evaluated_waiting(b, t),",
+     "(Evaluated::Quiet, Some(_)) => self.bucket_quiet.evaluated(b, true),"),
     # Mail held by senders is handled per offer instant and only when due (issue 14:
     # a permanent outage of the MX endpoint scanned every queued batch at every step).
     ("perf.sender_waves_due", M + "transport.rs",

@@ -232,11 +232,10 @@ impl World {
         ch.groups.mark(h);
         let was_swapping = old.is_some_and(|o| o.swapping);
         ch.swapping = ch.swapping + usize::from(key.swapping) - usize::from(was_swapping);
-        if let Some(o) = old {
+        if let Some(o) = old.filter(|o| o.current != key.current) {
+            // The database it left is no longer held back by its swap.
             ch.serve.mark(o.current);
-            if o.current != key.current {
-                ch.db_groups[o.current].retain(|&g| g as usize != h);
-            }
+            ch.db_groups[o.current].retain(|&g| g as usize != h);
         }
         if ch.db_groups.len() <= key.current {
             ch.db_groups.resize(key.current + 1, Vec::new());
@@ -245,12 +244,13 @@ impl World {
         if let Err(at) = groups.binary_search(&(h as u32)) {
             groups.insert(at, h as u32);
         }
+        // Its swap may have started or ended (rule world.swap: not served meanwhile).
         ch.serve.mark(key.current);
     }
 
     /// The databases this refresh serves, in increasing order, into `out`: every one
     /// when `all`, else the marked ones.
-    pub(super) fn to_serve(&mut self, all: bool, out: &mut Vec<u32>) {
+    pub(super) fn take_to_serve(&mut self, all: bool, out: &mut Vec<u32>) {
         self.changes.serve.take_sorted(out);
         if all {
             out.clear();

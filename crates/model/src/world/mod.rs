@@ -402,7 +402,7 @@ impl World {
         // The tables of the last refresh are in `serve_tables` (empty before the first).
         let all = views_moved || self.exhaustive_refresh || tables != self.serve_tables;
         let mut serve = std::mem::take(&mut self.changes.scratch_dbs);
-        self.to_serve(all, &mut serve);
+        self.take_to_serve(all, &mut serve);
         for &d in &serve {
             let d = d as usize;
             let before = (self.serving[d], self.rogue_serving[d]);
