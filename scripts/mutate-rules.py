@@ -339,7 +339,7 @@ MUTATIONS = [
     ("world.quorum_loss", M + "world/quorum.rs",
      "&& self.quorum().is_some()\n                    && self.partition_of(s) == self.quorum()", ""),
     ("world.failover", M + "world/serving.rs",
-     "let wants_failover = self.serving[d].is_none()", "let wants_failover = false && self.serving[d].is_none()"),
+     "        self.serving[d].is_none()\n            && has_quorum", "        false && self.serving[d].is_none()\n            && has_quorum"),
     # Merges move data (issue 11 §5): a per-mailbox overhead plus the data at a throughput.
     ("world.merge_data", M + "world/actions/recovery.rs",
      "u128::from(bytes) * 1000 / u128::from(self.config.timing.merge_bytes_per_s.max(1));", "0;"),
@@ -468,7 +468,7 @@ MUTATIONS = [
     ("perf.replication_rescan", M + "world/replication.rs",
      "            let stays = !db.settled_when(connected);", "            let stays = false;"),
     ("perf.replication_mark_on_write", M + "world/dbs.rs",
-     "    fn index_mut(&mut self, d: usize) -> &mut Database {\n        self.mark(d);",
+     "    fn index_mut(&mut self, d: usize) -> &mut Database {\n        self.touch(d);",
      "    fn index_mut(&mut self, d: usize) -> &mut Database {"),
     ("perf.replication_partition", M + "world/replication.rs",
      "let key = (self.partition_of(sid), self.runs_in_dag(sid));",
@@ -480,6 +480,9 @@ MUTATIONS = [
      "changed |= *was != now_stopped;", "changed |= false;"),
     ("perf.replication_forget_shipping", M + "world/dbs.rs",
      "        self.shipping[d] = None;\n", ""),
+    # A database's log shipping is kept across changes to it while its active copy stays.
+    ("perf.replication_shipping_active", M + "world/dbs.rs",
+     ".filter(|&(active, _)| active == self.v[d].active)", ".filter(|_| true)"),
     # Rule perf.playbook_ready: a step whose last `after` step finished is ready.
     ("perf.playbook_ready", S + "runner.rs",
      "                self.ready.push(j);\n", "", END_TO_END),
@@ -501,6 +504,30 @@ MUTATIONS = [
      "                views.follows[m] = false;\n", ""),
     ("perf.serve_views_copy", M + "world/serving.rs",
      "                views.own[m].clone_from(&views.current);\n", ""),
+    # Rule perf.refresh_changes: a refresh serves the databases and checks the groups
+    # something changed, found from marks set by every mutable access; debug builds
+    # assert after every refresh that serving or checking anything else changes nothing.
+    ("perf.refresh_touch_db", M + "world/dbs.rs",
+     "    fn touch(&mut self, d: usize) {\n        self.touched.mark(d);\n",
+     "    fn touch(&mut self, d: usize) {\n"),
+    ("perf.refresh_touch_home", M + "world/homes.rs", "        self.touched.mark(h);\n", ""),
+    ("perf.refresh_db_key_failed", M + "world/changes.rs",
+     "failed |= 1 << i;", "failed |= 0;"),
+    ("perf.refresh_db_groups", M + "world/changes.rs",
+     "                ch.serve.mark(d);\n                for &h in &ch.db_groups[d] {\n                    ch.groups.mark(h as usize);\n                }\n",
+     "                ch.serve.mark(d);\n"),
+    ("perf.refresh_serving_groups", M + "world/changes.rs",
+     "        if before != after {\n            for &h in &ch.db_groups[d] {",
+     "        if false {\n            for &h in &ch.db_groups[d] {"),
+    ("perf.refresh_home_serves", M + "world/changes.rs", "        ch.serve.mark(key.current);\n", ""),
+    ("perf.refresh_no_mount", M + "world/changes.rs", "            ch.no_mount.mark(d);\n", ""),
+    ("perf.refresh_failover", M + "world/replication.rs", "        self.changes.serve.mark(d);\n", ""),
+    ("perf.refresh_over_capacity", M + "world/changes.rs", "                    groups.push(h as u32);\n", ""),
+    # Rule perf.clients_dns_due: while DNS answers settle, a quiet bucket waits only until
+    # its next DNS refresh.
+    ("perf.clients_dns_due", M + "world/clients.rs",
+     "(Evaluated::Quiet, Some(t)) => self.bucket_quiet.evaluated_waiting(b, t),",
+     "(Evaluated::Quiet, Some(_)) => self.bucket_quiet.evaluated(b, true),"),
     # Mail held by senders is handled per offer instant and only when due (issue 14:
     # a permanent outage of the MX endpoint scanned every queued batch at every step).
     ("perf.sender_waves_due", M + "transport.rs",

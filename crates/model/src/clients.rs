@@ -25,6 +25,9 @@
 //! - `clients.pinned`: pinned clients refresh DNS only when they restart, every
 //!   `restart_period` from their phase.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use dialtone_engine::{SimDuration, SimTime};
 
 use crate::ids::{CohortId, ServerId};
@@ -195,15 +198,16 @@ impl Bucket {
 /// is always evaluated. The loud list holds each bucket at most once. A *waiting* bucket
 /// (rule `perf.clients_waiting`) is one whose last evaluation changed nothing but left a
 /// wake pending at a time `W`: it is skipped like a quiet one at refreshes before `W`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct RefreshIndex {
     quiet: Vec<bool>,
     loud: Vec<u32>,
     /// Per bucket: it is waiting until this time (and listed in `waiting`).
     waits: Vec<Option<SimTime>>,
-    /// Waiting buckets and their times; an entry whose bucket no longer waits until its
-    /// time is dropped when met.
-    waiting: Vec<(u32, SimTime)>,
+    /// Waiting buckets by their times, earliest first; an entry whose bucket no longer
+    /// waits until its time is dropped when met (rule `perf.clients_dns_due`: a refresh
+    /// costs the buckets due, not the buckets waiting).
+    waiting: BinaryHeap<Reverse<(SimTime, u32)>>,
     group_buckets: Vec<Vec<u32>>,
     group_cohorts: Vec<Vec<u32>>,
 }
@@ -229,7 +233,7 @@ impl RefreshIndex {
         RefreshIndex {
             quiet: vec![false; loud.len()],
             waits: vec![None; loud.len()],
-            waiting: Vec::new(),
+            waiting: BinaryHeap::new(),
             loud,
             group_buckets,
             group_cohorts,
@@ -240,6 +244,11 @@ impl RefreshIndex {
     /// changed it since.
     pub fn is_quiet(&self, b: usize) -> bool {
         self.quiet[b]
+    }
+
+    /// The time bucket `b` waits until, if it waits (skipped by refreshes before then).
+    pub fn waits(&self, b: usize) -> Option<SimTime> {
+        self.waits[b]
     }
 
     /// Something changed bucket `b`: the next refresh evaluates it.
@@ -253,18 +262,17 @@ impl RefreshIndex {
     /// Takes the waiting buckets whose time has come (`now` or earlier) and appends
     /// them to `visit`; the caller evaluates each and records it.
     pub fn take_due(&mut self, now: SimTime, visit: &mut Vec<u32>) {
-        let waits = &mut self.waits;
-        self.waiting.retain(|&(b, w)| {
-            if waits[b as usize] != Some(w) {
-                return false; // stale
-            }
+        while let Some(&Reverse((w, b))) = self.waiting.peek() {
             if w <= now {
-                waits[b as usize] = None;
-                visit.push(b);
-                return false;
+                self.waiting.pop();
+                if self.waits[b as usize] == Some(w) {
+                    self.waits[b as usize] = None;
+                    visit.push(b);
+                }
+            } else {
+                break;
             }
-            true
-        });
+        }
     }
 
     /// Takes the loud buckets (in no particular order); the caller evaluates each and
@@ -289,7 +297,7 @@ impl RefreshIndex {
         self.quiet[b] = false;
         if self.waits[b] != Some(until) {
             self.waits[b] = Some(until);
-            self.waiting.push((b as u32, until));
+            self.waiting.push(Reverse((until, b as u32)));
         }
     }
 

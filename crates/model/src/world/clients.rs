@@ -10,15 +10,9 @@ use crate::database::{CopyHealth, Database};
 use crate::ids::{BucketId, CohortId, HomeId, ServerId, SiteId};
 
 impl World {
-    /// Per-refresh tables every bucket evaluation reads: server load and CAS sites.
+    /// The per-refresh table every bucket evaluation reads besides the server load
+    /// (kept by [`World::update_load`]): the sites with client access.
     pub(super) fn precompute(&mut self) {
-        self.server_load.clear();
-        self.server_load.resize(self.servers.len(), 0);
-        for h in 0..self.homes.len() {
-            if let Some(s) = self.home_server(HomeId::from(h)) {
-                self.server_load[s.index()] += self.homes[h].users;
-            }
-        }
         self.cas_site_up.clear();
         self.cas_site_up.resize(self.net.sites(), false);
         for i in 0..self.servers.len() {
@@ -199,10 +193,13 @@ impl World {
         let c = c.index();
         let (conn, users) = (self.cohort_connected[c], self.cohort_users[c]);
         let home = &self.homes[h];
-        if self.client_inputs.cohorts_seen[h] != (home.users, home.history_ready) {
+        if self.client_inputs.cohorts_seen[h] != (home.users, home.history_ready)
+            && !self.client_inputs.cohorts_stale[h]
+        {
             // Updated with other values than the last refresh saw: the next one updates
             // the group's cohorts again.
             self.client_inputs.cohorts_stale[h] = true;
+            self.client_inputs.stale.push(h as u32);
         }
         let with_history = if home.users == 0 {
             0
@@ -399,25 +396,19 @@ pub(super) fn start_buckets(config: &WorldConfig, rng: &mut StreamRng) -> Vec<Bu
     buckets
 }
 
-/// The buckets and cohorts of each of `groups` mailbox groups (all buckets loud), and
-/// how many buckets are not pinned and pinned.
+/// The buckets and cohorts of each of `groups` mailbox groups (all buckets loud).
 pub(super) fn refresh_index(
     config: &WorldConfig,
     buckets: &[Bucket],
     groups: usize,
-) -> (RefreshIndex, [usize; 2]) {
-    let mut pinned = [0; 2];
-    for b in buckets {
-        pinned[usize::from(b.pinned)] += 1;
-    }
-    let index = RefreshIndex::new(
+) -> RefreshIndex {
+    RefreshIndex::new(
         groups,
         buckets
             .iter()
             .map(|b| config.cohorts[b.cohort.index()].home.index()),
         config.cohorts.iter().map(|c| c.home.index()),
-    );
-    (index, pinned)
+    )
 }
 
 /// A uniform phase in `[0, period)` drawn from `rng`.
@@ -434,43 +425,65 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         self.precompute();
-        let settled = self.take_client_inputs(now);
-        for b in self.buckets_to_visit(settled, now) {
+        let mut groups = std::mem::take(&mut self.changes.scratch_groups);
+        self.changes.groups.take_sorted(&mut groups);
+        if self.exhaustive_refresh {
+            groups.clear();
+            groups.extend(0..self.homes.len() as u32);
+        }
+        self.update_load(&mut groups);
+        let (same, settled) = self.take_client_inputs(now, &groups);
+        for b in self.buckets_to_visit(same, now) {
             let b = b as usize;
-            match self.evaluate_bucket(BucketId::from(b), now, ctx) {
-                Evaluated::Waiting(w) => self.bucket_quiet.evaluated_waiting(b, w),
-                e => self.bucket_quiet.evaluated(b, e == Evaluated::Quiet),
-            }
+            let e = self.evaluate_bucket(BucketId::from(b), now, ctx);
+            self.record_evaluation(b, e, settled, now);
         }
         for &h in &self.client_inputs.dirty {
             self.client_inputs.home_dirty[h as usize] = false;
         }
         self.client_inputs.dirty.clear();
-        self.update_changed_cohorts(now);
-        self.track_group_outages(now);
+        self.update_changed_cohorts(now, &groups);
+        self.track_group_outages(now, &groups);
+        self.changes.scratch_groups = groups;
     }
 
-    /// The buckets a refresh evaluates, in index order: every bucket that is loud, whose
-    /// group's inputs changed, or whose DNS record may answer otherwise than at its last
-    /// evaluation (`settled`, per pinned flag: the world's inputs are the same and the
-    /// record has not changed within one cache period before the last refresh).
-    fn buckets_to_visit(&mut self, settled: [bool; 2], now: SimTime) -> Vec<u32> {
+    /// Records bucket `b`'s evaluation `e` at a refresh at `now`. Rule
+    /// `perf.clients_dns_due`: while its DNS answers are not `settled` (the record changed
+    /// less than a cache period before the last refresh), a bucket whose evaluation
+    /// changed nothing waits for its next DNS refresh after `now`, when its cached answer
+    /// may change, rather than being evaluated at every refresh.
+    fn record_evaluation(&mut self, b: usize, e: Evaluated, settled: [bool; 2], now: SimTime) {
+        let bk = &self.buckets[b];
+        let dns_due = (!settled[usize::from(bk.pinned)]).then(|| {
+            let period = if bk.pinned {
+                self.config.dns.restart_period
+            } else {
+                self.client_access.effective_ttl()
+            };
+            next_tick(
+                now.saturating_add(SimDuration::from_millis(1)),
+                period,
+                bk.dns_phase,
+            )
+        });
+        match (e, dns_due) {
+            (Evaluated::Waiting(w), due) => {
+                let until = due.map_or(w, |t| t.min(w));
+                self.bucket_quiet.evaluated_waiting(b, until);
+            }
+            (Evaluated::Quiet, Some(t)) => self.bucket_quiet.evaluated_waiting(b, t),
+            (e, _) => self.bucket_quiet.evaluated(b, e == Evaluated::Quiet),
+        }
+    }
+
+    /// The buckets a refresh evaluates, in index order: every bucket when the world's
+    /// inputs changed (`same` false), else those that are loud, whose group's inputs
+    /// changed, or whose wait is over (rules `perf.clients_waiting`,
+    /// `perf.clients_dns_due`).
+    fn buckets_to_visit(&mut self, same: bool, now: SimTime) -> Vec<u32> {
         let loud = self.bucket_quiet.take_loud();
-        // Buckets whose DNS answers may differ: those of an unsettled pinned flag.
-        let unsettled = (0..2).any(|f| !settled[f] && self.pinned_buckets[f] > 0);
-        if self.exhaustive_refresh || unsettled {
-            return (0..self.buckets.len())
-                .filter(|&b| {
-                    let bk = &self.buckets[b];
-                    let h = self.cohorts[bk.cohort.index()].home.index();
-                    let skip = self.bucket_quiet.is_quiet(b)
-                        && settled[usize::from(bk.pinned)]
-                        && !self.client_inputs.home_dirty[h]
-                        && !self.exhaustive_refresh;
-                    !skip
-                })
-                .map(|b| b as u32)
-                .collect();
+        if self.exhaustive_refresh || !same {
+            return (0..self.buckets.len() as u32).collect();
         }
         let mut visit = loud;
         // Rule perf.clients_waiting: a waiting bucket is skipped before its wake.
@@ -486,9 +499,18 @@ impl World {
     /// Re-derives the tallies of the cohorts of every group whose users or history
     /// changed since the last refresh, or whose cohorts were updated since with other
     /// ones (a move back, a swap, a merge step change history without any connection
-    /// changing).
-    fn update_changed_cohorts(&mut self, now: SimTime) {
-        for h in 0..self.homes.len() {
+    /// changing): among `groups` (those checked at this refresh, rule
+    /// `perf.refresh_changes`) and those whose cohorts went stale.
+    fn update_changed_cohorts(&mut self, now: SimTime, groups: &[u32]) {
+        let mut list = std::mem::take(&mut self.client_inputs.stale);
+        if !list.is_empty() {
+            list.extend_from_slice(groups);
+            list.sort_unstable();
+            list.dedup();
+        }
+        let visit = if list.is_empty() { groups } else { &list };
+        for &h in visit {
+            let h = h as usize;
             let seen = (self.homes[h].users, self.homes[h].history_ready);
             let ci = &mut self.client_inputs;
             if !(ci.cohorts_stale[h] || ci.cohorts_seen[h] != seen || self.exhaustive_refresh) {
@@ -501,6 +523,8 @@ impl World {
                 self.update_cohort(CohortId(c), now);
             }
         }
+        list.clear();
+        self.client_inputs.stale = list;
     }
 
     /// Bucket `b`'s retry or DNS refresh is due.
@@ -548,6 +572,8 @@ pub(crate) struct ClientInputs {
     /// refresh, and whether a cohort was updated since with other values.
     pub(crate) cohorts_seen: Vec<(u64, u64)>,
     pub(crate) cohorts_stale: Vec<bool>,
+    /// The groups whose cohorts went stale since the last refresh.
+    stale: Vec<u32>,
 }
 
 /// What a bucket of one mailbox group reads of the world.
@@ -573,17 +599,20 @@ impl ClientInputs {
             home_dirty: vec![false; groups],
             cohorts_seen: vec![(0, 0); groups],
             cohorts_stale: vec![true; groups],
+            stale: (0..groups as u32).collect(),
             ..Default::default()
         }
     }
 }
 
 impl World {
-    /// Takes the client buckets' inputs now (after `precompute`): marks every group whose
-    /// inputs changed dirty, and returns per pinned flag whether the DNS answers are
-    /// settled (the world's inputs unchanged and the record stable for a cache period
-    /// before the last refresh).
-    fn take_client_inputs(&mut self, now: SimTime) -> [bool; 2] {
+    /// Takes the client buckets' inputs now (after `precompute` and `update_load`): marks
+    /// every group of `groups` whose inputs changed dirty (rule `perf.refresh_changes`:
+    /// the others' did not change), and returns whether the world's inputs are the same
+    /// as at the last refresh and, per pinned flag, whether the DNS answers are settled
+    /// (the world's inputs the same and the record stable for a cache period before the
+    /// last refresh).
+    fn take_client_inputs(&mut self, now: SimTime, groups: &[u32]) -> (bool, [bool; 2]) {
         let components: Vec<Option<u32>> = (0..self.net.sites())
             .map(|s| self.net.component(SiteId::from(s)))
             .collect();
@@ -602,7 +631,8 @@ impl World {
             dns_settled(self.client_access.effective_ttl()),
             dns_settled(self.config.dns.restart_period),
         ];
-        for h in 0..self.homes.len() {
+        for &h in groups {
+            let h = h as usize;
             let now_inputs = self.home_inputs(h);
             let ci = &mut self.client_inputs;
             let old = std::mem::replace(&mut ci.homes[h], now_inputs);
@@ -610,13 +640,17 @@ impl World {
                 ci.home_dirty[h] = true;
                 ci.dirty.push(h as u32);
             }
+            if now_inputs.is_none() {
+                // Not summarised: checked again at every refresh.
+                self.changes.groups.mark(h);
+            }
         }
         let ci = &mut self.client_inputs;
         ci.at = Some(now);
         ci.cas_site_up.clone_from(&self.cas_site_up);
         ci.components = components;
         ci.dns_changes = dns_changes;
-        settled
+        (same, settled)
     }
 
     /// What the buckets of group `h` read now, `None` when it cannot be summarised.
@@ -634,15 +668,74 @@ impl World {
         Some(HomeInputs {
             database: d,
             server,
-            over_capacity: server.and_then(|s| {
-                let active = self.server_load[s.index()];
-                let served =
-                    crate::server::served(active, self.servers[s.index()].capacity_mailboxes);
-                (served != active).then_some((served, active))
-            }),
+            over_capacity: server.and_then(|s| self.over_capacity(s)),
             rogue: self.rogue_serving[d],
             holds,
         })
+    }
+}
+
+#[cfg(debug_assertions)]
+impl World {
+    /// Rule `perf.refresh_changes`'s invariant for group `h` (debug builds, after a
+    /// refresh): its clients' inputs, its cohorts' tallies and its outage are what
+    /// checking it again would find.
+    pub(super) fn check_group_exact(&self, h: usize) {
+        let ci = &self.client_inputs;
+        match self.home_inputs(h) {
+            Some(inputs) => assert_eq!(ci.homes[h], Some(inputs), "group {h}'s inputs unseen"),
+            None => assert!(self.changes.groups.is_marked(h), "group {h} not marked"),
+        }
+        let home = &self.homes[h];
+        assert!(
+            !ci.cohorts_stale[h] && ci.cohorts_seen[h] == (home.users, home.history_ready),
+            "group {h}'s cohorts not updated"
+        );
+        let (served, whole, _) = self.group_state(h);
+        assert!(
+            self.group_outages[h].observed(served, whole),
+            "group {h}'s outage not observed"
+        );
+    }
+
+    /// Rules `perf.clients_waiting`, `perf.clients_dns_due`, `perf.clients_dirty_groups`
+    /// (debug builds, after a refresh at `now`): evaluating a bucket that the next
+    /// refresh skips (quiet, or waiting until after `now`) would change nothing: no
+    /// connection, no user on a rogue copy, and no wake before the one pending (none
+    /// for a quiet bucket).
+    pub(super) fn check_buckets_exact(&self, now: SimTime) {
+        for b in 0..self.buckets.len() {
+            let waits = self.bucket_quiet.waits(b);
+            if !self.bucket_quiet.is_quiet(b) && waits.is_none() {
+                continue; // loud: the next refresh evaluates it
+            }
+            assert!(waits.is_none_or(|w| w > now), "bucket {b} is due");
+            let (allowed, wake) = self.bucket_allowed(BucketId::from(b), now);
+            let bk = &self.buckets[b];
+            let retry = retry_of(&self.config.clients, self.cohorts[bk.cohort.index()].kind);
+            let retry_at = next_tick(now, retry, bk.retry_phase);
+            assert!(
+                allowed == bk.connected || (allowed > bk.connected && retry_at != now),
+                "bucket {b} would connect or disconnect"
+            );
+            let asked = if allowed > bk.connected {
+                Some(wake.map_or(retry_at, |w| w.min(retry_at)))
+            } else {
+                wake
+            };
+            if let Some(t) = asked {
+                let pending = self.bucket_wake[b].map(|(p, _)| p);
+                assert!(
+                    waits.is_some() && pending.is_some_and(|p| p <= t),
+                    "bucket {b} would ask for a wake at {t:?} (pending {pending:?})"
+                );
+            }
+            assert_eq!(
+                self.bucket_on_rogue(BucketId::from(b), now),
+                self.bucket_rogue[b],
+                "bucket {b}'s users on a rogue copy"
+            );
+        }
     }
 }
 

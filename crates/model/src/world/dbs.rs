@@ -6,10 +6,12 @@
 //! no change to a database can escape [`super::World::advance_replication`]: the list
 //! holds the databases found unsettled at the last advance and those changed since.
 //! Replication alone advances a listed database without listing it again
-//! ([`Dbs::unlisted_mut`]).
+//! ([`Dbs::unlisted_mut`]). Every mutable access and every advance also marks the
+//! database for the next refresh (rule `perf.refresh_changes`).
 
 use std::ops::{Index, IndexMut};
 
+use super::changes::Marks;
 use crate::database::Database;
 
 /// The databases, production ones first, then those created at run time.
@@ -20,9 +22,12 @@ pub(crate) struct Dbs {
     listed: Vec<bool>,
     /// Databases the next replication advance must look at, in no particular order.
     list: Vec<usize>,
-    /// Per database: which copies received logs at its last advance, a bit a copy,
-    /// while nothing listed it since (`None` once something did).
-    shipping: Vec<Option<u64>>,
+    /// Per database: its active copy and which copies received logs at its last
+    /// advance, a bit a copy, until a server it has a copy on changes (`None` then).
+    shipping: Vec<Option<(usize, u64)>>,
+    /// Databases listed or advanced since the last refresh took them (rule
+    /// `perf.refresh_changes`).
+    touched: Marks,
 }
 
 impl Dbs {
@@ -34,6 +39,7 @@ impl Dbs {
             listed: vec![true; n],
             list: (0..n).collect(),
             shipping: vec![None; n],
+            touched: Marks::all(n),
         }
     }
 
@@ -57,7 +63,7 @@ impl Dbs {
     /// Every database, each listed.
     pub(crate) fn iter_mut(&mut self) -> std::slice::IterMut<'_, Database> {
         for d in 0..self.v.len() {
-            self.mark(d);
+            self.touch(d);
         }
         self.v.iter_mut()
     }
@@ -65,7 +71,7 @@ impl Dbs {
     /// Database `d`, listed, if it exists.
     pub(crate) fn get_mut(&mut self, d: usize) -> Option<&mut Database> {
         if d < self.v.len() {
-            self.mark(d);
+            self.touch(d);
         }
         self.v.get_mut(d)
     }
@@ -75,12 +81,21 @@ impl Dbs {
         self.v.push(db);
         self.listed.push(false);
         self.shipping.push(None);
-        self.mark(self.v.len() - 1);
+        self.touch(self.v.len() - 1);
     }
 
-    /// Lists database `d` for the next replication advance.
+    /// Lists database `d` for the next replication advance and forgets its log
+    /// shipping: a server it has a copy on changed.
     pub(crate) fn mark(&mut self, d: usize) {
         self.shipping[d] = None;
+        self.touch(d);
+    }
+
+    /// Lists database `d` for the next replication advance (and marks it for the next
+    /// refresh): something changed it. Its log shipping holds while its active copy
+    /// stays (it depends only on the active copy's and the copies' servers).
+    fn touch(&mut self, d: usize) {
+        self.touched.mark(d);
         if !self.listed[d] {
             self.listed[d] = true;
             self.list.push(d);
@@ -93,15 +108,17 @@ impl Dbs {
         self.listed[d]
     }
 
-    /// Which copies of database `d` received logs at its last advance, unless something
-    /// listed it since (a change to it or to a server it has a copy on).
+    /// Which copies of database `d` received logs at its last advance, unless a server
+    /// it has a copy on changed since or its active copy moved.
     pub(crate) fn shipping(&self, d: usize) -> Option<u64> {
         self.shipping[d]
+            .filter(|&(active, _)| active == self.v[d].active)
+            .map(|(_, conn)| conn)
     }
 
     /// Records which copies of database `d` receive logs (see [`Dbs::shipping`]).
     pub(crate) fn set_shipping(&mut self, d: usize, conn: u64) {
-        self.shipping[d] = Some(conn);
+        self.shipping[d] = Some((self.v[d].active, conn));
     }
 
     /// How many databases are listed.
@@ -116,7 +133,14 @@ impl Dbs {
 
     /// Database `d` for replication, which lists it itself when it stays unsettled.
     pub(crate) fn unlisted_mut(&mut self, d: usize) -> &mut Database {
+        self.touched.mark(d);
         &mut self.v[d]
+    }
+
+    /// Takes the databases listed or advanced since the last call into `out`, in no
+    /// particular order (rule `perf.refresh_changes`).
+    pub(crate) fn take_touched(&mut self, out: &mut Vec<u32>) {
+        self.touched.take(out);
     }
 
     /// After replication looked at the `k`-th listed database (`k` in increasing order,
@@ -156,7 +180,7 @@ impl<'a> IntoIterator for &'a mut Dbs {
 
 impl IndexMut<usize> for Dbs {
     fn index_mut(&mut self, d: usize) -> &mut Database {
-        self.mark(d);
+        self.touch(d);
         &mut self.v[d]
     }
 }

@@ -1,8 +1,11 @@
 //! Mailbox groups ([`Home`]): where each group's mailboxes point and are served, and how
 //! far its recovery (restore, swap, merge, resynchronisation) has come.
 
+use std::ops::{Index, IndexMut};
+
 use dialtone_engine::SimTime;
 
+use super::changes::Marks;
 use super::{World, WorldConfig};
 use crate::database::DbState;
 use crate::ids::{DatabaseId, HomeId, ServerId};
@@ -56,6 +59,68 @@ impl Home {
                 swapping: false,
             })
             .collect()
+    }
+}
+
+/// The mailbox groups, indexed like a slice. Every mutable access to a group marks it
+/// for the next refresh (rule `perf.refresh_changes`), so no change to a group can
+/// escape it.
+#[derive(Debug)]
+pub(crate) struct Homes {
+    v: Vec<Home>,
+    touched: Marks,
+}
+
+impl Homes {
+    /// The groups, every one marked (no refresh has seen them).
+    pub(crate) fn new(v: Vec<Home>) -> Self {
+        let touched = Marks::all(v.len());
+        Homes { v, touched }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Home> {
+        self.v.iter()
+    }
+
+    pub(crate) fn as_slice(&self) -> &[Home] {
+        &self.v
+    }
+
+    /// Group `h`, if it exists.
+    pub(crate) fn get(&self, h: usize) -> Option<&Home> {
+        self.v.get(h)
+    }
+
+    /// Takes the groups accessed mutably since the last call into `out`, in no
+    /// particular order.
+    pub(crate) fn take_touched(&mut self, out: &mut Vec<u32>) {
+        self.touched.take(out);
+    }
+}
+
+impl Index<usize> for Homes {
+    type Output = Home;
+    fn index(&self, h: usize) -> &Home {
+        &self.v[h]
+    }
+}
+
+impl IndexMut<usize> for Homes {
+    fn index_mut(&mut self, h: usize) -> &mut Home {
+        self.touched.mark(h);
+        &mut self.v[h]
+    }
+}
+
+impl<'a> IntoIterator for &'a Homes {
+    type Item = &'a Home;
+    type IntoIter = std::slice::Iter<'a, Home>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.v.iter()
     }
 }
 
@@ -134,6 +199,13 @@ impl GroupOutage {
         self.served
     }
 
+    /// Whether [`GroupOutage::observe`] with `served` and `whole` would change nothing
+    /// (whatever the time and `planned`): they are what it last observed.
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
+    pub(crate) fn observed(&self, served: bool, whole: bool) -> bool {
+        self.served == served && self.whole == (whole && served)
+    }
+
     /// Records the group's state at `now`: `served` (its mailboxes can be served),
     /// `whole` (served with its original data complete) and `planned` (unserved only for
     /// a swap or an administrator's dismount).
@@ -177,18 +249,30 @@ impl GroupOutage {
 }
 
 impl World {
-    /// Rule `metrics.rto`: records every group's outage state (call after any change).
-    pub(super) fn track_group_outages(&mut self, now: SimTime) {
-        for h in 0..self.homes.len() {
-            let id = HomeId::from(h);
-            let home = &self.homes[h];
-            let swapping = home.swapping;
-            // An administrator's dismount (a scheduled switchback) is planned too.
-            let planned = swapping || self.dbs[home.current.index()].state == DbState::Dismounted;
-            let served = self.home_served(id) && !swapping;
-            let whole = home.history_ready == home.users && self.merge_finished(id);
+    /// Rule `metrics.rto`: records the outage state of the groups in `groups` (call after
+    /// any change, with every group whose state may have changed: observing a group
+    /// whose served and whole flags did not change changes nothing, rule
+    /// `perf.refresh_changes`).
+    pub(super) fn track_group_outages(&mut self, now: SimTime, groups: &[u32]) {
+        for &h in groups {
+            let h = h as usize;
+            let (served, whole, planned) = self.group_state(h);
             self.group_outages[h].observe(now, served, whole, planned);
         }
+    }
+
+    /// Group `h` now: served (its mailboxes can be served), whole (with its original
+    /// data complete) and planned (unserved only for a swap or an administrator's
+    /// dismount).
+    pub(super) fn group_state(&self, h: usize) -> (bool, bool, bool) {
+        let id = HomeId::from(h);
+        let home = &self.homes[h];
+        let swapping = home.swapping;
+        // An administrator's dismount (a scheduled switchback) is planned too.
+        let planned = swapping || self.dbs[home.current.index()].state == DbState::Dismounted;
+        let served = self.home_served(id) && !swapping;
+        let whole = home.history_ready == home.users && self.merge_finished(id);
+        (served, whole, planned)
     }
 
     /// Per mailbox group (in database order): its outage (rule `metrics.rto`).
@@ -240,6 +324,28 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Rule `perf.refresh_changes`: a refresh observes only the groups that may have
+        /// changed, which is exact because observing a group's served and whole flags
+        /// again, at any later time and however planned, changes nothing.
+        #[test]
+        fn observing_the_same_flags_again_changes_nothing(
+            steps in proptest::collection::vec((any::<bool>(), any::<bool>(), any::<bool>()), 1..40),
+            planned_again in any::<bool>(),
+        ) {
+            let mut o = GroupOutage::default();
+            for (i, &(served, whole, planned)) in steps.iter().enumerate() {
+                o.observe(t(i as u64 * 10), served, whole, planned);
+                prop_assert!(o.observed(served, whole));
+                let before = o;
+                o.observe(t(i as u64 * 10 + 5), served, whole, planned_again);
+                prop_assert_eq!(o, before);
+                prop_assert!(!o.observed(!served, whole) && (!served || !o.observed(served, !whole)));
+            }
+        }
+    }
 
     fn t(s: u64) -> SimTime {
         SimTime::from_millis(s * 1000)

@@ -20,6 +20,7 @@
 //! `config` (the input).
 
 mod actions;
+mod changes;
 mod clients;
 mod components;
 pub mod config;
@@ -86,7 +87,7 @@ pub struct World {
     /// cluster. A rogue cluster mounts what its members believe.
     pub(crate) member_views: serving::MemberViews,
     /// Mailbox groups, one per original database.
-    pub(crate) homes: Vec<Home>,
+    pub(crate) homes: homes::Homes,
     pub(crate) client_access: Record,
     pub(crate) mx: Record,
     pub(crate) mx_phase: SimDuration,
@@ -171,11 +172,13 @@ pub struct World {
     /// Per bucket: its evaluation at the last refresh of the clients changed nothing, and
     /// nothing changed the bucket since; the buckets and cohorts of each group.
     pub(crate) bucket_quiet: crate::clients::RefreshIndex,
-    /// How many client buckets are not pinned and pinned (rule `clients.pinned`).
-    pub(crate) pinned_buckets: [usize; 2],
-    /// What serving reads of the servers and the cluster at a refresh (reused).
+    /// What serving read of the servers and the cluster at the last refresh.
     pub(crate) serve_tables: serving::ServeTables,
-    /// Tests only: every refresh evaluates every bucket and updates every cohort.
+    /// What changed since the last refresh: the databases to serve and the groups to
+    /// check (rule `perf.refresh_changes`).
+    pub(crate) changes: changes::Changes,
+    /// Tests only: every refresh serves every database, checks every group, evaluates
+    /// every bucket and updates every cohort.
     pub(crate) exhaustive_refresh: bool,
     /// Tests only: a failed failover retries on a timer even while the DAG lacks quorum,
     /// as before rule `am.retry_quorum`.
@@ -230,7 +233,7 @@ impl World {
         let servers_n = servers.len();
         let ncoh = config.cohorts.len();
         let nbuckets = buckets.len();
-        let (refresh_index, pinned_buckets) = clients::refresh_index(&config, &buckets, ngroups);
+        let refresh_index = clients::refresh_index(&config, &buckets, ngroups);
         let serving = (0..ndb)
             .map(|i| Some(config.databases[i].copies[0].server))
             .collect();
@@ -245,7 +248,7 @@ impl World {
             booted_at: vec![SimTime::ZERO; servers.len()],
             servers,
             member_views: serving::MemberViews::new(n, ndb),
-            homes,
+            homes: homes::Homes::new(homes),
             client_access: Record::new(
                 RecordKind::ClientAccess,
                 config.dns.ttl,
@@ -282,7 +285,7 @@ impl World {
             seeds: Seeds::new(config.timing.seed_mb_per_s),
             cohort_users: vec![0; ncoh],
             cohort_connected: vec![0; ncoh],
-            server_load: Vec::new(),
+            server_load: vec![0; servers_n],
             cas_site_up: Vec::new(),
             dns_up: true,
             pending_dns: Vec::new(),
@@ -296,8 +299,8 @@ impl World {
             replication_clock: SimTime::ZERO,
             client_inputs: clients::ClientInputs::new(ngroups),
             bucket_quiet: refresh_index,
-            pinned_buckets,
             serve_tables: serving::ServeTables::default(),
+            changes: changes::Changes::new(ndb, ngroups, servers_n),
             exhaustive_refresh: false,
             retry_without_quorum: false,
         };
@@ -327,7 +330,7 @@ impl World {
 
     /// The mailbox groups, one per original database.
     pub fn homes(&self) -> &[Home] {
-        &self.homes
+        self.homes.as_slice()
     }
 
     /// The client buckets.
@@ -391,20 +394,34 @@ impl World {
     }
 
     /// Re-derives, after any change, where every database is served (scheduling
-    /// failovers), the split brain indicator and every client bucket and cohort.
+    /// failovers), the split brain indicator and every client bucket and cohort: those
+    /// a change since the last refresh may have moved (rule `perf.refresh_changes`).
     fn refresh<E: From<Event>, S: TraceSink>(&mut self, now: SimTime, ctx: &mut Ctx<'_, E, S>) {
         self.settle_seeds(now);
         self.boot_members(now);
-        self.refresh_member_views();
-        let mut tables = std::mem::take(&mut self.serve_tables);
+        let views_moved = self.refresh_member_views();
+        self.note_changes();
+        let mut tables = std::mem::take(&mut self.changes.next_tables);
         self.take_serve_tables(&mut tables);
-        let mut split = 0u64;
-        for d in 0..self.dbs.len() {
-            split += u64::from(self.serve_database(d, &tables, now, ctx));
+        // The tables of the last refresh are in `serve_tables` (empty before the first).
+        let all = views_moved || self.exhaustive_refresh || tables != self.serve_tables;
+        let mut serve = std::mem::take(&mut self.changes.scratch_dbs);
+        self.take_to_serve(all, &mut serve);
+        for &d in &serve {
+            let d = d as usize;
+            let before = (self.serving[d], self.rogue_serving[d]);
+            self.serve_database(d, &tables, now, ctx);
+            self.note_served(d, before, tables.has_quorum);
         }
-        self.serve_tables = tables;
-        self.tallies.split_brain.set(now, split);
+        self.changes.scratch_dbs = serve;
+        self.tallies.split_brain.set(now, self.changes.split);
         self.refresh_clients(now, ctx);
+        #[cfg(debug_assertions)]
+        {
+            self.check_refresh_exact(&tables);
+            self.check_buckets_exact(now);
+        }
+        self.changes.next_tables = std::mem::replace(&mut self.serve_tables, tables);
     }
 
     /// Handles one event. Generic over the outer event type so a scenario runner can

@@ -33,8 +33,8 @@ impl World {
         let mut kept = 0;
         for k in 0..self.dbs.listed_len() {
             let d = self.dbs.listed_at(k);
-            // Connectivity holds until something changes, which lists the database and
-            // forgets it.
+            // Connectivity holds until a server it has a copy on changes or its active
+            // copy moves (see `Dbs::shipping`).
             let conn = match self.dbs.shipping(d) {
                 Some(conn) => conn,
                 None => {
@@ -165,6 +165,8 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         self.failover_pending[d] = None;
+        // Rule perf.refresh_changes: no failover is pending any more.
+        self.changes.serve.mark(d);
         let db = &self.dbs[d];
         let old = db.copies[db.active].config.server;
         if db.state == DbState::Mounted && self.may_mount_on(old) {

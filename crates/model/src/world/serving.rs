@@ -13,12 +13,12 @@ use crate::ids::{DatabaseId, ServerId};
 /// What serving a database reads of the servers and the cluster, taken once a refresh
 /// (rule `perf.serve_tables`): nothing a database's serving changes, so every database
 /// of the refresh reads the same values its own evaluation would.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct ServeTables {
     /// Per server: [`World::may_mount_on`].
     mount_ok: Vec<bool>,
     /// The DAG has quorum.
-    has_quorum: bool,
+    pub(crate) has_quorum: bool,
     /// Some mailbox group is swapping (its databases are not served).
     swapping: bool,
     /// Per rogue partition that has a member, in the order of [`World::rogue`]: its
@@ -65,11 +65,14 @@ impl MemberViews {
 impl World {
     /// Members in the running partition see the current active copies (with
     /// `exhaustive_refresh`, each member's own copy is rewritten, as before rule
-    /// `perf.serve_tables`).
-    pub(super) fn refresh_member_views(&mut self) {
+    /// `perf.serve_tables`). Returns whether a member joined or left the running
+    /// partition (its view may have changed for every database; rule
+    /// `perf.refresh_changes`).
+    pub(super) fn refresh_member_views(&mut self) -> bool {
         let Some(q) = self.quorum() else {
-            return;
+            return false;
         };
+        let mut moved = false;
         for (m, &s) in self.config.dag.members.iter().enumerate() {
             let inside = self.partition_of(s) == Some(q);
             let views = &mut self.member_views;
@@ -79,8 +82,10 @@ impl World {
                     views.own[m].extend(self.dbs.iter().map(|db| db.active));
                 }
             } else if inside {
+                moved |= !views.follows[m];
                 views.follows[m] = true;
             } else if views.follows[m] {
+                moved = true;
                 // Leaves the partition: keeps what it saw at the last refresh.
                 views.own[m].clone_from(&views.current);
                 views.follows[m] = false;
@@ -91,6 +96,7 @@ impl World {
             views.current.clear();
             views.current.extend(self.dbs.iter().map(|db| db.active));
         }
+        moved
     }
 
     /// Rule `perf.serve_tables`: takes what serving reads of the servers and the
@@ -100,7 +106,7 @@ impl World {
         t.mount_ok
             .extend((0..self.servers.len()).map(|s| self.may_mount_on(ServerId::from(s))));
         t.has_quorum = self.quorum().is_some();
-        t.swapping = self.homes.iter().any(|h| h.swapping);
+        t.swapping = self.changes.swapping > 0;
         let mut reps = 0;
         for r in self.rogue() {
             let Some(m) = (0..self.config.dag.members.len())
@@ -146,7 +152,7 @@ impl World {
 
     /// The server the authoritative cluster serves database `d` on now, if any: its
     /// active copy is mounted there, may mount, and its group is not swapping.
-    fn served_on(&self, d: usize, t: &ServeTables) -> Option<ServerId> {
+    pub(super) fn served_on(&self, d: usize, t: &ServeTables) -> Option<ServerId> {
         let db = &self.dbs[d];
         let active_server = db.copies[db.active].config.server;
         let ok = db.state == DbState::Mounted
@@ -154,9 +160,10 @@ impl World {
             && t.mount_ok[active_server.index()]
             && !(t.swapping
                 && self
-                    .homes
-                    .iter()
-                    .any(|h| h.swapping && h.current.index() == d));
+                    .changes
+                    .db_groups
+                    .get(d)
+                    .is_some_and(|g| g.iter().any(|&h| self.homes[h as usize].swapping)));
         ok.then_some(active_server)
     }
 
@@ -206,15 +213,7 @@ impl World {
                 ctx.cancel(id);
             }
         }
-        let wants_failover = self.serving[d].is_none()
-            && t.has_quorum
-            && self.dbs[d].copies.len() > 1
-            && matches!(
-                self.dbs[d].state,
-                DbState::Mounted | DbState::Failed(FailReason::DiskLost)
-            )
-            && self.failover_pending[d].is_none();
-        if wants_failover {
+        if self.wants_failover(d, t.has_quorum) {
             let at = self.reserve_mount_slot(now);
             if let Ok(id) = ctx.schedule(at, Event::Failover(DatabaseId::from(d)).into()) {
                 self.failover_pending[d] = Some(id);
@@ -222,9 +221,23 @@ impl World {
         }
     }
 
+    /// Rule `world.failover`: whether Active Manager should fail database `d` over now
+    /// (not served, the DAG has quorum, it has another copy, its active copy failed or is
+    /// lost, and no failover is pending).
+    pub(super) fn wants_failover(&self, d: usize, has_quorum: bool) -> bool {
+        self.serving[d].is_none()
+            && has_quorum
+            && self.dbs[d].copies.len() > 1
+            && matches!(
+                self.dbs[d].state,
+                DbState::Mounted | DbState::Failed(FailReason::DiskLost)
+            )
+            && self.failover_pending[d].is_none()
+    }
+
     /// Where a rogue cluster serves database `d`: the copy its members last saw active,
     /// if that copy's server is in the rogue partition and its DAC gate is open.
-    fn rogue_server(&self, d: usize, t: &ServeTables) -> Option<ServerId> {
+    pub(super) fn rogue_server(&self, d: usize, t: &ServeTables) -> Option<ServerId> {
         if self.dbs[d].kind != DbKind::Production {
             return None;
         }

@@ -2060,7 +2060,11 @@ fn every_user_outage_is_counted_once_for_the_residual_outage() {
 fn a_refresh_that_skips_clients_matches_one_that_evaluates_them_all() {
     // Issue 14: a refresh evaluates only loud buckets and buckets of groups whose inputs
     // changed, and updates only cohorts whose group changed; exactly what evaluating
-    // every bucket and cohort at every refresh gives. Stories: a site switchover (DNS
+    // every bucket and cohort at every refresh gives. Rules perf.refresh_changes and
+    // perf.clients_dns_due: it serves only the databases and checks only the groups
+    // something changed, and a quiet bucket waits for its next DNS refresh while the
+    // answers settle; exactly what serving every database, checking every group and
+    // evaluating every bucket gives (debug builds also assert it after every refresh). Stories: a site switchover (DNS
     // change), a split brain (rogue copies), dial tone with a swap and a merge (history),
     // the helpdesk (profiles) and a move back (Autodiscover), a mailbox move.
     let mut helpdesk = lose_db0_everywhere("1d1h");
@@ -2293,4 +2297,88 @@ fn only_a_database_whose_copies_all_need_quorum_waits_for_it() {
     assert!(w.waits_for_quorum(1));
     w.retry_without_quorum = true;
     assert!(!w.waits_for_quorum(1));
+}
+
+/// Users of group `h`'s cohorts who can send and receive.
+fn group_connected(w: &World, h: usize) -> u64 {
+    (0..w.cohorts.len())
+        .filter(|&c| w.cohorts[c].home.index() == h)
+        .map(|c| w.connected(CohortId::from(c)))
+        .sum()
+}
+
+#[test]
+fn a_server_pushed_over_capacity_squeezes_the_groups_it_already_served() {
+    // Rule perf.refresh_changes: db1 fails over onto mbx1, which already serves db0 and
+    // holds 1,500 mailboxes; mbx1 now serves fewer than are active (rule
+    // server.capacity), so db0's group, whose own database and serving did not change,
+    // must be checked again and loses connections, as when every group is checked.
+    let mut spec = spec(true, "5m");
+    spec.servers[MBX1.index()].capacity_mailboxes = Some(1500);
+    let ev = vec![(
+        "1h",
+        fault(Fault::ServerPower {
+            server: MBX2,
+            on: false,
+        }),
+    )];
+    let skipping = run_with(spec.clone(), t("2h"), ev.clone(), false);
+    let all = run_with(spec, t("2h"), ev, true);
+    assert_eq!(skipping.serving[1], Some(MBX1), "db1 failed over to mbx1");
+    assert!(
+        group_connected(&all, 0) < 1000,
+        "mbx1 over capacity squeezes db0's users: {}",
+        group_connected(&all, 0)
+    );
+    assert_eq!(group_connected(&skipping, 0), group_connected(&all, 0));
+    assert_eq!(skipping.tallies, all.tallies);
+    assert_eq!(skipping.buckets, all.buckets);
+}
+
+#[test]
+fn a_swap_ending_serves_its_database_while_another_group_still_swaps() {
+    // Rule perf.refresh_changes: a group that stops swapping has its database served
+    // again even when the serving tables do not move (another group still swaps), as
+    // when every database is served at every refresh.
+    let mut spec = spec(true, "5m");
+    let mut db2 = spec.databases[1].clone();
+    db2.name = "db2".into();
+    db2.copies = vec![db2.copies[2], db2.copies[0]];
+    spec.databases.push(db2);
+    let more: Vec<_> = spec
+        .cohorts
+        .iter()
+        .filter(|c| c.home == HomeId(1))
+        .map(|c| config::CohortConfig {
+            home: HomeId(2),
+            ..*c
+        })
+        .collect();
+    spec.cohorts.extend(more);
+    let end = t("3h");
+    let run = |exhaustive: bool| {
+        let mut spec = spec.clone();
+        spec.mail.horizon = Some(end);
+        let mut world = World::new(spec, &RngStreams::new(7, 0)).expect("valid streams");
+        world.exhaustive_refresh = exhaustive;
+        for h in 0..3 {
+            world.homes[h].swapping = true;
+        }
+        let initial = world.initial_events();
+        let mut sim = Simulation::new(world);
+        for (at, ev) in initial {
+            sim.schedule(at, ev).expect("future");
+        }
+        sim.schedule(t("1h"), Event::SwapDone(HomeId(2)))
+            .expect("future");
+        sim.schedule(t("2h"), Event::SwapDone(HomeId(1)))
+            .expect("future");
+        sim.run_until(end);
+        sim.into_parts().0
+    };
+    let (skipping, all) = (run(false), run(true));
+    assert_eq!(all.serving[0], None, "group 0 still swaps");
+    assert_eq!(all.serving[1], Some(MBX2), "group 1's swap ended");
+    assert_eq!(skipping.serving, all.serving);
+    assert_eq!(skipping.outages, all.outages);
 }
