@@ -44,7 +44,7 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Set a value in the file before validation (repeatable): PATH=VALUE with PATH as
-        /// in `sweep --set` (topology.dns.ttl, clients[1].share, strategy) and VALUE JSON
+        /// in `sweep --set` (topology.dns.ttl, clients.1.share, strategy) and VALUE JSON
         /// or text (1h). Replays a compare variant or a sweep point.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
