@@ -302,6 +302,10 @@ MUTATIONS = [
      "now.saturating_duration_since(t) >= p.shadow_resubmit", "false"),
     ("transport.safety_net_index", M + "transport.rs",
      "let d = &mut list[i - 1];", "let d = &mut list[0];"),
+    # A chunk whose earliest try is now holds a due batch: it must not be passed over.
+    ("perf.hub_scan", M + "transport.rs",
+     "            if first <= now {\n                break;", "            if first < now {\n                break;",
+     ["-p", "dialtone-model", "--lib", "transport"]),
     ("transport.hub_queue", M + "transport.rs",
      "if self.deliverable(q.db, q.server, now, path) {\n                self.hub_queue.swap_remove(i);\n                self.record_delivery(now, q);\n                out.push((q.db, q.server, q.count));\n            } else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);\n                self.fates.bounced += q.count;",
      "if self.deliverable(q.db, q.server, now, path) {\n                self.hub_queue.swap_remove(i);\n                self.record_delivery(now, q);\n                out.push((q.db, q.server, q.count));\n            } else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);"),

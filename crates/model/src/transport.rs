@@ -96,6 +96,69 @@ struct Queued {
     server: ServerId,
 }
 
+/// The hub queue (rule `transport.hub_queue`) with its batches' next tries also kept
+/// apart, densely (rule `perf.hub_scan`): a step passes over the batches not yet due by
+/// reading 8 bytes each instead of a whole batch, a chunk at a time. Reads see the
+/// batches as a slice; every change goes through a method that keeps both in step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct HubQueue {
+    batches: Vec<Queued>,
+    /// `next[i] == batches[i].next`.
+    next: Vec<SimTime>,
+}
+
+impl std::ops::Deref for HubQueue {
+    type Target = [Queued];
+    fn deref(&self) -> &[Queued] {
+        &self.batches
+    }
+}
+
+impl HubQueue {
+    fn push(&mut self, q: Queued) {
+        self.next.push(q.next);
+        self.batches.push(q);
+    }
+
+    fn swap_remove(&mut self, i: usize) -> Queued {
+        self.next.swap_remove(i);
+        self.batches.swap_remove(i)
+    }
+
+    fn set(&mut self, i: usize, q: Queued) {
+        self.next[i] = q.next;
+        self.batches[i] = q;
+    }
+
+    fn set_next(&mut self, i: usize, next: SimTime) {
+        self.next[i] = next;
+        self.batches[i].next = next;
+    }
+
+    /// The first batch from `from` on that is due at `now` (`len()` when none), with
+    /// `earliest` lowered to the next try of every batch passed over. Chunks of 8 whose
+    /// earliest try is later than `now` are passed over whole.
+    fn first_due(&self, from: usize, now: SimTime, earliest: &mut SimTime) -> usize {
+        let rest = self.next.get(from..).unwrap_or(&[]);
+        let mut start = 0;
+        for chunk in rest.chunks_exact(8) {
+            let first = chunk.iter().fold(SimTime::MAX, |a, &b| a.min(b));
+            if first <= now {
+                break;
+            }
+            *earliest = (*earliest).min(first);
+            start += 8;
+        }
+        for (k, &t) in rest.iter().enumerate().skip(start) {
+            if t <= now {
+                return from + k;
+            }
+            *earliest = (*earliest).min(t);
+        }
+        self.next.len()
+    }
+}
+
 /// Mail external senders offered at one instant and still hold (rule
 /// `transport.sender_retry`): its batches share their offer time, so they are retried,
 /// accepted or given up together, and one wave stands for all of them (a queue of waves
@@ -224,7 +287,7 @@ pub struct Transport {
     /// Waves offered so far (the next wave's `seq`).
     waves: u64,
     /// Mail accepted by transport servers.
-    hub_queue: Vec<Queued>,
+    hub_queue: HubQueue,
     /// No batch of `hub_queue` is due before this (rule `perf.hub_due`: a step with
     /// nothing due does not scan).
     hub_earliest: SimTime,
@@ -282,7 +345,7 @@ impl Transport {
             sender_queue: VecDeque::new(),
             fresh: Vec::new(),
             waves: 0,
-            hub_queue: Vec::new(),
+            hub_queue: HubQueue::default(),
             hub_earliest: SimTime::MAX,
             asked: Vec::new(),
             steps: 0,
@@ -388,13 +451,8 @@ impl Transport {
         self.steps += 1;
         self.visits += self.hub_queue.len() as u64;
         let mut earliest = SimTime::MAX;
-        let mut i = 0;
+        let mut i = self.hub_queue.first_due(0, now, &mut earliest);
         while i < self.hub_queue.len() {
-            if self.hub_queue[i].next > now {
-                earliest = earliest.min(self.hub_queue[i].next);
-                i += 1;
-                continue;
-            }
             let q = self.take_over(i, now);
             if self.deliverable(q.db, q.server, now, path) {
                 self.hub_queue.swap_remove(i);
@@ -405,10 +463,13 @@ impl Transport {
                 self.fates.bounced += q.count;
             } else {
                 let next = now.saturating_add(p.delivery_retry);
-                self.hub_queue[i].next = next;
+                self.hub_queue.set_next(i, next);
                 earliest = earliest.min(next);
                 i += 1;
             }
+            // The batch a swap_remove moved to `i` is looked at next, as a plain scan
+            // would (rule perf.hub_scan).
+            i = self.hub_queue.first_due(i, now, &mut earliest);
         }
         self.hub_earliest = earliest;
         out
@@ -427,7 +488,7 @@ impl Transport {
         {
             q.server = SHADOW;
             q.recovered = true;
-            self.hub_queue[i] = q;
+            self.hub_queue.set(i, q);
         }
         q
     }
@@ -469,7 +530,8 @@ impl Transport {
                 self.hub_queue.swap_remove(i);
                 self.fates.bounced += q.count;
             } else {
-                self.hub_queue[i].next = now.saturating_add(p.delivery_retry);
+                self.hub_queue
+                    .set_next(i, now.saturating_add(p.delivery_retry));
                 i += 1;
             }
         }
@@ -756,7 +818,7 @@ impl Transport {
                 q.recovered = true;
                 q.next = now.saturating_add(p.shadow_resubmit);
                 q.server = SHADOW;
-                self.hub_queue[i] = q;
+                self.hub_queue.set(i, q);
                 self.hub_earliest = self.hub_earliest.min(q.next);
                 i += 1;
             } else {
@@ -977,6 +1039,38 @@ mod tests {
         }
         assert_eq!(m, 4 * 24 * 60);
         assert_eq!(t.fates().bounced, 7);
+    }
+
+    #[test]
+    fn the_hub_scan_passes_over_chunks_not_due_and_stops_at_a_batch_due_now() {
+        // Rule perf.hub_scan: 20 batches (two chunks of 8 and 4 more), none due at 50 ms.
+        let t = SimTime::from_millis;
+        let mut h = HubQueue::default();
+        for k in 0..20 {
+            h.push(Queued {
+                db: DatabaseId(0),
+                count: 1,
+                offered: t(0),
+                next: t(100 + k),
+                recovered: false,
+                server: ServerId(0),
+            });
+        }
+        let mut e = SimTime::MAX;
+        assert_eq!(h.first_due(0, t(50), &mut e), 20);
+        assert_eq!(e, t(100));
+        // One due exactly now in the second chunk: found, and only those before it seen.
+        h.set_next(13, t(50));
+        e = SimTime::MAX;
+        assert_eq!(h.first_due(9, t(50), &mut e), 13);
+        assert_eq!(e, t(109));
+        // From past it, the rest (a chunk's tail and the remainder) is passed over.
+        e = SimTime::MAX;
+        assert_eq!(h.first_due(14, t(50), &mut e), 20);
+        assert_eq!(e, t(114));
+        assert_eq!(h.swap_remove(13).next, t(50));
+        assert_eq!(h[13].next, t(119));
+        assert_eq!(h.next, h.iter().map(|q| q.next).collect::<Vec<_>>());
     }
 
     #[test]
