@@ -569,14 +569,26 @@ MUTATIONS = [
 ]
 
 
+def regression_files():
+    """Where proptest saves failures: `src/` tests in `CRATE/proptest-regressions/`,
+    integration tests beside the test (`tests/NAME.proptest-regressions`) or in
+    `tests/proptest-regressions/` (a test in a folder)."""
+    crates = pathlib.Path("crates")
+    return sorted(
+        set(crates.glob("*/proptest-regressions/**/*.txt"))
+        | set(crates.glob("*/tests/**/*.proptest-regressions"))
+        | set(crates.glob("*/tests/proptest-regressions/**/*.txt"))
+    )
+
+
 def regressions():
     """The proptest regression files and their contents: a mutant's failures are saved
     there by proptest, and must not outlive the mutant."""
-    return {f: f.read_text() for f in pathlib.Path("crates").glob("*/proptest-regressions/*.txt")}
+    return {f: f.read_text() for f in regression_files()}
 
 
 def restore_regressions(saved):
-    for f in pathlib.Path("crates").glob("*/proptest-regressions/*.txt"):
+    for f in regression_files():
         if f not in saved:
             f.unlink()
     for f, text in saved.items():
