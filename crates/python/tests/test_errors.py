@@ -83,3 +83,22 @@ def test_bad_sizes_are_value_errors():
         dialtone.study(SITE, replications=0)
     with pytest.raises(ValueError, match="at most 256"):
         dialtone.study(SITE, replications=2, threads=1000)
+
+
+def test_a_failed_replication_names_a_replay_command_with_the_values_set(tmp_path):
+    # Scenario.with_values is recorded: the replay command sets the same values with
+    # `run --set`, and running it fails the same way.
+    doc = json.loads((ROOT / SITE).read_text())
+    doc["run"]["max_events"] = 10_000_000
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    sc = dialtone.load(path).with_values({"run.max_events": 100, "topology.dns.ttl": "1h"})
+    with pytest.raises(dialtone.RunError) as e:
+        dialtone.study(sc, replications=2, seed=5)
+    message = str(e.value)
+    command = message[message.index("dialtone run "):].splitlines()[0]
+    assert "--set run.max_events=100 --set topology.dns.ttl=1h" in command, message
+    words = command.split()
+    p = cli(*words[1:], check=False)
+    assert p.returncode == 1, p.stderr
+    assert "budget of 100 events" in p.stderr
