@@ -241,36 +241,16 @@ fn killed_study_resumes(signal: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Start the same study, SIGKILL it once some replications are in its journal.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dialtone"))
-        .args(args(&killed))
-        .current_dir(root())
-        .spawn()
-        .expect("spawn");
+    // Start the same study and send the signal once some replications are in its
+    // journal. On a starved machine the study can finish before the signal lands: that
+    // attempt proves nothing, so it is made again in a fresh folder (at most 5 times).
     let journal = killed.join("journal.jsonl");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let lines = std::fs::read_to_string(&journal)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if lines >= 10
-            || child.try_wait().expect("wait").is_some()
-            || std::time::Instant::now() > deadline
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let status = Command::new("kill")
-        .args(["-s", signal, &child.id().to_string()])
-        .status()
-        .expect("kill(1)");
-    assert!(status.success(), "kill -s {signal} failed");
-    let exit = child.wait().expect("wait");
-    assert!(!exit.success(), "the study finished before SIG{signal}");
-    let finished = std::fs::read_to_string(&journal)
-        .map(|t| t.lines().count())
-        .unwrap_or(0);
+    let finished = (0..5)
+        .find_map(|_| {
+            let _ = std::fs::remove_dir_all(&killed);
+            interrupt(&args(&killed), &journal, signal)
+        })
+        .unwrap_or_else(|| panic!("the study finished before SIG{signal} five times"));
     assert!(
         (10..KILLED_REPLICATIONS).contains(&finished),
         "killed mid-way: {finished} of {KILLED_REPLICATIONS} in the journal"
@@ -310,6 +290,44 @@ fn killed_study_resumes(signal: &str) {
         std::fs::remove_dir_all(&whole),
         std::fs::remove_dir_all(&killed),
     );
+}
+
+/// Runs the study of `args`, sends `signal` once at least 10 replications are in
+/// `journal`, and returns how many the journal holds after it stopped; `None` when the
+/// study finished before the signal.
+fn interrupt(args: &[String], journal: &Path, signal: &str) -> Option<usize> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(args)
+        .current_dir(root())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let lines = std::fs::read_to_string(journal)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if lines >= 10
+            || child.try_wait().expect("wait").is_some()
+            || std::time::Instant::now() > deadline
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-s", signal, &child.id().to_string()])
+        .status()
+        .expect("kill(1)");
+    let exit = child.wait().expect("wait");
+    if exit.success() {
+        return None;
+    }
+    assert!(status.success(), "kill -s {signal} failed");
+    Some(
+        std::fs::read_to_string(journal)
+            .map(|t| t.lines().count())
+            .unwrap_or(0),
+    )
 }
 
 #[test]
