@@ -155,7 +155,7 @@ impl PyScenario {
             }
         }
         let mut scenario = self.revalidated(&json, strategy.as_deref())?;
-        scenario.origin.sets = [self.scenario.origin.sets.as_slice(), &values].concat();
+        scenario.origin = self.scenario.origin.then(&values);
         Ok(PyScenario {
             json,
             strategy,

@@ -237,9 +237,7 @@ pub fn sweep(
     let mut pts = sw::points(file, name, &scenario.json, &axes).map_err(from_study)?;
     // A replay applies the scenario's own settings (with_values) before the point's.
     for p in &mut pts {
-        let from = &scenario.scenario.origin;
-        p.2.origin.file.clone_from(&from.file);
-        p.2.origin.sets = [from.sets.as_slice(), &p.2.origin.sets].concat();
+        p.2.origin = scenario.scenario.origin.then(&p.2.origin.sets);
     }
     let n = sizes(replications, pts[0].2.replications, threads)?;
     let seeded: Vec<_> = pts

@@ -174,9 +174,7 @@ fn variant_scenario(base: &Base<'_>, v: &Variant) -> Result<Scenario, StudyError
             )?;
             // The base may itself carry settings (Python's with_values): a replay
             // applies them first.
-            let from = &base.scenario.origin;
-            sc.origin.file.clone_from(&from.file);
-            sc.origin.sets = [from.sets.as_slice(), &v.settings].concat();
+            sc.origin = base.scenario.origin.then(&v.settings);
             Ok(sc)
         }
     }

@@ -264,6 +264,17 @@ pub struct Origin {
     pub sets: Vec<(String, serde_json::Value)>,
 }
 
+impl Origin {
+    /// This origin with `sets` applied after its own settings (a variant or sweep point
+    /// of a scenario that already carries settings).
+    pub fn then(&self, sets: &[(String, serde_json::Value)]) -> Origin {
+        Origin {
+            file: self.file.clone(),
+            sets: [self.sets.as_slice(), sets].concat(),
+        }
+    }
+}
+
 impl Scenario {
     /// A digest of the scenario and its strategy (FNV-1a 64, hex): studies of different
     /// files or strategies never merge.
