@@ -299,16 +299,34 @@ MUTATIONS = [
      "            self.down_since[s] = Some(now);\n",
      "            self.down_since[s] = Some(now);\n            self.server_lost(now, server);\n"),
     ("transport.power_cycle_shadow", M + "transport.rs",
-     "now.saturating_duration_since(t) >= p.shadow_resubmit", "false"),
+     ".is_some_and(|t| now.saturating_duration_since(t) >= p.shadow_resubmit)", ".is_some_and(|_| false)"),
+    # A step skips asking for take-overs only while no server has been down that long.
+    ("perf.hub_takes_over", M + "transport.rs",
+     ".any(|&t| now.saturating_duration_since(t) >= p.shadow_resubmit)",
+     ".any(|&t| now.saturating_duration_since(t) > p.shadow_resubmit)",
+     ["-p", "dialtone-model", "--lib", "transport"]),
     ("transport.safety_net_index", M + "transport.rs",
      "let d = &mut list[i - 1];", "let d = &mut list[0];"),
-    # A chunk whose earliest try is now holds a due batch: it must not be passed over.
-    ("perf.hub_scan", M + "transport.rs",
-     "            if first <= now {\n                break;", "            if first < now {\n                break;",
+    # The hub queue's groups (rule perf.hub_groups): only groups with the same next try
+    # join; retries come in buckets of increasing next tries; a joined group keeps the
+    # offer time of its oldest batch, which decides when anything in it expires.
+    ("perf.hub_groups", M + "transport/hub.rs",
+     "(into.db, into.server, into.next) == (g.db, g.server, g.next)",
+     "(into.db, into.server) == (g.db, g.server)",
+     ["-p", "dialtone-model", "--lib", "transport"]),
+    ("perf.hub_groups_buckets", M + "transport/hub.rs",
+     "if last.is_none_or(|t| t < g.next) {", "if true {",
+     ["-p", "dialtone-model", "--lib", "transport"]),
+    ("perf.hub_groups_oldest", M + "transport/hub.rs",
+     "        self.oldest = self.oldest.min(other.oldest);\n", "",
      ["-p", "dialtone-model", "--lib", "transport"]),
     ("transport.hub_queue", M + "transport.rs",
-     "if self.deliverable(q.db, q.server, now, path) {\n                self.hub_queue.swap_remove(i);\n                self.record_delivery(now, q);\n                out.push((q.db, q.server, q.count));\n            } else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);\n                self.fates.bounced += q.count;",
-     "if self.deliverable(q.db, q.server, now, path) {\n                self.hub_queue.swap_remove(i);\n                self.record_delivery(now, q);\n                out.push((q.db, q.server, q.count));\n            } else if now.saturating_duration_since(q.offered) >= p.message_expiry {\n                self.hub_queue.swap_remove(i);"),
+     "self.fates.bounced += g.expire(now, p.message_expiry);",
+     "let _ = g.expire(now, p.message_expiry);"),
+    # A step's deliveries to one database are recorded in offer order.
+    ("transport.delivery_order", M + "transport.rs",
+     "            if list.len() > 1 {\n", "            if false {\n",
+     ["-p", "dialtone-model", "--lib", "transport"]),
     ("clients.autodiscover", M + "world/actions/recovery.rs",
      "self.buckets[b].knows_location = false;", "self.buckets[b].knows_location = true;"),
     # Issue 12 §5: nobody is pinned unless the scenario says so.
@@ -547,11 +565,11 @@ MUTATIONS = [
     # A step scans the hub queue only when a batch is due, and asks the world once per
     # database and server.
     ("perf.hub_due_earliest", M + "transport.rs",
-     "                let next = now.saturating_add(p.delivery_retry);\n                self.hub_queue[i].next = next;\n                earliest = earliest.min(next);\n",
-     "                let next = now.saturating_add(p.delivery_retry);\n                self.hub_queue[i].next = next;\n",
+     "if self.hub_queue.earliest() > now {", "if self.hub_queue.earliest() >= now {",
      ["-p", "dialtone-model", "--lib", "transport::tests"]),
-    ("perf.hub_due_pushed", M + "transport.rs",
-     "                self.hub_earliest = self.hub_earliest.min(now);\n", "",
+    ("perf.hub_due_pushed", M + "transport/hub.rs",
+     "let ready = self.ready.iter().map(|g| g.next).min();",
+     "let ready: Option<SimTime> = None;",
      ["-p", "dialtone-model", "--lib", "transport::tests"]),
     ("perf.hub_due_asked", M + "transport.rs",
      "if step == self.steps && server == from {", "if step == self.steps {",
