@@ -17,6 +17,9 @@ use smallvec::{SmallVec, smallvec};
 
 use crate::ids::{DatabaseId, ServerId};
 
+/// Room a group's batch list gets when it first holds more than one batch.
+const JOINED_ROOM: usize = 16;
+
 /// Messages the senders offered at one instant for one database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Batch {
@@ -77,9 +80,13 @@ impl Group {
 
     /// Moves the batches of `other` (same destination and next try) into this group.
     fn join(&mut self, mut other: Group) {
-        // The smaller list moves.
+        // The smaller list moves; a list leaving its inline place makes room for a few
+        // steps' retries at once.
         if self.batches.len() < other.batches.len() {
             std::mem::swap(&mut self.batches, &mut other.batches);
+        }
+        if !self.batches.spilled() {
+            self.batches.reserve(JOINED_ROOM.max(other.batches.len()));
         }
         self.batches.append(&mut other.batches);
         self.oldest = self.oldest.min(other.oldest);
@@ -290,6 +297,7 @@ impl HubQueue {
         all
     }
 
+    #[inline]
     fn drop_empty(&mut self) {
         while self.buckets.front().is_some_and(|b| b.1.is_empty()) {
             if let Some((_, list)) = self.buckets.pop_front() {
