@@ -16,7 +16,10 @@
 //!   gets a non-delivery report: `bounced`).
 //! - `transport.hub_queue`: mail accepted by a transport server waits in its queue until
 //!   the recipient database is mounted and reachable, retried every `delivery_retry`;
-//!   after `message_expiry` the sender gets an NDR (`bounced`).
+//!   after `message_expiry` the sender gets an NDR (`bounced`). Each batch keeps its own
+//!   retry schedule; the queue stores them as groups (rule `perf.hub_groups`, module
+//!   `hub`), and a step records its deliveries in canonical order (rule
+//!   `transport.delivery_order`).
 //! - `transport.on_time`: a message delivered within `late_after` of being offered is on
 //!   time; otherwise late.
 //! - `transport.shadow`: with shadow redundancy, a batch queued on a transport server

@@ -358,6 +358,27 @@ mod tests {
     }
 
     #[test]
+    fn a_joined_group_expires_each_batch_on_time() {
+        // Rule perf.hub_groups: a group keeps the offer time of its oldest batch, so
+        // joining an older batch into a newer group still expires it on time.
+        let b = |ms, count| Batch {
+            offered: SimTime::from_millis(ms),
+            count,
+            recovered: false,
+        };
+        let (db, server, next) = (DatabaseId(0), ServerId(1), SimTime::from_millis(10));
+        let mut g = Group::one(db, server, next, b(100, 2));
+        g.join(Group::one(db, server, next, b(0, 3)));
+        let expiry = SimDuration::from_millis(1_000);
+        assert_eq!(g.expire(SimTime::from_millis(999), expiry), 0);
+        assert_eq!(g.expire(SimTime::from_millis(1_050), expiry), 3);
+        assert_eq!(g.batches.len(), 1);
+        assert_eq!(g.expire(SimTime::from_millis(1_099), expiry), 0);
+        assert_eq!(g.expire(SimTime::from_millis(1_100), expiry), 2);
+        assert!(g.batches.is_empty());
+    }
+
+    #[test]
     fn a_lost_servers_groups_are_taken_from_buckets_and_heap() {
         let mut h = HubQueue::default();
         h.push(group(0, 1, 10, &[1]));
