@@ -320,12 +320,23 @@ MUTATIONS = [
     ("perf.hub_groups_oldest", M + "transport/hub.rs",
      "        self.oldest = self.oldest.min(other.oldest);\n", "",
      ["-p", "dialtone-model", "--lib", "transport"]),
+    # A group left empty by expiry leaves the queue (else the queue never empties and
+    # quiet stretches stop); the count of groups, which `idle` reads, stays exact.
+    ("perf.hub_groups_empty", M + "transport.rs",
+     "            if !g.batches.is_empty() {\n", "            if true {\n",
+     ["-p", "dialtone-model", "--lib", "transport"]),
+    ("perf.hub_groups_count", M + "transport/hub.rs",
+     "            _ => None,\n        }?;\n        self.groups -= 1;\n", "            _ => None,\n        }?;\n",
+     ["-p", "dialtone-model", "--lib", "transport"]),
     ("transport.hub_queue", M + "transport.rs",
      "self.fates.bounced += g.expire(now, p.message_expiry);",
      "let _ = g.expire(now, p.message_expiry);"),
     # A step's deliveries to one database are recorded in offer order.
     ("transport.delivery_order", M + "transport.rs",
      "            if list.len() > 1 {\n", "            if false {\n",
+     ["-p", "dialtone-model", "--lib", "transport"]),
+    ("transport.delivery_order_server", M + "transport.rs",
+     "(b.offered, server, b.recovered, b.count)", "(b.offered, b.recovered, b.count)",
      ["-p", "dialtone-model", "--lib", "transport"]),
     ("clients.autodiscover", M + "world/actions/recovery.rs",
      "self.buckets[b].knows_location = false;", "self.buckets[b].knows_location = true;"),

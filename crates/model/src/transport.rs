@@ -250,9 +250,8 @@ pub struct Transport {
     /// When waiting requests were last answered (`None`: a server changed since).
     answered_at: Option<SimTime>,
     fates: Fates,
-    /// Queue entries the steps have handled (sender waves due, hub batches looked at: the
-    /// due ones, or all of them when a step scans): a deterministic measure of transport
-    /// work.
+    /// Queue entries the steps have handled (sender waves due, hub groups popped): a
+    /// deterministic measure of transport work.
     visits: u64,
     /// Latency of delivered messages.
     pub latency: LatencyHistogram,
@@ -320,7 +319,7 @@ impl Transport {
     }
 
     /// Queue entries the steps have handled so far (sender waves that were due, hub
-    /// batches looked at): what a step costs, counted deterministically.
+    /// groups popped): what a step costs, counted deterministically.
     pub fn visits(&self) -> u64 {
         self.visits
     }
@@ -1028,6 +1027,43 @@ mod tests {
     }
 
     #[test]
+    fn one_instants_deliveries_are_recorded_by_offer_time_server_and_resubmission() {
+        // Rule transport.delivery_order: staged in the reverse order, recorded by offer
+        // time, then server, then resubmitted, then count; returned per server.
+        let mut t = Transport::new(params(true, 48));
+        let b = |m, count, recovered| Batch {
+            offered: min(m),
+            count,
+            recovered,
+        };
+        let db = DatabaseId(0);
+        t.stage(db, SHADOW, b(1, 5, true));
+        t.stage(db, ServerId(1), b(1, 5, true));
+        t.stage(db, ServerId(1), b(1, 5, false));
+        t.stage(db, ServerId(1), b(1, 4, false));
+        t.stage(db, ServerId(2), b(0, 3, false));
+        let out = t.record_staged(min(10));
+        let order: Vec<(u32, bool, u64)> = t.delivered[0]
+            .iter()
+            .map(|d| (d.server.0, d.recovered, d.count))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (2, false, 3),
+                (1, false, 4),
+                (1, false, 5),
+                (1, true, 5),
+                (SHADOW.0, true, 5)
+            ]
+        );
+        assert_eq!(
+            out,
+            vec![(db, ServerId(1), 14), (db, ServerId(2), 3), (db, SHADOW, 5)]
+        );
+    }
+
+    #[test]
     fn a_step_records_one_instants_deliveries_in_offer_order() {
         // Rule transport.delivery_order: mail offered at 0 (late by 3 h) and at 2 h 56
         // (on time: 5 min) reaches the database at one step; a lossy mount of 4 messages
@@ -1366,18 +1402,19 @@ mod tests {
         ]
     }
 
-    /// A world where each database is up or down by flag (the MX always accepts, from
-    /// server 1); server 1's queue delivers nothing while `cut`.
+    /// A world where each database is up or down by flag; the MX always accepts, on
+    /// transport server `mx` (1 or 2); the queue of server `cut` delivers nothing.
     struct Dbs {
         up: std::cell::RefCell<Vec<bool>>,
-        cut: Cell<bool>,
+        mx: Cell<u32>,
+        cut: Cell<Option<u32>>,
     }
     impl Path for Dbs {
         fn mx_accepts(&self, _: SimTime) -> Option<ServerId> {
-            Some(ServerId(1))
+            Some(ServerId(self.mx.get()))
         }
         fn deliverable(&self, db: DatabaseId, from: ServerId, _: SimTime) -> bool {
-            self.up.borrow()[db.index()] && (from == SHADOW || !self.cut.get())
+            self.up.borrow()[db.index()] && (from == SHADOW || self.cut.get() != Some(from.0))
         }
         fn reaches_authoritative(&self, db: DatabaseId, _: ServerId) -> bool {
             self.up.borrow()[db.index()]
@@ -1389,9 +1426,10 @@ mod tests {
         Offer(u32, u64),
         Advance(u64),
         Flip(u32),
-        Cut(bool),
-        Power(bool),
-        Lost,
+        Mx(u32),
+        Cut(Option<u32>),
+        Power(u32, bool),
+        Lost(u32),
         Take(u32, u64),
     }
 
@@ -1401,9 +1439,10 @@ mod tests {
             5 => (0u64..120).prop_map(HubOp::Advance),
             1 => (0u64..3_000).prop_map(HubOp::Advance),
             2 => (0u32..6).prop_map(HubOp::Flip),
-            1 => any::<bool>().prop_map(HubOp::Cut),
-            1 => any::<bool>().prop_map(HubOp::Power),
-            1 => Just(HubOp::Lost),
+            1 => (1u32..3).prop_map(HubOp::Mx),
+            1 => prop::option::of(1u32..3).prop_map(HubOp::Cut),
+            1 => (1u32..3, any::<bool>()).prop_map(|(s, up)| HubOp::Power(s, up)),
+            1 => (1u32..3).prop_map(HubOp::Lost),
             1 => (0u32..6, 1u64..200).prop_map(|(d, c)| HubOp::Take(d, c)),
         ]
     }
@@ -1422,17 +1461,29 @@ mod tests {
 
     proptest! {
             #![proptest_config(ProptestConfig::with_cases(256))]
-            /// Rule perf.hub_due: a step that skips the scan when no batch is due (and asks
-            /// the world once per database and server) leaves exactly what a scan of every
-            /// batch at every step leaves: the same deliveries in the same order, the same
-            /// queue order, the same fates; no batch is due before `hub_earliest`.
+            /// Rules perf.hub_due and perf.hub_groups: a step that pops only the groups due
+            /// (and asks the world once per database and server) leaves exactly what a
+            /// look at every batch on its own at every step leaves: the same deliveries
+            /// recorded in the same order, the same queue contents, the same fates; the
+            /// queue's earliest next try is exact, it holds no empty group and is empty
+            /// (for `idle`) exactly when the reference's is. Expiry and take-over times
+            /// come in minutes as well as in days, so the proptest reaches them.
             #[test]
             fn a_step_visiting_due_batches_equals_a_full_scan(
                 ops in prop::collection::vec(hub_op(), 1..300),
                 shadow in any::<bool>(),
+                expiry_min in prop_oneof![Just(20u64), Just(48 * 60)],
+                resubmit_min in prop_oneof![Just(10u64), Just(180)],
             ) {
-                let w = Dbs { up: std::cell::RefCell::new(vec![false; 6]), cut: Cell::new(false) };
-                let mut fast = Transport::new(params(shadow, 48));
+                let w = Dbs {
+                    up: std::cell::RefCell::new(vec![false; 6]),
+                    mx: Cell::new(1),
+                    cut: Cell::new(None),
+                };
+                let mut p = params(shadow, 48);
+                p.message_expiry = SimDuration::from_mins(expiry_min).unwrap_or(SimDuration::MAX);
+                p.shadow_resubmit = SimDuration::from_mins(resubmit_min).unwrap_or(SimDuration::MAX);
+                let mut fast = Transport::new(p);
                 let mut scan = fast.clone();
                 // Steps seconds apart: most fall between a batch's retries.
                 let at = |s: u64| SimTime::from_millis(s * 1000);
@@ -1461,14 +1512,15 @@ mod tests {
                             let mut up = w.up.borrow_mut();
                             up[d as usize] = !up[d as usize];
                         }
+                        HubOp::Mx(s) => w.mx.set(s),
                         HubOp::Cut(c) => w.cut.set(c),
-                        HubOp::Power(up) => {
-                            fast.server_power(at(now), ServerId(1), up);
-                            scan.server_power(at(now), ServerId(1), up);
+                        HubOp::Power(s, up) => {
+                            fast.server_power(at(now), ServerId(s), up);
+                            scan.server_power(at(now), ServerId(s), up);
                         }
-                        HubOp::Lost => {
-                            fast.server_lost(at(now), ServerId(1));
-                            scan.server_lost(at(now), ServerId(1));
+                        HubOp::Lost(s) => {
+                            fast.server_lost(at(now), ServerId(s));
+                            scan.server_lost(at(now), ServerId(s));
                         }
                         HubOp::Take(d, c) => {
                             fast.discard(DatabaseId(d), c);
@@ -1478,6 +1530,9 @@ mod tests {
                     prop_assert_eq!(observed(&fast), observed(&scan));
     let first = fast.hub_queue.contents().iter().map(|q| q.2).min();
                     prop_assert_eq!(first.unwrap_or(SimTime::MAX), fast.hub_queue.earliest());
+                    prop_assert!(fast.hub_queue.groups().all(|g| !g.batches.is_empty()));
+                    prop_assert_eq!(fast.hub_queue.is_empty(), first.is_none());
+                    prop_assert_eq!(fast.idle(), scan.idle());
                 }
             }
         }

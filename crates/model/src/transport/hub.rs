@@ -1,9 +1,10 @@
 //! The hub queue (rule `transport.hub_queue`) kept as groups (rule `perf.hub_groups`):
 //! the batches waiting for one database on one transport server with one next try form
-//! a group, and the groups sit in a heap by next try. A step pops only the groups due;
-//! a group that cannot be delivered is retried as a whole, and every group of one
-//! destination retried at one step joins one group (they share the new next try and
-//! every later fate). The work of a step is the due groups, not the queued batches.
+//! a group. Retried groups wait in buckets of one next try in step order, new ones in a
+//! ready list, the rest in a heap. A step pops only the groups due; a group that cannot
+//! be delivered is retried as a whole, and joins the group its database last made at
+//! that step when that one has the same server (they share the new next try and every
+//! later fate). The work of a step is the due groups, not the queued batches.
 //!
 //! Batches keep their own offer time (latency and expiry are per batch), and a step
 //! records its deliveries in a canonical order (rule `transport.delivery_order`), so no
