@@ -310,6 +310,12 @@ MUTATIONS = [
     # The hub queue's groups (rule perf.hub_groups): only groups with the same next try
     # join; retries come in buckets of increasing next tries; a joined group keeps the
     # offer time of its oldest batch, which decides when anything in it expires.
+    # A bucket waiting for its DNS refresh is evaluated again when a change still
+    # propagating becomes authoritative (its cached answer turns stale then): fuzz
+    # regression run-crash-ab1f498b, checked by check_buckets_exact in debug builds.
+    ("perf.clients_dns_due_propagation", M + "world/clients.rs",
+     ".map_or(tick, |e| tick.min(e))", ".map_or(tick, |_| tick)",
+     ["-p", "dialtone-scenario", "--test", "it", "fuzz_replay"]),
     ("perf.hub_groups", M + "transport/hub.rs",
      "(into.db, into.server, into.next) == (g.db, g.server, g.next)",
      "(into.db, into.server) == (g.db, g.server)",

@@ -103,6 +103,13 @@ impl Record {
         crate::clients::next_tick(from, self.effective_ttl(), phase)
     }
 
+    /// The first time after `t` at which the authoritative answer changes (a change made
+    /// but still propagating), if any.
+    pub fn next_change(&self, t: SimTime) -> Option<SimTime> {
+        let i = self.changes.partition_point(|&(ct, _)| ct <= t);
+        self.changes.get(i).map(|&(ct, _)| ct)
+    }
+
     /// How many values the record has had (its first included): a change adds one.
     pub fn change_count(&self) -> usize {
         self.changes.len()
@@ -133,6 +140,10 @@ mod tests {
         assert_eq!(eff, SimTime::from_millis(70_000));
         assert_eq!(r.authoritative(SimTime::from_millis(69_999)), 0);
         assert_eq!(r.authoritative(SimTime::from_millis(70_000)), 1);
+        // While it propagates, the change is ahead; once authoritative, nothing is.
+        assert_eq!(r.next_change(SimTime::from_millis(10_000)), Some(eff));
+        assert_eq!(r.next_change(SimTime::from_millis(69_999)), Some(eff));
+        assert_eq!(r.next_change(eff), None);
     }
 
     #[test]

@@ -451,7 +451,8 @@ impl World {
     /// `perf.clients_dns_due`: while its DNS answers are not `settled` (the record changed
     /// less than a cache period before the last refresh), a bucket whose evaluation
     /// changed nothing waits for its next DNS refresh after `now`, when its cached answer
-    /// may change, rather than being evaluated at every refresh.
+    /// may change, or until a change still propagating becomes authoritative, when its
+    /// cached answer may become stale, rather than being evaluated at every refresh.
     fn record_evaluation(&mut self, b: usize, e: Evaluated, settled: [bool; 2], now: SimTime) {
         let bk = &self.buckets[b];
         let dns_due = (!settled[usize::from(bk.pinned)]).then(|| {
@@ -460,11 +461,16 @@ impl World {
             } else {
                 self.client_access.effective_ttl()
             };
-            next_tick(
+            let tick = next_tick(
                 now.saturating_add(SimDuration::from_millis(1)),
                 period,
                 bk.dns_phase,
-            )
+            );
+            // A change still propagating makes cached answers stale when it becomes
+            // authoritative: the bucket is evaluated again then, as every refresh would.
+            self.client_access
+                .next_change(now)
+                .map_or(tick, |e| tick.min(e))
         });
         match (e, dns_due) {
             (Evaluated::Waiting(w), due) => {
