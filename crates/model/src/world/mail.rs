@@ -20,6 +20,10 @@ use crate::transport::{Path, SHADOW, Transport};
 /// with the elapsed fraction of the interval (arrival times of a Poisson process are
 /// uniform given their count): mail that arrived before a change is routed as the world
 /// was before it, so no result depends on where a failure falls relative to the tick.
+///
+/// Rule `world.arrivals_touched`: a change point splits only the groups whose mail path
+/// it may change ([`super::touched`]); the others keep their arrivals pending, each group
+/// from its own last split, until a change point that touches it or the next mail tick.
 #[derive(Debug)]
 pub(crate) struct Arrivals {
     /// Per group: draws the count for each interval.
@@ -28,12 +32,14 @@ pub(crate) struct Arrivals {
     split: StreamRng,
     /// Per group: arrivals of the current interval not yet offered.
     pending: Vec<u64>,
+    /// Per group: its arrivals up to here were offered (rule `world.arrivals_touched`).
+    offered: Vec<SimTime>,
     /// Per group: its users (constant over a run).
     users: Vec<u64>,
     /// Per group: the Poisson samplers of the means drawn so far (a mean takes one value
     /// per profile factor, so at most two; building a sampler costs as much as a draw).
     samplers: Vec<Vec<(f64, rand_distr::Poisson<f64>)>>,
-    /// Arrivals up to here were offered.
+    /// Start of the current interval.
     from: SimTime,
     /// End of the current interval: a tick, or with quiet stretches a block (rule
     /// `world.quiet_stretches`).
@@ -45,7 +51,15 @@ pub(crate) struct Arrivals {
     pub(super) quiet: bool,
     /// The pending mail tick, when [`World::mail_tick`] scheduled it.
     pub(super) tick_event: Option<EventId>,
+    /// Every change point splits every group, as before rule `world.arrivals_touched`
+    /// (tests: the reference it is checked against).
+    #[cfg(test)]
+    pub(super) split_all: bool,
 }
+
+/// Arrivals taken out of the pending ones: `(group, count, offered from)`, the group's
+/// arrivals of `(from, now]`.
+pub(super) type Taken = (DatabaseId, u64, SimTime);
 
 impl Arrivals {
     /// Arrivals for groups of `users`, the first interval drawn.
@@ -57,6 +71,7 @@ impl Arrivals {
     ) -> Self {
         let mut a = Arrivals {
             pending: vec![0; counts.len()],
+            offered: vec![SimTime::ZERO; counts.len()],
             users: users.to_vec(),
             samplers: vec![Vec::new(); counts.len()],
             counts,
@@ -66,6 +81,8 @@ impl Arrivals {
             next: SimTime::ZERO,
             quiet: false,
             tick_event: None,
+            #[cfg(test)]
+            split_all: false,
         };
         a.draw_next(m);
         a.next = SimTime::ZERO.saturating_add(m.tick);
@@ -87,11 +104,6 @@ impl Arrivals {
         self.until
     }
 
-    /// Arrivals up to here were offered.
-    pub(super) fn from(&self) -> SimTime {
-        self.from
-    }
-
     /// The stream that splits intervals at change points.
     pub(super) fn split_rng(&mut self) -> &mut StreamRng {
         &mut self.split
@@ -103,7 +115,12 @@ impl Arrivals {
     /// a Poisson draw with the sum of its ticks' means: the same for every strategy, as
     /// blocks depend only on the clock.
     fn draw_next(&mut self, m: MailConfig) {
+        debug_assert!(
+            self.pending.iter().all(|&n| n == 0),
+            "an interval ends with every arrival offered"
+        );
         self.from = self.until;
+        self.offered.fill(self.from);
         let one_tick = self.from.saturating_add(m.tick);
         self.until = if m.quiet_stretches {
             super::quiet::block_end(self.from, m)
@@ -127,34 +144,67 @@ impl Arrivals {
         }
     }
 
-    /// Takes each group's arrivals up to `now` out of the pending ones: all of them at the
-    /// end of the interval, a binomial share before it.
-    pub(super) fn take_until(&mut self, now: SimTime) -> Vec<(DatabaseId, u64)> {
-        if now <= self.from || self.pending.iter().all(|&n| n == 0) {
-            self.from = self.from.max(now);
-            return Vec::new();
-        }
-        let left = self.until.saturating_duration_since(self.from).as_millis() as f64;
-        let elapsed = now.saturating_duration_since(self.from).as_millis() as f64;
-        let p = if left > 0.0 {
-            (elapsed / left).min(1.0)
-        } else {
-            1.0
-        };
-        self.from = now;
-        let mut out = Vec::with_capacity(self.pending.len());
-        for (h, n) in self.pending.iter_mut().enumerate() {
-            let k = if p >= 1.0 {
-                *n
-            } else {
-                binomial(&mut self.split, *n, p)
-            };
-            if k > 0 {
-                *n -= k;
-                out.push((DatabaseId::from(h), k));
+    /// Takes the arrivals up to `now` of every group (`groups` is `None`) or of
+    /// `groups` (in that order) out of the pending ones: all of them at the end of the
+    /// interval, before it a binomial share with the fraction of what was left of the
+    /// interval since the group's last split (rule `world.arrivals_touched`).
+    pub(super) fn take_until(&mut self, now: SimTime, groups: Option<&[u32]>) -> Vec<Taken> {
+        let mut out = Vec::new();
+        // The share of the last `from` seen (groups split together share it).
+        let mut share = (SimTime::MAX, 0.0);
+        match groups {
+            None => {
+                for h in 0..self.pending.len() {
+                    self.take_one(h, now, &mut share, &mut out);
+                }
+            }
+            Some(list) => {
+                for &h in list {
+                    self.take_one(h as usize, now, &mut share, &mut out);
+                }
             }
         }
         out
+    }
+
+    /// Group `h`'s arrivals up to `now`, pushed to `out` when there are any.
+    fn take_one(
+        &mut self,
+        h: usize,
+        now: SimTime,
+        share: &mut (SimTime, f64),
+        out: &mut Vec<Taken>,
+    ) {
+        let (Some(&from), Some(&n)) = (self.offered.get(h), self.pending.get(h)) else {
+            return;
+        };
+        if now <= from {
+            return;
+        }
+        self.offered[h] = now;
+        if n == 0 {
+            return;
+        }
+        if share.0 != from {
+            let left = self.until.saturating_duration_since(from).as_millis() as f64;
+            let elapsed = now.saturating_duration_since(from).as_millis() as f64;
+            let p = if left > 0.0 {
+                (elapsed / left).min(1.0)
+            } else {
+                1.0
+            };
+            *share = (from, p);
+        }
+        let p = share.1;
+        let k = if p >= 1.0 {
+            n
+        } else {
+            binomial(&mut self.split, n, p)
+        };
+        if k > 0 {
+            self.pending[h] -= k;
+            out.push((DatabaseId::from(h), k, from));
+        }
     }
 }
 
@@ -178,20 +228,22 @@ impl World {
     }
 
     /// Rule `world.arrivals`: before a change point at `now`, the mail that arrived since
-    /// the last one is offered as the world was.
+    /// the last one is offered as the world was (and the transport steps). Rule
+    /// `world.arrivals_touched`: only `groups` (every group when `None`) are split.
     pub(super) fn arrivals_until<E: From<Event>, S: TraceSink>(
         &mut self,
         now: SimTime,
+        groups: Option<&[u32]>,
         ctx: &mut Ctx<'_, E, S>,
     ) {
-        let (from, quiet) = (self.arrivals.from(), self.arrivals.quiet);
-        let batch = self.arrivals.take_until(now);
-        if batch.is_empty() {
-            return;
-        }
+        let quiet = self.arrivals.quiet;
+        let taken = self.arrivals.take_until(now, groups);
         if quiet {
-            self.offer_quiet(from, now, &batch, ctx);
-        } else {
+            if !taken.is_empty() {
+                self.offer_quiet(now, &taken, ctx);
+            }
+        } else if !taken.is_empty() {
+            let batch: Vec<(DatabaseId, u64)> = taken.iter().map(|&(h, n, _)| (h, n)).collect();
             self.offer_arrivals(now, &batch, ctx);
         }
     }
@@ -394,7 +446,7 @@ mod tests {
         SimTime::from_millis(s * 1000)
     }
 
-    fn total(batches: &[Vec<(DatabaseId, u64)>], h: u32) -> u64 {
+    fn total(batches: &[Vec<Taken>], h: u32) -> u64 {
         batches
             .iter()
             .flatten()
@@ -408,11 +460,11 @@ mod tests {
         // Rule world.arrivals: the same interval counts whether or not change points
         // split it (common random numbers across strategies), nothing offered twice.
         let mut whole = arrivals();
-        let all = vec![whole.take_until(at(300))];
+        let all = vec![whole.take_until(at(300), None)];
         let mut split = arrivals();
         let parts: Vec<_> = [7, 7, 120, 299, 300, 300]
             .iter()
-            .map(|&s| split.take_until(at(s)))
+            .map(|&s| split.take_until(at(s), None))
             .collect();
         for h in 0..2 {
             assert!(total(&all, h) > 0);
@@ -420,6 +472,41 @@ mod tests {
         }
         // The first 7 s hold about 7/300 of the interval, not all of it.
         assert!(total(&parts[..1], 1) < total(&all, 1) / 10, "{parts:?}");
-        assert!(split.take_until(at(300)).is_empty());
+        assert!(split.take_until(at(300), None).is_empty());
+    }
+
+    #[test]
+    fn a_change_point_splits_only_the_groups_it_touches_each_from_its_own_last_split() {
+        // Rule world.arrivals_touched: splitting group 1 alone leaves group 0's arrivals
+        // pending (no draw, nothing offered); each group's share is the fraction of what
+        // was left of the interval since its own last split; nothing is lost or doubled.
+        let mut whole = arrivals();
+        let all = vec![whole.take_until(at(300), None)];
+        let mut a = arrivals();
+        let first = a.take_until(at(100), Some(&[1]));
+        assert!(first.iter().all(|t| t.0 == DatabaseId(1)), "{first:?}");
+        assert_eq!(a.offered[0], SimTime::ZERO, "group 0 untouched");
+        let second = a.take_until(at(200), Some(&[1]));
+        let (n, k) = (total(&all, 1), total(std::slice::from_ref(&second), 1));
+        // (100, 200] is half of what was left after 100 s: a third of the interval.
+        let (mean, sd) = (n as f64 / 3.0, (n as f64 * 2.0 / 9.0).sqrt());
+        assert!((k as f64 - mean).abs() < 5.0 * sd, "{k} of {n}");
+        assert!(
+            second.iter().all(|t| t.2 == at(100)),
+            "offered from its last split"
+        );
+        let zero = a.take_until(at(250), Some(&[0]));
+        let (n0, k0) = (total(&all, 0), total(&[zero], 0));
+        let (mean0, sd0) = (
+            n0 as f64 * 250.0 / 300.0,
+            (n0 as f64 * 250.0 * 50.0).sqrt() / 300.0,
+        );
+        assert!((k0 as f64 - mean0).abs() < 5.0 * sd0, "{k0} of {n0}");
+        let rest = a.take_until(at(300), None);
+        let parts = [first, second, rest];
+        for h in 0..2 {
+            let offered = total(&parts, h) + if h == 0 { k0 } else { 0 };
+            assert_eq!(offered, total(&all, h), "group {h}");
+        }
     }
 }

@@ -33,6 +33,7 @@ mod quorum;
 mod replication;
 mod serving;
 mod tallies;
+mod touched;
 
 use std::sync::Arc;
 
@@ -432,13 +433,26 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         let now = ctx.now();
-        if !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick) {
-            // Rule world.arrivals: the mail that arrived since the last change point is
-            // written as the world was, and ships with the interval (clients and the
-            // helpdesk route no mail).
-            self.arrivals_until(now, ctx);
+        // Rule world.arrivals: the mail that arrived since the last change point is
+        // written as the world was, and ships with the interval (clients and the helpdesk
+        // route no mail). Rule world.arrivals_touched: only for the groups whose mail path
+        // the event may change.
+        // Replication advances with the splits: not at client events, which route no
+        // mail and write nothing.
+        let routes = !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick);
+        let touched = self.split_scope(self.touched_by_event(&ev));
+        #[cfg(debug_assertions)]
+        let mut check = None;
+        if routes {
+            self.arrivals_until(now, touched.as_ref().map(|t| &t.groups[..]), ctx);
+            #[cfg(debug_assertions)]
+            {
+                check = touched
+                    .as_ref()
+                    .map(|t| (self.route_keys(now), t.groups.clone(), format!("{ev:?}")));
+            }
+            self.advance_replication(now, touched.as_ref().map(|t| &t.dbs[..]));
         }
-        self.advance_replication(now);
         let change = !matches!(
             ev,
             Event::MailTick | Event::BucketWake(_) | Event::HelpdeskTick
@@ -481,6 +495,10 @@ impl World {
             // Rule world.quiet_stretches: a change may end a quiet stretch.
             self.recheck_stretch(now, ctx);
         }
+        #[cfg(debug_assertions)]
+        if let Some((before, touched, what)) = check {
+            self.check_untouched(now, &before, &touched, &what);
+        }
     }
 
     /// Applies an administrator action now and reports whether it was accepted (a
@@ -491,11 +509,18 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) -> Result<(), ActionError> {
         let now = ctx.now();
-        self.arrivals_until(now, ctx);
-        self.advance_replication(now);
+        let touched = self.split_scope(self.touched_by_action(a));
+        self.arrivals_until(now, touched.as_ref().map(|t| &t.groups[..]), ctx);
+        #[cfg(debug_assertions)]
+        let before = touched.as_ref().map(|_| self.route_keys(now));
+        self.advance_replication(now, touched.as_ref().map(|t| &t.dbs[..]));
         self.am_epoch += 1;
         let res = self.act_now(a, now, ctx);
         self.recheck_stretch(now, ctx);
+        #[cfg(debug_assertions)]
+        if let (Some(before), Some(touched)) = (before, &touched) {
+            self.check_untouched(now, &before, &touched.groups, a.name());
+        }
         res
     }
 

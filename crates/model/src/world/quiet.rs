@@ -27,7 +27,7 @@
 use dialtone_engine::{Ctx, SimDuration, SimTime, TraceSink};
 
 use super::config::MailConfig;
-use super::mail::{PathView, binomial, office_factor};
+use super::mail::{PathView, Taken, binomial, office_factor};
 use super::{Event, World};
 use crate::database::{DbKind, LOG_KB};
 use crate::ids::{DatabaseId, ServerId};
@@ -162,12 +162,11 @@ impl World {
     /// stretch, then refreshes if a database failed meanwhile (log volume full).
     pub(super) fn offer_quiet<E: From<Event>, S: TraceSink>(
         &mut self,
-        from: SimTime,
         now: SimTime,
-        batch: &[(DatabaseId, u64)],
+        batch: &[Taken],
         ctx: &mut Ctx<'_, E, S>,
     ) {
-        if self.write_quiet(from, now, batch) {
+        if self.write_quiet(now, batch) {
             self.refresh(now, ctx);
         }
     }
@@ -180,25 +179,24 @@ impl World {
         }
         let tick = self.config.mail.tick.as_millis().max(1);
         let g = SimTime::from_millis(grid_floor(now.as_millis(), tick));
-        let from = self.arrivals.from();
-        let batch = self.arrivals.take_until(g);
+        let batch = self.arrivals.take_until(g, None);
         if !batch.is_empty() {
-            let _ = self.write_quiet(from, g, &batch);
+            let _ = self.write_quiet(g, &batch);
         }
     }
 
-    /// Delivers and writes the arrivals of `(from, now]` (see the module's text). Returns
+    /// Delivers and writes each group's arrivals of `(from, now]` (see the module's text). Returns
     /// whether a database changed state.
-    fn write_quiet(&mut self, from: SimTime, now: SimTime, batch: &[(DatabaseId, u64)]) -> bool {
+    fn write_quiet(&mut self, now: SimTime, batch: &[Taken]) -> bool {
         let Some(server) = PathView { w: self }.mx_accepts(now) else {
             // Not reachable while quiet; deliver nothing rather than guess.
             debug_assert!(false, "quiet stretch without an MX endpoint");
             return false;
         };
         let tick = self.config.mail.tick.as_millis().max(1);
-        let g = SimTime::from_millis(grid_floor(now.as_millis(), tick)).max(from);
         let mut changed = false;
-        for &(home, n) in batch {
+        for &(home, n, from) in batch {
+            let g = SimTime::from_millis(grid_floor(now.as_millis(), tick)).max(from);
             let old = if g >= now {
                 n
             } else {
@@ -361,17 +359,18 @@ mod tests {
     }
 
     /// A helpdesk minute with nothing to do: an event that is no change point for mail
-    /// (the clock of replication moves, no mail is offered), as client retries are.
+    /// (no mail is offered, replication does not advance), as client retries are.
     fn idle_helpdesk() -> (SimTime, Event) {
         (t("10h3m"), Event::HelpdeskTick)
     }
 
     /// What a failure at `at` would meet: every passive copy's copy queue (logs) and the
     /// messages that mounting it would lose, summed; seen at a change point that changes
-    /// nothing (a refused action), after an idle helpdesk minute.
+    /// nothing (a refused cluster action: like a failure, it touches every group, rule
+    /// `world.arrivals_touched`), after an idle helpdesk minute.
     fn at_failure(spec: WorldConfig, seed: u64, at: SimTime) -> (f64, f64) {
-        let probe = Event::Action(super::super::Action::Swap {
-            home: crate::ids::HomeId(7),
+        let probe = Event::Action(super::super::Action::SetWitness {
+            server: crate::ids::ServerId(0),
         });
         let horizon = at.saturating_add(SimDuration::from_millis(3_600_000));
         let w = run(spec, seed, (at, horizon), &[idle_helpdesk(), (at, probe)]);
@@ -408,9 +407,10 @@ mod tests {
     fn quiet_stretches_leave_the_copies_as_the_ticks_do_at_a_failure() {
         // Rule world.quiet_stretches, statistically: 300 seeds a side (fixed, so it
         // never flakes). A change point 10h03m20s into a flat day (inside a day-long
-        // stretch), 20 s after an event that moved replication's clock, sees the copies
-        // as the ticks would have left them: the mail up to the last tick shipped, the
-        // 3m20s since it shipping for 20 s; and as much mail.
+        // stretch), 20 s after a client event (which does not advance replication, rule
+        // world.arrivals_touched), sees the copies as the ticks would have left them: the
+        // mail up to the last tick shipped, the 3m20s since it shipping for 3m20s; and as
+        // much mail.
         let at = t("10h3m20s");
         let (mut q, mut l, mut q0, mut l0) = (vec![], vec![], vec![], vec![]);
         for seed in 0..300 {

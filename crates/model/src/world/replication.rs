@@ -25,7 +25,12 @@ impl World {
     /// and those with a copy on a server whose log shipping inputs changed since. A
     /// database that was skipped restarts its clock from the last call, the moment the
     /// eager advance would have left it at.
-    pub(super) fn advance_replication(&mut self, now: SimTime) {
+    ///
+    /// Rule `world.arrivals_touched`: with `only`, only those databases advance (the
+    /// databases of the groups a change point split, increasing); the others keep their
+    /// clock, so the mail a later split writes to them ships with the whole interval it
+    /// arrived in, as every database's does when every change point splits every group.
+    pub(super) fn advance_replication(&mut self, now: SimTime, only: Option<&[u32]>) {
         let since = self.replication_clock;
         self.list_reconnected();
         #[cfg(debug_assertions)]
@@ -33,6 +38,10 @@ impl World {
         let mut kept = 0;
         for k in 0..self.dbs.listed_len() {
             let d = self.dbs.listed_at(k);
+            if only.is_some_and(|o| o.binary_search(&(d as u32)).is_err()) {
+                kept = self.dbs.keep_listed(k, kept, true);
+                continue;
+            }
             // Connectivity holds until a server it has a copy on changes or its active
             // copy moves (see `Dbs::shipping`).
             let conn = match self.dbs.shipping(d) {
@@ -52,7 +61,9 @@ impl World {
             kept = self.dbs.keep_listed(k, kept, stays);
         }
         self.dbs.end_pass(kept);
-        self.replication_clock = now;
+        if only.is_none() {
+            self.replication_clock = now;
+        }
     }
 
     /// Which copies of database `d` receive logs now, a bit a copy (a replicated
