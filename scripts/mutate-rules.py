@@ -92,10 +92,20 @@ MUTATIONS = [
      RESTORE_TESTS),
     # Rule world.arrivals: mail that arrived before a change point is offered before it.
     ("world.arrivals_change_points", M + "world/mod.rs",
-     "if !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick) {",
-     "if matches!(ev, Event::MailTick) {"),
+     "let routes = !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick);",
+     "let routes = matches!(ev, Event::MailTick);"),
     ("world.arrivals_split", M + "world/mail.rs",
-     "binomial(&mut self.split, *n, p)", "*n"),
+     "binomial(&mut self.split, n, p)", "n"),
+    # Rule world.arrivals_touched: a change point splits only the groups it may re-route,
+    # each from its own last split; a failover splits its database's groups.
+    ("world.arrivals_touched_share", M + "world/mail.rs",
+     "let elapsed = now.saturating_duration_since(from).as_millis() as f64;",
+     "let elapsed = now.saturating_duration_since(self.from).as_millis() as f64;"),
+    ("world.arrivals_touched_from", M + "world/mail.rs",
+     "out.push((DatabaseId::from(h), k, from));",
+     "out.push((DatabaseId::from(h), k, self.from));"),
+    ("world.arrivals_touched_failover", M + "world/touched.rs",
+     "Some(self.groups_of_db(*d))", "{ let _ = d; Some(Touched::default()) }"),
     # Rule transport.restore_loss: a restore loses what the restored database received,
     # not the mail a dial tone database received later.
     ("transport.restore_loss", M + "transport.rs",
