@@ -95,17 +95,21 @@ MUTATIONS = [
      "let routes = !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick);",
      "let routes = matches!(ev, Event::MailTick);"),
     ("world.arrivals_split", M + "world/mail.rs",
-     "binomial(&mut self.split, n, p)", "n"),
+     "binomial(split, *pending, share.1)", "*pending"),
     # Rule world.arrivals_touched: a change point splits only the groups it may re-route,
     # each from its own last split; a failover splits its database's groups.
     ("world.arrivals_touched_share", M + "world/mail.rs",
      "let elapsed = now.saturating_duration_since(from).as_millis() as f64;",
-     "let elapsed = now.saturating_duration_since(self.from).as_millis() as f64;"),
+     "let elapsed = now.as_millis() as f64;"),
     ("world.arrivals_touched_from", M + "world/mail.rs",
-     "out.push((DatabaseId::from(h), k, from));",
-     "out.push((DatabaseId::from(h), k, self.from));"),
+     "(k > 0).then_some((k, from))", "(k > 0).then_some((k, SimTime::ZERO))"),
     ("world.arrivals_touched_failover", M + "world/touched.rs",
      "Some(self.groups_of_db(*d))", "{ let _ = d; Some(Touched::default()) }"),
+    # A database's replication advances with its groups' splits: a change point that
+    # does not touch it leaves its clock.
+    ("world.arrivals_touched_clock", M + "world/replication.rs",
+     "if only.is_none() {", "if only.is_none() || only.is_some() {",
+     ["-p", "dialtone-model", "--lib", "whole_interval"]),
     # Rule transport.restore_loss: a restore loses what the restored database received,
     # not the mail a dial tone database received later.
     ("transport.restore_loss", M + "transport.rs",

@@ -149,63 +149,76 @@ impl Arrivals {
     /// interval, before it a binomial share with the fraction of what was left of the
     /// interval since the group's last split (rule `world.arrivals_touched`).
     pub(super) fn take_until(&mut self, now: SimTime, groups: Option<&[u32]>) -> Vec<Taken> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(groups.map_or(self.pending.len(), <[u32]>::len));
         // The share of the last `from` seen (groups split together share it).
         let mut share = (SimTime::MAX, 0.0);
+        let until = self.until;
         match groups {
             None => {
-                for h in 0..self.pending.len() {
-                    self.take_one(h, now, &mut share, &mut out);
+                let groups = self.offered.iter_mut().zip(self.pending.iter_mut());
+                for (h, (offered, pending)) in groups.enumerate() {
+                    if let Some(t) = take(offered, pending, now, until, &mut share, &mut self.split)
+                    {
+                        out.push((DatabaseId::from(h), t.0, t.1));
+                    }
                 }
             }
             Some(list) => {
                 for &h in list {
-                    self.take_one(h as usize, now, &mut share, &mut out);
+                    let h = h as usize;
+                    let (Some(offered), Some(pending)) =
+                        (self.offered.get_mut(h), self.pending.get_mut(h))
+                    else {
+                        continue;
+                    };
+                    if let Some(t) = take(offered, pending, now, until, &mut share, &mut self.split)
+                    {
+                        out.push((DatabaseId::from(h), t.0, t.1));
+                    }
                 }
             }
         }
         out
     }
+}
 
-    /// Group `h`'s arrivals up to `now`, pushed to `out` when there are any.
-    fn take_one(
-        &mut self,
-        h: usize,
-        now: SimTime,
-        share: &mut (SimTime, f64),
-        out: &mut Vec<Taken>,
-    ) {
-        let (Some(&from), Some(&n)) = (self.offered.get(h), self.pending.get(h)) else {
-            return;
-        };
-        if now <= from {
-            return;
-        }
-        self.offered[h] = now;
-        if n == 0 {
-            return;
-        }
-        if share.0 != from {
-            let left = self.until.saturating_duration_since(from).as_millis() as f64;
-            let elapsed = now.saturating_duration_since(from).as_millis() as f64;
-            let p = if left > 0.0 {
-                (elapsed / left).min(1.0)
-            } else {
-                1.0
-            };
-            *share = (from, p);
-        }
-        let p = share.1;
-        let k = if p >= 1.0 {
-            n
-        } else {
-            binomial(&mut self.split, n, p)
-        };
-        if k > 0 {
-            self.pending[h] -= k;
-            out.push((DatabaseId::from(h), k, from));
-        }
+/// One group's arrivals up to `now` out of its `pending` ones, offered up to `offered`
+/// so far: `(count, offered from)` when there are any (see [`Arrivals::take_until`];
+/// `share` caches the share of one `from`).
+#[inline]
+fn take(
+    offered: &mut SimTime,
+    pending: &mut u64,
+    now: SimTime,
+    until: SimTime,
+    share: &mut (SimTime, f64),
+    split: &mut StreamRng,
+) -> Option<(u64, SimTime)> {
+    let from = *offered;
+    if now <= from {
+        return None;
     }
+    *offered = now;
+    if *pending == 0 {
+        return None;
+    }
+    if share.0 != from {
+        let left = until.saturating_duration_since(from).as_millis() as f64;
+        let elapsed = now.saturating_duration_since(from).as_millis() as f64;
+        let p = if left > 0.0 {
+            (elapsed / left).min(1.0)
+        } else {
+            1.0
+        };
+        *share = (from, p);
+    }
+    let k = if share.1 >= 1.0 {
+        *pending
+    } else {
+        binomial(split, *pending, share.1)
+    };
+    *pending -= k;
+    (k > 0).then_some((k, from))
 }
 
 impl World {

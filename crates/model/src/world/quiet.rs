@@ -426,6 +426,52 @@ mod tests {
     }
 
     #[test]
+    fn mail_a_later_split_writes_ships_with_the_whole_interval_it_arrived_in() {
+        // Rule world.arrivals_touched: a change point on group 1 (a refused swap) splits
+        // only group 1 and advances only its database's replication, so group 0's mail
+        // of the 3m20s since the tick, written at the change point that touches it,
+        // ships with all of that time, as when nothing happened to group 0 between.
+        // Advancing every database at every change point would give it the last 20 s.
+        let swap = |h: u32| {
+            Event::Action(super::super::Action::Swap {
+                home: crate::ids::HomeId(h),
+            })
+        };
+        let queue_of_db0 = |first: Option<(SimTime, Event)>, seed: u64| {
+            let at = t("10h3m20s");
+            let mut spec = crate::fixtures::two_sites_scaled(true, "5m", 20_000);
+            spec.mail.quiet_stretches = false;
+            for db in &mut spec.databases {
+                // About 1.5 logs a second arrive; a copy ships 5: it keeps up, but 20 s
+                // of shipping is not enough for 3m20s of logs.
+                db.params.ms_per_log = 200;
+                db.params.ms_per_replay_log = 200;
+            }
+            let events: Vec<_> = first.into_iter().chain([(at, swap(0))]).collect();
+            let horizon = at.saturating_add(SimDuration::from_millis(3_600_000));
+            let w = run(spec, seed, (at, horizon), &events);
+            let db = &w.databases()[0];
+            (0..db.copies.len())
+                .filter(|&i| i != db.active)
+                .map(|i| db.copy_queue(i) as f64)
+                .sum::<f64>()
+        };
+        let (mut with, mut without) = (vec![], vec![]);
+        for seed in 0..100 {
+            with.push(queue_of_db0(Some((t("10h3m"), swap(1))), seed));
+            without.push(queue_of_db0(None, seed + 10_000));
+        }
+        // The copies keep up, so both are about empty; shipping only the last 20 s
+        // leaves about 150 logs.
+        let ((m1, s1), (m0, s0)) = (mean_se(&with), mean_se(&without));
+        assert!(
+            (m1 - m0).abs() <= 4.0 * (s1 * s1 + s0 * s0).sqrt() + 1.0,
+            "db0's copy queue: {m1:.2} ± {s1:.2} after group 1's change point, \
+             {m0:.2} ± {s0:.2} without it"
+        );
+    }
+
+    #[test]
     fn quiet_stretches_deliver_and_lose_as_the_ticks_do_in_a_lossy_failover() {
         // Rule world.quiet_stretches, statistically: mbx1 loses power 10h03m20s into a
         // quiet day; Active Manager fails db0 over (lossy: the copy misses the open log)
