@@ -105,6 +105,11 @@ MUTATIONS = [
      "(k > 0).then_some((k, from))", "(k > 0).then_some((k, SimTime::ZERO))"),
     ("world.arrivals_touched_failover", M + "world/touched.rs",
      "Some(self.groups_of_db(*d))", "{ let _ = d; Some(Touched::default()) }"),
+    # Rule perf.safety_net_spread: quiet mail's hourly stamps are drawn when a take-back
+    # reads them.
+    ("perf.safety_net_spread", M + "transport.rs",
+     "if d.from >= d.at {", "if d.from >= d.at || d.count > 0 {",
+     ["-p", "dialtone-model", "--lib", "transport"]),
     # A database's replication advances with its groups' splits: a change point that
     # does not touch it leaves its clock.
     ("world.arrivals_touched_clock", M + "world/replication.rs",

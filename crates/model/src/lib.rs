@@ -12,6 +12,7 @@ pub mod clients;
 pub mod dac;
 pub mod database;
 pub mod dns;
+mod draw;
 pub mod fixtures;
 pub mod ids;
 pub mod network;

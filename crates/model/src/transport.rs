@@ -112,6 +112,9 @@ struct Delivered {
     count: u64,
     offered: SimTime,
     at: SimTime,
+    /// Quiet mail delivered over `(from, at]` whose hourly stamps are not drawn yet
+    /// (rule `perf.safety_net_spread`); `at` for one delivery at one instant.
+    from: SimTime,
     on_time: bool,
     recovered: bool,
     /// The transport server that delivered it: its Safety Net is the primary.
@@ -255,6 +258,9 @@ pub struct Transport {
     visits: u64,
     /// Latency of delivered messages.
     pub latency: LatencyHistogram,
+    /// Draws the hourly stamps of quiet mail when something reads them, and the stamps'
+    /// spacing (rule `perf.safety_net_spread`).
+    stamps: Option<(dialtone_engine::StreamRng, SimDuration)>,
 }
 
 /// What a transport step may ask of the world.
@@ -295,7 +301,15 @@ impl Transport {
             fates: Fates::default(),
             visits: 0,
             latency: LatencyHistogram::default(),
+            stamps: None,
         }
+    }
+
+    /// Quiet mail delivered over an interval ([`Transport::deliver_spread`]) is stamped at
+    /// points `every` apart, drawn from `rng` when something reads them.
+    pub fn with_stamps(mut self, rng: dialtone_engine::StreamRng, every: SimDuration) -> Self {
+        self.stamps = Some((rng, every));
+        self
     }
 
     /// Counts so far, with `queued` filled in.
@@ -740,6 +754,7 @@ impl Transport {
             count: q.count,
             offered: q.offered,
             at: now,
+            from: now,
             on_time,
             recovered: q.recovered,
             server,
@@ -774,6 +789,96 @@ impl Transport {
                 recovered: false,
             },
         );
+    }
+
+    /// Rule `world.quiet_stretches`: `count` messages for `db` delivered at once by
+    /// `server` as they arrived over `(from, to]`: as [`Transport::deliver_quiet`] at
+    /// points [`Transport::with_stamps`] apart counted back from `to`, each with a binomial
+    /// share (arrival times uniform). Rule `perf.safety_net_spread`: the shares are drawn
+    /// only when something reads them (a take-back); until then the delivery is one
+    /// record, pruned when its last stamp would be. Calls for one database come in time
+    /// order.
+    pub fn deliver_spread(
+        &mut self,
+        from: SimTime,
+        to: SimTime,
+        db: DatabaseId,
+        server: ServerId,
+        count: u64,
+    ) {
+        if count == 0 {
+            return;
+        }
+        if from >= to || self.stamps.is_none() {
+            self.deliver_quiet(to, db, server, count);
+            return;
+        }
+        self.fates.offered += count;
+        self.fates.delivered_on_time += count;
+        self.latency.add(SimDuration::ZERO, count);
+        let d = db.index();
+        if self.delivered.len() <= d {
+            self.delivered.resize_with(d + 1, VecDeque::new);
+        }
+        self.delivered[d].push_back(Delivered {
+            count,
+            offered: to,
+            at: to,
+            from,
+            on_time: true,
+            recovered: false,
+            server,
+        });
+    }
+
+    /// Rule `perf.safety_net_spread`: replaces each spread delivery of `db` by its stamps,
+    /// the latest `every` apart counted back from its end (the first may be shorter), each
+    /// a binomial share of what is left with its fraction of the time left.
+    fn draw_stamps(&mut self, db: DatabaseId) {
+        let Some(list) = self.delivered.get_mut(db.index()) else {
+            return;
+        };
+        if list.iter().all(|d| d.from >= d.at) {
+            return;
+        }
+        let Some((rng, every)) = self.stamps.as_mut() else {
+            return;
+        };
+        let step = every.as_millis().max(1);
+        let mut out = VecDeque::with_capacity(list.len());
+        for d in list.drain(..) {
+            if d.from >= d.at {
+                out.push_back(d);
+                continue;
+            }
+            let (to, span) = (d.at.as_millis(), d.at.as_millis() - d.from.as_millis());
+            let parts = span.div_ceil(step).max(1);
+            let (mut left, mut start) = (d.count, d.from.as_millis());
+            for j in (0..parts).rev() {
+                let end = to - j * step;
+                let take = if j == 0 {
+                    left
+                } else {
+                    let p = (end - start) as f64 / (to - start) as f64;
+                    crate::draw::binomial(rng, left, p)
+                };
+                if take > 0 {
+                    let at = SimTime::from_millis(end);
+                    out.push_back(Delivered {
+                        count: take,
+                        offered: at,
+                        at,
+                        from: at,
+                        ..d
+                    });
+                }
+                left -= take;
+                start = end;
+            }
+        }
+        *list = out;
+        // What a step since would have pruned of the stamps.
+        self.catch_up(db);
     }
 
     /// Rule `transport.power_cycle`: transport server `server` lost power (`up = false`)
@@ -868,6 +973,7 @@ impl Transport {
     /// lost silently; with `held`, those Safety Net holds wait for a resubmit request.
     fn take_back(&mut self, now: SimTime, db: DatabaseId, lost: u64, held: bool, until: SimTime) {
         self.catch_up(db);
+        self.draw_stamps(db);
         let p = self.params;
         let (mut left, held) = (lost, held && !p.safety_net_hold.is_zero());
         let mut taken: Vec<Delivered> = Vec::new();
@@ -1096,6 +1202,40 @@ mod tests {
             }
             assert!(f.conserved());
         }
+    }
+
+    #[test]
+    fn quiet_mail_is_one_record_until_a_take_back_draws_its_hourly_stamps() {
+        // Rule perf.safety_net_spread: 1,000 messages delivered over (0, 5 h] are one
+        // record, counted delivered on time at once; a lossy mount at 5 h draws the
+        // hourly stamps and takes the 300 most recent back: the 5 h stamp holds about
+        // 200, so the rest comes from the 4 h one.
+        let hour = SimDuration::from_hours(1).unwrap_or(SimDuration::MAX);
+        let h = |n: u64| SimTime::from_millis(n * 3_600_000);
+        let rng = dialtone_engine::RngStreams::new(3, 0).stream("mail-stamps");
+        let mut t = Transport::new(params(true, 48)).with_stamps(rng.expect("stream"), hour);
+        t.deliver_spread(h(0), h(5), DatabaseId(0), ServerId(1), 1_000);
+        assert_eq!(t.delivered[0].len(), 1);
+        let f = t.fates();
+        assert_eq!((f.offered, f.delivered_on_time), (1_000, 1_000));
+        assert_eq!(t.lossy_mount(h(5), DatabaseId(0), 300), 300);
+        let stamps: Vec<SimTime> = t.delivered[0].iter().map(|d| d.at).collect();
+        assert!(
+            stamps.iter().all(|at| at.as_millis() % 3_600_000 == 0),
+            "{stamps:?}"
+        );
+        assert_eq!(t.delivered[0].iter().map(|d| d.count).sum::<u64>(), 700);
+        let lost: Vec<(SimTime, u64)> = t
+            .requests
+            .iter()
+            .map(|r| (r.batch.at, r.batch.count))
+            .collect();
+        assert_eq!(lost.iter().map(|l| l.1).sum::<u64>(), 300);
+        assert!(
+            lost.iter().any(|l| l.0 == h(4)) && lost.iter().all(|l| l.0 >= h(4)),
+            "{lost:?}"
+        );
+        assert!(t.fates().conserved());
     }
 
     #[test]

@@ -377,16 +377,7 @@ pub(super) fn office_factor(now: SimTime) -> f64 {
     }
 }
 
-/// A binomial draw: how many of `n` fall in a share `p` (rand_distr's sampler).
-pub(super) fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
-    if n == 0 || p.is_nan() || p <= 0.0 {
-        return 0;
-    }
-    match rand_distr::Binomial::new(n, p.min(1.0)) {
-        Ok(b) => rand_distr::Distribution::sample(&b, rng),
-        Err(_) => 0,
-    }
-}
+pub(super) use crate::draw::binomial;
 
 /// [`poisson`] with the sampler of `mean` kept in `cache` (the same draw, as the sampler
 /// is a function of the mean; at most 4 means are kept).

@@ -260,7 +260,10 @@ impl World {
             cohorts: config.cohorts.clone(),
             buckets,
             bucket_wake: vec![None; nbuckets],
-            transport: Transport::new(config.transport),
+            transport: Transport::new(config.transport).with_stamps(
+                streams.stream("mail-stamps")?,
+                quiet::stamp_step(config.mail.tick),
+            ),
             arrivals,
             sent_rng: streams.stream("sent")?,
             bucket_rogue: vec![0; nbuckets],

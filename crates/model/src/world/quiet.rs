@@ -225,7 +225,8 @@ impl World {
     }
 
     /// Records `n` messages delivered over `(from, to]` at grid points at most
-    /// [`STAMP_EVERY`] apart counted back from `to` (binomial shares, uniform in time).
+    /// [`STAMP_EVERY`] apart counted back from `to` (binomial shares, uniform in time,
+    /// drawn when something reads them: rule `perf.safety_net_spread`).
     fn deliver_spread(
         &mut self,
         home: DatabaseId,
@@ -234,28 +235,14 @@ impl World {
         to: SimTime,
         n: u64,
     ) {
-        if n == 0 {
-            return;
-        }
-        let tick = self.config.mail.tick.as_millis().max(1);
-        let step = (STAMP_EVERY.as_millis() / tick).max(1) * tick;
-        let span = to.saturating_duration_since(from).as_millis();
-        let parts = span.div_ceil(step).max(1);
-        let (mut left, mut start) = (n, from.as_millis());
-        for j in (0..parts).rev() {
-            let end = to.as_millis() - j * step;
-            let take = if j == 0 {
-                left
-            } else {
-                let p = (end - start) as f64 / (to.as_millis() - start) as f64;
-                binomial(self.arrivals.split_rng(), left, p)
-            };
-            self.transport
-                .deliver_quiet(SimTime::from_millis(end), home, server, take);
-            left -= take;
-            start = end;
-        }
+        self.transport.deliver_spread(from, to, home, server, n);
     }
+}
+
+/// The spacing of quiet mail's Safety Net stamps: [`STAMP_EVERY`] in whole ticks.
+pub(super) fn stamp_step(tick: SimDuration) -> SimDuration {
+    let tick = tick.as_millis().max(1);
+    SimDuration::from_millis((STAMP_EVERY.as_millis() / tick).max(1) * tick)
 }
 
 /// The last multiple of `tick` at or before `ms`.
