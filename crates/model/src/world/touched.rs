@@ -70,8 +70,9 @@ impl World {
     }
 
     /// What a change point that touches `touched` splits and advances: every group and
-    /// database in a quiet stretch (its groups' splits stay aligned with the stretch, and
-    /// client events advance replication there as everywhere before this rule).
+    /// database in a quiet stretch, so that its groups' splits stay aligned with the
+    /// stretch. (Client events split and advance nothing anywhere: `handle_event` does
+    /// not call this for them.)
     pub(super) fn split_scope(&self, touched: Option<Touched>) -> Option<Touched> {
         #[cfg(test)]
         if self.arrivals.split_all {
