@@ -92,8 +92,8 @@ MUTATIONS = [
      RESTORE_TESTS),
     # Rule world.arrivals: mail that arrived before a change point is offered before it.
     ("world.arrivals_change_points", M + "world/mod.rs",
-     "let routes = !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick);",
-     "let routes = matches!(ev, Event::MailTick);"),
+     "let check = if matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick) {",
+     "let check = if !matches!(ev, Event::MailTick) {"),
     ("world.arrivals_split", M + "world/mail.rs",
      "binomial(split, *pending, share.1)", "*pending"),
     # Rule world.arrivals_touched: a change point splits only the groups it may re-route,

@@ -436,26 +436,14 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) {
         let now = ctx.now();
-        // Rule world.arrivals: the mail that arrived since the last change point is
-        // written as the world was, and ships with the interval (clients and the helpdesk
-        // route no mail). Rule world.arrivals_touched: only for the groups whose mail path
-        // the event may change.
-        // Replication advances with the splits: not at client events, which route no
-        // mail and write nothing.
-        let routes = !matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick);
-        let touched = self.split_scope(self.touched_by_event(&ev));
-        #[cfg(debug_assertions)]
-        let mut check = None;
-        if routes {
-            self.arrivals_until(now, touched.as_ref().map(|t| &t.groups[..]), ctx);
-            #[cfg(debug_assertions)]
-            {
-                check = touched
-                    .as_ref()
-                    .map(|t| (self.route_keys(now), t.groups.clone(), format!("{ev:?}")));
-            }
-            self.advance_replication(now, touched.as_ref().map(|t| &t.dbs[..]));
-        }
+        // Rules world.arrivals and world.arrivals_touched; clients and the helpdesk route
+        // no mail, write nothing and advance no replication.
+        let check = if matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick) {
+            touched::UntouchedCheck::default()
+        } else {
+            let touched = self.touched_by_event(&ev);
+            self.split_before(touched, || format!("{ev:?}"), ctx)
+        };
         let change = !matches!(
             ev,
             Event::MailTick | Event::BucketWake(_) | Event::HelpdeskTick
@@ -498,10 +486,7 @@ impl World {
             // Rule world.quiet_stretches: a change may end a quiet stretch.
             self.recheck_stretch(now, ctx);
         }
-        #[cfg(debug_assertions)]
-        if let Some((before, touched, what)) = check {
-            self.check_untouched(now, &before, &touched, &what);
-        }
+        self.check_after(now, check);
     }
 
     /// Applies an administrator action now and reports whether it was accepted (a
@@ -512,18 +497,12 @@ impl World {
         ctx: &mut Ctx<'_, E, S>,
     ) -> Result<(), ActionError> {
         let now = ctx.now();
-        let touched = self.split_scope(self.touched_by_action(a));
-        self.arrivals_until(now, touched.as_ref().map(|t| &t.groups[..]), ctx);
-        #[cfg(debug_assertions)]
-        let before = touched.as_ref().map(|_| self.route_keys(now));
-        self.advance_replication(now, touched.as_ref().map(|t| &t.dbs[..]));
+        let touched = self.touched_by_action(a);
+        let check = self.split_before(touched, || a.name().to_owned(), ctx);
         self.am_epoch += 1;
         let res = self.act_now(a, now, ctx);
         self.recheck_stretch(now, ctx);
-        #[cfg(debug_assertions)]
-        if let (Some(before), Some(touched)) = (before, &touched) {
-            self.check_untouched(now, &before, &touched.groups, a.name());
-        }
+        self.check_after(now, check);
         res
     }
 

@@ -18,8 +18,19 @@
 //! state and kind, which copies serve it, and whether each transport server delivers to
 //! it.
 
+use dialtone_engine::{Ctx, SimTime, TraceSink};
+
 use super::{Action, Event, World};
 use crate::ids::DatabaseId;
+
+/// What debug builds check after a change point ([`World::check_untouched`]): the mail
+/// paths before the change, the groups it split and what it was. Empty in release
+/// builds.
+#[derive(Debug, Default)]
+pub(super) struct UntouchedCheck {
+    #[cfg(debug_assertions)]
+    before: Option<(Vec<RouteKey>, Vec<u32>, String)>,
+}
 
 /// What a change point touches (rule `world.arrivals_touched`): the groups whose
 /// arrivals it splits and the databases whose replication it advances (those groups'
@@ -67,6 +78,42 @@ impl World {
             }
             _ => None,
         }
+    }
+
+    /// Rules `world.arrivals` and `world.arrivals_touched`: before a change point at
+    /// `now` (`what`, for the debug check) changes the world, the mail that arrived since
+    /// the last split of the groups it touches is offered as the world was, and their
+    /// databases' replication advances (the mail ships with the interval it arrived in).
+    pub(super) fn split_before<E: From<Event>, S: TraceSink>(
+        &mut self,
+        touched: Option<Touched>,
+        what: impl FnOnce() -> String,
+        ctx: &mut Ctx<'_, E, S>,
+    ) -> UntouchedCheck {
+        let now = ctx.now();
+        let touched = self.split_scope(touched);
+        self.arrivals_until(now, touched.as_ref().map(|t| &t.groups[..]), ctx);
+        let check = UntouchedCheck {
+            #[cfg(debug_assertions)]
+            before: touched
+                .as_ref()
+                .map(|t| (self.route_keys(now), t.groups.clone(), what())),
+        };
+        #[cfg(not(debug_assertions))]
+        let _ = what;
+        self.advance_replication(now, touched.as_ref().map(|t| &t.dbs[..]));
+        check
+    }
+
+    /// After the change point at `now`: debug builds check that it changed no mail path
+    /// of a group it did not split.
+    pub(super) fn check_after(&self, now: SimTime, check: UntouchedCheck) {
+        #[cfg(debug_assertions)]
+        if let Some((before, touched, what)) = check.before {
+            self.check_untouched(now, &before, &touched, &what);
+        }
+        #[cfg(not(debug_assertions))]
+        let _ = (check, now);
     }
 
     /// What a change point that touches `touched` splits and advances: every group and
