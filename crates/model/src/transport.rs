@@ -796,8 +796,9 @@ impl Transport {
     /// points [`Transport::with_stamps`] apart counted back from `to`, each with a binomial
     /// share (arrival times uniform). Rule `perf.safety_net_spread`: the shares are drawn
     /// only when something reads them (a take-back); until then the delivery is one
-    /// record, pruned when its last stamp would be. Calls for one database come in time
-    /// order.
+    /// record, pruned when its last stamp would be. A ledger built without
+    /// [`Transport::with_stamps`] stamps it all at `to`. Calls for one database come in
+    /// time order.
     pub fn deliver_spread(
         &mut self,
         from: SimTime,

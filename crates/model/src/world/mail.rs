@@ -52,7 +52,8 @@ pub(crate) struct Arrivals {
     /// The pending mail tick, when [`World::mail_tick`] scheduled it.
     pub(super) tick_event: Option<EventId>,
     /// Every change point splits every group, as before rule `world.arrivals_touched`
-    /// (tests: the reference it is checked against).
+    /// (tests that change the world behind the refresh's back, so that a refresh may
+    /// change any group's mail path).
     #[cfg(test)]
     pub(super) split_all: bool,
 }
