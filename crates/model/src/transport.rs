@@ -810,26 +810,17 @@ impl Transport {
         if count == 0 {
             return;
         }
-        if from >= to || self.stamps.is_none() {
-            self.deliver_quiet(to, db, server, count);
-            return;
+        self.deliver_quiet(to, db, server, count);
+        if from < to
+            && self.stamps.is_some()
+            && let Some(d) = self
+                .delivered
+                .get_mut(db.index())
+                .and_then(VecDeque::back_mut)
+        {
+            // One record over the interval until a take-back draws its stamps.
+            d.from = from;
         }
-        self.fates.offered += count;
-        self.fates.delivered_on_time += count;
-        self.latency.add(SimDuration::ZERO, count);
-        let d = db.index();
-        if self.delivered.len() <= d {
-            self.delivered.resize_with(d + 1, VecDeque::new);
-        }
-        self.delivered[d].push_back(Delivered {
-            count,
-            offered: to,
-            at: to,
-            from,
-            on_time: true,
-            recovered: false,
-            server,
-        });
     }
 
     /// Rule `perf.safety_net_spread`: replaces each spread delivery of `db` by its stamps,

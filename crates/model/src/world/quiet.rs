@@ -30,7 +30,6 @@ use super::config::MailConfig;
 use super::mail::{PathView, Taken, binomial, office_factor};
 use super::{Event, World};
 use crate::database::{DbKind, LOG_KB};
-use crate::ids::{DatabaseId, ServerId};
 use crate::transport::Path;
 
 /// The longest quiet stretch.
@@ -194,9 +193,10 @@ impl World {
             return false;
         };
         let tick = self.config.mail.tick.as_millis().max(1);
+        let grid = SimTime::from_millis(grid_floor(now.as_millis(), tick));
         let mut changed = false;
         for &(home, n, from) in batch {
-            let g = SimTime::from_millis(grid_floor(now.as_millis(), tick)).max(from);
+            let g = grid.max(from);
             let old = if g >= now {
                 n
             } else {
@@ -204,8 +204,9 @@ impl World {
                     / now.saturating_duration_since(from).as_millis() as f64;
                 binomial(self.arrivals.split_rng(), n, p)
             };
-            self.deliver_spread(home, server, from, g, old);
-            self.deliver_spread(home, server, g, now, n - old);
+            // Safety Net stamps drawn when read (rule perf.safety_net_spread).
+            self.transport.deliver_spread(from, g, home, server, old);
+            self.transport.deliver_spread(g, now, home, server, n - old);
             let d = self.homes[home.index()].current.index();
             let before = self.dbs[d].state;
             if old > 0 {
@@ -222,20 +223,6 @@ impl World {
         }
         let _ = self.with_transport(|t, v| t.step(now, v));
         changed
-    }
-
-    /// Records `n` messages delivered over `(from, to]` at grid points at most
-    /// [`STAMP_EVERY`] apart counted back from `to` (binomial shares, uniform in time,
-    /// drawn when something reads them: rule `perf.safety_net_spread`).
-    fn deliver_spread(
-        &mut self,
-        home: DatabaseId,
-        server: ServerId,
-        from: SimTime,
-        to: SimTime,
-        n: u64,
-    ) {
-        self.transport.deliver_spread(from, to, home, server, n);
     }
 }
 
