@@ -33,6 +33,8 @@ DB_TESTS = ["-p", "dialtone-model", "--lib", "database::tests"]
 SWITCHBACK = ["-p", "dialtone-scenario", "--test", "it", "switchback::"]
 # The database layout shorthand.
 LAYOUT = ["-p", "dialtone-scenario", "--test", "it", "layout"]
+# The binomial sampler's distribution tests.
+DRAW_TESTS = ["-p", "dialtone-model", "--lib", "draw::"]
 MUTATIONS = [
     # A move to a server that is down says so (not quorum).
     ("admin.move_target_down", M + "world/actions/databases.rs",
@@ -610,6 +612,29 @@ MUTATIONS = [
     ("perf.hub_due_asked", M + "transport.rs",
      "if step == self.steps && server == from {", "if step == self.steps {",
      ["-p", "dialtone-model", "--lib", "transport::tests"]),
+    # Rule draw.binomial_btrd: Hormann's BTRD gives exact binomial draws (its
+    # acceptance region, the squeeze, the exact test, the recursion, the mode, the flip
+    # and the bound below which inversion is used).
+    ("draw.binomial_btrd_centre", M + "draw.rs",
+     "let u_r_v_r = 0.86 * v_r;", "let u_r_v_r = 0.9 * v_r;", DRAW_TESTS),
+    ("draw.binomial_btrd_shift", M + "draw.rs",
+     "let u = v / v_r - 0.43;", "let u = v / v_r - 0.42;", DRAW_TESTS),
+    ("draw.binomial_btrd_squeeze", M + "draw.rs",
+     "if v < t - rho {", "if v < t + rho {", DRAW_TESTS),
+    ("draw.binomial_btrd_exact", M + "draw.rs",
+     "v <= exact_bound(nf, m, k, r)", "v <= exact_bound(nf, m, k, r) + 0.1",
+     DRAW_TESTS),
+    ("draw.binomial_btrd_recursion", M + "draw.rs",
+     "f *= nr / i - r;", "f *= nr / i - r * 0.99;", DRAW_TESTS),
+    ("draw.binomial_btrd_mode", M + "draw.rs",
+     "let m = ((nf + 1.0) * p) as i64 as f64;", "let m = ((nf + 1.0) * p) as i64 as f64 + 2.0;",
+     DRAW_TESTS),
+    ("draw.binomial_btrd_flip", M + "draw.rs",
+     "return if flipped { n - k } else { k };", "return k;", DRAW_TESTS),
+    ("draw.binomial_btrd_bound", M + "draw.rs",
+     "const BTRD_FROM: f64 = 10.0;", "const BTRD_FROM: f64 = 1.0;", DRAW_TESTS),
+    ("draw.binomial_btrd_tail", M + "draw.rs",
+     "if k < 10.0 {", "if k < 1.0 {", DRAW_TESTS),
     # Quiet stretches: mail before the last tick is written as shipped, and a stretch
     # runs only while nothing waits.
     ("world.quiet_stretches_shipped", M + "world/quiet.rs",
