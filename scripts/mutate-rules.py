@@ -613,14 +613,18 @@ MUTATIONS = [
      "if step == self.steps && server == from {", "if step == self.steps {",
      ["-p", "dialtone-model", "--lib", "transport::tests"]),
     # Rule draw.binomial_btrd: Hormann's BTRD gives exact binomial draws (its
-    # acceptance region, the squeeze, the exact test, the recursion, the mode, the flip
-    # and the bound below which inversion is used).
+    # acceptance region, the squeeze and where its lower bound holds, the exact test,
+    # the recursion, the mode, the flip, the bound below which inversion is used, the
+    # Stirling table).
     ("draw.binomial_btrd_centre", M + "draw.rs",
      "let u_r_v_r = 0.86 * v_r;", "let u_r_v_r = 0.9 * v_r;", DRAW_TESTS),
     ("draw.binomial_btrd_shift", M + "draw.rs",
      "let u = v / v_r - 0.43;", "let u = v / v_r - 0.42;", DRAW_TESTS),
     ("draw.binomial_btrd_squeeze", M + "draw.rs",
-     "if v < t - rho {", "if v < t + rho {", DRAW_TESTS),
+     "if below.is_some_and(|b| v < b) {", "if v < above {", DRAW_TESTS),
+    ("draw.binomial_btrd_squeeze_tail", M + "draw.rs",
+     "((km < 0.5 * npq).then_some(t - rho), t + rho)", "(Some(t - rho), t + rho)",
+     DRAW_TESTS),
     ("draw.binomial_btrd_exact", M + "draw.rs",
      "v <= exact_bound(nf, m, k, r)", "v <= exact_bound(nf, m, k, r) + 0.1",
      DRAW_TESTS),

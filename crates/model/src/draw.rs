@@ -1,13 +1,13 @@
 //! Draws shared by the mail model and the transport ledger.
 //!
-//! Rule `draw.binomial_btrd`: a binomial draw with a mean of 10 or more uses Hörmann's
-//! BTRD, an exact transformed-rejection sampler (W. Hörmann, "The generation of binomial
+//! Rule `draw.binomial_btrd`: a binomial draw with `n min(p, 1 - p)` of 10 or more (and
+//! `n` below 2^53, f64's exact integers) uses Hörmann's BTRD, an exact transformed-rejection sampler (W. Hörmann, "The generation of binomial
 //! random variates", J. Statist. Comput. Simul. 46, 1993). Mail splits its pending
 //! arrivals at every tick and change point with such draws (tens to hundreds of messages
 //! a tick per group): rand_distr's BTPE took about 630 instructions a draw there, uniforms
-//! included, BTRD takes about 280, because most of its draws are accepted after one
-//! uniform and a few multiplications (docs/PERFORMANCE.md). Smaller means keep
-//! rand_distr's inversion (BINV), as the paper recommends below that bound.
+//! included, BTRD takes about 280, because most of its draws there are accepted after one
+//! uniform and a few multiplications (docs/PERFORMANCE.md). The other draws keep
+//! rand_distr's samplers: its inversion (BINV) below that bound, as the paper recommends.
 
 use dialtone_engine::{StreamExt, StreamRng};
 
@@ -24,7 +24,8 @@ pub(crate) fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
     }
     let flipped = p > 0.5;
     let small = if flipped { 1.0 - p } else { p };
-    if n as f64 * small >= BTRD_FROM {
+    // Counts from 2^53 on are not exact in an f64 (and are not mail): rand_distr's.
+    if n as f64 * small >= BTRD_FROM && n < 1 << 53 {
         let k = btrd(rng, n, small);
         return if flipped { n - k } else { k };
     }
@@ -35,17 +36,18 @@ pub(crate) fn binomial(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
 }
 
 /// `ln k! - ln(sqrt(2 pi) (k + 1)^(k + 1/2) e^-(k + 1))`: the error of Stirling's
-/// formula at `k + 1`, exact below 10 (computed to 40 digits), from its series above.
+/// formula at `k + 1`; below 10 the correctly rounded values (computed with 40-digit
+/// decimals), from 10 its series.
 fn stirling_tail(k: f64) -> f64 {
     const TABLE: [f64; 10] = [
         0.081_061_466_795_327_26,
-        0.041_340_695_955_409_29,
+        0.041_340_695_955_409_3,
         0.027_677_925_684_998_34,
-        0.020_790_672_103_765_09,
-        0.016_644_691_189_821_19,
-        0.013_876_128_823_070_75,
+        0.020_790_672_103_765_093,
+        0.016_644_691_189_821_193,
+        0.013_876_128_823_070_748,
         0.011_896_709_945_891_77,
-        0.010_411_265_261_972_1,
+        0.010_411_265_261_972_096,
         0.009_255_462_182_712_733,
         0.008_330_563_433_362_87,
     ];
@@ -64,7 +66,7 @@ fn btrd(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
     let nf = n as f64;
     let q = 1.0 - p;
     // Truncation is the floor of a non-negative value, and cheaper than `floor` (a
-    // library call on x86-64 without SSE4.1). Counts above 2^63 are not mail.
+    // library call on x86-64 without SSE4.1); n is below 2^53, so nothing saturates.
     let m = ((nf + 1.0) * p) as i64 as f64;
     let r = p / q;
     let npq = nf * p * q;
@@ -79,8 +81,8 @@ fn btrd(rng: &mut StreamRng, n: u64, p: f64) -> u64 {
         // Step 1: the centre, accepted without a test.
         let mut v = rng.unit();
         if v <= u_r_v_r {
-            // Non-negative here for any n p >= 10 (its least value is n p + 0.72 -
-            // 1.86 sqrt(n p q)), so truncation is the floor.
+            // Non-negative here for any n p >= 10 (its least value is about
+            // n p + 0.73 - 0.12 p - 1.86 sqrt(n p q), above 4), so truncation is the floor.
             let u = v / v_r - 0.43;
             return ((2.0 * a / (0.5 - u.abs()) + b) * u + c) as i64 as u64;
         }
@@ -130,14 +132,24 @@ fn accepts(mut v: f64, k: f64, m: f64, nf: f64, npq: f64, r: f64) -> bool {
         }
         return v <= f;
     }
-    // Step 3.2: squeeze with bounds of ln f(k) / f(m).
+    // Step 3.2: squeeze with bounds of ln f(k) / f(m). The lower bound fails far in the
+    // left tail (from km about 0.89 n p q: k = 0 for n = 1e9, p = 1.65e-8), so it accepts
+    // only where BTPE's squeeze is used, km < n p q / 2; beyond, the exact test decides.
     let v = v.ln();
-    let rho = (km / npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / npq + 0.5);
-    let t = -km * km / (2.0 * npq);
-    if v < t - rho {
+    let (below, above) = squeeze(km, npq);
+    if below.is_some_and(|b| v < b) {
         return true;
     }
-    v <= t + rho && v <= exact_bound(nf, m, k, r)
+    v <= above && v <= exact_bound(nf, m, k, r)
+}
+
+/// BTRD's squeeze of `ln f(k) / f(m)` at `km = |k - m|`: a lower bound where it holds
+/// (`km < n p q / 2`) and an upper bound.
+#[inline]
+fn squeeze(km: f64, npq: f64) -> (Option<f64>, f64) {
+    let rho = (km / npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / npq + 0.5);
+    let t = -km * km / (2.0 * npq);
+    ((km < 0.5 * npq).then_some(t - rho), t + rho)
 }
 
 /// Steps 3.3 and 3.4 of BTRD: `ln f(k) / f(m)` by Stirling's formula with its tail, for
@@ -166,8 +178,9 @@ mod tests {
     }
 
     /// Pearson's chi-square of `draws` draws of Binomial(n, p) against its exact
-    /// probabilities (cells of expectation below 20 merged into the tails), and the
-    /// statistic's 99.99% quantile. A fixed seed, so the test never flakes.
+    /// probabilities (one cell a count, the tails one cell each, every cell expecting 20
+    /// or more), and the statistic's 99.99% quantile. A fixed seed, so the test never
+    /// flakes.
     fn chi_square(n: u64, p: f64, draws: u32, name: &str) -> (f64, f64) {
         let exact = statrs::distribution::Binomial::new(p, n).expect("valid");
         let mut counts = std::collections::BTreeMap::new();
@@ -187,6 +200,13 @@ mod tests {
         }
         while hi < n && exact.pmf(hi + 1) * total >= 20.0 {
             hi += 1;
+        }
+        // The tails merged into one cell each, which must expect 20 too.
+        while lo > 0 && exact.cdf(lo - 1) * total < 20.0 {
+            lo += 1;
+        }
+        while hi < n && exact.sf(hi) * total < 20.0 {
+            hi -= 1;
         }
         assert!(hi - lo > (4.0 * sd) as u64, "cells cover the bulk");
         let observed = |range: &dyn Fn(u64) -> bool| -> f64 {
@@ -266,6 +286,42 @@ mod tests {
     }
 
     #[test]
+    fn the_squeeze_bounds_hold_wherever_they_decide() {
+        // ln f(k) / f(m) exactly (statrs' log-probabilities) against the squeeze, for every
+        // k the squeeze sees (|k - m| > 15) within 12 sd of the mode: the upper bound
+        // everywhere, the lower where it accepts. The first two cases are where the lower
+        // bound fails in the far left tail (k = 0 and k = 0..2 against a mode of 16 and 30).
+        let cases = [
+            (1_000_000_000u64, 1.65e-8),
+            (1_000_000, 3e-5),
+            (300, 1.0 / 12.0),
+            (1_000, 0.3),
+            (40, 0.5),
+            (25_000, 1.0 / 108.0),
+            (100_000, 0.45),
+        ];
+        for (n, p) in cases {
+            let exact = statrs::distribution::Binomial::new(p, n).expect("valid");
+            let nf = n as f64;
+            let npq = nf * p * (1.0 - p);
+            let m = ((nf + 1.0) * p) as u64;
+            let reach = (12.0 * npq.sqrt()) as u64 + 40;
+            for k in m.saturating_sub(reach)..=(m + reach).min(n) {
+                let km = k.abs_diff(m) as f64;
+                if km <= 15.0 {
+                    continue;
+                }
+                let truth = exact.ln_pmf(k) - exact.ln_pmf(m);
+                let (below, above) = squeeze(km, npq);
+                assert!(truth <= above + 1e-9, "n {n} p {p} k {k}: above");
+                if let Some(below) = below {
+                    assert!(below <= truth + 1e-9, "n {n} p {p} k {k}: below");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn degenerate_shares_need_no_draw() {
         let mut r = rng("edges");
         assert_eq!(binomial(&mut r, 0, 0.5), 0);
@@ -275,6 +331,12 @@ mod tests {
         assert_eq!(binomial(&mut r, 50, 1.0), 50);
         assert_eq!(binomial(&mut r, 50, 7.0), 50);
         assert_eq!(binomial(&mut r, u64::MAX, 1.0), u64::MAX);
+        // Beyond f64's exact integers the draw is rand_distr's, and stays within n.
+        for n in [(1u64 << 53) - 1, 1 << 53, u64::MAX] {
+            let k = binomial(&mut r, n, 0.75);
+            let (mean, sd) = (n as f64 * 0.75, (n as f64 * 0.75 * 0.25).sqrt());
+            assert!(k <= n && (k as f64 - mean).abs() < 6.0 * sd, "{k} of {n}");
+        }
     }
 
     #[test]
