@@ -107,6 +107,19 @@ MUTATIONS = [
      "(k > 0).then_some((k, from))", "(k > 0).then_some((k, SimTime::ZERO))"),
     ("world.arrivals_touched_failover", M + "world/touched.rs",
      "Some(self.groups_of_db(*d))", "{ let _ = d; Some(Touched::default()) }"),
+    # A partial pass advances only the databases it names.
+    ("world.arrivals_touched_only", M + "world/replication.rs",
+     "if only.is_some_and(|o| o.binary_search(&(d as u32)).is_err()) {", "if false {",
+     ["-p", "dialtone-model", "--lib", "a_partial_replication_pass"]),
+    # An action also touches the databases waiting for Active Manager's retry.
+    ("world.arrivals_touched_retries", M + "world/touched.rs",
+     "*on |= wait.is_some();", "*on |= wait.is_some() && false;",
+     ["-p", "dialtone-model", "--lib", "waiting_for_active_managers_retry"]),
+    # Client events split nothing and advance nothing, even in a quiet stretch.
+    ("world.arrivals_touched_clients", M + "world/mod.rs",
+     "let check = if matches!(ev, Event::BucketWake(_) | Event::HelpdeskTick) {",
+     "let check = if false {",
+     ["-p", "dialtone-model", "--lib", "a_client_event_in_a_quiet_stretch"]),
     # Rule perf.safety_net_spread: quiet mail's hourly stamps are drawn when a take-back
     # reads them.
     ("perf.safety_net_spread", M + "transport.rs",

@@ -90,6 +90,12 @@ impl Arrivals {
         a
     }
 
+    /// Per group: its arrivals up to here were offered.
+    #[cfg(test)]
+    pub(super) fn offered(&self) -> &[SimTime] {
+        &self.offered
+    }
+
     /// The next mail tick.
     pub(super) fn next_tick(&self) -> SimTime {
         self.next

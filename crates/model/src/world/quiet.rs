@@ -400,6 +400,28 @@ mod tests {
     }
 
     #[test]
+    fn a_client_event_in_a_quiet_stretch_splits_nothing_and_advances_nothing() {
+        // Rule world.arrivals_touched: clients and the helpdesk route no mail, so a
+        // helpdesk minute inside a quiet night neither splits the stretch's arrivals nor
+        // advances replication (every other change point in a quiet stretch does both,
+        // for every group).
+        let at = t("3h17m");
+        let w = run(
+            two_sites(true, "5m"),
+            1,
+            (t("3h20m"), t("1d")),
+            &[(at, Event::HelpdeskTick)],
+        );
+        assert!(w.arrivals.quiet, "the night is quiet");
+        assert!(
+            w.arrivals.offered().iter().all(|&o| o < at),
+            "offered up to {:?}",
+            w.arrivals.offered()
+        );
+        assert!(w.replication_clock < at, "{:?}", w.replication_clock);
+    }
+
+    #[test]
     fn mail_a_later_split_writes_ships_with_the_whole_interval_it_arrived_in() {
         // Rule world.arrivals_touched: a change point on group 1 (a refused swap) splits
         // only group 1 and advances only its database's replication, so group 0's mail

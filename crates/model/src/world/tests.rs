@@ -2385,3 +2385,60 @@ fn a_swap_ending_serves_its_database_while_another_group_still_swaps() {
     assert_eq!(skipping.serving, all.serving);
     assert_eq!(skipping.outages, all.outages);
 }
+
+#[test]
+fn a_partial_replication_pass_advances_only_the_databases_it_names() {
+    // Rule world.arrivals_touched: replication follows the splits. A pass for the
+    // databases a change point touched leaves every other one as it was, unsettled or
+    // not, so that the next pass ships its logs with the whole interval since its own
+    // last advance (`world::quiet::tests::mail_a_later_split_...` sees the consequence,
+    // with a database that is settled there).
+    let mut w = World::new(spec(true, "5m"), &RngStreams::new(7, 0)).expect("valid streams");
+    assert!(w.dbs.len() >= 2, "the fixture has two databases");
+    let (t0, t1) = (t("1h"), t("1h0m10s"));
+    w.advance_replication(t0, None);
+    for d in [0, 1] {
+        w.dbs[d].write(t0, 20_000);
+    }
+    let queue = |w: &World, d: usize| -> u64 {
+        let db = &w.databases()[d];
+        (0..db.copies.len())
+            .filter(|&i| i != db.active)
+            .map(|i| db.copy_queue(i))
+            .sum()
+    };
+    let before = [queue(&w, 0), queue(&w, 1)];
+    assert!(
+        before.iter().all(|&q| q > 0),
+        "both have logs to ship: {before:?}"
+    );
+    w.advance_replication(t1, Some(&[1]));
+    assert_eq!(queue(&w, 0), before[0], "database 0 was not named");
+    assert!(queue(&w, 1) < before[1], "database 1 shipped");
+    w.advance_replication(t1, None);
+    assert!(
+        queue(&w, 0) < before[0],
+        "a full pass ships database 0's logs"
+    );
+}
+
+#[test]
+fn an_action_also_touches_the_databases_waiting_for_active_managers_retry() {
+    // Rule world.arrivals_touched: an administrator's action retries the databases that
+    // wait for Active Manager (rule am.retry), so it splits their groups too.
+    let mut w = World::new(spec(true, "5m"), &RngStreams::new(7, 0)).expect("valid streams");
+    let act = Action::RestoreInPlace { home: HomeId(0) };
+    let alone = w.touched_by_action(&act).expect("one group's action");
+    let waiting = (0..w.dbs.len() as u32)
+        .find(|d| !alone.dbs.contains(d))
+        .expect("a database the action does not touch");
+    let its_group = (0..w.homes.len() as u32)
+        .find(|&g| w.homes[g as usize].current.index() as u32 == waiting)
+        .expect("a group on it");
+    assert!(!alone.groups.contains(&its_group));
+    w.no_mount[waiting as usize] = Some((1, 0));
+    let with = w.touched_by_action(&act).expect("one group's action");
+    assert!(with.dbs.contains(&waiting), "{with:?}");
+    assert!(with.groups.contains(&its_group), "{with:?}");
+    assert!(alone.groups.iter().all(|g| with.groups.contains(g)));
+}
