@@ -1,8 +1,9 @@
 //! Draws shared by the mail model and the transport ledger.
 //!
 //! Rule `draw.binomial_btrd`: a binomial draw with `n min(p, 1 - p)` of 10 or more (and
-//! `n` below 2^53, f64's exact integers) uses Hörmann's BTRD, an exact transformed-rejection sampler (W. Hörmann, "The generation of binomial
-//! random variates", J. Statist. Comput. Simul. 46, 1993). Mail splits its pending
+//! `n` below 2^53, f64's exact integers) uses Hörmann's BTRD, an exact
+//! transformed-rejection sampler (W. Hörmann, "The generation of binomial random
+//! variates", J. Statist. Comput. Simul. 46, 1993). Mail splits its pending
 //! arrivals at every tick and change point with such draws (tens to hundreds of messages
 //! a tick per group): rand_distr's BTPE took about 630 instructions a draw there, uniforms
 //! included, BTRD takes about 280, because most of its draws there are accepted after one
@@ -290,7 +291,7 @@ mod tests {
         // ln f(k) / f(m) exactly (statrs' log-probabilities) against the squeeze, for every
         // k the squeeze sees (|k - m| > 15) within 12 sd of the mode: the upper bound
         // everywhere, the lower where it accepts. The first two cases are where the lower
-        // bound fails in the far left tail (k = 0 and k = 0..2 against a mode of 16 and 30).
+        // bound fails in the far left tail (k = 0 against a mode of 16 and of 30).
         let cases = [
             (1_000_000_000u64, 1.65e-8),
             (1_000_000, 3e-5),
@@ -331,7 +332,8 @@ mod tests {
         assert_eq!(binomial(&mut r, 50, 1.0), 50);
         assert_eq!(binomial(&mut r, 50, 7.0), 50);
         assert_eq!(binomial(&mut r, u64::MAX, 1.0), u64::MAX);
-        // Beyond f64's exact integers the draw is rand_distr's, and stays within n.
+        // From 2^53 (beyond f64's exact integers) the draw is rand_distr's; either side
+        // of that bound it stays within n and near its mean.
         for n in [(1u64 << 53) - 1, 1 << 53, u64::MAX] {
             let k = binomial(&mut r, n, 0.75);
             let (mean, sd) = (n as f64 * 0.75, (n as f64 * 0.75 * 0.25).sqrt());
